@@ -1,0 +1,54 @@
+# Thin wrapper around CMake (the way Neovim does it). Quick start: `make run`, `make test`.
+BUILD    ?= build
+JOBS     ?= $(shell nproc)
+CMAKE_FLAGS ?=
+# Debian 12 packages the build, the tests and the benches need.
+PACKAGES := cmake ninja-build g++ clang pkg-config nlohmann-json3-dev libvulkan-dev glslang-dev \
+            glslang-tools libfmt-dev libboost-program-options-dev libgtest-dev libgmock-dev \
+            libbenchmark-dev mesa-vulkan-drivers vulkan-validationlayers python3 python3-numpy \
+            lua5.4 libopenblas0
+
+.PHONY: all deps configure build run test bench fuzz format clean
+all: build
+
+# Installs what is missing when run as root; otherwise prints the exact command and stops.
+deps:
+	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing:" $$missing; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else \
+	    echo "Missing packages. Run as root:"; echo "  apt-get install -y $$missing"; exit 1; \
+	  fi; \
+	fi
+
+$(BUILD)/build.ninja: | deps
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release $(if $(CI),-DTL_WERROR=ON) $(CMAKE_FLAGS)
+
+configure: deps $(BUILD)/build.ninja
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+# The guide's complete linear-model example, with the model file shipped beside it.
+run: build
+	$(BUILD)/bin/tl run docs/examples/guide.tl
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -LE 'fuzz|bench'
+
+bench: build
+	ctest --test-dir $(BUILD) --output-on-failure -L bench
+
+# libFuzzer targets, in their own clang build; each runs for a bounded time.
+fuzz: deps
+	cmake -S . -B $(BUILD)-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DTL_FUZZ=ON -DTL_VULKAN=OFF
+	cmake --build $(BUILD)-fuzz -j $(JOBS)
+	ctest --test-dir $(BUILD)-fuzz --output-on-failure -L fuzz
+
+format:
+	git ls-files '*.cpp' '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-fuzz

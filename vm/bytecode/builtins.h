@@ -1,0 +1,41 @@
+// Builtin ids and their table rows, generated from builtins.def.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace tl {
+
+enum class Builtin : uint16_t {
+#define TL_BUILTIN(e, name, sig, doc) e,
+#include "vm/bytecode/builtins.def"
+#undef TL_BUILTIN
+};
+
+struct BuiltinInfo {
+  Builtin id;
+  std::string_view name;
+  std::string_view signature;  // TL syntax: "(x: Tensor, dim: int = -1) -> Tensor"
+  std::string_view doc;
+};
+
+inline constexpr BuiltinInfo kBuiltinTable[] = {
+#define TL_BUILTIN(e, name, sig, doc) {Builtin::e, name, sig, doc},
+#include "vm/bytecode/builtins.def"
+#undef TL_BUILTIN
+};
+
+inline constexpr size_t kBuiltinCount = std::size(kBuiltinTable);
+
+inline constexpr const BuiltinInfo& builtin_info(Builtin b) {
+  return kBuiltinTable[static_cast<size_t>(b)];
+}
+
+inline std::optional<Builtin> builtin_by_name(std::string_view name) {
+  for (const auto& b : kBuiltinTable)
+    if (b.name == name) return b.id;
+  return std::nullopt;
+}
+
+}  // namespace tl

@@ -1,0 +1,121 @@
+// The interface the VM's tensor opcodes call. Implemented by vm/cpu (reference + fast paths)
+// and vm/vulkan. Scalar opcodes never touch a backend.
+//
+// Contract for every implementation:
+// - Inputs are F16 tensors unless the op says otherwise; outputs are new F16 tensors.
+// - Arithmetic accumulates in f32 (matmul, reductions, norms, softmax) and rounds the result to
+//   f16 once, to nearest even (see vm/core/half.h).
+// - Shapes are checked with the rules in shape.h; a mismatch throws RuntimeError.
+// - Ops may run asynchronously; download() is the only point at which the host waits.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "vm/core/half.h"
+#include "vm/tensor/tensor.h"
+
+namespace tl {
+
+// X-macro lists, so that backends, the VM and the docs enumerate the same ops.
+#define TL_UNARY_OPS(X) \
+  X(Neg, "neg")         \
+  X(Relu, "relu")       \
+  X(Gelu, "gelu")       \
+  X(Silu, "silu")       \
+  X(Sigmoid, "sigmoid") \
+  X(Tanh, "tanh")       \
+  X(Exp, "exp")         \
+  X(Log, "log")         \
+  X(Sqrt, "sqrt")       \
+  X(Abs, "abs")
+
+#define TL_BINARY_OPS(X) \
+  X(Add, "+")            \
+  X(Sub, "-")            \
+  X(Mul, "*")            \
+  X(Div, "/")            \
+  X(Mod, "%")            \
+  X(Pow, "**")           \
+  X(Maximum, "maximum")  \
+  X(Minimum, "minimum")
+
+#define TL_REDUCE_OPS(X) \
+  X(Sum, "sum")          \
+  X(Mean, "mean")        \
+  X(Max, "max")          \
+  X(Min, "min")          \
+  X(ArgMax, "argmax")
+
+enum class UnaryOp : uint8_t {
+#define X(e, s) e,
+  TL_UNARY_OPS(X)
+#undef X
+};
+enum class BinaryOp : uint8_t {
+#define X(e, s) e,
+  TL_BINARY_OPS(X)
+#undef X
+};
+enum class ReduceOp : uint8_t {
+#define X(e, s) e,
+  TL_REDUCE_OPS(X)
+#undef X
+};
+
+std::string_view op_name(UnaryOp);
+std::string_view op_name(BinaryOp);
+std::string_view op_name(ReduceOp);
+
+// One axis of a slice, NumPy semantics after normalisation (start/stop already clamped and
+// non-negative for step > 0). step must be >= 1.
+struct SliceAxis {
+  int64_t start = 0;
+  int64_t stop = 0;
+  int64_t step = 1;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string_view name() const = 0;
+
+  // Memory. `data` holds f16 bits (dtype F16) or ggml blocks (quantized dtypes), row-major.
+  virtual Tensor upload(const Shape& shape, DType dtype, std::span<const std::byte> data) = 0;
+  // Writes numel() f16 values; dequantizes quantized tensors. Waits for pending work.
+  virtual void download(const Tensor& t, std::span<f16_bits> out) = 0;
+  virtual Tensor full(const Shape& shape, float value) = 0;
+  // Quantized -> F16, exactly as ggml dequantizes (then rounded to f16).
+  virtual Tensor dequantize(const Tensor& t) = 0;
+
+  // Element-wise.
+  virtual Tensor unary(UnaryOp op, const Tensor& x) = 0;
+  virtual Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) = 0;  // broadcasts
+  // a op s (scalar_on_left: s op a). The scalar is used in f32.
+  virtual Tensor binary_scalar(BinaryOp op, const Tensor& a, float s, bool scalar_on_left) = 0;
+
+  // Linear algebra. matmul: NumPy semantics. linear: x @ transpose(w) + b, w of shape
+  // [out, in] possibly quantized (nn.Linear and GGUF layout), b of shape [out] or absent.
+  virtual Tensor matmul(const Tensor& a, const Tensor& b) = 0;
+  virtual Tensor linear(const Tensor& x, const Tensor& w, const Tensor* b) = 0;
+
+  // Reductions over one dim (or all when dim is nullopt). ArgMax yields indices as f16 values.
+  virtual Tensor reduce(ReduceOp op, const Tensor& x, std::optional<int> dim, bool keepdim) = 0;
+  virtual Tensor softmax(const Tensor& x, int dim) = 0;
+  // Over the last dim; weight/bias of shape [last] or absent.
+  virtual Tensor rms_norm(const Tensor& x, const Tensor* weight, float eps) = 0;
+  virtual Tensor layer_norm(const Tensor& x, const Tensor* weight, const Tensor* bias,
+                            float eps) = 0;
+
+  // Data movement.
+  virtual Tensor permute(const Tensor& x, std::span<const int> perm) = 0;
+  virtual Tensor slice(const Tensor& x, std::span<const SliceAxis> axes) = 0;  // one per dim
+  virtual Tensor concat(std::span<const Tensor> xs, int dim) = 0;
+
+  // Blocks until all submitted work has finished (used before timing and at exit).
+  virtual void synchronize() {}
+};
+
+}  // namespace tl

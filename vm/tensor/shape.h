@@ -1,0 +1,49 @@
+// Concrete tensor shapes and the shape rules every backend shares.
+//
+// The checker (compiler/sema) applies the same rules symbolically; these are the run-time
+// versions, used for dimensions that were unknown ('?') at check time. Errors are RuntimeError
+// with a message naming both operands' shapes; the VM prefixes the source position.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace tl {
+
+class Shape {
+ public:
+  Shape() = default;
+  Shape(std::initializer_list<int64_t> dims) : dims_(dims) {}
+  explicit Shape(std::vector<int64_t> dims) : dims_(std::move(dims)) {}
+
+  size_t rank() const { return dims_.size(); }
+  int64_t operator[](size_t i) const { return dims_[i]; }
+  int64_t& operator[](size_t i) { return dims_[i]; }
+  const std::vector<int64_t>& dims() const { return dims_; }
+  int64_t numel() const;
+  // Row-major strides in elements.
+  std::vector<int64_t> strides() const;
+  // "[4, 2]"; a 0-d shape prints as "[]".
+  std::string to_string() const;
+  bool operator==(const Shape&) const = default;
+
+ private:
+  std::vector<int64_t> dims_;
+};
+
+// NumPy broadcasting of two shapes; `op` names the operator in the error ("+", "*").
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
+// NumPy matmul: 1-D operands are promoted and the added dim removed; batch dims broadcast.
+Shape matmul_shape(const Shape& a, const Shape& b);
+// A possibly negative dim resolved against rank; throws when out of range.
+int normalize_dim(int64_t dim, size_t rank);
+// Shape of reducing `dim` (nullopt: all dims).
+Shape reduce_shape(const Shape& s, std::optional<int> dim, bool keepdim);
+// Reshape target with at most one -1, checked against the element count.
+Shape resolve_reshape(const Shape& from, std::span<const int64_t> target);
+
+}  // namespace tl
