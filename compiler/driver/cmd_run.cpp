@@ -1,16 +1,59 @@
-// Placeholder until the engine behind `tl run` exists: says so and exits 2, never fakes output.
+// `tl run FILE.tl [--device cpu|vulkan|auto]`: check, compile in memory and run a program.
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <iostream>
+
 #include "compiler/driver/cli.h"
 #include "compiler/driver/commands.h"
+#include "compiler/driver/frontend.h"
+#include "vm/runtime/backend_factory.h"
+#include "vm/runtime/interp.h"
 
 namespace tl::cli {
 
 int cmd_run(const Args& args) {
   po::options_description options("options");
+  options.add_options()("device", po::value<std::string>()->default_value("auto"),
+                        "where tensor ops run: cpu, vulkan, or auto (a real GPU if there is one)")(
+      "file", po::value<std::string>(), "the .tl file");
   po::positional_options_description positional;
+  positional.add("file", 1);
   po::variables_map vm;
-  if (auto stop = parse("run", "tl run", "Not available yet in this build.", options, positional, args, vm))
+  if (auto stop = parse("run", "tl run [--device cpu|vulkan|auto] FILE.tl",
+                        "Checks a program, compiles it in memory and runs it.", options,
+                        positional, args, vm))
     return *stop;
-  return usage_error("run", "not available yet: the engine behind 'tl run' is not built");
+  if (!vm.count("file")) return usage_error("run", "no input file");
+  const std::string path = vm["file"].as<std::string>();
+  std::unique_ptr<Backend> backend;
+  try {
+    backend = make_backend(vm["device"].as<std::string>());
+  } catch (const std::exception& e) {
+    return usage_error("run", e.what());
+  }
+  std::string why;
+  auto program = Program::load(path, &why);
+  if (!program) return usage_error("run", fmt::format("{}: {}", path, why));
+  program->check();
+  auto module = program->compile();
+  program->print_diagnostics(std::cerr, isatty(2) != 0);
+  if (!module) return kExitInputError;
+  VmOptions opts;
+  opts.backend = backend.get();
+  opts.out = &std::cout;
+  try {
+    Vm machine(*module, opts);
+    machine.run();
+    if (backend) backend->synchronize();
+  } catch (const VmError& e) {
+    std::cout.flush();
+    std::cerr << e.what() << "\n";
+    return kExitInputError;
+  }
+  std::cout.flush();
+  return kExitOk;
 }
 
 }  // namespace tl::cli

@@ -1,0 +1,1103 @@
+// AST -> register bytecode, in the manner of Lua's lcode.c: locals live in registers for their
+// scope, temporaries are allocated above them and freed in stack order after each statement,
+// forward jumps go to labels that the FunctionBuilder patches.
+#include "compiler/codegen/codegen.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "vm/bytecode/builder.h"
+#include "vm/bytecode/builtin_signature.h"
+#include "vm/core/error.h"
+#include "vm/tensor/backend.h"
+
+namespace tl {
+namespace {
+
+using namespace ast;
+
+constexpr int kMaxRegisters = 250;  // a little below 255: CALL bases need room for their args
+
+// A compile-time failure that aborts the current function (the diagnostic is already reported).
+struct CompileAbort {};
+
+// The unary builtins that map onto one TUNARY opcode when their argument is a tensor.
+std::optional<tl::UnaryOp> tensor_unary_of(Builtin b) {
+  switch (b) {
+    case Builtin::Relu: return tl::UnaryOp::Relu;
+    case Builtin::Gelu: return tl::UnaryOp::Gelu;
+    case Builtin::Silu: return tl::UnaryOp::Silu;
+    case Builtin::Sigmoid: return tl::UnaryOp::Sigmoid;
+    case Builtin::Tanh: return tl::UnaryOp::Tanh;
+    default: return std::nullopt;
+  }
+}
+
+struct FunctionEntry {
+  uint32_t index;
+  const FnDecl* decl;
+  const SyntaxTree* tree;
+};
+
+// Names referenced anywhere inside function bodies: the top-level bindings among them must live
+// in global slots (the script's registers are invisible to functions).
+void collect_names(const Node* n, std::unordered_set<std::string_view>& out) {
+  walk(n, [&](const Node* c) {
+    if (const auto* id = dyn_cast<Ident>(c)) out.insert(id->name);
+    return true;
+  });
+}
+
+class ProgramCompiler;
+
+class FunctionCompiler {
+ public:
+  FunctionCompiler(ProgramCompiler& program, FunctionBuilder& fb, const SyntaxTree& tree,
+                   bool is_script)
+      : program_(program), fb_(fb), tree_(tree), is_script_(is_script) {}
+
+  void compile_function(const FnDecl* fn);
+  void compile_script_items(const SyntaxTree& tree, bool run_statements);
+  void compile_main(const MainBlock* main);
+  void finish_script();
+
+ private:
+  struct Local {
+    std::string_view name;
+    int reg;
+  };
+  struct Loop {
+    Label break_label;
+    Label continue_label;
+  };
+
+  // --- registers and scopes ---
+  int alloc(int n, SourceRange where);
+  void release_to(int reg) { free_ = reg; }
+  std::optional<int> find_local(std::string_view name) const;
+  int declare_local(std::string_view name, SourceRange where);
+  size_t open_scope() const { return locals_.size(); }
+  void close_scope(size_t mark);
+
+  // --- positions ---
+  void at(SourceRange r);
+  [[noreturn]] void fail(SourceRange r, std::string message);
+
+  // --- statements ---
+  void stmt(const Stmt* s);
+  void block(const Block* b);
+  void let_stmt(const Let* s);
+  void assign(const Assign* s);
+  void bind_name(std::string_view name, SourceRange where, const Expr* value, bool declare);
+  void if_stmt(const If* s);
+  void while_stmt(const While* s);
+  void for_stmt(const For* s);
+  void return_stmt(const Return* s);
+  void tensor_decl(const TensorDecl* d);
+  void check_tensor_type(int reg, const TypeRef* type, SourceRange where);
+  void emit_return(int reg, bool has_value);
+
+  // --- expressions ---
+  void expr_to(const Expr* e, int dst);
+  int expr_reg(const Expr* e);  // a register holding e's value (a local's own, or a new temp)
+  void constant_to(int dst, const Expr* e);
+  void int_to(int dst, int64_t v);
+  void binary(const Binary* b, int dst);
+  void logical(const Binary* b, int dst);
+  void call(const Call* c, int dst);
+  void call_user(const FunctionEntry& f, const Call* c, int dst);
+  void call_builtin(Builtin id, const Expr* receiver, NodeList<Arg> args, SourceRange where,
+                    int dst);
+  void emit_default(int dst, std::string_view literal, SourceRange where);
+  void member(const Member* m, int dst);
+  void index(const Index* ix, int dst);
+  void list(const ListLit* l, int dst);
+  void map(const MapLit* m, int dst);
+  bool property_path(const Expr* e, std::string& path, const Expr*& base) const;
+
+  ProgramCompiler& program_;
+  FunctionBuilder& fb_;
+  const SyntaxTree& tree_;
+  const SyntaxTree* current_tree_ = nullptr;  // the file whose nodes are being compiled
+  bool is_script_;
+  bool at_top_level_ = true;  // script statements outside any block: bindings may be globals
+  int free_ = 0;
+  std::vector<Local> locals_;
+  std::vector<Loop> loops_;
+  const FnDecl* fn_ = nullptr;
+};
+
+class ProgramCompiler {
+ public:
+  ProgramCompiler(const ImportResolver& imports, DiagnosticSink& sink)
+      : imports_(imports), sink_(sink) {}
+
+  std::optional<Module> compile(const SyntaxTree& root);
+
+  ModuleBuilder& builder() { return mb_; }
+  DiagnosticSink& sink() { return sink_; }
+  const FunctionEntry* find_function(std::string_view name) const {
+    auto it = functions_.find(name);
+    return it == functions_.end() ? nullptr : &it->second;
+  }
+  std::optional<uint32_t> global_slot(std::string_view name) const {
+    auto it = globals_.find(name);
+    if (it == globals_.end()) return std::nullopt;
+    return it->second;
+  }
+  uint32_t source_index(const SyntaxTree& t) {
+    auto it = source_index_.find(&t);
+    if (it != source_index_.end()) return it->second;
+    const uint32_t i = mb_.source(t.source().path());
+    source_index_.emplace(&t, i);
+    return i;
+  }
+
+ private:
+  void gather(const SyntaxTree& tree, std::vector<const SyntaxTree*>& order);
+
+  const ImportResolver& imports_;
+  DiagnosticSink& sink_;
+  ModuleBuilder mb_;
+  std::unordered_map<std::string_view, FunctionEntry> functions_;
+  std::unordered_map<std::string_view, uint32_t> globals_;
+  std::unordered_map<const SyntaxTree*, uint32_t> source_index_;
+  std::set<const SyntaxTree*> visiting_;
+};
+
+// ------------------------------------------------------------------------------------------------
+// Registers, scopes, positions
+
+int FunctionCompiler::alloc(int n, SourceRange where) {
+  const int r = free_;
+  free_ += n;
+  if (free_ > kMaxRegisters)
+    fail(where, fmt::format("this function needs more than {} registers: split it into smaller "
+                            "functions or expressions",
+                            kMaxRegisters));
+  fb_.reserve_regs(free_);
+  return r;
+}
+
+std::optional<int> FunctionCompiler::find_local(std::string_view name) const {
+  for (auto it = locals_.rbegin(); it != locals_.rend(); ++it)
+    if (it->name == name) return it->reg;
+  return std::nullopt;
+}
+
+int FunctionCompiler::declare_local(std::string_view name, SourceRange where) {
+  const int reg = alloc(1, where);
+  locals_.push_back({name, reg});
+  return reg;
+}
+
+void FunctionCompiler::close_scope(size_t mark) {
+  int lowest = free_;
+  while (locals_.size() > mark) {
+    lowest = std::min(lowest, locals_.back().reg);
+    locals_.pop_back();
+  }
+  release_to(lowest);
+}
+
+void FunctionCompiler::at(SourceRange r) {
+  const SyntaxTree& t = current_tree_ ? *current_tree_ : tree_;
+  const LineColumn lc = t.source().position(r.begin);
+  fb_.at(lc.line, lc.column);
+}
+
+void FunctionCompiler::fail(SourceRange r, std::string message) {
+  program_.sink().report(DiagCode::E0701, r, std::move(message));
+  throw CompileAbort{};
+}
+
+// ------------------------------------------------------------------------------------------------
+// Functions and the script
+
+void FunctionCompiler::compile_function(const FnDecl* fn) {
+  fn_ = fn;
+  at_top_level_ = false;
+  for (const Param& p : fn->params) declare_local(p.name, p.name_range);
+  // Parameters are checked against their annotations on entry: what the checker could not prove
+  // (a caller with unknown dims, tlvm running bytecode from elsewhere) fails here, at the parameter.
+  int i = 0;
+  for (const Param& p : fn->params) {
+    if (p.type) check_tensor_type(i, p.type, p.name_range);
+    ++i;
+  }
+  // Size variables shared by several parameters must agree (D_in of `input` and of `weights`).
+  struct Binding {
+    int reg;
+    int dim;
+    const Param* param;
+  };
+  std::unordered_map<std::string_view, Binding> first;
+  i = 0;
+  for (const Param& p : fn->params) {
+    const auto* tt = p.type ? dyn_cast<TensorType>(p.type) : nullptr;
+    if (tt) {
+      int d = 0;
+      for (const Dim& dim : tt->dims) {
+        if (dim.kind == Dim::Kind::Name) {
+          auto [it, fresh] = first.emplace(dim.name, Binding{i, d, &p});
+          if (!fresh) {
+            // assert(shape(a)[da] == shape(b)[db], message) with the position of the dimension.
+            const int base = alloc(3, dim.range);
+            at(dim.range);
+            const int lhs = alloc(2, dim.range);
+            fb_.emit(OpCode::GETMEMBER, lhs, it->second.reg, program_.builder().constant("shape"));
+            int_to(lhs + 1, it->second.dim);
+            fb_.emit(OpCode::GETINDEX, lhs, lhs, lhs + 1);
+            const int rhs = alloc(2, dim.range);
+            fb_.emit(OpCode::GETMEMBER, rhs, i, program_.builder().constant("shape"));
+            int_to(rhs + 1, d);
+            fb_.emit(OpCode::GETINDEX, rhs, rhs, rhs + 1);
+            fb_.emit(OpCode::EQ, base + 1, lhs, rhs);
+            const std::string msg =
+                fmt::format("size {} differs between `{}` (dimension {}) and `{}` (dimension {})",
+                            dim.name, it->second.param->name, it->second.dim, p.name, d);
+            fb_.emit(OpCode::LOADK, base + 2, program_.builder().constant(msg));
+            fb_.call_builtin(base, Builtin::Assert, 2);
+            release_to(base);
+          }
+        }
+        ++d;
+      }
+    }
+    ++i;
+  }
+  const Block* body = fn->body;
+  const size_t mark = open_scope();
+  const auto& stmts = body->stmts;
+  for (uint32_t k = 0; k < stmts.size(); ++k) {
+    const Stmt* s = stmts[k];
+    // The value of a body's last expression statement is its result when no return runs.
+    if (k + 1 == stmts.size()) {
+      if (const auto* es = dyn_cast<ExprStmt>(s)) {
+        at(es->range);
+        const int r = expr_reg(es->expr);
+        emit_return(r, true);
+        continue;
+      }
+    }
+    stmt(s);
+  }
+  close_scope(mark);
+  at(SourceRange{body->range.file, body->range.end > 0 ? body->range.end - 1 : 0,
+                 body->range.end});
+  emit_return(0, false);
+}
+
+void FunctionCompiler::emit_return(int reg, bool has_value) {
+  if (fn_ && fn_->return_type && has_value) check_tensor_type(reg, fn_->return_type, fn_->return_type->range);
+  fb_.emit(OpCode::RETURN, reg, has_value ? 1 : 0);
+}
+
+void FunctionCompiler::compile_script_items(const SyntaxTree& tree, bool run_statements) {
+  current_tree_ = &tree;
+  for (const Stmt* s : tree.module()->items) {
+    if (isa<FnDecl>(s) || isa<ImportDecl>(s) || isa<MainBlock>(s)) continue;
+    if (!run_statements && !isa<TensorDecl>(s)) continue;  // an import runs declarations only
+    try {
+      stmt(s);
+    } catch (const CompileAbort&) {
+      // Reported; keep compiling the remaining statements to find more errors.
+    }
+  }
+  current_tree_ = nullptr;
+}
+
+void FunctionCompiler::compile_main(const MainBlock* main) {
+  at_top_level_ = false;
+  try {
+    block(main->body);
+  } catch (const CompileAbort&) {
+  }
+}
+
+void FunctionCompiler::finish_script() { fb_.emit(OpCode::RETURN, 0, 0); }
+
+// ------------------------------------------------------------------------------------------------
+// Statements
+
+void FunctionCompiler::stmt(const Stmt* s) {
+  const int temps = free_;
+  at(s->range);
+  switch (s->kind) {
+    case NodeKind::Let: let_stmt(cast<Let>(s)); return;  // keeps its register
+    case NodeKind::Assign: assign(cast<Assign>(s)); return;
+    case NodeKind::ExprStmt: expr_reg(cast<ExprStmt>(s)->expr); break;
+    case NodeKind::If: if_stmt(cast<If>(s)); break;
+    case NodeKind::While: while_stmt(cast<While>(s)); break;
+    case NodeKind::For: for_stmt(cast<For>(s)); break;
+    case NodeKind::Break:
+      if (loops_.empty()) fail(s->range, "`break` outside a loop");
+      fb_.jump(OpCode::JMP, 0, loops_.back().break_label);
+      break;
+    case NodeKind::Continue:
+      if (loops_.empty()) fail(s->range, "`continue` outside a loop");
+      fb_.jump(OpCode::JMP, 0, loops_.back().continue_label);
+      break;
+    case NodeKind::Return: return_stmt(cast<Return>(s)); break;
+    case NodeKind::Block: block(cast<Block>(s)); break;
+    case NodeKind::TensorDecl: tensor_decl(cast<TensorDecl>(s)); return;
+    case NodeKind::ErrorStmt: fail(s->range, "cannot compile a statement with syntax errors");
+    default: fail(s->range, fmt::format("`{}` is only allowed at the top level", node_kind_name(s->kind)));
+  }
+  release_to(temps);
+}
+
+void FunctionCompiler::block(const Block* b) {
+  const bool was_top = at_top_level_;
+  at_top_level_ = false;
+  const size_t mark = open_scope();
+  for (const Stmt* s : b->stmts) stmt(s);
+  close_scope(mark);
+  at_top_level_ = was_top;
+}
+
+void FunctionCompiler::let_stmt(const Let* s) {
+  bind_name(s->name, s->name_range, s->init, /*declare=*/true);
+  if (s->type) {
+    const auto slot = is_script_ && at_top_level_ ? program_.global_slot(s->name) : std::nullopt;
+    if (slot) {
+      const int r = alloc(1, s->name_range);
+      fb_.emit(OpCode::GETGLOBAL, r, static_cast<int>(*slot));
+      check_tensor_type(r, s->type, s->type->range);
+      release_to(r);
+    } else {
+      check_tensor_type(*find_local(s->name), s->type, s->type->range);
+    }
+  }
+}
+
+// Evaluates `value` and binds it to `name`: a new local (or global slot, for the script's
+// top-level names that functions use) when declaring, else the existing binding.
+void FunctionCompiler::bind_name(std::string_view name, SourceRange where, const Expr* value,
+                                 bool declare) {
+  const auto slot = is_script_ && at_top_level_ ? program_.global_slot(name) : std::nullopt;
+  const auto existing = find_local(name);
+  if (slot && (declare || !existing)) {
+    const int r = expr_reg(value);
+    at(where);
+    fb_.emit(OpCode::SETGLOBAL, r, static_cast<int>(*slot));
+    return;
+  }
+  if (!declare && existing) {
+    // Direct evaluation into the variable's register is safe when the last instruction reads all
+    // operands before writing (arithmetic, calls); `a && b` writes early, so it goes via a temp.
+    const auto* bin = dyn_cast<Binary>(value);
+    if (bin && bin->op != BinaryOp::And && bin->op != BinaryOp::Or) {
+      expr_to(value, *existing);
+    } else {
+      const int r = expr_reg(value);
+      if (r != *existing) fb_.emit(OpCode::MOVE, *existing, r);
+    }
+    return;
+  }
+  if (!declare) {
+    if (auto g = program_.global_slot(name); g && !is_script_) {
+      const int r = expr_reg(value);
+      at(where);
+      fb_.emit(OpCode::SETGLOBAL, r, static_cast<int>(*g));
+      return;
+    }
+  }
+  // A new local: evaluate first (the initialiser may read an outer binding of the same name).
+  const int reg = alloc(1, where);
+  expr_to(value, reg);
+  release_to(reg + 1);
+  locals_.push_back({name, reg});
+}
+
+void FunctionCompiler::assign(const Assign* s) {
+  const Expr* target = s->target;
+  if (const auto* id = dyn_cast<Ident>(target)) {
+    bind_name(id->name, id->range, s->value, /*declare=*/false);
+    return;
+  }
+  const int temps = free_;
+  if (const auto* m = dyn_cast<Member>(target)) {
+    const int obj = expr_reg(m->object);
+    const int key = alloc(1, m->name_range);
+    fb_.emit(OpCode::LOADK, key, program_.builder().constant(m->name));
+    const int val = expr_reg(s->value);
+    at(s->range);
+    fb_.emit(OpCode::SETINDEX, obj, key, val);
+  } else if (const auto* ix = dyn_cast<Index>(target)) {
+    if (ix->items.size() != 1 || isa<Slice>(ix->items[0]))
+      fail(ix->range, "assignment to a slice or to a tensor element is not supported: tensors are "
+                      "immutable values; build a new tensor instead");
+    const int obj = expr_reg(ix->object);
+    const int key = expr_reg(ix->items[0]);
+    const int val = expr_reg(s->value);
+    at(s->range);
+    fb_.emit(OpCode::SETINDEX, obj, key, val);
+  } else {
+    fail(target->range, "cannot assign to this expression");
+  }
+  release_to(temps);
+}
+
+void FunctionCompiler::if_stmt(const If* s) {
+  const int temps = free_;
+  const int c = expr_reg(s->cond);
+  release_to(temps);
+  Label else_label = fb_.new_label();
+  Label end = fb_.new_label();
+  at(s->cond->range);
+  fb_.emit(OpCode::TEST, c, 0, 0);  // truthy: skip the jump to else
+  fb_.jump(OpCode::JMP, 0, else_label);
+  block(s->then_block);
+  if (s->else_branch) fb_.jump(OpCode::JMP, 0, end);
+  fb_.bind(else_label);
+  if (s->else_branch) {
+    if (const auto* b = dyn_cast<Block>(s->else_branch))
+      block(b);
+    else
+      stmt(s->else_branch);
+  }
+  fb_.bind(end);
+}
+
+void FunctionCompiler::while_stmt(const While* s) {
+  Label top = fb_.new_label();
+  Label end = fb_.new_label();
+  fb_.bind(top);
+  const int temps = free_;
+  const int c = expr_reg(s->cond);
+  release_to(temps);
+  at(s->cond->range);
+  fb_.emit(OpCode::TEST, c, 0, 0);
+  fb_.jump(OpCode::JMP, 0, end);
+  loops_.push_back({end, top});
+  block(s->body);
+  loops_.pop_back();
+  fb_.jump(OpCode::JMP, 0, top);
+  fb_.bind(end);
+}
+
+void FunctionCompiler::for_stmt(const For* s) {
+  const size_t mark = open_scope();
+  const bool was_top = at_top_level_;
+  at_top_level_ = false;
+  // R[base..base+2] = start, stop, step; R[base+3] = the loop variable (FORPREP/FORLOOP).
+  const int base = alloc(4, s->var_range);
+  const auto* call = dyn_cast<Call>(s->iterable);
+  const auto* callee = call ? dyn_cast<Ident>(call->callee) : nullptr;
+  const bool is_range = callee && callee->name == "range" && !find_local("range") &&
+                        !program_.find_function("range") && call->args.size() >= 1 &&
+                        call->args.size() <= 3;
+  int sequence = -1;
+  if (is_range) {
+    for (const Arg& a : call->args)
+      if (a.named()) fail(a.range, "range() takes positional arguments only");
+    if (call->args.size() == 1) {
+      int_to(base, 0);
+      expr_to(call->args[0].value, base + 1);
+    } else {
+      expr_to(call->args[0].value, base);
+      expr_to(call->args[1].value, base + 1);
+    }
+    if (call->args.size() == 3)
+      expr_to(call->args[2].value, base + 2);
+    else
+      int_to(base + 2, 1);
+  } else {
+    // Any other iterable: a list, a Shape, a string, or a tensor's first dimension, by index.
+    sequence = alloc(1, s->iterable->range);
+    expr_to(s->iterable, sequence);
+    int_to(base, 0);
+    const int arg = alloc(2, s->iterable->range);
+    fb_.emit(OpCode::MOVE, arg + 1, sequence);
+    at(s->iterable->range);
+    fb_.call_builtin(arg, Builtin::Len, 1);
+    fb_.emit(OpCode::MOVE, base + 1, arg);
+    release_to(arg);
+    int_to(base + 2, 1);
+  }
+  Label exit = fb_.new_label();
+  Label body = fb_.new_label();
+  Label next = fb_.new_label();
+  at(s->iterable->range);
+  fb_.jump(OpCode::FORPREP, base, exit);
+  fb_.bind(body);
+  int var;
+  if (sequence < 0) {
+    locals_.push_back({s->var, base + 3});
+    var = base + 3;
+  } else {
+    var = declare_local(s->var, s->var_range);
+    at(s->var_range);
+    fb_.emit(OpCode::GETINDEX, var, sequence, base + 3);
+  }
+  (void)var;
+  loops_.push_back({exit, next});
+  block(s->body);
+  loops_.pop_back();
+  fb_.bind(next);
+  at(s->iterable->range);
+  fb_.jump(OpCode::FORLOOP, base, body);
+  fb_.bind(exit);
+  close_scope(mark);
+  release_to(base);
+  at_top_level_ = was_top;
+}
+
+void FunctionCompiler::return_stmt(const Return* s) {
+  if (!fn_ && !is_script_) fail(s->range, "`return` outside a function");
+  if (s->value) {
+    const int r = expr_reg(s->value);
+    at(s->range);
+    emit_return(r, true);
+  } else {
+    emit_return(0, false);
+  }
+}
+
+void FunctionCompiler::tensor_decl(const TensorDecl* d) {
+  const int temps = free_;
+  int r;
+  if (d->init) {
+    r = alloc(1, d->name_range);
+    const Expr* init = d->init;
+    if (const auto* l = dyn_cast<ListLit>(init)) {
+      // `tensor w: float16[2, 2] = [[...]]`: a bare literal is a tensor literal here.
+      const int args = alloc(2, l->range);
+      list(l, args + 1);
+      at(l->range);
+      fb_.call_builtin(args, Builtin::TensorNew, 1);
+      fb_.emit(OpCode::MOVE, r, args);
+    } else {
+      expr_to(init, r);
+    }
+  } else {
+    // No initialiser: zeros of the declared (constant) shape.
+    const auto* tt = dyn_cast<TensorType>(d->type);
+    if (!tt) fail(d->type->range, "a tensor declaration needs a tensor type such as float16[2, 3]");
+    const int args = alloc(1 + static_cast<int>(tt->dims.size()), d->type->range);
+    int k = 1;
+    for (const Dim& dim : tt->dims) {
+      if (dim.kind != Dim::Kind::Int)
+        fail(dim.range, "a tensor declared without a value needs constant dimensions");
+      int_to(args + k++, dim.value);
+    }
+    at(d->range);
+    fb_.call_builtin(args, Builtin::Zeros, static_cast<int>(tt->dims.size()));
+    r = args;
+  }
+  check_tensor_type(r, d->type, d->type->range);
+  const auto slot = is_script_ && at_top_level_ ? program_.global_slot(d->name) : std::nullopt;
+  if (slot) {
+    fb_.emit(OpCode::SETGLOBAL, r, static_cast<int>(*slot));
+    release_to(temps);
+  } else {
+    const int reg = temps;
+    if (r != reg) fb_.emit(OpCode::MOVE, reg, r);
+    release_to(reg + 1);
+    locals_.push_back({d->name, reg});
+  }
+}
+
+// CHECKSHAPE against an annotation: constant dims must match; names and '?' only fix the rank
+// here (size variables are compared across parameters by compile_function).
+void FunctionCompiler::check_tensor_type(int reg, const TypeRef* type, SourceRange where) {
+  const auto* tt = dyn_cast<TensorType>(type);
+  if (!tt) return;
+  ShapeConst shape;
+  for (const Dim& d : tt->dims) shape.dims.push_back(d.kind == Dim::Kind::Int ? d.value : -1);
+  at(where);
+  fb_.emit(OpCode::CHECKSHAPE, reg, static_cast<int>(program_.builder().constant(shape)));
+}
+
+// ------------------------------------------------------------------------------------------------
+// Expressions
+
+int FunctionCompiler::expr_reg(const Expr* e) {
+  while (const auto* p = dyn_cast<Paren>(e)) e = p->inner;
+  if (const auto* id = dyn_cast<Ident>(e))
+    if (auto r = find_local(id->name)) return *r;
+  const int r = alloc(1, e->range);
+  expr_to(e, r);
+  return r;
+}
+
+void FunctionCompiler::int_to(int dst, int64_t v) {
+  if (v >= -kOffsetSBx && v <= kOffsetSBx + 1)
+    fb_.emit(OpCode::LOADI, dst, static_cast<int>(v));
+  else
+    fb_.emit(OpCode::LOADK, dst, static_cast<int>(program_.builder().constant(v)));
+}
+
+void FunctionCompiler::expr_to(const Expr* e, int dst) {
+  const int temps = free_;
+  switch (e->kind) {
+    case NodeKind::IntLit: {
+      const auto* lit = cast<IntLit>(e);
+      if (lit->value > static_cast<uint64_t>(INT64_MAX)) fail(e->range, "integer literal too large");
+      at(e->range);
+      int_to(dst, static_cast<int64_t>(lit->value));
+      break;
+    }
+    case NodeKind::FloatLit:
+      at(e->range);
+      fb_.emit(OpCode::LOADK, dst,
+               static_cast<int>(program_.builder().constant(cast<FloatLit>(e)->value)));
+      break;
+    case NodeKind::StringLit:
+      at(e->range);
+      fb_.emit(OpCode::LOADK, dst,
+               static_cast<int>(program_.builder().constant(cast<StringLit>(e)->value)));
+      break;
+    case NodeKind::BoolLit:
+      at(e->range);
+      fb_.emit(OpCode::LOADBOOL, dst, cast<BoolLit>(e)->value ? 1 : 0, 0);
+      break;
+    case NodeKind::Ident: {
+      const auto* id = cast<Ident>(e);
+      at(e->range);
+      if (auto r = find_local(id->name)) {
+        if (*r != dst) fb_.emit(OpCode::MOVE, dst, *r);
+      } else if (auto g = program_.global_slot(id->name)) {
+        fb_.emit(OpCode::GETGLOBAL, dst, static_cast<int>(*g));
+      } else if (const FunctionEntry* f = program_.find_function(id->name)) {
+        fb_.emit(OpCode::LOADFN, dst, static_cast<int>(f->index));
+      } else if (id->name == "none") {
+        fb_.emit(OpCode::LOADNONE, dst, 0);
+      } else if (builtin_by_name(id->name)) {
+        fail(e->range, fmt::format("builtin `{}` can only be called, not used as a value", id->name));
+      } else {
+        fail(e->range, fmt::format("undefined name `{}`", id->name));
+      }
+      break;
+    }
+    case NodeKind::Unary: {
+      const auto* u = cast<Unary>(e);
+      const int r = expr_reg(u->operand);
+      at(e->range);
+      fb_.emit(u->op == ast::UnaryOp::Neg ? OpCode::UNM : OpCode::NOT, dst, r);
+      break;
+    }
+    case NodeKind::Binary: binary(cast<Binary>(e), dst); break;
+    case NodeKind::Call: call(cast<Call>(e), dst); break;
+    case NodeKind::Member: member(cast<Member>(e), dst); break;
+    case NodeKind::Index: index(cast<Index>(e), dst); break;
+    case NodeKind::ListLit: list(cast<ListLit>(e), dst); break;
+    case NodeKind::MapLit: map(cast<MapLit>(e), dst); break;
+    case NodeKind::TensorCtor: {
+      const auto* t = cast<TensorCtor>(e);
+      if (t->element != "float16" && t->element != "float32" && t->element != "float64" &&
+          t->element != "bfloat16")
+        fail(t->element_range, fmt::format("tensor<{}>: TL tensors are floating point (float16)",
+                                           t->element));
+      call_builtin(Builtin::TensorNew, nullptr, t->args, e->range, dst);
+      break;
+    }
+    case NodeKind::Paren: expr_to(cast<Paren>(e)->inner, dst); break;
+    case NodeKind::Slice: fail(e->range, "a slice `a:b` is only allowed inside `[...]`");
+    default: fail(e->range, "cannot compile an expression with syntax errors");
+  }
+  release_to(temps);
+}
+
+void FunctionCompiler::binary(const Binary* b, int dst) {
+  if (b->op == BinaryOp::And || b->op == BinaryOp::Or) return logical(b, dst);
+  int lhs = expr_reg(b->lhs);
+  int rhs = expr_reg(b->rhs);
+  OpCode op;
+  switch (b->op) {
+    case BinaryOp::Add: op = OpCode::ADD; break;
+    case BinaryOp::Sub: op = OpCode::SUB; break;
+    case BinaryOp::Mul: op = OpCode::MUL; break;
+    case BinaryOp::Div: op = OpCode::DIV; break;
+    case BinaryOp::Mod: op = OpCode::MOD; break;
+    case BinaryOp::Pow: op = OpCode::POW; break;
+    case BinaryOp::MatMul: op = OpCode::MATMUL; break;
+    case BinaryOp::Eq: op = OpCode::EQ; break;
+    case BinaryOp::Ne: op = OpCode::NE; break;
+    case BinaryOp::Lt: op = OpCode::LT; break;
+    case BinaryOp::Le: op = OpCode::LE; break;
+    case BinaryOp::Gt: op = OpCode::LT; std::swap(lhs, rhs); break;
+    case BinaryOp::Ge: op = OpCode::LE; std::swap(lhs, rhs); break;
+    default: fail(b->op_range, "unknown operator");
+  }
+  at(b->op_range);
+  fb_.emit(op, dst, lhs, rhs);
+}
+
+// `a && b` / `a || b`: the value of the operand that decided, as in Python.
+void FunctionCompiler::logical(const Binary* b, int dst) {
+  Label end = fb_.new_label();
+  expr_to(b->lhs, dst);
+  at(b->op_range);
+  // &&: a truthy left goes on to the right (skip the jump); ||: a falsy left does.
+  fb_.emit(OpCode::TEST, dst, 0, b->op == BinaryOp::And ? 0 : 1);
+  fb_.jump(OpCode::JMP, 0, end);
+  expr_to(b->rhs, dst);
+  fb_.bind(end);
+}
+
+void FunctionCompiler::call(const Call* c, int dst) {
+  if (const auto* id = dyn_cast<Ident>(c->callee)) {
+    if (find_local(id->name) || program_.global_slot(id->name)) {
+      // A function value in a variable.
+      const int base = alloc(1 + static_cast<int>(c->args.size()), c->range);
+      expr_to(id, base);
+      int k = 1;
+      for (const Arg& a : c->args) {
+        if (a.named()) fail(a.range, "named arguments need a function known at compile time");
+        expr_to(a.value, base + k++);
+      }
+      at(c->range);
+      fb_.emit(OpCode::CALLR, base, static_cast<int>(c->args.size()));
+      if (base != dst) fb_.emit(OpCode::MOVE, dst, base);
+      return;
+    }
+    if (const FunctionEntry* f = program_.find_function(id->name)) return call_user(*f, c, dst);
+    if (auto b = builtin_by_name(id->name)) return call_builtin(*b, nullptr, c->args, c->range, dst);
+    fail(id->range, fmt::format("undefined function `{}`", id->name));
+  }
+  if (const auto* m = dyn_cast<Member>(c->callee)) {
+    // x.f(args) is f(x, args) for a builtin whose first parameter takes x.
+    if (auto b = builtin_by_name(m->name)) return call_builtin(*b, m->object, c->args, c->range, dst);
+    fail(m->name_range, fmt::format("no method `{}`: methods are the builtins (`x.{}(...)` means "
+                                    "`{}(x, ...)`)",
+                                    m->name, m->name, m->name));
+  }
+  fail(c->callee->range, "only named functions and methods can be called");
+}
+
+void FunctionCompiler::call_user(const FunctionEntry& f, const Call* c, int dst) {
+  const auto& params = f.decl->params;
+  const int n = static_cast<int>(params.size());
+  std::vector<const Expr*> slots(n, nullptr);
+  int positional = 0;
+  for (const Arg& a : c->args) {
+    if (!a.named()) {
+      if (positional >= n)
+        fail(a.range, fmt::format("`{}` takes {} argument{}, got more", f.decl->name, n,
+                                  n == 1 ? "" : "s"));
+      slots[positional++] = a.value;
+      continue;
+    }
+    int k = 0;
+    while (k < n && params[k].name != a.name) ++k;
+    if (k == n) fail(a.name_range, fmt::format("`{}` has no parameter `{}`", f.decl->name, a.name));
+    if (slots[k]) fail(a.name_range, fmt::format("parameter `{}` given twice", a.name));
+    slots[k] = a.value;
+  }
+  for (int k = 0; k < n; ++k)
+    if (!slots[k])
+      fail(c->range, fmt::format("missing argument `{}` in call to `{}`", params[k].name,
+                                 f.decl->name));
+  const int base = alloc(1 + n, c->range);
+  for (int k = 0; k < n; ++k) expr_to(slots[k], base + 1 + k);
+  at(c->range);
+  fb_.emit(OpCode::CALL, base, static_cast<int>(f.index));
+  if (base != dst) fb_.emit(OpCode::MOVE, dst, base);
+}
+
+void FunctionCompiler::emit_default(int dst, std::string_view lit, SourceRange where) {
+  at(where);
+  if (lit == "none") {
+    fb_.emit(OpCode::LOADNONE, dst, 0);
+  } else if (lit == "true" || lit == "false") {
+    fb_.emit(OpCode::LOADBOOL, dst, lit == "true" ? 1 : 0, 0);
+  } else if (lit.front() == '"') {
+    fb_.emit(OpCode::LOADK, dst,
+             static_cast<int>(program_.builder().constant(lit.substr(1, lit.size() - 2))));
+  } else if (lit.find_first_of(".eE") != std::string_view::npos) {
+    fb_.emit(OpCode::LOADK, dst, static_cast<int>(program_.builder().constant(std::stod(std::string(lit)))));
+  } else {
+    int64_t v = 0;
+    std::from_chars(lit.data(), lit.data() + lit.size(), v);
+    int_to(dst, v);
+  }
+}
+
+// Maps positional and named arguments onto the builtin's signature (builtins.def), fills the
+// defaults, and emits CALLB (or a dedicated opcode for the hot tensor builtins).
+void FunctionCompiler::call_builtin(Builtin id, const Expr* receiver, NodeList<Arg> args,
+                                    SourceRange where, int dst) {
+  const BuiltinSignature sig = builtin_signature(id);
+  const std::string_view name = builtin_info(id).name;
+  const size_t n = sig.params.size();
+  // Each parameter gets a list of argument expressions (several for the variadic one).
+  std::vector<std::vector<const Expr*>> given(n);
+  std::vector<bool> named_given(n, false);
+  size_t next = 0;
+  auto take_positional = [&](const Expr* value, SourceRange r) {
+    while (next < n && named_given[next]) ++next;
+    if (next >= n)
+      fail(r, fmt::format("too many arguments to `{}`{}", name, builtin_info(id).signature));
+    given[next].push_back(value);
+    if (!sig.params[next].variadic) ++next;
+  };
+  if (receiver) take_positional(receiver, receiver->range);
+  for (const Arg& a : args) {
+    if (!a.named()) {
+      take_positional(a.value, a.range);
+      continue;
+    }
+    size_t k = 0;
+    while (k < n && sig.params[k].name != a.name) ++k;
+    if (k == n)
+      fail(a.name_range, fmt::format("`{}` has no parameter `{}`: {}{}", name, a.name, name,
+                                     builtin_info(id).signature));
+    if (!given[k].empty()) fail(a.name_range, fmt::format("argument `{}` given twice", a.name));
+    // `device: gpu` names the device with a bare word.
+    given[k].push_back(a.value);
+    named_given[k] = true;
+    if (next == k) ++next;
+  }
+  for (size_t k = 0; k < n; ++k)
+    if (given[k].empty() && !sig.params[k].has_default() && !sig.params[k].variadic)
+      fail(where, fmt::format("missing argument `{}` in call to `{}{}`", sig.params[k].name, name,
+                              builtin_info(id).signature));
+
+  // Dedicated opcodes for the tensor builtins on hot paths.
+  if (id == Builtin::Matmul && given[0].size() == 1 && given[1].size() == 1) {
+    const int a = expr_reg(given[0][0]);
+    const int b = expr_reg(given[1][0]);
+    at(where);
+    fb_.emit(OpCode::MATMUL, dst, a, b);
+    return;
+  }
+
+  int count = 0;
+  for (size_t k = 0; k < n; ++k) count += given[k].empty() ? 1 : static_cast<int>(given[k].size());
+  // Variadic parameters with nothing given pass nothing (print(), zeros of a rank-0 shape).
+  for (size_t k = 0; k < n; ++k)
+    if (given[k].empty() && sig.params[k].variadic) --count;
+  const int base = alloc(1 + count, where);
+  int slot = base + 1;
+  for (size_t k = 0; k < n; ++k) {
+    const BuiltinParam& p = sig.params[k];
+    if (given[k].empty()) {
+      if (!p.variadic) emit_default(slot++, p.default_value, where);
+      continue;
+    }
+    for (const Expr* v : given[k]) {
+      const auto* word = dyn_cast<Ident>(v);
+      if (p.name == "device" && word && (word->name == "gpu" || word->name == "cpu") &&
+          !find_local(word->name) && !program_.global_slot(word->name)) {
+        at(v->range);
+        fb_.emit(OpCode::LOADK, slot++, static_cast<int>(program_.builder().constant(word->name)));
+      } else {
+        expr_to(v, slot++);
+      }
+    }
+  }
+  at(where);
+  if (auto u = tensor_unary_of(id); u && count == 1) {
+    fb_.emit(OpCode::TUNARY, dst, base + 1, static_cast<int>(*u));
+    return;
+  }
+  fb_.call_builtin(base, id, count);
+  if (base != dst) fb_.emit(OpCode::MOVE, dst, base);
+}
+
+// `model.blk[0].attn_q.weight` -> ("blk.0.attn_q.weight", model): a chain of names and integer
+// literal indices on a plain name, at least two segments long.
+bool FunctionCompiler::property_path(const Expr* e, std::string& path, const Expr*& base) const {
+  std::vector<std::string> parts;
+  const Expr* cur = e;
+  for (;;) {
+    if (const auto* m = dyn_cast<Member>(cur)) {
+      parts.emplace_back(m->name);
+      cur = m->object;
+    } else if (const auto* ix = dyn_cast<Index>(cur)) {
+      if (ix->items.size() != 1) return false;
+      const auto* lit = dyn_cast<IntLit>(ix->items[0]);
+      if (!lit) return false;
+      parts.push_back(std::to_string(lit->value));
+      cur = ix->object;
+    } else {
+      break;
+    }
+  }
+  if (!isa<Ident>(cur) || parts.size() < 2) return false;
+  path.clear();
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
+    if (!path.empty()) path += '.';
+    path += *it;
+  }
+  base = cur;
+  return true;
+}
+
+void FunctionCompiler::member(const Member* m, int dst) {
+  std::string path;
+  const Expr* base = nullptr;
+  // `.shape` ends a path: `model.layer.weight.shape` is the shape of the tensor.
+  if (m->name != "shape" && property_path(m, path, base)) {
+    const int obj = expr_reg(base);
+    at(m->range);
+    fb_.emit(OpCode::GETMEMBER, dst, obj, static_cast<int>(program_.builder().constant(path)));
+    return;
+  }
+  const int obj = expr_reg(m->object);
+  at(m->name_range);
+  fb_.emit(OpCode::GETMEMBER, dst, obj, static_cast<int>(program_.builder().constant(m->name)));
+}
+
+void FunctionCompiler::index(const Index* ix, int dst) {
+  std::string path;
+  const Expr* base = nullptr;
+  if (property_path(ix, path, base)) {
+    const int obj = expr_reg(base);
+    at(ix->range);
+    fb_.emit(OpCode::GETMEMBER, dst, obj, static_cast<int>(program_.builder().constant(path)));
+    return;
+  }
+  if (ix->items.size() == 1 && !isa<Slice>(ix->items[0])) {
+    const int obj = expr_reg(ix->object);
+    const int key = expr_reg(ix->items[0]);
+    at(ix->range);
+    fb_.emit(OpCode::GETINDEX, dst, obj, key);
+    return;
+  }
+  // TSLICE: R[B] = object, then (start, stop, step) per item; step 0 marks an integer index.
+  const int k = static_cast<int>(ix->items.size());
+  const int b = alloc(1 + 3 * k, ix->range);
+  expr_to(ix->object, b);
+  int slot = b + 1;
+  for (const Expr* item : ix->items) {
+    if (const auto* s = dyn_cast<Slice>(item)) {
+      for (const Expr* part : {s->start, s->stop, s->step}) {
+        if (part)
+          expr_to(part, slot);
+        else
+          fb_.emit(OpCode::LOADNONE, slot, 0);
+        ++slot;
+      }
+    } else {
+      expr_to(item, slot);
+      fb_.emit(OpCode::LOADNONE, slot + 1, 0);
+      int_to(slot + 2, 0);
+      slot += 3;
+    }
+  }
+  at(ix->range);
+  fb_.emit(OpCode::TSLICE, dst, b, k);
+}
+
+void FunctionCompiler::list(const ListLit* l, int dst) {
+  const int n = static_cast<int>(l->elements.size());
+  if (n > 200)
+    fail(l->range, "list literals are limited to 200 elements per level; load large data from a "
+                   "model file");
+  const int base = alloc(std::max(n, 1), l->range);
+  int k = 0;
+  for (const Expr* e : l->elements) expr_to(e, base + k++);
+  at(l->range);
+  fb_.emit(OpCode::NEWLIST, dst, base, n);
+}
+
+void FunctionCompiler::map(const MapLit* m, int dst) {
+  const int n = static_cast<int>(m->entries.size());
+  if (n > 100) fail(m->range, "map literals are limited to 100 entries");
+  const int base = alloc(std::max(2 * n, 1), m->range);
+  int k = 0;
+  for (const MapEntry& e : m->entries) {
+    expr_to(e.key, base + k++);
+    expr_to(e.value, base + k++);
+  }
+  at(m->range);
+  fb_.emit(OpCode::NEWMAP, dst, base, n);
+}
+
+// ------------------------------------------------------------------------------------------------
+// The program
+
+void ProgramCompiler::gather(const SyntaxTree& tree, std::vector<const SyntaxTree*>& order) {
+  if (std::find(order.begin(), order.end(), &tree) != order.end() || visiting_.count(&tree)) return;
+  visiting_.insert(&tree);
+  for (const Stmt* s : tree.module()->items)
+    if (const auto* imp = dyn_cast<ImportDecl>(s))
+      if (imports_)
+        if (const SyntaxTree* t = imports_(tree, imp->path->value)) gather(*t, order);
+  visiting_.erase(&tree);
+  order.push_back(&tree);
+}
+
+std::optional<Module> ProgramCompiler::compile(const SyntaxTree& root) {
+  // Imported files first (dependencies before dependants), the root last.
+  std::vector<const SyntaxTree*> order;
+  gather(root, order);
+
+  const uint32_t entry = mb_.declare_function("<script>", 0);
+  mb_.set_entry(entry);
+
+  // Functions are hoisted: every file's functions are declared before any body is compiled.
+  std::unordered_set<std::string_view> used_in_functions;
+  for (const SyntaxTree* t : order) {
+    for (const Stmt* s : t->module()->items) {
+      if (const auto* fn = dyn_cast<FnDecl>(s)) {
+        if (functions_.count(fn->name)) continue;  // the checker reports duplicates
+        const uint32_t idx = mb_.declare_function(std::string(fn->name),
+                                                  static_cast<int>(fn->params.size()));
+        functions_.emplace(fn->name, FunctionEntry{idx, fn, t});
+        collect_names(fn->body, used_in_functions);
+      }
+    }
+  }
+  // Top-level names that function bodies mention become global slots; the rest of the script's
+  // variables stay in registers (fast loops at the top level).
+  for (const SyntaxTree* t : order) {
+    for (const Stmt* s : t->module()->items) {
+      std::string_view name;
+      if (const auto* l = dyn_cast<Let>(s)) name = l->name;
+      if (const auto* d = dyn_cast<TensorDecl>(s)) name = d->name;
+      if (const auto* a = dyn_cast<Assign>(s))
+        if (const auto* id = dyn_cast<Ident>(a->target)) name = id->name;
+      if (!name.empty() && used_in_functions.count(name) && !globals_.count(name)) {
+        const uint32_t slot = static_cast<uint32_t>(globals_.size());
+        globals_.emplace(name, slot);
+      }
+    }
+  }
+  mb_.set_num_globals(static_cast<uint32_t>(globals_.size()));
+
+  for (auto& [name, f] : functions_) {
+    FunctionBuilder& fb = mb_.function(f.index);
+    fb.set_source(source_index(*f.tree));
+    FunctionCompiler fc(*this, fb, *f.tree, /*is_script=*/false);
+    try {
+      fc.compile_function(f.decl);
+    } catch (const CompileAbort&) {
+    }
+  }
+
+  FunctionBuilder& script = mb_.function(entry);
+  script.set_source(source_index(root));
+  FunctionCompiler sc(*this, script, root, /*is_script=*/true);
+  for (const SyntaxTree* t : order) sc.compile_script_items(*t, /*run_statements=*/t == &root);
+  for (const Stmt* s : root.module()->items)
+    if (const auto* m = dyn_cast<MainBlock>(s)) sc.compile_main(m);
+  sc.finish_script();
+
+  if (sink_.has_errors()) return std::nullopt;
+  try {
+    return mb_.finish();
+  } catch (const FormatError& e) {
+    sink_.report(DiagCode::E0701, root.module()->range,
+                 fmt::format("internal compiler error: {}", e.what()));
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+std::optional<Module> compile_program(const ast::SyntaxTree& root, const ImportResolver& imports,
+                                      DiagnosticSink& sink) {
+  ProgramCompiler pc(imports, sink);
+  return pc.compile(root);
+}
+
+}  // namespace tl

@@ -1,0 +1,28 @@
+// Lowering of a parsed (and checked) TL program to register bytecode.
+//
+// The compiler trusts the checker for names and static shapes; what cannot be known statically
+// (a model's property path, a '?' dimension, size variables bound at a call) becomes a run-time
+// check in the bytecode, carrying the source position of the expression that needs it.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string_view>
+
+#include "compiler/syntax/ast.h"
+#include "compiler/syntax/diagnostics.h"
+#include "vm/bytecode/module.h"
+
+namespace tl {
+
+// Finds the tree of `import "path"` written in `from`; nullptr when it cannot be had (the caller
+// has reported why). Each file is parsed once by the caller, which owns the trees.
+using ImportResolver =
+    std::function<const ast::SyntaxTree*(const ast::SyntaxTree& from, std::string_view path)>;
+
+// Compiles `root` and the files it imports into a verified Module. Reports what it cannot
+// compile (E07xx) into `sink` and returns nullopt when any error was reported.
+std::optional<Module> compile_program(const ast::SyntaxTree& root, const ImportResolver& imports,
+                                      DiagnosticSink& sink);
+
+}  // namespace tl

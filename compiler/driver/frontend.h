@@ -1,0 +1,51 @@
+// The compiler pipeline as the driver runs it for `tl run` and `tl compile`: load a program and
+// the files it imports (each parsed once), check it, lower it to bytecode.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "compiler/codegen/codegen.h"
+#include "compiler/syntax/ast.h"
+#include "compiler/syntax/diagnostics.h"
+
+namespace tl::cli {
+
+class Program {
+ public:
+  // Reads and parses `path`; imports are parsed when codegen or the checker asks for them.
+  // Returns nullptr (with `error` set) when the root file cannot be read.
+  static std::unique_ptr<Program> load(const std::string& path, std::string* error);
+
+  const ast::SyntaxTree& root() const { return *root_; }
+  const SourceManager& sources() const { return sources_; }
+  // The tree of `import "path"` written in `from`, parsed on first use; nullptr (reported) when
+  // the file cannot be read.
+  const ast::SyntaxTree* import(const ast::SyntaxTree& from, std::string_view path);
+  ImportResolver resolver() {
+    return [this](const ast::SyntaxTree& from, std::string_view p) { return import(from, p); };
+  }
+
+  // Syntax and semantic diagnostics of every loaded file, then what `compile` reported.
+  DiagnosticSink& sink() { return sink_; }
+  // Runs the checks (syntax errors of every file; the checker when built in). False on errors.
+  bool check();
+  // Lowers to a verified module (after check()). nullopt when errors were reported.
+  std::optional<Module> compile();
+
+  // Prints the collected diagnostics: text with snippets on `err` (colour when a TTY).
+  void print_diagnostics(std::ostream& err, bool color) const;
+
+ private:
+  SourceManager sources_;
+  std::vector<std::unique_ptr<ast::SyntaxTree>> trees_;
+  std::map<std::string, const ast::SyntaxTree*> by_path_;
+  const ast::SyntaxTree* root_ = nullptr;
+  DiagnosticSink sink_;
+};
+
+}  // namespace tl::cli
