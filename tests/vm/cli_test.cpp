@@ -1,0 +1,108 @@
+// tlvm end to end: exit codes and messages for good files, corrupted files and usage errors.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "tests/vm/vm_test_util.h"
+#include "vm/bytecode/tlbc_file.h"
+
+namespace tl {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Proc {
+  int code;
+  std::string out, err;
+};
+
+Proc run(const std::string& args) {
+  fs::path dir = fs::temp_directory_path() / "tl_vm_cli_test";
+  fs::create_directories(dir);
+  std::string cmd = std::string(TL_BIN_DIR) + "/tlvm " + args + " >" + (dir / "out").string() +
+                    " 2>" + (dir / "err").string();
+  int status = std::system(cmd.c_str());
+  auto slurp = [](const fs::path& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir / "out"), slurp(dir / "err")};
+}
+
+fs::path write_file(const std::string& name, const std::vector<uint8_t>& bytes) {
+  fs::path p = fs::temp_directory_path() / "tl_vm_cli_test" / name;
+  fs::create_directories(p.parent_path());
+  std::ofstream(p, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
+  return p;
+}
+
+Module hello(bool divide_by_zero) {
+  ModuleBuilder mb;
+  uint32_t src = mb.source("hello.tl");
+  uint32_t main = mb.declare_function("<script>", 0);
+  mb.set_entry(main);
+  auto& f = mb.function(main);
+  f.set_source(src);
+  f.at(1, 1);
+  f.emit(OpCode::LOADK, 1, static_cast<int>(mb.constant("hello")));
+  f.emit(OpCode::LOADF, 2, 3);
+  f.call_builtin(0, Builtin::Print, 2);
+  if (divide_by_zero) {
+    f.at(2, 9);
+    f.emit(OpCode::LOADI, 1, 0);
+    f.emit(OpCode::DIV, 0, 2, 1);
+  }
+  f.emit(OpCode::RETURN, 0, 0);
+  return mb.finish();
+}
+
+TEST(Tlvm, RunsAFile) {
+  auto p = write_file("hello.tlbc", write_module(hello(false)));
+  Proc r = run(p.string());
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "hello 3.0\n");
+  EXPECT_EQ(run(p.string() + " --device cpu").code, 0);
+}
+
+TEST(Tlvm, RuntimeErrorExits1WithPosition) {
+  auto p = write_file("div.tlbc", write_module(hello(true)));
+  Proc r = run(p.string());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.out, "hello 3.0\n");
+  EXPECT_EQ(r.err,
+            "hello.tl:2:9: runtime error: float division by zero\n  at <script> (hello.tl:2:9)\n");
+}
+
+TEST(Tlvm, CorruptedFileExits1) {
+  auto bytes = write_module(hello(false));
+  bytes[bytes.size() / 2] ^= 1;
+  auto p = write_file("bad.tlbc", bytes);
+  Proc r = run(p.string());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, p.string() + ": error: checksum mismatch: the file is corrupted\n");
+  r = run((p.parent_path() / "missing.tlbc").string());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("missing.tlbc: error: cannot open file"), std::string::npos);
+}
+
+TEST(Tlvm, Usage) {
+  EXPECT_EQ(run("--help").code, 0);
+  EXPECT_EQ(run("").code, 2);
+  EXPECT_EQ(run("--bogus x.tlbc").code, 2);
+  auto p = write_file("hello.tlbc", write_module(hello(false)));
+  Proc r = run(p.string() + " --device vulkan");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "tlvm: error: the vulkan device is not available in this build\n");
+  EXPECT_EQ(run(p.string() + " --device tpu").code, 2);
+}
+
+}  // namespace
+}  // namespace tl

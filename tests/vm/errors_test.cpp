@@ -1,0 +1,95 @@
+// Run-time errors: position of the failing instruction, message, TL stack trace, recursion limit.
+#include <gtest/gtest.h>
+
+#include "tests/vm/vm_test_util.h"
+
+namespace tl {
+namespace {
+
+using test::run_module;
+
+TEST(VmErrors, PositionAndStackTrace) {
+  ModuleBuilder mb;
+  uint32_t src = mb.source("prog.tl");
+  uint32_t main = mb.declare_function("<script>", 0);
+  uint32_t inner = mb.declare_function("inner", 1);
+  uint32_t outer = mb.declare_function("outer", 1);
+  mb.set_entry(main);
+  auto& i = mb.function(inner);
+  i.set_source(src);
+  i.at(2, 12);
+  i.emit(OpCode::LOADI, 1, 0);
+  i.at(3, 14);
+  i.emit(OpCode::DIV, 0, 0, 1);
+  i.emit(OpCode::RETURN, 0, 1);
+  auto& o = mb.function(outer);
+  o.set_source(src);
+  o.at(6, 10);
+  o.emit(OpCode::MOVE, 2, 0);
+  o.emit(OpCode::CALL, 1, static_cast<int>(inner));
+  o.emit(OpCode::RETURN, 1, 1);
+  auto& f = mb.function(main);
+  f.set_source(src);
+  f.at(9, 1);
+  f.emit(OpCode::LOADI, 1, 7);
+  f.at(9, 7);
+  f.emit(OpCode::CALL, 0, static_cast<int>(outer));
+  f.emit(OpCode::RETURN, 0, 0);
+  auto r = run_module(mb.finish());
+  EXPECT_EQ(r.error,
+            "prog.tl:3:14: runtime error: division by zero\n"
+            "  at inner (prog.tl:3:14)\n"
+            "  at outer (prog.tl:6:10)\n"
+            "  at <script> (prog.tl:9:7)");
+}
+
+TEST(VmErrors, RecursionLimit) {
+  ModuleBuilder mb;
+  uint32_t src = mb.source("loop.tl");
+  uint32_t main = mb.declare_function("<script>", 0);
+  uint32_t rec = mb.declare_function("forever", 0);
+  mb.set_entry(main);
+  auto& g = mb.function(rec);
+  g.set_source(src);
+  g.at(1, 20);
+  g.emit(OpCode::CALL, 0, static_cast<int>(rec));
+  g.emit(OpCode::RETURN, 0, 1);
+  auto& f = mb.function(main);
+  f.set_source(src);
+  f.at(2, 1);
+  f.emit(OpCode::CALL, 0, static_cast<int>(rec));
+  f.emit(OpCode::RETURN, 0, 0);
+  auto r = run_module(mb.finish(), nullptr, 500);
+  EXPECT_EQ(r.error.substr(0, r.error.find('\n')),
+            "loop.tl:1:20: runtime error: stack overflow: more than 500 nested calls (unbounded "
+            "recursion?)");
+  EXPECT_NE(r.error.find("more frames"), std::string::npos);  // the trace is cut short
+  EXPECT_NE(r.error.find("  at <script> (loop.tl:2:1)"), std::string::npos);
+}
+
+TEST(VmErrors, NoDebugInfoStillNamesTheFunction) {
+  test::Script s;
+  s.f().emit(OpCode::LOADI, 0, 1);
+  s.f().emit(OpCode::LOADI, 1, 0);
+  s.f().emit(OpCode::MOD, 2, 0, 1);
+  auto r = run_module(s.finish());
+  EXPECT_EQ(r.error.substr(0, r.error.find('\n')),
+            "<<script>>+2: runtime error: integer modulo by zero");
+}
+
+TEST(VmErrors, VmIsReusableAfterAnError) {
+  test::Script s;
+  s.f().emit(OpCode::LOADI, 0, 1);
+  s.f().emit(OpCode::LOADI, 1, 0);
+  s.f().emit(OpCode::DIV, 2, 0, 1);
+  Module m = s.finish();
+  std::ostringstream out;
+  VmOptions opts;
+  opts.out = &out;
+  Vm vm(m, opts);
+  EXPECT_THROW(vm.run(), VmError);
+  EXPECT_THROW(vm.run(), VmError);  // frames were unwound: the same error, not a crash
+}
+
+}  // namespace
+}  // namespace tl

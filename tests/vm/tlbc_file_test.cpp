@@ -1,0 +1,261 @@
+// The .tlbc format: round trip, and one test per reader/verifier check. Every rejection must be a
+// FormatError with a clear message (never a crash): a sweep over truncations and byte
+// mutations of a real file backs that up (the libFuzzer target fuzz_tlbc goes further).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "tests/vm/vm_test_util.h"
+#include "vm/bytecode/disasm.h"
+#include "vm/bytecode/opcodes_doc.h"
+#include "vm/bytecode/tlbc_file.h"
+#include "vm/bytecode/verifier.h"
+#include "vm/core/error.h"
+
+namespace tl {
+namespace {
+
+Module sample_module() {
+  ModuleBuilder mb;
+  uint32_t src = mb.source("prog.tl");
+  uint32_t main = mb.declare_function("<script>", 0);
+  uint32_t fib = mb.declare_function("fib", 1);
+  mb.set_entry(main);
+  auto& g = mb.function(fib);
+  g.set_source(src);
+  g.at(1, 1);
+  g.emit(OpCode::CLTI, 0, 2 + kOffsetSC, 1);
+  g.emit(OpCode::RETURN, 0, 1);
+  g.at(2, 10);
+  g.emit(OpCode::ADDI, 2, 0, -1 + kOffsetSC);
+  g.emit(OpCode::CALL, 1, static_cast<int>(fib));
+  g.emit(OpCode::ADDI, 3, 0, -2 + kOffsetSC);
+  g.emit(OpCode::CALL, 2, static_cast<int>(fib));
+  g.emit(OpCode::ADD, 1, 1, 2);
+  g.emit(OpCode::RETURN, 1, 1);
+  auto& f = mb.function(main);
+  f.set_source(src);
+  f.at(4, 1);
+  f.emit(OpCode::LOADK, 1, static_cast<int>(mb.constant(int64_t{15})));
+  f.emit(OpCode::CALL, 0, static_cast<int>(fib));
+  f.emit(OpCode::MOVE, 2, 0);
+  f.emit(OpCode::LOADK, 3, static_cast<int>(mb.constant(2.5)));
+  f.emit(OpCode::LOADK, 4, static_cast<int>(mb.constant("fib(15) =")));
+  f.emit(OpCode::LOADK, 5, static_cast<int>(mb.constant(ShapeConst{{-1, 4}})));
+  f.at(5, 3);
+  f.call_builtin(1, Builtin::Print, 1);
+  f.emit(OpCode::RETURN, 0, 0);
+  return mb.finish();
+}
+
+std::string read_error(const std::vector<uint8_t>& bytes) {
+  try {
+    read_module(bytes);
+  } catch (const FormatError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+void fix_crc(std::vector<uint8_t>& b) {
+  uint32_t crc = crc32(std::span<const uint8_t>(b).subspan(12));
+  for (int i = 0; i < 4; ++i) b[8 + i] = static_cast<uint8_t>(crc >> (8 * i));
+}
+
+// A module with one function `code` of `regs` registers, written without verification.
+std::string bad_code(std::vector<Instr> code, int regs = 2, std::vector<Constant> k = {}) {
+  Module m;
+  m.constants = std::move(k);
+  Proto p;
+  p.name = "f";
+  p.num_regs = static_cast<uint8_t>(regs);
+  p.code = std::move(code);
+  m.functions.push_back(p);
+  return read_error(write_module(m));
+}
+
+TEST(TlbcFile, RoundTrip) {
+  Module m = sample_module();
+  std::vector<uint8_t> bytes = write_module(m);
+  Module back = read_module(bytes);
+  EXPECT_EQ(back, m);
+  EXPECT_EQ(write_module(back), bytes);
+  EXPECT_EQ(test::run_module(back).out, "610\n");
+}
+
+TEST(TlbcFile, RoundTripWithoutDebugInfo) {
+  Module m = sample_module();
+  for (auto& p : m.functions) p.lines.clear();
+  m.sources.clear();
+  Module back = read_module(write_module(m));
+  EXPECT_EQ(back, m);
+}
+
+TEST(TlbcReader, Truncated) {
+  auto b = write_module(sample_module());
+  b.resize(b.size() - 7);
+  EXPECT_NE(read_error(b).find("file size mismatch"), std::string::npos) << read_error(b);
+  b.resize(10);
+  EXPECT_NE(read_error(b).find("truncated"), std::string::npos) << read_error(b);
+  EXPECT_NE(read_error({}).find("bad magic"), std::string::npos);
+}
+
+TEST(TlbcReader, BadMagic) {
+  auto b = write_module(sample_module());
+  b[0] = 'X';
+  EXPECT_EQ(read_error(b), "not a TL bytecode file (bad magic; expected \"TLBC\")");
+}
+
+TEST(TlbcReader, BadVersion) {
+  auto b = write_module(sample_module());
+  b[4] = 99;
+  EXPECT_EQ(read_error(b), "unsupported bytecode format version 99 (this VM reads 1)");
+}
+
+TEST(TlbcReader, BadChecksum) {
+  auto b = write_module(sample_module());
+  b[b.size() - 30] ^= 0x40;
+  EXPECT_EQ(read_error(b), "checksum mismatch: the file is corrupted");
+}
+
+TEST(TlbcReader, SectionOutsideFile) {
+  auto b = write_module(sample_module());
+  b[24] = 0xff, b[25] = 0xff;  // offset of the first section
+  fix_crc(b);
+  EXPECT_NE(read_error(b).find("outside the file"), std::string::npos) << read_error(b);
+}
+
+TEST(TlbcVerifier, RegisterOutOfRange) {
+  EXPECT_EQ(bad_code({make_abc(OpCode::ADD, 5, 0, 0), make_abc(OpCode::RETURN, 0, 0, 0)}),
+            "invalid bytecode: function 'f' pc 0 (ADD): register 5 (A) out of range: the frame has "
+            "2 registers");
+}
+
+TEST(TlbcVerifier, JumpOutOfRange) {
+  EXPECT_EQ(
+      bad_code({make_asbx(OpCode::JMP, 0, 100), make_abc(OpCode::RETURN, 0, 0, 0)}),
+      "invalid bytecode: function 'f' pc 0 (JMP): jump target 101 outside the function (0..1)");
+  EXPECT_NE(bad_code({make_asbx(OpCode::JMP, 0, -2)}).find("jump target -1"), std::string::npos);
+}
+
+TEST(TlbcVerifier, BadConstantIndex) {
+  EXPECT_EQ(bad_code({make_abx(OpCode::LOADK, 0, 3), make_abc(OpCode::RETURN, 0, 0, 0)}, 2,
+                     {Constant(int64_t{1})}),
+            "invalid bytecode: function 'f' pc 0 (LOADK): constant index 3 (Bx) out of range: the "
+            "pool has 1 constants");
+  EXPECT_NE(bad_code({make_abc(OpCode::GETMEMBER, 0, 1, 0), make_abc(OpCode::RETURN, 0, 0, 0)}, 2,
+                     {Constant(int64_t{1})})
+                .find("constant 0 must be a string"),
+            std::string::npos);
+}
+
+TEST(TlbcVerifier, BadBuiltinId) {
+  EXPECT_EQ(bad_code({make_abc(OpCode::CALLB, 0, 200, 0), make_abc(OpCode::RETURN, 0, 0, 0)}),
+            "invalid bytecode: function 'f' pc 0 (CALLB): builtin id 200 out of range (" +
+                std::to_string(kBuiltinCount) + " builtins)");
+}
+
+TEST(TlbcVerifier, BuiltinArity) {
+  int len = static_cast<int>(Builtin::Len), softmax = static_cast<int>(Builtin::Softmax);
+  EXPECT_EQ(bad_code({make_abc(OpCode::CALLB, 0, len, 0), make_abc(OpCode::RETURN, 0, 0, 0)}),
+            "invalid bytecode: function 'f' pc 0 (CALLB): builtin 'len' called with 0 arguments; "
+            "it takes 1");
+  EXPECT_NE(bad_code({make_abc(OpCode::CALLB, 0, softmax, 3), make_abc(OpCode::RETURN, 0, 0, 0)}, 8)
+                .find("builtin 'softmax' called with 3 arguments; it takes 1 to 2"),
+            std::string::npos);
+  // Arguments past the frame.
+  EXPECT_NE(bad_code({make_abc(OpCode::CALLB, 0, len, 1), make_abc(OpCode::RETURN, 0, 0, 0)}, 1)
+                .find("register 1 (builtin arguments) out of range"),
+            std::string::npos);
+}
+
+TEST(TlbcVerifier, CallArity) {
+  Module m;
+  Proto f;
+  f.name = "main";
+  f.num_regs = 2;
+  f.code = {make_abx(OpCode::CALL, 0, 1), make_abc(OpCode::RETURN, 0, 0, 0)};
+  Proto g;
+  g.name = "g";
+  g.num_params = 3;
+  g.num_regs = 3;
+  g.code = {make_abc(OpCode::RETURN, 0, 0, 0)};
+  m.functions = {f, g};
+  EXPECT_EQ(read_error(write_module(m)),
+            "invalid bytecode: function 'main' pc 0 (CALL): register 3 (call arguments) out of "
+            "range: the frame has 2 registers");
+  m.functions[0].code[0] = make_abx(OpCode::CALL, 0, 7);
+  EXPECT_NE(read_error(write_module(m)).find("function index 7 out of range"), std::string::npos);
+}
+
+TEST(TlbcVerifier, StructuralChecks) {
+  EXPECT_NE(bad_code({make_abc(OpCode::LOADI, 0, 0, 0)}).find("must end in RETURN or JMP"),
+            std::string::npos);
+  EXPECT_NE(
+      bad_code({make_abc(static_cast<OpCode>(250), 0, 0, 0), make_abc(OpCode::RETURN, 0, 0, 0)})
+          .find("unknown opcode 250"),
+      std::string::npos);
+  EXPECT_NE(bad_code({make_abc(OpCode::TEST, 0, 0, 0), make_abc(OpCode::RETURN, 0, 0, 0)})
+                .find("conditional skip past the end"),
+            std::string::npos);
+  EXPECT_NE(bad_code({make_abc(OpCode::TUNARY, 0, 0, 99), make_abc(OpCode::RETURN, 0, 0, 0)})
+                .find("unary op 99 out of range"),
+            std::string::npos);
+  EXPECT_NE(bad_code({}).find("no code"), std::string::npos);
+  Module m;
+  EXPECT_EQ(read_error(write_module(m)), "invalid bytecode: no functions");
+}
+
+// Every truncation and every single-byte change of a real file (CRC fixed up, so the parser and
+// the verifier see the damage) loads or is rejected with FormatError: nothing else escapes.
+TEST(TlbcReader, MutationSweep) {
+  auto good = write_module(sample_module());
+  size_t rejected = 0;
+  for (size_t n = 0; n < good.size(); ++n) {
+    std::vector<uint8_t> b(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(n));
+    EXPECT_NE(read_error(b), "");
+  }
+  for (size_t i = 0; i < good.size(); ++i) {
+    for (uint8_t v : {uint8_t{0}, uint8_t{1}, uint8_t{0x7f}, uint8_t{0xff}}) {
+      auto b = good;
+      if (b[i] == v) continue;
+      b[i] = v;
+      fix_crc(b);
+      if (!read_error(b).empty()) ++rejected;
+    }
+  }
+  EXPECT_GT(rejected, good.size());  // most damage is caught
+}
+
+TEST(Disasm, ListsConstantsInstructionsAndSource) {
+  auto dir = std::filesystem::temp_directory_path() / "tl_disasm_test";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "prog.tl")
+      << "fn fib(n) { if n < 2 { return n }\n  fib(n - 1) + fib(n - 2) }\n\n"
+         "print(fib(15))\n  print(2.5)\n";
+  std::ostringstream out;
+  disassemble(sample_module(), out, dir);
+  std::string s = out.str();
+  EXPECT_NE(s.find("K2    string  \"fib(15) =\""), std::string::npos) << s;
+  EXPECT_NE(s.find("K3    shape   [?, 4]"), std::string::npos) << s;
+  EXPECT_NE(s.find("function 1 fib (1 params, 4 registers, 8 instructions) from prog.tl"),
+            std::string::npos)
+      << s;
+  EXPECT_NE(s.find("      2 |   fib(n - 1) + fib(n - 2) }"), std::string::npos) << s;
+  EXPECT_NE(s.find("CALL        1 1             ; fn fib"), std::string::npos) << s;
+  EXPECT_NE(s.find("CALLB       1 5 1           ; print"), std::string::npos) << s;
+  EXPECT_NE(s.find("CLTI        0 129 1         ; sB = 2"), std::string::npos) << s;
+}
+
+TEST(Docs, OpcodeTableMatchesOpcodesDef) {
+  std::ifstream in(std::string(TL_TESTS_DIR) + "/../docs/bytecode.md");
+  ASSERT_TRUE(in) << "docs/bytecode.md missing";
+  std::stringstream ss;
+  ss << in.rdbuf();
+  EXPECT_EQ(with_opcode_table(ss.str()), ss.str())
+      << "docs/bytecode.md is out of date: cmake --build build --target gen_bytecode_doc_run";
+}
+
+}  // namespace
+}  // namespace tl

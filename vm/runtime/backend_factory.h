@@ -1,0 +1,23 @@
+// Chooses the tensor backend for --device. New backends plug in here and nowhere else.
+#pragma once
+
+#include <memory>
+#include <stdexcept>
+#include <string_view>
+
+#include "vm/tensor/backend.h"
+
+namespace tl {
+
+// The device cannot be used in this build or on this machine (the tools exit 2 with it).
+class BackendUnavailable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// "cpu", "vulkan" or "auto" (cpu for now). Returns null when this build has no CPU backend
+// (tensor opcodes then report it); throws BackendUnavailable for an unusable device and
+// std::invalid_argument for an unknown name.
+std::unique_ptr<Backend> make_backend(std::string_view device);
+
+}  // namespace tl

@@ -1,0 +1,241 @@
+#include "vm/runtime/builtins_impl.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cmath>
+
+#include "vm/bytecode/builtin_arity.h"
+#include "vm/core/error.h"
+#include "vm/runtime/model_ops.h"
+#include "vm/runtime/print_format.h"
+#include "vm/runtime/tensor_ops.h"
+
+namespace tl {
+namespace {
+
+Value parse_literal(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  if (s == "none" || s.empty()) return Value();
+  if (s == "true") return Value::boolean(true);
+  if (s == "false") return Value::boolean(false);
+  if (s.front() == '"') return Value::string(std::string(s.substr(1, s.size() - 2)));
+  int64_t i = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), i);
+  if (ec == std::errc() && p == s.data() + s.size()) return Value::integer(i);
+  double d = 0;
+  auto [q, ec2] = std::from_chars(s.data(), s.data() + s.size(), d);
+  if (ec2 == std::errc() && q == s.data() + s.size()) return Value::number(d);
+  return Value();
+}
+
+const std::string& need_string(const Value& v, const char* what) {
+  if (!v.is_string())
+    throw RuntimeError(fmt::format("{}: expected a string, got {}", what, tag_name(v.tag())));
+  return v.as_string();
+}
+
+int64_t need_int(const Value& v, const char* what) {
+  if (!v.is_int())
+    throw RuntimeError(fmt::format("{}: expected an int, got {}", what, tag_name(v.tag())));
+  return v.as_int();
+}
+
+double need_number(const Value& v, const char* what) {
+  if (!v.is_number())
+    throw RuntimeError(fmt::format("{}: expected a number, got {}", what, tag_name(v.tag())));
+  return v.as_number();
+}
+
+// exp/log/sqrt/abs: element-wise on tensors, also on numbers.
+Value math1(Backend* be, UnaryOp op, const Value& x) {
+  if (x.is_tensor()) return t_unary(be, op, x);
+  if (op == UnaryOp::Abs && x.is_int()) {
+    if (x.as_int() == INT64_MIN) throw RuntimeError("integer overflow in abs");
+    return Value::integer(std::llabs(x.as_int()));
+  }
+  double v = need_number(x, std::string(op_name(op)).c_str());
+  switch (op) {
+    case UnaryOp::Exp:
+      return Value::number(std::exp(v));
+    case UnaryOp::Log:
+      if (v <= 0)
+        throw RuntimeError(fmt::format("log of a non-positive number: {}", format_float(v)));
+      return Value::number(std::log(v));
+    case UnaryOp::Sqrt:
+      if (v < 0) throw RuntimeError(fmt::format("sqrt of a negative number: {}", format_float(v)));
+      return Value::number(std::sqrt(v));
+    case UnaryOp::Abs:
+      return Value::number(std::fabs(v));
+    default:
+      return Value();
+  }
+}
+
+Value range_list(const Value& a, const Value& b, const Value& c) {
+  int64_t start = 0, stop = 0, step = 1;
+  if (b.is_none()) {
+    stop = need_int(a, "range");
+  } else {
+    start = need_int(a, "range"), stop = need_int(b, "range");
+  }
+  if (!c.is_none()) step = need_int(c, "range step");
+  if (step == 0) throw RuntimeError("range() step must not be zero");
+  std::vector<Value> items;
+  for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) {
+    items.push_back(Value::integer(i));
+    if (items.size() > (1u << 26)) throw RuntimeError("range() too long to build as a list");
+  }
+  return Value::list(std::move(items));
+}
+
+Value length(const Value& x) {
+  switch (x.tag()) {
+    case ValueTag::String:
+      return Value::integer(static_cast<int64_t>(x.as_string().size()));
+    case ValueTag::Shape:
+      return Value::integer(static_cast<int64_t>(x.as_shape().rank()));
+    case ValueTag::List:
+      return Value::integer(static_cast<int64_t>(x.as_list().items.size()));
+    case ValueTag::Map:
+      return Value::integer(static_cast<int64_t>(x.as_map().items.size()));
+    case ValueTag::Tensor: {
+      const Shape& s = x.as_tensor().shape;
+      if (s.rank() == 0) throw RuntimeError("len() of a 0-d tensor");
+      return Value::integer(s[0]);
+    }
+    default:
+      throw RuntimeError(fmt::format("len() of a {}", tag_name(x.tag())));
+  }
+}
+
+}  // namespace
+
+Value builtin_default(Builtin b, size_t index) {
+  std::string_view sig = builtin_info(b).signature;
+  size_t open = sig.find('('), close = sig.find(')');
+  std::string_view inner = sig.substr(open + 1, close - open - 1);
+  size_t n = 0, start = 0;
+  bool in_string = false;
+  for (size_t i = 0; i <= inner.size(); ++i) {
+    if (i < inner.size() && inner[i] == '"') in_string = !in_string;
+    if (i == inner.size() || (inner[i] == ',' && !in_string)) {
+      if (n++ == index) {
+        std::string_view p = inner.substr(start, i - start);
+        size_t eq = p.find('=');
+        return eq == std::string_view::npos ? Value() : parse_literal(p.substr(eq + 1));
+      }
+      start = i + 1;
+    }
+  }
+  return Value();
+}
+
+Value call_builtin(Builtin b, BuiltinEnv& env, std::span<const Value> given) {
+  const BuiltinArity& ar = builtin_arity(b);
+  std::vector<Value> filled;
+  std::span<const Value> args = given;
+  if (!ar.variadic && given.size() < static_cast<size_t>(ar.params)) {
+    filled.assign(given.begin(), given.end());
+    for (size_t i = given.size(); i < static_cast<size_t>(ar.params); ++i)
+      filled.push_back(builtin_default(b, i));
+    args = filled;
+  }
+  Backend* be = env.backend;
+  auto a = [&](size_t i) -> const Value& { return args[i]; };
+  switch (b) {
+    case Builtin::LoadModel:
+      return m_load_model(need_string(a(0), "load_model"), env.base_dir);
+    case Builtin::SaveModel:
+      m_save_model(a(0), need_string(a(1), "save_model"), env.base_dir);
+      return Value();
+    case Builtin::GetTensor:
+      return m_get_tensor(be, a(0), need_string(a(1), "get_tensor"));
+    case Builtin::TensorNames:
+      return m_tensor_names(a(0));
+    case Builtin::Metadata:
+      return m_metadata(a(0), need_string(a(1), "metadata"));
+    case Builtin::Print: {
+      std::string line;
+      for (size_t i = 0; i < args.size(); ++i) {
+        if (i) line += ' ';
+        line += format_value(args[i]);
+      }
+      line += '\n';
+      env.out->write(line.data(), static_cast<std::streamsize>(line.size()));
+      return Value();
+    }
+    case Builtin::ShapeOf:
+      return Value::shape(need_tensor(a(0), "shape").shape);
+    case Builtin::Reshape:
+      return t_reshape(a(0), args.subspan(1));
+    case Builtin::Transpose:
+      return t_transpose(be, a(0), args.subspan(1));
+    case Builtin::Matmul:
+      return t_matmul(be, a(0), a(1));
+    case Builtin::Linear:
+      return t_linear(be, a(0), a(1), a(2));
+    case Builtin::Relu:
+      return t_unary(be, UnaryOp::Relu, a(0));
+    case Builtin::Gelu:
+      return t_unary(be, UnaryOp::Gelu, a(0));
+    case Builtin::Silu:
+      return t_unary(be, UnaryOp::Silu, a(0));
+    case Builtin::Sigmoid:
+      return t_unary(be, UnaryOp::Sigmoid, a(0));
+    case Builtin::Tanh:
+      return t_unary(be, UnaryOp::Tanh, a(0));
+    case Builtin::Exp:
+      return math1(be, UnaryOp::Exp, a(0));
+    case Builtin::Log:
+      return math1(be, UnaryOp::Log, a(0));
+    case Builtin::Sqrt:
+      return math1(be, UnaryOp::Sqrt, a(0));
+    case Builtin::Abs:
+      return math1(be, UnaryOp::Abs, a(0));
+    case Builtin::Softmax:
+      return t_softmax(be, a(0), need_int(a(1), "softmax dim"));
+    case Builtin::Sum:
+      return t_reduce(be, ReduceOp::Sum, a(0), a(1), a(2));
+    case Builtin::Mean:
+      return t_reduce(be, ReduceOp::Mean, a(0), a(1), a(2));
+    case Builtin::Max:
+      return t_reduce(be, ReduceOp::Max, a(0), a(1), a(2));
+    case Builtin::Min:
+      return t_reduce(be, ReduceOp::Min, a(0), a(1), a(2));
+    case Builtin::ArgMax:
+      return t_reduce(be, ReduceOp::ArgMax, a(0), a(1), Value());
+    case Builtin::RmsNorm:
+      return t_rms_norm(be, a(0), a(1), a(2));
+    case Builtin::LayerNorm:
+      return t_layer_norm(be, a(0), a(1), a(2), a(3));
+    case Builtin::Concat:
+      return t_concat(be, args.first(args.size() - 1), args.back());
+    case Builtin::Zeros:
+      return t_full(be, args, 0.f, "zeros");
+    case Builtin::Ones:
+      return t_full(be, args, 1.f, "ones");
+    case Builtin::Range:
+      return range_list(a(0), a(1), a(2));
+    case Builtin::Len:
+      return length(a(0));
+    case Builtin::Assert:
+      if (!truthy(a(0)))
+        throw RuntimeError(a(1).is_string() ? a(1).as_string() : "assertion failed");
+      return Value();
+    case Builtin::AssertClose:
+      t_assert_close(a(0), a(1), need_number(a(2), "assert_close rtol"),
+                     need_number(a(3), "assert_close atol"));
+      return Value();
+    case Builtin::TensorNew:
+      return t_from_data(be, a(0));
+    case Builtin::Maximum:
+      return t_binary(be, BinaryOp::Maximum, a(0), a(1));
+    case Builtin::Minimum:
+      return t_binary(be, BinaryOp::Minimum, a(0), a(1));
+  }
+  throw RuntimeError(fmt::format("builtin {} is not implemented", static_cast<int>(b)));
+}
+
+}  // namespace tl

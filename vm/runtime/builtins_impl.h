@@ -1,0 +1,27 @@
+// Implementations of the builtin table (vm/bytecode/builtins.def), dispatched by Builtin id.
+#pragma once
+
+#include <filesystem>
+#include <ostream>
+#include <span>
+
+#include "vm/bytecode/builtins.h"
+#include "vm/runtime/value.h"
+
+namespace tl {
+
+class Backend;
+
+struct BuiltinEnv {
+  Backend* backend = nullptr;      // null: tensor builtins report that no backend is available
+  std::ostream* out = nullptr;     // print's destination
+  std::filesystem::path base_dir;  // relative model paths resolve against it first
+};
+
+// args: as CALLB passes them (arity already verified). Missing trailing optional arguments take
+// the default written in builtins.def.
+Value call_builtin(Builtin b, BuiltinEnv& env, std::span<const Value> args);
+// The default of parameter `index` of `b` parsed from its signature (none when it has none).
+Value builtin_default(Builtin b, size_t index);
+
+}  // namespace tl

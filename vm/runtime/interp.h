@@ -1,0 +1,72 @@
+// The register VM: runs a verified Module.
+//
+// Calling convention (see docs/runtime.md): a call's callee register window starts right after
+// the register holding the callee/result, so arguments are in the callee's R[0..n-1]; the
+// result replaces the caller's R[A].
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <ostream>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "vm/bytecode/module.h"
+#include "vm/runtime/value.h"
+
+namespace tl {
+
+class Backend;
+
+struct VmOptions {
+  Backend* backend = nullptr;       // tensor opcodes call it; null: they report no backend
+  std::ostream* out = nullptr;      // print's destination; null: std::cout
+  uint32_t max_call_depth = 10000;  // deeper recursion is a run-time error
+  std::filesystem::path base_dir;   // relative model paths; empty: the entry's source directory
+};
+
+// A run-time error with its position and TL stack trace, formatted as the VM prints it:
+//   FILE:LINE:COL: runtime error: MESSAGE
+//     at fn (FILE:LINE:COL)      innermost first, the script last
+class VmError : public std::runtime_error {
+ public:
+  VmError(std::string text, std::string message)
+      : std::runtime_error(std::move(text)), message_(std::move(message)) {}
+  const std::string& message() const { return message_; }
+
+ private:
+  std::string message_;
+};
+
+class Vm {
+ public:
+  // `m` must be verified (read_module and ModuleBuilder::finish do it) and outlive the Vm.
+  Vm(const Module& m, VmOptions opts);
+  ~Vm();
+  Vm(const Vm&) = delete;
+  Vm& operator=(const Vm&) = delete;
+
+  // Runs the entry function; returns its value. Throws VmError.
+  Value run();
+  // Calls function `fn` with `args` (count must match its parameters). Throws VmError.
+  Value call(uint32_t fn, std::span<const Value> args);
+
+ private:
+  struct Frame;
+  Value execute(size_t first_frame);
+  [[noreturn]] void raise(const std::string& message, size_t first_frame);
+
+  const Module& m_;
+  VmOptions opts_;
+  std::vector<Value> constants_;  // the pool materialised once
+  std::unique_ptr<Value[]> stack_;
+  size_t stack_size_;
+  std::vector<Frame> frames_;
+  struct Env;
+  std::unique_ptr<Env> env_;
+};
+
+}  // namespace tl

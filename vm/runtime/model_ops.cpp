@@ -1,0 +1,131 @@
+#include "vm/runtime/model_ops.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "vm/core/error.h"
+#include "vm/model/model.h"
+#include "vm/runtime/tensor_ops.h"
+#include "vm/tensor/backend.h"
+
+namespace tl {
+namespace {
+
+std::filesystem::path resolve(const std::string& path, const std::filesystem::path& base_dir) {
+  std::filesystem::path p(path);
+  if (p.is_relative() && !base_dir.empty()) {
+    std::error_code ec;
+    if (std::filesystem::exists(base_dir / p, ec)) return base_dir / p;
+  }
+  return p;
+}
+
+const ModelObj& need_model(const Value& v, const char* fn) {
+  if (v.tag() != ValueTag::Model)
+    throw RuntimeError(fmt::format("{}: expected a Model, got {}", fn, tag_name(v.tag())));
+  return v.as_model();
+}
+
+Value from_json(const nlohmann::json& j) {
+  if (j.is_string()) return Value::string(j.get<std::string>());
+  if (j.is_boolean()) return Value::boolean(j.get<bool>());
+  if (j.is_number_integer()) return Value::integer(j.get<int64_t>());
+  if (j.is_number_unsigned()) return Value::integer(static_cast<int64_t>(j.get<uint64_t>()));
+  if (j.is_number()) return Value::number(j.get<double>());
+  if (j.is_array()) {
+    std::vector<Value> items;
+    for (const auto& e : j) items.push_back(from_json(e));
+    return Value::list(std::move(items));
+  }
+  return Value();
+}
+
+}  // namespace
+
+Value m_load_model(const std::string& path, const std::filesystem::path& base_dir) {
+  return Value::model(Model::open(resolve(path, base_dir)));
+}
+
+bool m_has_tensor(const Value& model, const std::string& name) {
+  return need_model(model, "get_tensor").model->header().find(name) != nullptr;
+}
+
+Value m_get_tensor(Backend* be, const Value& model, const std::string& name) {
+  ModelObj& m = const_cast<ModelObj&>(need_model(model, "get_tensor"));
+  if (auto it = m.uploaded.find(name); it != m.uploaded.end()) return Value::tensor(it->second);
+  const ModelHeader& h = m.model->header();
+  const TensorInfo* info = h.find(name);
+  if (!info) {
+    std::string msg = fmt::format("no tensor named '{}' in {}", name, h.path.string());
+    auto close = h.closest_names(name);
+    if (!close.empty()) msg += fmt::format("; did you mean '{}'?", fmt::join(close, "', '"));
+    throw RuntimeError(msg);
+  }
+  Backend& B = need_backend(be);
+  Tensor t;
+  if (info->dtype == DType::F16 || dtype_info(info->dtype).kind == DTypeKind::Quant) {
+    t = B.upload(info->shape, info->dtype, m.model->raw(*info));
+    if (t.quantized()) t = B.dequantize(t);
+  } else {
+    std::vector<f16_bits> data = m.model->to_f16(*info);
+    t = B.upload(info->shape, DType::F16, std::as_bytes(std::span<const f16_bits>(data)));
+  }
+  m.uploaded.emplace(name, t);
+  return Value::tensor(std::move(t));
+}
+
+Value m_tensor_names(const Value& model) {
+  std::vector<Value> names;
+  for (const auto& t : need_model(model, "tensor_names").model->header().tensors)
+    names.push_back(Value::string(t.name));
+  return Value::list(std::move(names));
+}
+
+Value m_metadata(const Value& model, const std::string& key) {
+  const ModelHeader& h = need_model(model, "metadata").model->header();
+  const MetadataEntry* e = h.find_metadata(key);
+  if (!e) throw RuntimeError(fmt::format("no metadata key '{}' in {}", key, h.path.string()));
+  return e->value ? from_json(*e->value) : Value();
+}
+
+void m_save_model(const Value& src, const std::string& path,
+                  const std::filesystem::path& base_dir) {
+  std::filesystem::path out(path);
+  if (out.is_relative() && !base_dir.empty()) out = base_dir / out;
+  std::vector<std::string> names;
+  std::vector<Shape> shapes;
+  std::vector<std::vector<f16_bits>> data;
+  if (src.tag() == ValueTag::Model) {
+    const Model& m = *src.as_model().model;
+    for (const auto& t : m.header().tensors) {
+      names.push_back(t.name);
+      shapes.push_back(t.shape);
+      data.push_back(m.to_f16(t));
+    }
+  } else if (src.tag() == ValueTag::Map) {
+    for (const auto& [k, v] : src.as_map().items) {
+      if (!k.is_string()) throw RuntimeError("save_model: map keys must be strings");
+      const Tensor& t = need_tensor(v, "save_model");
+      names.push_back(k.as_string());
+      shapes.push_back(t.shape);
+      std::vector<f16_bits> bits(static_cast<size_t>(t.numel()));
+      t.backend->download(t, bits);
+      data.push_back(std::move(bits));
+    }
+  } else {
+    throw RuntimeError(fmt::format("save_model: expected a Model or a map of tensors, got {}",
+                                   tag_name(src.tag())));
+  }
+  std::vector<NamedTensorF16> tensors;
+  for (size_t i = 0; i < names.size(); ++i) tensors.push_back({names[i], shapes[i], data[i]});
+  save_safetensors(out, tensors);
+}
+
+std::string m_summary(const ModelObj& m) {
+  const ModelHeader& h = m.model->header();
+  return fmt::format("Model({}, {} tensors, {})", format_name(h.format), h.tensors.size(),
+                     h.path.string());
+}
+
+}  // namespace tl

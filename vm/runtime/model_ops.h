@@ -1,0 +1,26 @@
+// Model builtins (load_model, get_tensor, ...) over vm/model. Built from model_ops.cpp when the
+// tl_model library is part of the build, else from model_ops_unavailable.cpp (clear errors).
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "vm/runtime/value.h"
+
+namespace tl {
+
+class Backend;
+
+// A relative path is resolved against base_dir (the directory of the running .tl file), then the
+// working directory.
+Value m_load_model(const std::string& path, const std::filesystem::path& base_dir);
+// Uploaded once per model and name (ModelObj::uploaded). Unknown names list the closest names.
+Value m_get_tensor(Backend* be, const Value& model, const std::string& name);
+bool m_has_tensor(const Value& model, const std::string& name);
+Value m_tensor_names(const Value& model);
+Value m_metadata(const Value& model, const std::string& key);
+void m_save_model(const Value& model_or_map, const std::string& path,
+                  const std::filesystem::path& base_dir);
+std::string m_summary(const ModelObj& m);
+
+}  // namespace tl

@@ -1,0 +1,284 @@
+#include "vm/runtime/tensor_ops.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "vm/bytecode/disasm.h"
+#include "vm/core/error.h"
+#include "vm/core/half.h"
+
+namespace tl {
+namespace {
+
+float scalar_of(const Value& v, const char* what) {
+  if (v.is_number()) return static_cast<float>(v.as_number());
+  if (v.is_bool()) return v.as_bool() ? 1.f : 0.f;
+  throw RuntimeError(
+      fmt::format("{}: expected a tensor or a number, got {}", what, tag_name(v.tag())));
+}
+
+int64_t int_of(const Value& v, const char* what) {
+  if (!v.is_int())
+    throw RuntimeError(fmt::format("{}: expected an int, got {}", what, tag_name(v.tag())));
+  return v.as_int();
+}
+
+Shape shape_of_args(std::span<const Value> args, const char* fn) {
+  std::vector<int64_t> dims;
+  if (args.size() == 1 && args[0].tag() == ValueTag::Shape) return args[0].as_shape();
+  if (args.size() == 1 && args[0].tag() == ValueTag::List) {
+    for (const Value& d : args[0].as_list().items) dims.push_back(int_of(d, fn));
+    return Shape(dims);
+  }
+  for (const Value& d : args) dims.push_back(int_of(d, fn));
+  return Shape(dims);
+}
+
+}  // namespace
+
+Backend& need_backend(Backend* b) {
+  if (!b)
+    throw RuntimeError("tensor operations need a backend, and none is available in this build");
+  return *b;
+}
+
+const Tensor& need_tensor(const Value& v, const char* what) {
+  if (!v.is_tensor())
+    throw RuntimeError(fmt::format("{}: expected a Tensor, got {}", what, tag_name(v.tag())));
+  return v.as_tensor();
+}
+
+std::vector<float> download_f32(const Tensor& t) {
+  std::vector<f16_bits> bits(static_cast<size_t>(t.numel()));
+  t.backend->download(t, bits);
+  std::vector<float> f(bits.size());
+  for (size_t i = 0; i < bits.size(); ++i) f[i] = f16_to_f32(bits[i]);
+  return f;
+}
+
+Value t_binary(Backend* be, BinaryOp op, const Value& a, const Value& b) {
+  Backend& B = need_backend(be);
+  std::string what = fmt::format("operator {}", op_name(op));
+  if (a.is_tensor() && b.is_tensor())
+    return Value::tensor(B.binary(op, a.as_tensor(), b.as_tensor()));
+  if (a.is_tensor())
+    return Value::tensor(B.binary_scalar(op, a.as_tensor(), scalar_of(b, what.c_str()), false));
+  if (b.is_tensor())
+    return Value::tensor(B.binary_scalar(op, b.as_tensor(), scalar_of(a, what.c_str()), true));
+  throw RuntimeError(fmt::format("{}: expected at least one Tensor operand, got {} and {}", what,
+                                 tag_name(a.tag()), tag_name(b.tag())));
+}
+
+Value t_unary(Backend* be, UnaryOp op, const Value& x) {
+  std::string what(op_name(op));
+  return Value::tensor(need_backend(be).unary(op, need_tensor(x, what.c_str())));
+}
+
+Value t_matmul(Backend* be, const Value& a, const Value& b) {
+  return Value::tensor(need_backend(be).matmul(need_tensor(a, "matmul"), need_tensor(b, "matmul")));
+}
+
+Value t_linear(Backend* be, const Value& x, const Value& w, const Value& bias) {
+  const Tensor* b = bias.is_none() ? nullptr : &need_tensor(bias, "linear bias");
+  return Value::tensor(
+      need_backend(be).linear(need_tensor(x, "linear"), need_tensor(w, "linear weight"), b));
+}
+
+Value t_reduce(Backend* be, ReduceOp op, const Value& x, const Value& dim, const Value& keepdim) {
+  std::string what(op_name(op));
+  const Tensor& t = need_tensor(x, what.c_str());
+  std::optional<int> d;
+  if (!dim.is_none()) d = normalize_dim(int_of(dim, what.c_str()), t.shape.rank());
+  bool keep = !keepdim.is_none() && truthy(keepdim);
+  Tensor r = need_backend(be).reduce(op, t, d, keep);
+  if (op == ReduceOp::ArgMax && !d) {
+    // An index over all elements is an int (f16 cannot hold indices past 2048 exactly).
+    std::vector<float> v = download_f32(t);
+    size_t best = 0;
+    for (size_t i = 1; i < v.size(); ++i)
+      if (v[i] > v[best] || (std::isnan(v[i]) && !std::isnan(v[best]))) best = i;
+    return Value::integer(static_cast<int64_t>(best));
+  }
+  return Value::tensor(std::move(r));
+}
+
+Value t_softmax(Backend* be, const Value& x, int64_t dim) {
+  const Tensor& t = need_tensor(x, "softmax");
+  return Value::tensor(need_backend(be).softmax(t, normalize_dim(dim, t.shape.rank())));
+}
+
+Value t_rms_norm(Backend* be, const Value& x, const Value& weight, const Value& eps) {
+  const Tensor* w = weight.is_none() ? nullptr : &need_tensor(weight, "rms_norm weight");
+  float e = eps.is_none() ? 1e-6f : scalar_of(eps, "rms_norm eps");
+  return Value::tensor(need_backend(be).rms_norm(need_tensor(x, "rms_norm"), w, e));
+}
+
+Value t_layer_norm(Backend* be, const Value& x, const Value& weight, const Value& bias,
+                   const Value& eps) {
+  const Tensor* w = weight.is_none() ? nullptr : &need_tensor(weight, "layer_norm weight");
+  const Tensor* b = bias.is_none() ? nullptr : &need_tensor(bias, "layer_norm bias");
+  float e = eps.is_none() ? 1e-5f : scalar_of(eps, "layer_norm eps");
+  return Value::tensor(need_backend(be).layer_norm(need_tensor(x, "layer_norm"), w, b, e));
+}
+
+Value t_reshape(const Value& x, std::span<const Value> dims) {
+  const Tensor& t = need_tensor(x, "reshape");
+  Shape target = shape_of_args(dims, "reshape");
+  return Value::tensor(t.reshaped(resolve_reshape(t.shape, target.dims())));
+}
+
+Value t_transpose(Backend* be, const Value& x, std::span<const Value> dims) {
+  const Tensor& t = need_tensor(x, "transpose");
+  size_t rank = t.shape.rank();
+  std::vector<int> perm(rank);
+  for (size_t i = 0; i < rank; ++i) perm[i] = static_cast<int>(i);
+  if (dims.empty()) {
+    if (rank < 2)
+      throw RuntimeError(
+          fmt::format("transpose: needs at least 2 dims, got shape {}", t.shape.to_string()));
+    std::swap(perm[rank - 1], perm[rank - 2]);
+  } else {
+    if (dims.size() != rank)
+      throw RuntimeError(
+          fmt::format("transpose: {} dims given for a tensor of rank {}", dims.size(), rank));
+    std::vector<bool> seen(rank);
+    for (size_t i = 0; i < rank; ++i) {
+      perm[i] = normalize_dim(int_of(dims[i], "transpose"), rank);
+      if (seen[static_cast<size_t>(perm[i])])
+        throw RuntimeError("transpose: repeated dim in permutation");
+      seen[static_cast<size_t>(perm[i])] = true;
+    }
+  }
+  return Value::tensor(need_backend(be).permute(t, perm));
+}
+
+Value t_slice(Backend* be, const Value& x, std::span<const Value> triples) {
+  const Tensor& t = need_tensor(x, "slice");
+  size_t naxes = triples.size() / 3;
+  if (naxes > t.shape.rank())
+    throw RuntimeError(
+        fmt::format("too many indices: {} for a tensor of shape {}", naxes, t.shape.to_string()));
+  std::vector<SliceAxis> axes(t.shape.rank());
+  std::vector<int64_t> out_dims;
+  bool changed = false;
+  for (size_t d = 0; d < t.shape.rank(); ++d) {
+    int64_t n = t.shape[d];
+    SliceAxis ax{0, n, 1};
+    if (d < naxes) {
+      const Value &vs = triples[3 * d], &ve = triples[3 * d + 1], &vstep = triples[3 * d + 2];
+      if (vstep.is_int() && vstep.as_int() == 0) {  // integer index: dim dropped
+        int64_t i = int_of(vs, "index");
+        int64_t j = i < 0 ? i + n : i;
+        if (j < 0 || j >= n)
+          throw RuntimeError(fmt::format("index {} out of range for dim {} of size {} (shape {})",
+                                         i, d, n, t.shape.to_string()));
+        axes[d] = {j, j + 1, 1};
+        changed = true;
+        continue;
+      }
+      int64_t step = vstep.is_none() ? 1 : int_of(vstep, "slice step");
+      if (step < 1) throw RuntimeError(fmt::format("slice step must be positive, got {}", step));
+      auto norm = [&](const Value& v, int64_t dflt) {
+        if (v.is_none()) return dflt;
+        int64_t i = int_of(v, "slice bound");
+        if (i < 0) i += n;
+        return std::clamp<int64_t>(i, 0, n);
+      };
+      ax.start = norm(vs, 0);
+      ax.stop = std::max(ax.start, norm(ve, n));
+      ax.step = step;
+      changed = true;
+    }
+    axes[d] = ax;
+    out_dims.push_back((ax.stop - ax.start + ax.step - 1) / ax.step);
+  }
+  if (!changed) return x;
+  Tensor r = need_backend(be).slice(t, axes);
+  return Value::tensor(r.reshaped(Shape(out_dims)));
+}
+
+Value t_index(Backend* be, const Value& x, int64_t index) {
+  Value triple[3] = {Value::integer(index), Value(), Value::integer(0)};
+  return t_slice(be, x, triple);
+}
+
+Value t_concat(Backend* be, std::span<const Value> xs, const Value& dim) {
+  if (xs.empty()) throw RuntimeError("concat: needs at least one tensor");
+  std::vector<Tensor> ts;
+  for (const Value& v : xs) ts.push_back(need_tensor(v, "concat"));
+  int64_t d = dim.is_none() ? 0 : int_of(dim, "concat dim");
+  return Value::tensor(need_backend(be).concat(ts, normalize_dim(d, ts[0].shape.rank())));
+}
+
+namespace {
+[[gnu::noinline]] void flatten(const Value& v, size_t depth, std::vector<int64_t>& dims,
+                               std::vector<f16_bits>& out) {
+  if (v.tag() == ValueTag::List) {
+    const auto& items = v.as_list().items;
+    if (depth == dims.size()) {
+      if (!out.empty()) throw RuntimeError("tensor literal is ragged: nesting depths differ");
+      dims.resize(depth + 1, static_cast<int64_t>(items.size()));
+    } else if (dims[depth] != static_cast<int64_t>(items.size())) {
+      throw RuntimeError(
+          fmt::format("tensor literal is ragged: a list of {} where {} were expected at depth {}",
+                      items.size(), dims[depth], depth));
+    }
+    for (const Value& item : items) flatten(item, depth + 1, dims, out);
+    return;
+  }
+  if (depth != dims.size()) throw RuntimeError("tensor literal is ragged: nesting depths differ");
+  if (!v.is_number())
+    throw RuntimeError(fmt::format("tensor literal: expected numbers, got {}", tag_name(v.tag())));
+  out.push_back(f64_to_f16(v.as_number()));
+}
+}  // namespace
+
+Value t_from_data(Backend* be, const Value& data) {
+  if (data.is_tensor()) return data;
+  std::vector<int64_t> dims;
+  std::vector<f16_bits> vals;
+  flatten(data, 0, dims, vals);
+  Shape s(dims);
+  auto bytes = std::as_bytes(std::span<const f16_bits>(vals));
+  return Value::tensor(need_backend(be).upload(s, DType::F16, bytes));
+}
+
+Value t_full(Backend* be, std::span<const Value> shape_args, float value, const char* fn) {
+  Shape s = shape_of_args(shape_args, fn);
+  for (int64_t d : s.dims())
+    if (d < 0)
+      throw RuntimeError(fmt::format("{}: negative dimension in shape {}", fn, s.to_string()));
+  return Value::tensor(need_backend(be).full(s, value));
+}
+
+void t_assert_close(const Value& a, const Value& b, double rtol, double atol) {
+  const Tensor& x = need_tensor(a, "assert_close");
+  const Tensor& y = need_tensor(b, "assert_close");
+  if (!(x.shape == y.shape))
+    throw RuntimeError(fmt::format("assert_close: shapes differ: {} vs {}", x.shape.to_string(),
+                                   y.shape.to_string()));
+  std::vector<float> u = download_f32(x), v = download_f32(y);
+  for (size_t i = 0; i < u.size(); ++i) {
+    double d = std::fabs(static_cast<double>(u[i]) - v[i]);
+    if (!(d <= atol + rtol * std::fabs(static_cast<double>(v[i]))))
+      throw RuntimeError(fmt::format(
+          "assert_close failed at flat index {}: {} vs {} (|diff| {} > atol {} + rtol {} * |b|)", i,
+          u[i], v[i], d, atol, rtol));
+  }
+}
+
+void t_check_shape(const Value& x, const ShapeConst& expected) {
+  std::string exp_text = constant_text(Constant(expected));
+  if (!x.is_tensor())
+    throw RuntimeError(fmt::format("shape mismatch: expected a tensor of shape {}, got {}",
+                                   exp_text, tag_name(x.tag())));
+  const Shape& s = x.as_tensor().shape;
+  bool ok = s.rank() == expected.dims.size();
+  for (size_t i = 0; ok && i < s.rank(); ++i) ok = expected.dims[i] < 0 || expected.dims[i] == s[i];
+  if (!ok)
+    throw RuntimeError(fmt::format("shape mismatch: expected {}, got {}", exp_text, s.to_string()));
+}
+
+}  // namespace tl

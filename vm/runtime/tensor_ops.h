@@ -1,0 +1,43 @@
+// The VM side of tensor opcodes and tensor builtins: checks operand kinds, normalises
+// arguments (dims, slices, scalars) and calls the Backend. Errors are RuntimeError (the
+// interpreter adds the source position).
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "vm/bytecode/module.h"
+#include "vm/runtime/value.h"
+#include "vm/tensor/backend.h"
+
+namespace tl {
+
+Backend& need_backend(Backend* b);
+const Tensor& need_tensor(const Value& v, const char* what);
+std::vector<float> download_f32(const Tensor& t);
+
+Value t_binary(Backend* be, BinaryOp op, const Value& a, const Value& b);
+Value t_unary(Backend* be, UnaryOp op, const Value& x);
+Value t_matmul(Backend* be, const Value& a, const Value& b);
+Value t_linear(Backend* be, const Value& x, const Value& w, const Value& bias);
+// dim: none (all) or int; keepdim: bool or none. ArgMax over all elements gives an int.
+Value t_reduce(Backend* be, ReduceOp op, const Value& x, const Value& dim, const Value& keepdim);
+Value t_softmax(Backend* be, const Value& x, int64_t dim);
+Value t_rms_norm(Backend* be, const Value& x, const Value& weight, const Value& eps);
+Value t_layer_norm(Backend* be, const Value& x, const Value& weight, const Value& bias,
+                   const Value& eps);
+// dims: ints (one may be -1) or a single Shape / list of ints.
+Value t_reshape(const Value& x, std::span<const Value> dims);
+Value t_transpose(Backend* be, const Value& x, std::span<const Value> dims);
+// 3 values per axis (start, stop, step); step int 0 means "integer index at start".
+Value t_slice(Backend* be, const Value& x, std::span<const Value> triples);
+Value t_index(Backend* be, const Value& x, int64_t index);
+Value t_concat(Backend* be, std::span<const Value> xs, const Value& dim);
+// A nested list of numbers (or a number) -> a float16 tensor; ragged lists are errors.
+Value t_from_data(Backend* be, const Value& data);
+Value t_full(Backend* be, std::span<const Value> shape_args, float value, const char* fn);
+void t_assert_close(const Value& a, const Value& b, double rtol, double atol);
+// CHECKSHAPE: throws "shape mismatch: expected [?, 4], got [3, 5]".
+void t_check_shape(const Value& x, const ShapeConst& expected);
+
+}  // namespace tl

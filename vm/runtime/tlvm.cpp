@@ -1,0 +1,68 @@
+// tlvm: runs a .tlbc file. Does not link the compiler.
+//   tlvm FILE.tlbc [--device cpu|vulkan|auto]
+// Exit codes: 0 ok, 1 bad bytecode or a run-time error, 2 bad usage or an unavailable device.
+#include <boost/program_options.hpp>
+#include <iostream>
+
+#include "vm/bytecode/tlbc_file.h"
+#include "vm/core/error.h"
+#include "vm/runtime/backend_factory.h"
+#include "vm/runtime/interp.h"
+
+namespace po = boost::program_options;
+
+int main(int argc, char** argv) {
+  std::ios::sync_with_stdio(false);
+  po::options_description options("options");
+  options.add_options()("help,h", "show this help")(
+      "device", po::value<std::string>()->default_value("auto"),
+      "cpu, vulkan or auto (cpu for now)")("file", po::value<std::string>(), ".tlbc file to run");
+  po::positional_options_description positional;
+  positional.add("file", 1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(options).positional(positional).run(),
+              vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "tlvm: error: " << e.what() << "\n";
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << "usage: tlvm FILE.tlbc [--device cpu|vulkan|auto]\n\nRun a TL bytecode file.\n\n"
+              << options;
+    return 0;
+  }
+  if (!vm.count("file")) {
+    std::cerr << "tlvm: error: no input file (usage: tlvm FILE.tlbc [--device cpu|vulkan|auto])\n";
+    return 2;
+  }
+  std::unique_ptr<tl::Backend> backend;
+  try {
+    backend = tl::make_backend(vm["device"].as<std::string>());
+  } catch (const std::exception& e) {
+    std::cerr << "tlvm: error: " << e.what() << "\n";
+    return 2;
+  }
+  tl::Module module;
+  try {
+    module = tl::load_module_file(vm["file"].as<std::string>());
+  } catch (const tl::FormatError& e) {
+    std::cerr << e.what() << "\n";
+    return 1;
+  }
+  tl::VmOptions opts;
+  opts.backend = backend.get();
+  opts.out = &std::cout;
+  try {
+    tl::Vm machine(module, opts);
+    machine.run();
+    if (backend) backend->synchronize();
+  } catch (const tl::VmError& e) {
+    std::cout.flush();
+    std::cerr << e.what() << "\n";
+    return 1;
+  }
+  std::cout.flush();
+  return 0;
+}
