@@ -44,11 +44,20 @@ struct FunctionEntry {
   const SyntaxTree* tree;
 };
 
-// Names referenced anywhere inside function bodies: the top-level bindings among them must live
-// in global slots (the script's registers are invisible to functions).
-void collect_names(const Node* n, std::unordered_set<std::string_view>& out) {
-  walk(n, [&](const Node* c) {
-    if (const auto* id = dyn_cast<Ident>(c)) out.insert(id->name);
+// Names a function body may take from the top level: every name it mentions except its own
+// parameters and `let`s. The top-level bindings among them live in global slots (the script's
+// registers are invisible to functions); over-approximating only costs speed.
+void collect_free_names(const FnDecl* fn, std::unordered_set<std::string_view>& out) {
+  std::unordered_set<std::string_view> own;
+  for (const Param& p : fn->params) own.insert(p.name);
+  walk(fn->body, [&](const Node* c) {
+    if (const auto* l = dyn_cast<Let>(c)) own.insert(l->name);
+    if (const auto* f = dyn_cast<For>(c)) own.insert(f->var);
+    return true;
+  });
+  walk(fn->body, [&](const Node* c) {
+    if (const auto* id = dyn_cast<Ident>(c))
+      if (!own.count(id->name)) out.insert(id->name);
     return true;
   });
 }
@@ -137,7 +146,7 @@ class ProgramCompiler {
   ProgramCompiler(const ImportResolver& imports, DiagnosticSink& sink)
       : imports_(imports), sink_(sink) {}
 
-  std::optional<Module> compile(const SyntaxTree& root);
+  std::optional<tl::Module> compile(const SyntaxTree& root);
 
   ModuleBuilder& builder() { return mb_; }
   DiagnosticSink& sink() { return sink_; }
@@ -392,7 +401,7 @@ void FunctionCompiler::bind_name(std::string_view name, SourceRange where, const
     // Direct evaluation into the variable's register is safe when the last instruction reads all
     // operands before writing (arithmetic, calls); `a && b` writes early, so it goes via a temp.
     const auto* bin = dyn_cast<Binary>(value);
-    if (bin && bin->op != BinaryOp::And && bin->op != BinaryOp::Or) {
+    if (bin && bin->op != ast::BinaryOp::And && bin->op != ast::BinaryOp::Or) {
       expr_to(value, *existing);
     } else {
       const int r = expr_reg(value);
@@ -401,7 +410,9 @@ void FunctionCompiler::bind_name(std::string_view name, SourceRange where, const
     return;
   }
   if (!declare) {
-    if (auto g = program_.global_slot(name); g && !is_script_) {
+    // Not a local: an existing global (from a function or a nested block of the script) is the
+    // binding in scope, so `x = e` assigns it.
+    if (auto g = program_.global_slot(name)) {
       const int r = expr_reg(value);
       at(where);
       fb_.emit(OpCode::SETGLOBAL, r, static_cast<int>(*g));
@@ -706,24 +717,24 @@ void FunctionCompiler::expr_to(const Expr* e, int dst) {
 }
 
 void FunctionCompiler::binary(const Binary* b, int dst) {
-  if (b->op == BinaryOp::And || b->op == BinaryOp::Or) return logical(b, dst);
+  if (b->op == ast::BinaryOp::And || b->op == ast::BinaryOp::Or) return logical(b, dst);
   int lhs = expr_reg(b->lhs);
   int rhs = expr_reg(b->rhs);
   OpCode op;
   switch (b->op) {
-    case BinaryOp::Add: op = OpCode::ADD; break;
-    case BinaryOp::Sub: op = OpCode::SUB; break;
-    case BinaryOp::Mul: op = OpCode::MUL; break;
-    case BinaryOp::Div: op = OpCode::DIV; break;
-    case BinaryOp::Mod: op = OpCode::MOD; break;
-    case BinaryOp::Pow: op = OpCode::POW; break;
-    case BinaryOp::MatMul: op = OpCode::MATMUL; break;
-    case BinaryOp::Eq: op = OpCode::EQ; break;
-    case BinaryOp::Ne: op = OpCode::NE; break;
-    case BinaryOp::Lt: op = OpCode::LT; break;
-    case BinaryOp::Le: op = OpCode::LE; break;
-    case BinaryOp::Gt: op = OpCode::LT; std::swap(lhs, rhs); break;
-    case BinaryOp::Ge: op = OpCode::LE; std::swap(lhs, rhs); break;
+    case ast::BinaryOp::Add: op = OpCode::ADD; break;
+    case ast::BinaryOp::Sub: op = OpCode::SUB; break;
+    case ast::BinaryOp::Mul: op = OpCode::MUL; break;
+    case ast::BinaryOp::Div: op = OpCode::DIV; break;
+    case ast::BinaryOp::Mod: op = OpCode::MOD; break;
+    case ast::BinaryOp::Pow: op = OpCode::POW; break;
+    case ast::BinaryOp::MatMul: op = OpCode::MATMUL; break;
+    case ast::BinaryOp::Eq: op = OpCode::EQ; break;
+    case ast::BinaryOp::Ne: op = OpCode::NE; break;
+    case ast::BinaryOp::Lt: op = OpCode::LT; break;
+    case ast::BinaryOp::Le: op = OpCode::LE; break;
+    case ast::BinaryOp::Gt: op = OpCode::LT; std::swap(lhs, rhs); break;
+    case ast::BinaryOp::Ge: op = OpCode::LE; std::swap(lhs, rhs); break;
     default: fail(b->op_range, "unknown operator");
   }
   at(b->op_range);
@@ -736,7 +747,7 @@ void FunctionCompiler::logical(const Binary* b, int dst) {
   expr_to(b->lhs, dst);
   at(b->op_range);
   // &&: a truthy left goes on to the right (skip the jump); ||: a falsy left does.
-  fb_.emit(OpCode::TEST, dst, 0, b->op == BinaryOp::And ? 0 : 1);
+  fb_.emit(OpCode::TEST, dst, 0, b->op == ast::BinaryOp::And ? 0 : 1);
   fb_.jump(OpCode::JMP, 0, end);
   expr_to(b->rhs, dst);
   fb_.bind(end);
@@ -1026,7 +1037,7 @@ void ProgramCompiler::gather(const SyntaxTree& tree, std::vector<const SyntaxTre
   order.push_back(&tree);
 }
 
-std::optional<Module> ProgramCompiler::compile(const SyntaxTree& root) {
+std::optional<tl::Module> ProgramCompiler::compile(const SyntaxTree& root) {
   // Imported files first (dependencies before dependants), the root last.
   std::vector<const SyntaxTree*> order;
   gather(root, order);
@@ -1043,7 +1054,7 @@ std::optional<Module> ProgramCompiler::compile(const SyntaxTree& root) {
         const uint32_t idx = mb_.declare_function(std::string(fn->name),
                                                   static_cast<int>(fn->params.size()));
         functions_.emplace(fn->name, FunctionEntry{idx, fn, t});
-        collect_names(fn->body, used_in_functions);
+        collect_free_names(fn, used_in_functions);
       }
     }
   }
@@ -1094,7 +1105,7 @@ std::optional<Module> ProgramCompiler::compile(const SyntaxTree& root) {
 
 }  // namespace
 
-std::optional<Module> compile_program(const ast::SyntaxTree& root, const ImportResolver& imports,
+std::optional<tl::Module> compile_program(const ast::SyntaxTree& root, const ImportResolver& imports,
                                       DiagnosticSink& sink) {
   ProgramCompiler pc(imports, sink);
   return pc.compile(root);

@@ -147,6 +147,7 @@ Module ModuleBuilder::finish() {
   m.constants = constants_;
   m.sources = sources_;
   m.entry = entry_;
+  m.num_globals = num_globals_;
   for (auto& f : fns_) m.functions.push_back(f.finish());
   verify_module(m);
   return m;

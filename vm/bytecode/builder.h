@@ -77,6 +77,7 @@ class ModuleBuilder {
   uint32_t declare_function(std::string name, int num_params);
   FunctionBuilder& function(uint32_t index) { return fns_.at(index); }
   void set_entry(uint32_t index) { entry_ = index; }
+  void set_num_globals(uint32_t n) { num_globals_ = n; }
 
   // The finished module, verified (throws FormatError naming the problem).
   Module finish();
@@ -88,6 +89,7 @@ class ModuleBuilder {
   std::vector<std::string> sources_;
   std::vector<FunctionBuilder> fns_;
   uint32_t entry_ = 0;
+  uint32_t num_globals_ = 0;
 };
 
 }  // namespace tl

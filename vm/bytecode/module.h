@@ -44,6 +44,7 @@ struct Module {
   std::vector<Constant> constants;  // one pool shared by every function
   std::vector<Proto> functions;
   uint32_t entry = 0;                // the function run first (the top-level script)
+  uint32_t num_globals = 0;          // slots of GETGLOBAL/SETGLOBAL, none at start
   std::vector<std::string> sources;  // source file names, as given to the compiler
   bool operator==(const Module&) const = default;
 

@@ -164,6 +164,7 @@ std::vector<uint8_t> write_module(const Module& m) {
   for (const Proto& p : m.functions) has_debug |= !p.lines.empty();
   funcs.u32(static_cast<uint32_t>(m.functions.size()));
   funcs.u32(m.entry);
+  funcs.u32(m.num_globals);
   uint32_t code_at = 0;
   for (const Proto& p : m.functions) {
     funcs.str(p.name);
@@ -295,6 +296,7 @@ Module read_module(std::span<const uint8_t> bytes) {
   Reader f(sec[kFunctions], base(kFunctions), "functions");
   uint32_t nfn = f.count(28, "functions");
   m.entry = f.u32();
+  m.num_globals = f.u32();
   for (uint32_t i = 0; i < nfn; ++i) {
     Proto p;
     p.name = f.str();

@@ -119,6 +119,10 @@ class Verifier {
         if (static_cast<size_t>(v) >= kBuiltinCount)
           fail(fmt::format("builtin id {} out of range ({} builtins)", v, kBuiltinCount));
         break;
+      case OperandKind::G:
+        if (static_cast<uint32_t>(v) >= m_.num_globals)
+          fail(fmt::format("global slot {} out of range ({} globals)", v, m_.num_globals));
+        break;
       case OperandKind::J:
         jump(p, v);
         break;

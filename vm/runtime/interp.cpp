@@ -56,6 +56,15 @@ int64_t list_index(int64_t i, size_t n, const char* what) {
   return j;
 }
 
+// Scalar opcodes meet tensors when the compiler could not prove operand types: they fall back
+// to the element-wise tensor op (Lua's metamethod habit), so untyped code still runs.
+Value arith_or_tensor(Backend* be, ArithOp op, const Value& a, const Value& b) {
+  if (!a.is_tensor() && !b.is_tensor()) return arith(op, a, b);
+  static constexpr BinaryOp kTensorOp[] = {BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul,
+                                           BinaryOp::Div, BinaryOp::Mod, BinaryOp::Pow};
+  return t_binary(be, kTensorOp[static_cast<int>(op)], a, b);
+}
+
 Value get_index(Backend* be, const Value& c, const Value& k) {
   switch (c.tag()) {
     case ValueTag::List:
@@ -130,6 +139,7 @@ Vm::Vm(const Module& m, VmOptions opts)
       stack_size_(kStackValues),
       env_(std::make_unique<Env>()) {
   for (const Constant& k : m_.constants) constants_.push_back(constant_value(k));
+  globals_.resize(m_.num_globals);
   frames_.reserve(static_cast<size_t>(opts_.max_call_depth) + 2);
   if (opts_.base_dir.empty() && m_.entry < m_.functions.size() &&
       m_.functions[m_.entry].source < m_.sources.size())
@@ -245,7 +255,7 @@ Value Vm::execute(size_t first_frame) {
       RA.set_float(float_expr);                          \
       DISPATCH();                                        \
     }                                                    \
-    RA = arith(ArithOp::op, x, y);                       \
+    RA = arith_or_tensor(be, ArithOp::op, x, y);                       \
     DISPATCH();                                          \
   }
     ARITH_FAST(L_ADD, Add, RC, __builtin_add_overflow(x.as_int(), y.as_int(), &r),
@@ -262,22 +272,22 @@ Value Vm::execute(size_t first_frame) {
                x.as_float() * y.as_float())
 #undef ARITH_FAST
   L_DIV:
-    RA = arith(ArithOp::Div, RB, RC);
+    RA = arith_or_tensor(be, ArithOp::Div, RB, RC);
     DISPATCH();
   L_MOD:
-    RA = arith(ArithOp::Mod, RB, RC);
+    RA = arith_or_tensor(be, ArithOp::Mod, RB, RC);
     DISPATCH();
   L_POW:
-    RA = arith(ArithOp::Pow, RB, RC);
+    RA = arith_or_tensor(be, ArithOp::Pow, RB, RC);
     DISPATCH();
   L_DIVK:
-    RA = arith(ArithOp::Div, RB, KC);
+    RA = arith_or_tensor(be, ArithOp::Div, RB, KC);
     DISPATCH();
   L_MODK:
-    RA = arith(ArithOp::Mod, RB, KC);
+    RA = arith_or_tensor(be, ArithOp::Mod, RB, KC);
     DISPATCH();
   L_POWK:
-    RA = arith(ArithOp::Pow, RB, KC);
+    RA = arith_or_tensor(be, ArithOp::Pow, RB, KC);
     DISPATCH();
   L_ADDI : {
     const Value& x = RB;
@@ -287,12 +297,12 @@ Value Vm::execute(size_t first_frame) {
     } else if (x.is_float()) {
       RA.set_float(x.as_float() + get_sc(i));
     } else {
-      RA = arith(ArithOp::Add, x, Value::integer(get_sc(i)));
+      RA = arith_or_tensor(be, ArithOp::Add, x, Value::integer(get_sc(i)));
     }
     DISPATCH();
   }
   L_UNM:
-    RA = negate(RB);
+    RA = RB.is_tensor() ? t_unary(be, UnaryOp::Neg, RB) : negate(RB);
     DISPATCH();
   L_NOT:
     RA.set_bool(!truthy(RB));
@@ -532,6 +542,12 @@ Value Vm::execute(size_t first_frame) {
     DISPATCH();
   L_CHECKSHAPE:
     t_check_shape(RA, std::get<ShapeConst>(m_.constants[static_cast<size_t>(get_bx(i))]));
+    DISPATCH();
+  L_GETGLOBAL:
+    RA = globals_[static_cast<size_t>(get_bx(i))];
+    DISPATCH();
+  L_SETGLOBAL:
+    globals_[static_cast<size_t>(get_bx(i))] = RA;
     DISPATCH();
 #undef DISPATCH
 #undef A

@@ -62,6 +62,7 @@ class Vm {
   const Module& m_;
   VmOptions opts_;
   std::vector<Value> constants_;  // the pool materialised once
+  std::vector<Value> globals_;    // GETGLOBAL/SETGLOBAL slots
   std::unique_ptr<Value[]> stack_;
   size_t stack_size_;
   std::vector<Frame> frames_;
