@@ -13,7 +13,8 @@ void* Arena::allocate(size_t size, size_t align) {
   size_t pad = (align - reinterpret_cast<uintptr_t>(cur_) % align) % align;
   if (!cur_ || pad + size > left_) {
     // Blocks grow with the tree (64 KiB .. 4 MiB) and are not zeroed: nodes initialise themselves.
-    size_t grow = std::min<size_t>(size_t{64} * 1024 << std::min<size_t>(blocks_.size(), 6), 4u << 20);
+    size_t grow =
+        std::min<size_t>(size_t{64} * 1024 << std::min<size_t>(blocks_.size(), 6), 4u << 20);
     size_t block = std::max<size_t>(size + align, grow);
     blocks_.push_back(std::unique_ptr<std::byte[]>(new std::byte[block]));
     cur_ = blocks_.back().get();
@@ -96,6 +97,20 @@ bool binary_op_right_assoc(BinaryOp op) {
 bool SyntaxTree::has_errors() const {
   return std::any_of(diagnostics_.begin(), diagnostics_.end(),
                      [](const Diagnostic& d) { return d.severity == Severity::Error; });
+}
+
+std::vector<const Node*> nodes_at(const Node* root, uint32_t offset) {
+  std::vector<const Node*> path;
+  const Node* n = root;
+  while (n && n->range.begin <= offset && offset <= n->range.end) {
+    path.push_back(n);
+    const Node* next = nullptr;
+    for_each_child(n, [&](const Node* c) {
+      if (c->range.begin <= offset && offset <= c->range.end) next = c;  // the last one wins
+    });
+    n = next;
+  }
+  return path;
 }
 
 // --- dump ---------------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ class Lexer {
     LexResult out;
     out.tokens.reserve(text_.size() / 4 + 1);
     bool newline = true;
+    if (text_.substr(0, 3) == "\xEF\xBB\xBF") pos_ = 3;  // a UTF-8 byte-order mark is not code
     while (true) {
       newline |= skip_trivia(out.comments);
       if (pos_ >= text_.size()) {

@@ -167,6 +167,24 @@ TEST(Parser, CastsAndVisitor) {
   EXPECT_EQ(v.visit(m->items[2]), 3);  // TensorDecl -> visitDecl -> visitStmt
 }
 
+TEST(Parser, NodesAtOffsetGiveTheInnermostNodeAndItsParents) {
+  auto tree = parse_text("fn f(a) {\n  return a.shape[0]\n}\n");
+  ASSERT_TRUE(tree->diagnostics().empty());
+  uint32_t at = static_cast<uint32_t>(tree->source().text().find("shape") + 1);
+  auto path = nodes_at(tree->module(), at);
+  ASSERT_GE(path.size(), 5u);
+  EXPECT_EQ(path.front()->kind, NodeKind::Module);
+  EXPECT_EQ(path[1]->kind, NodeKind::FnDecl);
+  EXPECT_EQ(path.back()->kind, NodeKind::Member);
+  EXPECT_EQ(cast<Member>(path.back())->name, "shape");
+}
+
+TEST(Lexer, ByteOrderMarkIsSkipped) {
+  auto tree = parse_text("\xEF\xBB\xBFx = 1\n");
+  EXPECT_TRUE(tree->diagnostics().empty());
+  EXPECT_EQ(tree->module()->items.size(), 1u);
+}
+
 TEST(Parser, CommentsAreKeptOnTheTree) {
   auto tree = parse_text("// head\nx = 1 /* mid */ + 2\n\n// tail\n");
   ASSERT_TRUE(tree->diagnostics().empty());
