@@ -1,6 +1,7 @@
 #include "compiler/syntax/source.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
