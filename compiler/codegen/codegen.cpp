@@ -117,6 +117,8 @@ class FunctionCompiler {
   void constant_to(int dst, const Expr* e);
   void int_to(int dst, int64_t v);
   void binary(const Binary* b, int dst);
+  bool binary_constant(const Binary* b, int dst);
+  void jump_if_false(const Expr* cond, Label target);
   void logical(const Binary* b, int dst);
   void call(const Call* c, int dst);
   void call_user(const FunctionEntry& f, const Call* c, int dst);
@@ -456,14 +458,9 @@ void FunctionCompiler::assign(const Assign* s) {
 }
 
 void FunctionCompiler::if_stmt(const If* s) {
-  const int temps = free_;
-  const int c = expr_reg(s->cond);
-  release_to(temps);
   Label else_label = fb_.new_label();
   Label end = fb_.new_label();
-  at(s->cond->range);
-  fb_.emit(OpCode::TEST, c, 0, 0);  // truthy: skip the jump to else
-  fb_.jump(OpCode::JMP, 0, else_label);
+  jump_if_false(s->cond, else_label);
   block(s->then_block);
   if (s->else_branch) fb_.jump(OpCode::JMP, 0, end);
   fb_.bind(else_label);
@@ -480,12 +477,7 @@ void FunctionCompiler::while_stmt(const While* s) {
   Label top = fb_.new_label();
   Label end = fb_.new_label();
   fb_.bind(top);
-  const int temps = free_;
-  const int c = expr_reg(s->cond);
-  release_to(temps);
-  at(s->cond->range);
-  fb_.emit(OpCode::TEST, c, 0, 0);
-  fb_.jump(OpCode::JMP, 0, end);
+  jump_if_false(s->cond, end);
   loops_.push_back({end, top});
   block(s->body);
   loops_.pop_back();
@@ -718,6 +710,7 @@ void FunctionCompiler::expr_to(const Expr* e, int dst) {
 
 void FunctionCompiler::binary(const Binary* b, int dst) {
   if (b->op == ast::BinaryOp::And || b->op == ast::BinaryOp::Or) return logical(b, dst);
+  if (binary_constant(b, dst)) return;
   int lhs = expr_reg(b->lhs);
   int rhs = expr_reg(b->rhs);
   OpCode op;
@@ -739,6 +732,94 @@ void FunctionCompiler::binary(const Binary* b, int dst) {
   }
   at(b->op_range);
   fb_.emit(op, dst, lhs, rhs);
+}
+
+// A numeric literal on the right of + - * / % ** uses the constant forms (ADDI, ADDK, ...), as
+// Lua's lcode.c does; they fall back to tensor ops like the register forms.
+bool FunctionCompiler::binary_constant(const Binary* b, int dst) {
+  const Expr* rhs = b->rhs;
+  while (const auto* p = dyn_cast<Paren>(rhs)) rhs = p->inner;
+  const auto* ilit = dyn_cast<IntLit>(rhs);
+  const auto* flit = dyn_cast<FloatLit>(rhs);
+  if (!ilit && !flit) return false;
+  if (ilit && ilit->value > static_cast<uint64_t>(INT64_MAX)) return false;
+  const bool add = b->op == ast::BinaryOp::Add, sub = b->op == ast::BinaryOp::Sub;
+  if (ilit && (add || sub) && ilit->value <= 127) {
+    const int imm = sub ? -static_cast<int>(ilit->value) : static_cast<int>(ilit->value);
+    const int lhs = expr_reg(b->lhs);
+    at(b->op_range);
+    fb_.emit(OpCode::ADDI, dst, lhs, imm + kOffsetSC);
+    return true;
+  }
+  OpCode op;
+  switch (b->op) {
+    case ast::BinaryOp::Add: op = OpCode::ADDK; break;
+    case ast::BinaryOp::Sub: op = OpCode::SUBK; break;
+    case ast::BinaryOp::Mul: op = OpCode::MULK; break;
+    case ast::BinaryOp::Div: op = OpCode::DIVK; break;
+    case ast::BinaryOp::Mod: op = OpCode::MODK; break;
+    case ast::BinaryOp::Pow: op = OpCode::POWK; break;
+    default: return false;
+  }
+  const uint32_t k = ilit ? program_.builder().constant(static_cast<int64_t>(ilit->value))
+                          : program_.builder().constant(flit->value);
+  if (k > static_cast<uint32_t>(kMaxC)) return false;
+  const int lhs = expr_reg(b->lhs);
+  at(b->op_range);
+  fb_.emit(op, dst, lhs, static_cast<int>(k));
+  return true;
+}
+
+// Jumps to `target` when `cond` is falsy. Comparisons become one compare-and-skip instruction
+// (CLT, CLEI, ...) before the jump instead of a bool in a register and a TEST.
+void FunctionCompiler::jump_if_false(const Expr* cond, Label target) {
+  while (const auto* p = dyn_cast<Paren>(cond)) cond = p->inner;
+  const int temps = free_;
+  const auto* b = dyn_cast<Binary>(cond);
+  using B = ast::BinaryOp;
+  if (b && (b->op == B::Lt || b->op == B::Le || b->op == B::Gt || b->op == B::Ge ||
+            b->op == B::Eq || b->op == B::Ne)) {
+    // Each compare skips the jump when its relation holds == (C != 0) fails to differ: with
+    // C = 0 a true relation skips the jump (runs the body); Ne is Eq with C = 1.
+    const auto* lit = dyn_cast<IntLit>(b->rhs);
+    const bool imm = lit && lit->value <= 128;
+    const int lhs = expr_reg(b->lhs);
+    OpCode op;
+    int second;
+    int c = 0;
+    if (imm) {
+      second = static_cast<int>(lit->value) + kOffsetSC;
+      switch (b->op) {
+        case B::Lt: op = OpCode::CLTI; break;
+        case B::Le: op = OpCode::CLEI; break;
+        case B::Gt: op = OpCode::CGTI; break;
+        case B::Ge: op = OpCode::CGEI; break;
+        case B::Eq: op = OpCode::CEQI; break;
+        default: op = OpCode::CEQI; c = 1; break;
+      }
+      at(b->op_range);
+      fb_.emit(op, lhs, second, c);
+    } else {
+      int rhs = expr_reg(b->rhs);
+      int a = lhs;
+      switch (b->op) {
+        case B::Lt: op = OpCode::CLT; break;
+        case B::Le: op = OpCode::CLE; break;
+        case B::Gt: op = OpCode::CLT; std::swap(a, rhs); break;
+        case B::Ge: op = OpCode::CLE; std::swap(a, rhs); break;
+        case B::Eq: op = OpCode::CEQ; break;
+        default: op = OpCode::CEQ; c = 1; break;
+      }
+      at(b->op_range);
+      fb_.emit(op, a, rhs, c);
+    }
+  } else {
+    const int r = expr_reg(cond);
+    at(cond->range);
+    fb_.emit(OpCode::TEST, r, 0, 0);
+  }
+  release_to(temps);
+  fb_.jump(OpCode::JMP, 0, target);
 }
 
 // `a && b` / `a || b`: the value of the operand that decided, as in Python.
