@@ -264,18 +264,34 @@ Value Vm::execute(size_t first_frame) {
   L_DIV:
     RA = arith(ArithOp::Div, RB, RC);
     DISPATCH();
-  L_MOD:
-    RA = arith(ArithOp::Mod, RB, RC);
+  L_MOD : {
+    // Floored modulo by a positive int: the common case, inline.
+    const Value &x = RB, &y = RC;
+    if (x.is_int() && y.is_int() && y.as_int() > 0) {
+      int64_t m = x.as_int() % y.as_int();
+      RA.set_int(m < 0 ? m + y.as_int() : m);
+    } else {
+      RA = arith(ArithOp::Mod, x, y);
+    }
     DISPATCH();
+  }
   L_POW:
     RA = arith(ArithOp::Pow, RB, RC);
     DISPATCH();
   L_DIVK:
     RA = arith(ArithOp::Div, RB, KC);
     DISPATCH();
-  L_MODK:
-    RA = arith(ArithOp::Mod, RB, KC);
+  L_MODK : {
+    // Floored modulo by a positive int: the common case, inline.
+    const Value &x = RB, &y = KC;
+    if (x.is_int() && y.is_int() && y.as_int() > 0) {
+      int64_t m = x.as_int() % y.as_int();
+      RA.set_int(m < 0 ? m + y.as_int() : m);
+    } else {
+      RA = arith(ArithOp::Mod, x, y);
+    }
     DISPATCH();
+  }
   L_POWK:
     RA = arith(ArithOp::Pow, RB, KC);
     DISPATCH();
