@@ -20,11 +20,11 @@ struct Proc {
   std::string out, err;
 };
 
-Proc run(const std::string& args) {
+Proc run(const std::string& args, const std::string& tool = "tlvm") {
   fs::path dir = fs::temp_directory_path() / "tl_vm_cli_test";
   fs::create_directories(dir);
-  std::string cmd = std::string(TL_BIN_DIR) + "/tlvm " + args + " >" + (dir / "out").string() +
-                    " 2>" + (dir / "err").string();
+  std::string cmd = std::string(TL_BIN_DIR) + "/" + tool + " " + args + " >" +
+                    (dir / "out").string() + " 2>" + (dir / "err").string();
   int status = std::system(cmd.c_str());
   auto slurp = [](const fs::path& p) {
     std::ifstream in(p);
@@ -102,6 +102,24 @@ TEST(Tlvm, Usage) {
   EXPECT_EQ(r.code, 2);
   EXPECT_EQ(r.err, "tlvm: error: the vulkan device is not available in this build\n");
   EXPECT_EQ(run(p.string() + " --device tpu").code, 2);
+}
+
+TEST(TlDisasm, ListsAFileAndRejectsBadOnes) {
+  auto p = write_file("div.tlbc", write_module(hello(true)));
+  Proc r = run("disasm " + p.string(), "tl");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("DIV         0 2 1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("K0    string  \"hello\""), std::string::npos) << r.out;
+  r = run("disasm --format=json " + p.string(), "tl");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("\"op\": \"DIV\""), std::string::npos) << r.out;
+  auto bytes = write_module(hello(false));
+  bytes.resize(bytes.size() - 1);
+  auto bad = write_file("short.tlbc", bytes);
+  r = run("disasm " + bad.string(), "tl");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find(bad.string() + ": error: file size mismatch"), std::string::npos) << r.err;
+  EXPECT_EQ(run("disasm", "tl").code, 2);
 }
 
 }  // namespace
