@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
+#include <unistd.h>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -21,7 +22,8 @@ struct Proc {
 };
 
 Proc run(const std::string& args, const std::string& tool = "tlvm") {
-  fs::path dir = fs::temp_directory_path() / "tl_vm_cli_test";
+  // Per-process directory: ctest runs the tests of this file in parallel.
+  fs::path dir = fs::temp_directory_path() / ("tl_vm_cli_test_" + std::to_string(getpid()));
   fs::create_directories(dir);
   std::string cmd = std::string(TL_BIN_DIR) + "/" + tool + " " + args + " >" +
                     (dir / "out").string() + " 2>" + (dir / "err").string();
@@ -36,7 +38,7 @@ Proc run(const std::string& args, const std::string& tool = "tlvm") {
 }
 
 fs::path write_file(const std::string& name, const std::vector<uint8_t>& bytes) {
-  fs::path p = fs::temp_directory_path() / "tl_vm_cli_test" / name;
+  fs::path p = fs::temp_directory_path() / ("tl_vm_cli_test_" + std::to_string(getpid())) / name;
   fs::create_directories(p.parent_path());
   std::ofstream(p, std::ios::binary)
       .write(reinterpret_cast<const char*>(bytes.data()),
