@@ -137,6 +137,49 @@ TEST(Parity, DataMovement) {
   }
 }
 
+// Random shapes: ranks 0-4 with dims from {1, 2, 3, 7, 33}, each operand's dims independently
+// dropped to 1 (broadcast) or its leading dims dropped; element-wise ops must agree bit for bit,
+// products must meet the float64 bound on both backends.
+TEST(Parity, RandomShapes) {
+  Rng rng(400);
+  const int64_t dims[] = {1, 2, 3, 7, 33};
+  auto random_dims = [&](size_t rank) {
+    std::vector<int64_t> d(rank);
+    for (auto& x : d) x = dims[rng.integer(0, 4)];
+    return d;
+  };
+  for (int iter = 0; iter < 60; ++iter) {
+    const auto out = random_dims(static_cast<size_t>(rng.integer(0, 4)));
+    auto operand = [&] {
+      std::vector<int64_t> d(out.begin() + rng.integer(0, static_cast<int64_t>(out.size())),
+                             out.end());
+      for (auto& x : d)
+        if (rng.integer(0, 3) == 0) x = 1;
+      return Shape(d);
+    };
+    const Shape A = operand(), B = operand();
+    const auto op = static_cast<BinaryOp>(rng.integer(0, 7));
+    same_bits(
+        {{A, random_f16(rng, A.numel(), -4, 4)}, {B, random_f16(rng, B.numel(), -4, 4)}},
+        [op](Backend& b, const std::vector<Tensor>& t) { return b.binary(op, t[0], t[1]); },
+        std::string(op_name(op)) + " " + A.to_string() + B.to_string());
+    // A product with random batch dims (broadcast), M, K, N, including 1-D operands.
+    const auto batch = random_dims(static_cast<size_t>(rng.integer(0, 2)));
+    const int64_t M = dims[rng.integer(0, 4)], K = dims[rng.integer(0, 4)] * 5,
+                  N = dims[rng.integer(0, 4)];
+    std::vector<int64_t> da = batch, db = batch;
+    if (!db.empty() && rng.integer(0, 1)) db[0] = 1;
+    da.push_back(M);
+    da.push_back(K);
+    db.push_back(K);
+    db.push_back(N);
+    if (rng.integer(0, 5) == 0) da = {K};
+    if (rng.integer(0, 5) == 0) db = {K};
+    check_matmul(fast(), Shape(da), Shape(db), 1000 + iter);
+    check_matmul(ref(), Shape(da), Shape(db), 1000 + iter);
+  }
+}
+
 // Products: the fast backend against float64 with the reference's bound (see reference_test).
 TEST(Parity, MatmulShapes) {
   const std::vector<std::pair<Shape, Shape>> cases = {

@@ -1,10 +1,12 @@
 // Q8_0 / Q4_0 weights: test data is made by quantizing random floats with ggml's
 // quantize_row_q8_0_ref / quantize_row_q4_0_ref formulas (re-stated here from ggml-quants.c), and
 // decoded with ggml's dequantize_row_* formulas, independently of vm/cpu's own decoders.
+#include <bit>
 #include <cstring>
 
 #include "tests/cpu/test_util.h"
 #include "vm/cpu/kernels.h"
+#include "vm/model/dequant.h"
 
 namespace tl::cpu_test {
 namespace {
@@ -164,6 +166,79 @@ TEST_P(Quant, LinearAgainstFloat64) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, Quant, ::testing::Values(DType::Q8_0, DType::Q4_0),
+                         [](const auto& p) { return std::string(dtype_name(p.param)); });
+
+}  // namespace
+}  // namespace tl::cpu_test
+
+// Formats without a fused kernel go through vm/model's dequantize_row (the reference decoder);
+// the CPU backend must agree with it exactly (dequantize) and within the product bound (linear).
+namespace tl::cpu_test {
+namespace {
+
+std::vector<std::byte> random_blocks(DType t, int64_t n, Rng& rng) {
+  const auto& info = dtype_info(t);
+  std::vector<std::byte> b(static_cast<size_t>(n / info.block_elems * info.block_bytes));
+  for (auto& x : b) x = static_cast<std::byte>(rng.integer(0, 255));
+  // These formats start with f16 scale (and min): keep them finite and moderate.
+  for (size_t i = 0; i < b.size(); i += info.block_bytes) {
+    const f16_bits d = f32_to_f16(static_cast<float>(rng.uniform(0.001, 0.02)));
+    const f16_bits m = f32_to_f16(static_cast<float>(rng.uniform(-0.1, 0.1)));
+    std::memcpy(&b[i], &d, 2);
+    if (t == DType::Q4_1 || t == DType::Q5_1) std::memcpy(&b[i + 2], &m, 2);
+  }
+  return b;
+}
+
+class OtherQuant : public ::testing::TestWithParam<DType> {};
+
+TEST_P(OtherQuant, DequantizeAndLinearViaDequantizeRow) {
+  Rng rng(5);
+  const DType t = GetParam();
+  for (const auto& [rows, out, in] :
+       std::vector<std::tuple<int64_t, int64_t, int64_t>>{{1, 40, 512}, {6, 33, 256}}) {
+    const auto blocks = random_blocks(t, out * in, rng);
+    std::vector<float> wf(static_cast<size_t>(out * in));
+    tl::dequantize_row(t, blocks.data(), wf.data(), out * in);
+    const auto x = random_f16(rng, rows * in);
+    const auto xd = to_f64(x);
+    std::vector<double> want, extra;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t o = 0; o < out; ++o) {
+        double s = 0, sabs = 0;
+        for (int64_t k = 0; k < in; ++k) {
+          s += xd[r * in + k] * wf[o * in + k];
+          sabs += std::fabs(xd[r * in + k] * wf[o * in + k]);
+        }
+        want.push_back(s);
+        extra.push_back(in * kEps32 * sabs);
+      }
+    for (CpuBackend* be : {&reference_backend(), &fast_backend()}) {
+      const Tensor w = be->upload({out, in}, t, blocks);
+      const auto deq = download(*be, be->dequantize(w));
+      for (size_t i = 0; i < deq.size(); ++i)
+        ASSERT_EQ(deq[i], f32_to_f16(wf[i])) << be->name() << " element " << i;
+      expect_close(download(*be, be->linear(be->upload_f16({rows, in}, x), w, nullptr)), want,
+                   extra, std::string(be->name()) + " linear " + std::string(dtype_name(t)));
+    }
+  }
+}
+
+TEST(Quant, NativeDecodersMatchDequantizeRow) {
+  Rng rng(6);
+  for (DType t : {DType::Q8_0, DType::Q4_0}) {
+    const auto blocks = random_blocks(t, 4096, rng);
+    std::vector<float> mine(4096), ggml(4096);
+    cpu::dequantize(t, blocks.data(), mine.data(), 4096, /*fast=*/true);
+    tl::dequantize_row(t, blocks.data(), ggml.data(), 4096);
+    for (size_t i = 0; i < mine.size(); ++i)
+      ASSERT_EQ(std::bit_cast<uint32_t>(mine[i]), std::bit_cast<uint32_t>(ggml[i]))
+          << dtype_name(t) << " " << i;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, OtherQuant,
+                         ::testing::Values(DType::Q4_1, DType::Q5_0, DType::Q5_1),
                          [](const auto& p) { return std::string(dtype_name(p.param)); });
 
 }  // namespace

@@ -95,6 +95,16 @@ float fused_dot_ref(DType type, const std::byte* blocks, const float* x, int64_t
   return acc;
 }
 
+#ifdef TL_CPU_AVX512
+// The block scale through F16C: identical to half.h for every non-NaN value (and a NaN scale
+// makes the dot product NaN either way), without half.h's branches.
+inline float block_scale_hw(const std::byte* blk) {
+  f16_bits d;
+  std::memcpy(&d, blk, 2);
+  return _cvtsh_ss(d);
+}
+#endif
+
 float fused_dot(DType type, const std::byte* blocks, const float* x, int64_t n) {
 #ifdef TL_CPU_AVX512
   const int64_t nb = n / kQK;
@@ -102,7 +112,7 @@ float fused_dot(DType type, const std::byte* blocks, const float* x, int64_t n) 
   if (type == DType::Q8_0) {
     for (int64_t b = 0; b < nb; ++b) {
       const std::byte* blk = blocks + b * kQ8Bytes;
-      const __m512 d = _mm512_set1_ps(block_scale(blk));
+      const __m512 d = _mm512_set1_ps(block_scale_hw(blk));
       const __m128i q0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
       const __m128i q1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 18));
       const __m512 f0 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q0));
@@ -115,14 +125,16 @@ float fused_dot(DType type, const std::byte* blocks, const float* x, int64_t n) 
         acc0 = _mm512_fmadd_ps(s, d, acc0);
     }
   } else if (type == DType::Q4_0) {
-    const __m512i mask = _mm512_set1_epi32(0x0f), eight = _mm512_set1_epi32(8);
+    // vpermps looks only at the low 4 bits of each index lane: a 16-entry table of the values
+    // -8..7 turns nibbles into floats without masking, subtracting or converting.
+    const __m512 table = _mm512_setr_ps(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7);
     for (int64_t b = 0; b < nb; ++b) {
       const std::byte* blk = blocks + b * kQ4Bytes;
-      const __m512 d = _mm512_set1_ps(block_scale(blk));
+      const __m512 d = _mm512_set1_ps(block_scale_hw(blk));
       const __m512i q =
           _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2)));
-      const __m512 lo = _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_and_si512(q, mask), eight));
-      const __m512 hi = _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_srli_epi32(q, 4), eight));
+      const __m512 lo = _mm512_permutexvar_ps(q, table);
+      const __m512 hi = _mm512_permutexvar_ps(_mm512_srli_epi32(q, 4), table);
       __m512 s = _mm512_mul_ps(lo, _mm512_loadu_ps(x + b * kQK));
       s = _mm512_fmadd_ps(hi, _mm512_loadu_ps(x + b * kQK + 16), s);
       if (b & 1)
