@@ -17,13 +17,14 @@ namespace {
 // tokenizer vocabularies.
 constexpr size_t kArrayHead = 8;
 
-using json = nlohmann::json;
+// The output document keeps its keys in the order written; metadata values are nlohmann::json.
+using json = nlohmann::ordered_json;
 
-std::string dump(const json& v) {
-  return v.dump(-1, ' ', false, json::error_handler_t::replace);
+std::string dump(const nlohmann::json& v) {
+  return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::string value_text(const json& v) {
+std::string value_text(const nlohmann::json& v) {
   if (v.is_array() && v.size() > kArrayHead) {
     std::string head;
     for (size_t i = 0; i < kArrayHead; ++i) head += (i ? ", " : "") + dump(v[i]);
@@ -34,13 +35,13 @@ std::string value_text(const json& v) {
   return s;
 }
 
-json value_json(const json& v) {
+json value_json(const nlohmann::json& v) {
   if (v.is_array() && v.size() > kArrayHead) {
     json head = json::array();
-    for (size_t i = 0; i < kArrayHead; ++i) head.push_back(v[i]);
+    for (size_t i = 0; i < kArrayHead; ++i) head.push_back(json(v[i]));
     return json{{"count", v.size()}, {"head", head}, {"truncated", true}};
   }
-  return v;
+  return json(v);
 }
 
 std::string format_line(const ModelHeader& h) {

@@ -39,3 +39,22 @@ endif()
 list(LENGTH good ng)
 list(LENGTH bad nb)
 message(STATUS "tl inspect: ${ng} good files, ${nb} malformed files as expected")
+# The JSON output carries the header's content (checked on linear.gguf: reversed dims, offsets).
+execute_process(COMMAND ${TL} inspect --format=json ${FIXTURES}/gguf/linear.gguf
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out)
+string(JSON fmt GET "${out}" format)
+string(JSON version GET "${out}" version)
+string(JSON name GET "${out}" tensors 0 name)
+string(JSON d0 GET "${out}" tensors 0 shape 0)
+string(JSON d1 GET "${out}" tensors 0 shape 1)
+string(JSON bytes GET "${out}" tensors 0 bytes)
+string(JSON offset GET "${out}" tensors 0 offset)
+if(NOT "${fmt}|${version}|${name}|${d0}|${d1}|${bytes}|${offset}" STREQUAL
+   "gguf|3|layer.0.weight|3|2|12|192")
+  message(FATAL_ERROR "tl inspect --format=json linear.gguf: unexpected content\n${out}")
+endif()
+# Text output lists the tensor table.
+execute_process(COMMAND ${TL} inspect ${FIXTURES}/safetensors/linear.safetensors OUTPUT_VARIABLE out)
+if(NOT out MATCHES "layer\\.0\\.weight +F16 +\\[3, 2\\] +12 +180")
+  message(FATAL_ERROR "tl inspect linear.safetensors: unexpected table\n${out}")
+endif()
