@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
+#include <unistd.h>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -20,11 +21,12 @@ struct Proc {
   std::string out, err;
 };
 
-Proc run(const std::string& args) {
-  fs::path dir = fs::temp_directory_path() / "tl_vm_cli_test";
+Proc run(const std::string& args, const std::string& tool = "tlvm") {
+  // Per-process directory: ctest runs the tests of this file in parallel.
+  fs::path dir = fs::temp_directory_path() / ("tl_vm_cli_test_" + std::to_string(getpid()));
   fs::create_directories(dir);
-  std::string cmd = std::string(TL_BIN_DIR) + "/tlvm " + args + " >" + (dir / "out").string() +
-                    " 2>" + (dir / "err").string();
+  std::string cmd = std::string(TL_BIN_DIR) + "/" + tool + " " + args + " >" +
+                    (dir / "out").string() + " 2>" + (dir / "err").string();
   int status = std::system(cmd.c_str());
   auto slurp = [](const fs::path& p) {
     std::ifstream in(p);
@@ -36,7 +38,7 @@ Proc run(const std::string& args) {
 }
 
 fs::path write_file(const std::string& name, const std::vector<uint8_t>& bytes) {
-  fs::path p = fs::temp_directory_path() / "tl_vm_cli_test" / name;
+  fs::path p = fs::temp_directory_path() / ("tl_vm_cli_test_" + std::to_string(getpid())) / name;
   fs::create_directories(p.parent_path());
   std::ofstream(p, std::ios::binary)
       .write(reinterpret_cast<const char*>(bytes.data()),
@@ -102,6 +104,24 @@ TEST(Tlvm, Usage) {
   EXPECT_EQ(r.code, 2);
   EXPECT_EQ(r.err, "tlvm: error: the vulkan device is not available in this build\n");
   EXPECT_EQ(run(p.string() + " --device tpu").code, 2);
+}
+
+TEST(TlDisasm, ListsAFileAndRejectsBadOnes) {
+  auto p = write_file("div.tlbc", write_module(hello(true)));
+  Proc r = run("disasm " + p.string(), "tl");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("DIV         0 2 1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("K0    string  \"hello\""), std::string::npos) << r.out;
+  r = run("disasm --format=json " + p.string(), "tl");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("\"op\": \"DIV\""), std::string::npos) << r.out;
+  auto bytes = write_module(hello(false));
+  bytes.resize(bytes.size() - 1);
+  auto bad = write_file("short.tlbc", bytes);
+  r = run("disasm " + bad.string(), "tl");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find(bad.string() + ": error: file size mismatch"), std::string::npos) << r.err;
+  EXPECT_EQ(run("disasm", "tl").code, 2);
 }
 
 }  // namespace

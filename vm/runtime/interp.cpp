@@ -274,18 +274,34 @@ Value Vm::execute(size_t first_frame) {
   L_DIV:
     RA = arith_or_tensor(be, ArithOp::Div, RB, RC);
     DISPATCH();
-  L_MOD:
-    RA = arith_or_tensor(be, ArithOp::Mod, RB, RC);
+  L_MOD : {
+    // Floored modulo by a positive int: the common case, inline.
+    const Value &x = RB, &y = RC;
+    if (x.is_int() && y.is_int() && y.as_int() > 0) {
+      int64_t m = x.as_int() % y.as_int();
+      RA.set_int(m < 0 ? m + y.as_int() : m);
+    } else {
+      RA = arith_or_tensor(be, ArithOp::Mod, x, y);
+    }
     DISPATCH();
+  }
   L_POW:
     RA = arith_or_tensor(be, ArithOp::Pow, RB, RC);
     DISPATCH();
   L_DIVK:
     RA = arith_or_tensor(be, ArithOp::Div, RB, KC);
     DISPATCH();
-  L_MODK:
-    RA = arith_or_tensor(be, ArithOp::Mod, RB, KC);
+  L_MODK : {
+    // Floored modulo by a positive int: the common case, inline.
+    const Value &x = RB, &y = KC;
+    if (x.is_int() && y.is_int() && y.as_int() > 0) {
+      int64_t m = x.as_int() % y.as_int();
+      RA.set_int(m < 0 ? m + y.as_int() : m);
+    } else {
+      RA = arith_or_tensor(be, ArithOp::Mod, x, y);
+    }
     DISPATCH();
+  }
   L_POWK:
     RA = arith_or_tensor(be, ArithOp::Pow, RB, KC);
     DISPATCH();

@@ -92,15 +92,16 @@ Value t_reduce(Backend* be, ReduceOp op, const Value& x, const Value& dim, const
   std::optional<int> d;
   if (!dim.is_none()) d = normalize_dim(int_of(dim, what.c_str()), t.shape.rank());
   bool keep = !keepdim.is_none() && truthy(keepdim);
-  Tensor r = need_backend(be).reduce(op, t, d, keep);
   if (op == ReduceOp::ArgMax && !d) {
     // An index over all elements is an int (f16 cannot hold indices past 2048 exactly).
     std::vector<float> v = download_f32(t);
+    if (v.empty()) throw RuntimeError("argmax of an empty tensor");
     size_t best = 0;
     for (size_t i = 1; i < v.size(); ++i)
       if (v[i] > v[best] || (std::isnan(v[i]) && !std::isnan(v[best]))) best = i;
     return Value::integer(static_cast<int64_t>(best));
   }
+  Tensor r = need_backend(be).reduce(op, t, d, keep);
   return Value::tensor(std::move(r));
 }
 
