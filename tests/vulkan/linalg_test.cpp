@@ -51,6 +51,11 @@ TEST_F(VulkanLinalg, MatmulShapes) {
       {Shape{1, 64}, Shape{64, 300}},
       {Shape{4, 1, 16}, Shape{4, 16, 3}},
       {Shape{2, 7}, Shape{3, 7, 1}},
+      // K and N multiples of 8: the register-tiled kernel on CPU devices, edges included.
+      {Shape{70, 64}, Shape{64, 136}},
+      {Shape{3, 33, 24}, Shape{24, 16}},
+      {Shape{2, 1, 130, 32}, Shape{3, 32, 8}},
+      {Shape{129, 8}, Shape{8, 8}},
   };
   for (const MatmulCase& c : cases) {
     SCOPED_TRACE(c.a.to_string() + " @ " + c.b.to_string());

@@ -12,7 +12,8 @@ namespace {
 // Rows of x up to which linear uses the matrix-vector kernel (one pass over W per row).
 constexpr int64_t kMatvecMaxRows = 4;
 constexpr uint32_t kMatvecGroup = 64;
-constexpr uint32_t kTile = 64;
+constexpr uint32_t kTile = 64;                        // matmul.comp: BM = BN
+constexpr int64_t kRegTileM = 64 * 2, kRegTileN = 8;  // matmul_reg.comp: 64 * RM, TN
 
 struct MatvecPush {
   uint32_t n, k, rows, has_bias;
@@ -63,12 +64,17 @@ Tensor VulkanBackend::gemm(const Tensor& a, const Tensor& b, const Tensor* bias,
   if (y.numel() == 0) return y;
   if (k == 0) return full(out, 0.0f);
   const Tensor& bb = bias ? *bias : a;
-  const uint32_t gx = static_cast<uint32_t>((n + kTile - 1) / kTile);
-  const uint32_t gy = static_cast<uint32_t>((m + kTile - 1) / kTile);
+  // CPU devices (lavapipe) get the register-tiled kernel without shared memory (matmul_reg.comp).
+  const bool cpu =
+      device_.info().type == VK_PHYSICAL_DEVICE_TYPE_CPU && k % 8 == 0 && (trans_b || n % 8 == 0);
+  const int64_t tile_n = cpu ? kRegTileN : kTile, tile_m = cpu ? kRegTileM : kTile;
+  const uint32_t gx = static_cast<uint32_t>((n + tile_n - 1) / tile_n);
+  const uint32_t gy = static_cast<uint32_t>((m + tile_m - 1) / tile_m);
   if (gy > 65535 || batch > 65535)
     throw RuntimeError(
         fmt::format("matmul of shape {} is too large for one Vulkan dispatch", out.to_string()));
-  run("matmul", {&a, &b, &bb, &y}, p, gx, gy, static_cast<uint32_t>(batch), {trans_b ? 1u : 0u});
+  run(cpu ? "matmul_reg" : "matmul", {&a, &b, &bb, &y}, p, gx, gy, static_cast<uint32_t>(batch),
+      {trans_b ? 1u : 0u});
   return y;
 }
 
