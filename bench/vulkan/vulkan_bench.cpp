@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <ctime>
 #include <random>
 #include <vector>
 
@@ -36,15 +37,28 @@ std::vector<std::byte> random_blocks(tl::DType t, int64_t n, std::mt19937& rng) 
   return out;
 }
 
-// Seconds per call of f (after one warm-up call that also builds the pipeline).
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+struct Timing {
+  double wall, cpu;  // seconds per call; cpu: this process's CPU time (all of lavapipe's threads)
+};
+
+// Per call of f, after one warm-up call that also builds the pipeline. The CPU-time column makes
+// lavapipe figures comparable on a shared machine: wall time depends on what else runs.
 template <class F>
-double time_it(tl::Backend& be, F&& f, int reps) {
+Timing time_it(tl::Backend& be, F&& f, int reps) {
   f();
   be.synchronize();
   const auto t0 = Clock::now();
+  const double c0 = cpu_seconds();
   for (int i = 0; i < reps; ++i) f();
   be.synchronize();
-  return std::chrono::duration<double>(Clock::now() - t0).count() / reps;
+  return {std::chrono::duration<double>(Clock::now() - t0).count() / reps,
+          (cpu_seconds() - c0) / reps};
 }
 
 }  // namespace
@@ -52,30 +66,35 @@ double time_it(tl::Backend& be, F&& f, int reps) {
 int main(int argc, char** argv) {
   const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
   tl::VulkanBackend be;
-  fmt::print("device: {} ({})\n", be.device().info().name, tl::vk::device_type_name(be.device().info().type));
+  fmt::print("device: {} ({})\n", be.device().info().name,
+             tl::vk::device_type_name(be.device().info().type));
   std::mt19937 rng(7);
   const int64_t M = 512, K = 4096, N = quick ? 2048 : 14336;
-  fmt::print("{:<44} {:>10} {:>10}\n", "op", "ms", "GFLOP/s");
-  auto row = [](const std::string& name, double s, double flops) {
-    fmt::print("{:<44} {:>10.2f} {:>10.2f}\n", name, s * 1e3, flops / s * 1e-9);
+  fmt::print("{:<44} {:>10} {:>10} {:>12}\n", "op", "wall ms", "GFLOP/s", "GFLOP/cpu-s");
+  auto row = [](const std::string& name, Timing t, double flops) {
+    fmt::print("{:<44} {:>10.2f} {:>10.2f} {:>12.2f}\n", name, t.wall * 1e3, flops / t.wall * 1e-9,
+               flops / t.cpu * 1e-9);
   };
   {
     const tl::Tensor a = be.upload(tl::Shape{M, K}, tl::DType::F16, random_f16(M * K, rng));
     const tl::Tensor b = be.upload(tl::Shape{K, N}, tl::DType::F16, random_f16(K * N, rng));
-    const double s = time_it(be, [&] { be.matmul(a, b); }, quick ? 2 : 1);
+    const Timing s = time_it(
+        be, [&] { be.matmul(a, b); }, quick ? 2 : 1);
     row(fmt::format("matmul [{},{}]@[{},{}] f16", M, K, K, N), s, 2.0 * M * N * K);
   }
   const tl::Tensor x = be.upload(tl::Shape{1, K}, tl::DType::F16, random_f16(K, rng));
   for (tl::DType t : {tl::DType::F16, tl::DType::Q8_0, tl::DType::Q4_0}) {
     const auto data = t == tl::DType::F16 ? random_f16(N * K, rng) : random_blocks(t, N * K, rng);
     const tl::Tensor w = be.upload(tl::Shape{N, K}, t, data);
-    const double s = time_it(be, [&] { be.linear(x, w, nullptr); }, 10);
+    const Timing s = time_it(
+        be, [&] { be.linear(x, w, nullptr); }, 10);
     row(fmt::format("linear x[1,{}] W[{},{}] {}", K, N, K, tl::dtype_name(t)), s, 2.0 * N * K);
   }
   {
     const tl::Tensor v = be.upload(tl::Shape{K}, tl::DType::F16, random_f16(K, rng));
     const tl::Tensor b = be.upload(tl::Shape{K, N}, tl::DType::F16, random_f16(K * N, rng));
-    const double s = time_it(be, [&] { be.matmul(v, b); }, 10);
+    const Timing s = time_it(
+        be, [&] { be.matmul(v, b); }, 10);
     row(fmt::format("matmul [{}]@[{},{}] f16", K, K, N), s, 2.0 * N * K);
   }
   return 0;

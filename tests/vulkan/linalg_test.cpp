@@ -56,6 +56,8 @@ TEST_F(VulkanLinalg, MatmulShapes) {
       {Shape{3, 33, 24}, Shape{24, 16}},
       {Shape{2, 1, 130, 32}, Shape{3, 32, 8}},
       {Shape{129, 8}, Shape{8, 8}},
+      {Shape{64}, Shape{64, 136}},
+      {Shape{6, 64}, Shape{64}},
   };
   for (const MatmulCase& c : cases) {
     SCOPED_TRACE(c.a.to_string() + " @ " + c.b.to_string());

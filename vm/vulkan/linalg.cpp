@@ -33,6 +33,13 @@ Tensor VulkanBackend::matvec_rows(const Tensor& x, const Tensor& w, const Tensor
   const MatvecPush p{vk::u32(n, "linear"), vk::u32(k, "linear"), vk::u32(rows, "linear"),
                      bias ? 1u : 0u};
   const Tensor& b = bias ? *bias : x;
+  if (cpu_device() && k % 8 == 0 &&
+      (w.dtype == DType::F16 || w.dtype == DType::Q4_0 || w.dtype == DType::Q8_0)) {
+    const uint32_t mode = w.dtype == DType::F16 ? 0u : w.dtype == DType::Q4_0 ? 2u : 3u;
+    run("matvec_cpu", {&x, &w, &b, &y}, p, vk::groups(n, 64), static_cast<uint32_t>(rows), 1,
+        {mode});
+    return y;
+  }
   run("matvec", {&x, &w, &b, &y}, p, vk::groups(n, 1), static_cast<uint32_t>(rows), 1,
       {0u, static_cast<uint32_t>(info.ggml_type), info.block_elems, kMatvecGroup,
        info.block_bytes});
@@ -65,8 +72,7 @@ Tensor VulkanBackend::gemm(const Tensor& a, const Tensor& b, const Tensor* bias,
   if (k == 0) return full(out, 0.0f);
   const Tensor& bb = bias ? *bias : a;
   // CPU devices (lavapipe) get the register-tiled kernel without shared memory (matmul_reg.comp).
-  const bool cpu =
-      device_.info().type == VK_PHYSICAL_DEVICE_TYPE_CPU && k % 8 == 0 && (trans_b || n % 8 == 0);
+  const bool cpu = cpu_device() && k % 8 == 0 && (trans_b || n % 8 == 0);
   const int64_t tile_n = cpu ? kRegTileN : kTile, tile_m = cpu ? kRegTileM : kTile;
   const uint32_t gx = static_cast<uint32_t>((n + tile_n - 1) / tile_n);
   const uint32_t gy = static_cast<uint32_t>((m + tile_m - 1) / tile_m);
@@ -97,6 +103,10 @@ Tensor VulkanBackend::matmul(const Tensor& a_in, const Tensor& b_in) {
     if (m == 1) {  // vector @ matrix: one invocation per output column
       Tensor y = alloc(out);
       const MatvecPush p{vk::u32(n, "matmul"), vk::u32(k, "matmul"), 1u, 0u};
+      if (cpu_device() && n % 8 == 0 && k % 8 == 0) {
+        run("matvec_cpu", {&a, &b, &a, &y}, p, vk::groups(n / 8, 64), 1, 1, {1u});
+        return y;
+      }
       run("matvec", {&a, &b, &a, &y}, p, vk::groups(n), 1, 1, {1u, 1u, 1u, 256u, 2u});
       return y;
     }

@@ -45,6 +45,8 @@ class VulkanBackend final : public Backend {
 
  private:
   Tensor alloc(const Shape& shape, DType dtype = DType::F16);
+  // CPU-type devices (lavapipe) get kernels without shared memory or barriers (*_cpu, *_reg).
+  bool cpu_device() const { return device_.info().type == VK_PHYSICAL_DEVICE_TYPE_CPU; }
   Tensor f16(const Tensor& t);  // checks ownership; dequantizes a quantized tensor
   Tensor layer_norm_impl(const Tensor& x, const Tensor* w, const Tensor* b, float eps,
                          uint32_t kind);
