@@ -1,0 +1,118 @@
+// Google Benchmark figures for the CPU backend at LLM-like shapes (f16 storage, f32 math):
+//   matmul:  [512, 4096] @ [4096, 4096]        (a prompt of 512 tokens through a 4096x4096 layer)
+//   linear:  same product with W stored [out, in] (nn.Linear / GGUF layout)
+//   matvec:  linear() of one row through W [4096, 4096] in F16, Q8_0, Q4_0 (one decoded token)
+// Counters: GFLOP/s = 2*M*N*K / time; GB/s = bytes of weights streamed / time.
+// The machine is shared, so wall-clock rates fall with its load; cpu_GFLOP/s divides the work by
+// the CPU time of the whole process (all threads) and multiplies by the thread count: what the
+// threads achieve while they actually run (an estimate of the unloaded rate).
+// bench/cpu/compare.py runs this and numpy_matmul.py and prints one table.
+#include <benchmark/benchmark.h>
+
+#include <time.h>
+
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "vm/cpu/cpu_backend.h"
+
+namespace {
+
+using tl::CpuBackend;
+using tl::CpuOptions;
+using tl::DType;
+using tl::Shape;
+using tl::Tensor;
+
+std::vector<tl::f16_bits> random_f16(int64_t n, uint64_t seed) {
+  std::mt19937_64 g(seed);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::vector<tl::f16_bits> v(static_cast<size_t>(n));
+  for (auto& x : v) x = tl::f32_to_f16(u(g));
+  return v;
+}
+
+// Random Q8_0 / Q4_0 blocks: the kernels' speed does not depend on the values.
+std::vector<std::byte> random_blocks(DType t, int64_t n, uint64_t seed) {
+  const auto& info = tl::dtype_info(t);
+  std::vector<std::byte> b(static_cast<size_t>(n / info.block_elems * info.block_bytes));
+  std::mt19937_64 g(seed);
+  for (auto& x : b) x = static_cast<std::byte>(g());
+  const tl::f16_bits d = tl::f32_to_f16(0.01f);
+  for (size_t i = 0; i < b.size(); i += info.block_bytes) std::memcpy(&b[i], &d, 2);
+  return b;
+}
+
+double process_cpu_seconds() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+// Runs the timed loop and sets the CPU-time-based counters (see the header comment).
+template <class Body>
+void run(benchmark::State& state, const CpuBackend& be, double flops, double weight_bytes,
+         Body body) {
+  const double cpu0 = process_cpu_seconds();
+  for (auto _ : state) body();
+  const double cpu = process_cpu_seconds() - cpu0;
+  const double iters = static_cast<double>(state.iterations());
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      flops, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+  if (weight_bytes > 0)
+    state.counters["weights_GB/s"] = benchmark::Counter(
+        weight_bytes, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+  state.counters["cpu_GFLOP/s"] = flops * iters / cpu * be.threads() / 1e9;
+  if (weight_bytes > 0)
+    state.counters["cpu_weights_GB/s"] = weight_bytes * iters / cpu * be.threads() / 1e9;
+  state.counters["threads"] = be.threads();
+}
+
+void BM_Matmul(benchmark::State& state) {
+  const int64_t M = state.range(0), K = state.range(1), N = state.range(2);
+  CpuBackend be(CpuOptions{});
+  const Tensor a = be.upload_f16({M, K}, random_f16(M * K, 1));
+  const Tensor b = be.upload_f16({K, N}, random_f16(K * N, 2));
+  run(state, be, 2.0 * M * N * K, 0, [&] { benchmark::DoNotOptimize(be.matmul(a, b)); });
+}
+
+void BM_Linear(benchmark::State& state) {
+  const int64_t M = state.range(0), K = state.range(1), N = state.range(2);
+  const auto type = static_cast<DType>(state.range(3));
+  CpuBackend be(CpuOptions{});
+  const Tensor x = be.upload_f16({M, K}, random_f16(M * K, 1));
+  std::vector<std::byte> wbytes;
+  if (type == DType::F16) {
+    const auto w = random_f16(N * K, 2);
+    wbytes.resize(w.size() * 2);
+    std::memcpy(wbytes.data(), w.data(), wbytes.size());
+  } else {
+    wbytes = random_blocks(type, N * K, 2);
+  }
+  const Tensor w = be.upload({N, K}, type, wbytes);
+  run(state, be, 2.0 * M * N * K, static_cast<double>(wbytes.size()),
+      [&] { benchmark::DoNotOptimize(be.linear(x, w, nullptr)); });
+  state.SetLabel(std::string(tl::dtype_name(type)));
+}
+
+constexpr int64_t kF16 = static_cast<int64_t>(DType::F16);
+constexpr int64_t kQ8 = static_cast<int64_t>(DType::Q8_0);
+constexpr int64_t kQ4 = static_cast<int64_t>(DType::Q4_0);
+
+BENCHMARK(BM_Matmul)
+    ->Args({512, 4096, 4096})
+    ->Args({1024, 1024, 1024})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_Linear)
+    ->Args({512, 4096, 4096, kF16})
+    ->Args({1, 4096, 4096, kF16})
+    ->Args({1, 4096, 4096, kQ8})
+    ->Args({1, 4096, 4096, kQ4})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,172 @@
+// Fast paths against the reference kernels on random shapes: bit-identical where the arithmetic
+// is the same (element-wise, reductions, norms, softmax, data movement); for products, both are
+// checked against float64 with the same bound (their summation orders differ).
+#include "tests/cpu/products.h"
+
+namespace tl::cpu_test {
+namespace {
+
+CpuBackend& ref() {
+  return reference_backend();
+}
+CpuBackend& fast() {
+  return fast_backend();
+}
+
+// Runs `op` on both backends with the same uploaded values and compares bits.
+template <class Op>
+void same_bits(const std::vector<std::pair<Shape, std::vector<f16_bits>>>& inputs, Op op,
+               const std::string& what) {
+  std::vector<Tensor> r, f;
+  for (const auto& [s, v] : inputs) {
+    r.push_back(ref().upload_f16(s, v));
+    f.push_back(fast().upload_f16(s, v));
+  }
+  const Tensor yr = op(ref(), r), yf = op(fast(), f);
+  ASSERT_EQ(yr.shape, yf.shape) << what;
+  expect_bits_equal(download(ref(), yr), download(fast(), yf), what);
+}
+
+const std::vector<int64_t> kSizes = {1, 7, 33, 257, 4099};
+
+TEST(Parity, Unary) {
+  Rng rng(100);
+  for (int64_t n : {int64_t{1}, int64_t{7}, int64_t{33}, int64_t{257}, int64_t{70001}}) {
+#define X(e, s)                                                                           \
+  same_bits(                                                                              \
+      {{Shape{n}, random_f16(rng, n, -9, 9)}},                                            \
+      [](Backend& b, const std::vector<Tensor>& t) { return b.unary(UnaryOp::e, t[0]); }, \
+      std::string(s) + " n=" + std::to_string(n));
+    TL_UNARY_OPS(X)
+#undef X
+  }
+}
+
+TEST(Parity, BinaryBroadcasting) {
+  Rng rng(101);
+  const std::vector<std::pair<std::vector<int64_t>, std::vector<int64_t>>> shapes = {
+      {{257}, {257}},      {{33, 7}, {7}}, {{33, 7}, {33, 1}},       {{5, 1, 9}, {1, 4, 1}},
+      {{1}, {3, 3}},       {{}, {1, 300}}, {{64, 1024}, {64, 1024}}, {{2, 300, 70}, {300, 1}},
+      {{4099, 9}, {1, 9}}, {{0, 5}, {5}}};
+  for (const auto& [sa, sb] : shapes) {
+    const Shape A(sa), B(sb);
+#define X(e, s)                                                                                   \
+  same_bits(                                                                                      \
+      {{A, random_f16(rng, A.numel(), -4, 4)}, {B, random_f16(rng, B.numel(), -4, 4)}},           \
+      [](Backend& b, const std::vector<Tensor>& t) { return b.binary(BinaryOp::e, t[0], t[1]); }, \
+      std::string(s) + " " + A.to_string() + B.to_string());
+    TL_BINARY_OPS(X)
+#undef X
+  }
+}
+
+TEST(Parity, BinaryScalar) {
+  Rng rng(102);
+  for (int64_t n : kSizes)
+    for (bool left : {false, true})
+      same_bits(
+          {{Shape{n}, random_f16(rng, n, -4, 4)}},
+          [left](Backend& b, const std::vector<Tensor>& t) {
+            return b.binary_scalar(BinaryOp::Div, t[0], 0.3f, left);
+          },
+          "scalar div n=" + std::to_string(n));
+}
+
+TEST(Parity, ReductionsSoftmaxNorms) {
+  Rng rng(103);
+  const std::vector<Shape> shapes = {{1}, {7, 33}, {3, 257, 5}, {2, 40000}, {40000, 3}, {65, 1, 9}};
+  for (const Shape& s : shapes) {
+    const auto x = random_f16(rng, s.numel(), -3, 3);
+    for (int dim = 0; dim < static_cast<int>(s.rank()); ++dim) {
+      for (ReduceOp op :
+           {ReduceOp::Sum, ReduceOp::Mean, ReduceOp::Max, ReduceOp::Min, ReduceOp::ArgMax})
+        same_bits(
+            {{s, x}},
+            [&](Backend& b, const std::vector<Tensor>& t) { return b.reduce(op, t[0], dim, true); },
+            std::string(op_name(op)) + " " + s.to_string() + " dim " + std::to_string(dim));
+      same_bits(
+          {{s, x}}, [&](Backend& b, const std::vector<Tensor>& t) { return b.softmax(t[0], dim); },
+          "softmax " + s.to_string() + " dim " + std::to_string(dim));
+    }
+    same_bits(
+        {{s, x}},
+        [&](Backend& b, const std::vector<Tensor>& t) {
+          return b.reduce(ReduceOp::Sum, t[0], std::nullopt, false);
+        },
+        "sum all " + s.to_string());
+    const int64_t n = s[s.rank() - 1];
+    const auto w = random_f16(rng, n), bias = random_f16(rng, n);
+    same_bits(
+        {{s, x}, {Shape{n}, w}, {Shape{n}, bias}},
+        [](Backend& b, const std::vector<Tensor>& t) { return b.rms_norm(t[0], &t[1], 1e-6f); },
+        "rms_norm " + s.to_string());
+    same_bits(
+        {{s, x}, {Shape{n}, w}, {Shape{n}, bias}},
+        [](Backend& b, const std::vector<Tensor>& t) {
+          return b.layer_norm(t[0], &t[1], &t[2], 1e-5f);
+        },
+        "layer_norm " + s.to_string());
+  }
+}
+
+TEST(Parity, DataMovement) {
+  Rng rng(104);
+  const Shape s{5, 33, 7, 2};
+  const auto x = random_f16(rng, s.numel());
+  const std::vector<std::vector<int>> perms = {
+      {0, 1, 2, 3}, {3, 2, 1, 0}, {1, 0, 2, 3}, {0, 2, 1, 3}};
+  for (const auto& p : perms)
+    same_bits(
+        {{s, x}}, [&](Backend& b, const std::vector<Tensor>& t) { return b.permute(t[0], p); },
+        "permute");
+  const std::vector<std::vector<SliceAxis>> slices = {
+      {{0, 5, 2}, {1, 33, 3}, {0, 7, 1}, {1, 2, 1}},
+      {{4, 5, 1}, {0, 33, 1}, {6, 7, 1}, {0, 2, 1}},
+      {{0, 5, 1}, {32, 2, 1}, {0, 7, 7}, {0, 2, 2}}};
+  for (const auto& ax : slices)
+    same_bits(
+        {{s, x}}, [&](Backend& b, const std::vector<Tensor>& t) { return b.slice(t[0], ax); },
+        "slice");
+  for (int dim = 0; dim < 4; ++dim) {
+    std::vector<int64_t> d2 = s.dims();
+    d2[dim] = 3;
+    const Shape s2(d2);
+    same_bits(
+        {{s, x}, {s2, random_f16(rng, s2.numel())}},
+        [&](Backend& b, const std::vector<Tensor>& t) { return b.concat(t, dim); }, "concat");
+  }
+}
+
+// Products: the fast backend against float64 with the reference's bound (see reference_test).
+TEST(Parity, MatmulShapes) {
+  const std::vector<std::pair<Shape, Shape>> cases = {
+      {{257, 300}, {300, 33}},        // packed path, K > KC, edge tiles in both directions
+      {{13, 513}, {513, 600}},        // N > NC, M not a multiple of MR
+      {{1, 1000}, {1000, 777}},       // vector @ matrix
+      {{1000}, {1000, 33}},           // 1-D left operand
+      {{300, 1000}, {1000}},          // matrix @ vector
+      {{2, 64, 64}, {64, 64}},        // batched, small: parallel over batches
+      {{3, 1, 40, 24}, {2, 24, 17}},  // broadcast batch dims
+      {{4, 3, 5}, {4, 5, 2}},
+      {{3, 200, 100}, {3, 100, 100}},
+      {{0, 64}, {64, 8}},
+      {{64, 0}, {0, 40}},  // K = 0: zeros
+  };
+  uint64_t seed = 200;
+  for (const auto& [sa, sb] : cases) {
+    check_matmul(fast(), sa, sb, seed);
+    check_matmul(ref(), sa, sb, seed++);
+  }
+}
+
+TEST(Parity, Linear) {
+  uint64_t seed = 300;
+  for (const auto& [sx, out] : std::vector<std::pair<Shape, int64_t>>{
+           {{1, 4096}, 33}, {{4096}, 7}, {{2, 1000}, 1001}, {{3, 5, 300}, 257}, {{64, 96}, 64}}) {
+    check_linear(fast(), sx, out, true, seed);
+    check_linear(ref(), sx, out, false, seed++);
+  }
+}
+
+}  // namespace
+}  // namespace tl::cpu_test

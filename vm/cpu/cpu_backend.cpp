@@ -1,0 +1,442 @@
+#include "vm/cpu/cpu_backend.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "vm/core/error.h"
+#include "vm/cpu/convert.h"
+#include "vm/cpu/kernels.h"
+
+namespace tl {
+
+// ---- buffers ----------------------------------------------------------------------------------
+
+CpuBuffer::CpuBuffer(size_t bytes) : size_(bytes) {
+  const size_t rounded = std::max<size_t>(64, (bytes + 63) / 64 * 64);
+  void* p = std::aligned_alloc(64, rounded);
+  if (!p) throw RuntimeError(fmt::format("out of memory allocating {} bytes", bytes));
+  data_.reset(static_cast<std::byte*>(p));
+}
+
+void CpuBuffer::Free::operator()(std::byte* p) const {
+  std::free(p);
+}
+
+namespace {
+
+CpuBuffer& cpu_buffer(const Tensor& t) {
+  return static_cast<CpuBuffer&>(*t.buffer);
+}
+
+// Product of dims in [from, to).
+int64_t dims_product(const Shape& s, size_t from, size_t to) {
+  int64_t n = 1;
+  for (size_t i = from; i < to; ++i) n *= s[i];
+  return n;
+}
+
+// Copies the elements of a strided view (dims, element strides, base offset) into dst, in
+// row-major order of `dims`. Reference: unravel each index. Fast: an odometer over the outer dims
+// with a contiguous (memcpy) or strided inner loop.
+void copy_strided(bool fast, const f16_bits* src, int64_t offset, const std::vector<int64_t>& dims,
+                  const std::vector<int64_t>& strides, f16_bits* dst) {
+  int64_t n = 1;
+  for (int64_t d : dims) n *= d;
+  if (n == 0) return;
+  const size_t r = dims.size();
+  if (!fast || r == 0) {
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t rem = i, off = offset;
+      for (size_t d = r; d-- > 0;) {
+        off += rem % dims[d] * strides[d];
+        rem /= dims[d];
+      }
+      dst[i] = src[off];
+    }
+    return;
+  }
+  const int64_t inner = dims[r - 1], inner_stride = strides[r - 1];
+  std::vector<int64_t> idx(r, 0);
+  int64_t off = offset;
+  for (int64_t row = 0; row < n / inner; ++row) {
+    if (inner_stride == 1) {
+      std::memcpy(dst, src + off, static_cast<size_t>(inner) * sizeof(f16_bits));
+    } else {
+      for (int64_t j = 0; j < inner; ++j) dst[j] = src[off + j * inner_stride];
+    }
+    dst += inner;
+    for (size_t d = r - 1; d-- > 0;) {  // advance the odometer over the outer dims
+      off += strides[d];
+      if (++idx[d] < dims[d]) break;
+      off -= strides[d] * dims[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+}  // namespace
+
+// ---- backend ----------------------------------------------------------------------------------
+
+CpuBackend::CpuBackend(CpuOptions options) : options_(options), pool_(options.threads) {}
+
+std::string_view CpuBackend::name() const {
+  return options_.use_fast_paths ? "cpu" : "cpu-reference";
+}
+
+Tensor CpuBackend::make(const Shape& shape, DType dtype) {
+  for (int64_t d : shape.dims())
+    if (d < 0) throw RuntimeError(fmt::format("negative dimension in shape {}", shape.to_string()));
+  const auto bytes = dtype_bytes(dtype, static_cast<uint64_t>(shape.numel()));
+  if (!bytes)
+    throw RuntimeError(fmt::format("a {} tensor of shape {} is not a whole number of blocks",
+                                   dtype_name(dtype), shape.to_string()));
+  return Tensor{shape, dtype, std::make_shared<CpuBuffer>(*bytes), this};
+}
+
+f16_bits* CpuBackend::f16_mut(Tensor& t) {
+  return reinterpret_cast<f16_bits*>(cpu_buffer(t).data());
+}
+
+const f16_bits* CpuBackend::f16_of(const Tensor& t, Tensor& tmp, const char* what) {
+  if (!t.buffer || t.backend != this)
+    throw RuntimeError(fmt::format("{}: tensor does not belong to the {} backend", what, name()));
+  if (t.quantized()) {
+    tmp = dequantize(t);
+    return f16_mut(tmp);
+  }
+  return reinterpret_cast<const f16_bits*>(cpu_buffer(t).data());
+}
+
+Tensor CpuBackend::upload(const Shape& shape, DType dtype, std::span<const std::byte> data) {
+  const auto& info = dtype_info(dtype);
+  if (dtype != DType::F16 && info.kind != DTypeKind::Quant)
+    throw RuntimeError(
+        fmt::format("upload: the CPU backend stores F16 or ggml block formats, "
+                    "not {}",
+                    info.name));
+  if (info.kind == DTypeKind::Quant &&
+      (shape.rank() == 0 || shape[shape.rank() - 1] % info.block_elems != 0))
+    throw RuntimeError(
+        fmt::format("upload: a {} tensor needs a last dimension that is a "
+                    "multiple of {}, got shape {}",
+                    info.name, info.block_elems, shape.to_string()));
+  Tensor t = make(shape, dtype);
+  if (cpu_buffer(t).size() != data.size())
+    throw RuntimeError(fmt::format("upload: shape {} of {} needs {} bytes, got {}",
+                                   shape.to_string(), info.name, cpu_buffer(t).size(),
+                                   data.size()));
+  if (!data.empty()) std::memcpy(cpu_buffer(t).data(), data.data(), data.size());
+  return t;
+}
+
+Tensor CpuBackend::upload_f16(const Shape& shape, std::span<const f16_bits> values) {
+  return upload(shape, DType::F16, std::as_bytes(values));
+}
+
+void CpuBackend::download(const Tensor& t, std::span<f16_bits> out) {
+  if (static_cast<int64_t>(out.size()) != t.numel())
+    throw RuntimeError(fmt::format("download: tensor {} has {} elements, buffer holds {}",
+                                   t.shape.to_string(), t.numel(), out.size()));
+  Tensor tmp;
+  const f16_bits* p = f16_of(t, tmp, "download");
+  if (!out.empty()) std::memcpy(out.data(), p, out.size() * sizeof(f16_bits));
+}
+
+Tensor CpuBackend::full(const Shape& shape, float value) {
+  Tensor t = make(shape);
+  std::fill_n(f16_mut(t), t.numel(), f32_to_f16(value));
+  return t;
+}
+
+Tensor CpuBackend::dequantize(const Tensor& t) {
+  if (!t.quantized()) return t;
+  if (!t.buffer || t.backend != this)
+    throw RuntimeError(fmt::format("dequantize: tensor does not belong to the {} backend", name()));
+  Tensor out = make(t.shape);
+  const auto& info = dtype_info(t.dtype);
+  const int64_t row = t.shape[t.shape.rank() - 1];
+  const int64_t rows = row ? t.numel() / row : 0;
+  const std::byte* src = cpu_buffer(t).data();
+  f16_bits* dst = f16_mut(out);
+  const bool fast = options_.use_fast_paths;
+  cpu::parallel(cpu::Ctx{fast ? &pool_ : nullptr, fast}, rows, [&](int64_t r) {
+    std::vector<float> tmp(static_cast<size_t>(row));
+    cpu::dequantize(t.dtype, src + r * (row / info.block_elems) * info.block_bytes, tmp.data(), row,
+                    fast);
+    if (fast)
+      cpu::f32_to_f16_row(tmp.data(), dst + r * row, row);
+    else
+      cpu::f32_to_f16_row_ref(tmp.data(), dst + r * row, row);
+  });
+  return out;
+}
+
+namespace {
+cpu::Ctx make_ctx(const CpuOptions& o, cpu::ThreadPool& pool) {
+  return cpu::Ctx{&pool, o.use_fast_paths};
+}
+}  // namespace
+
+Tensor CpuBackend::unary(UnaryOp op, const Tensor& x) {
+  Tensor tx;
+  const f16_bits* px = f16_of(x, tx, "unary");
+  Tensor y = make(x.shape);
+  cpu::unary(make_ctx(options_, pool_), op, px, f16_mut(y), x.numel());
+  return y;
+}
+
+Tensor CpuBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b) {
+  const Shape out = broadcast_shapes(a.shape, b.shape, op_name(op).data());
+  Tensor ta, tb;
+  const f16_bits* pa = f16_of(a, ta, "binary");
+  const f16_bits* pb = f16_of(b, tb, "binary");
+  Tensor y = make(out);
+  cpu::binary(make_ctx(options_, pool_), op, pa, pb, f16_mut(y),
+              cpu::broadcast_view(out, a.shape, b.shape));
+  return y;
+}
+
+Tensor CpuBackend::binary_scalar(BinaryOp op, const Tensor& a, float s, bool scalar_on_left) {
+  Tensor ta;
+  const f16_bits* pa = f16_of(a, ta, "binary");
+  Tensor y = make(a.shape);
+  cpu::binary_scalar(make_ctx(options_, pool_), op, pa, s, scalar_on_left, f16_mut(y), a.numel());
+  return y;
+}
+
+Tensor CpuBackend::matmul(const Tensor& a, const Tensor& b) {
+  const Shape out = matmul_shape(a.shape, b.shape);
+  Tensor ta, tb;
+  const f16_bits* pa = f16_of(a, ta, "@");
+  const f16_bits* pb = f16_of(b, tb, "@");
+  // Promote 1-D operands (NumPy): a [K] -> [1, K], b [K] -> [K, 1].
+  std::vector<int64_t> da = a.shape.dims(), db = b.shape.dims();
+  if (da.size() == 1) da.insert(da.begin(), 1);
+  if (db.size() == 1) db.push_back(1);
+  const int64_t M = da[da.size() - 2], K = da.back(), N = db.back();
+  const Shape batch_a(std::vector<int64_t>(da.begin(), da.end() - 2));
+  const Shape batch_b(std::vector<int64_t>(db.begin(), db.end() - 2));
+  const Shape batch = broadcast_shapes(batch_a, batch_b, "@");
+  const cpu::BroadcastView bv = cpu::broadcast_view(batch, batch_a, batch_b);
+  const int64_t batches = batch.numel();
+  Tensor y = make(out);
+  f16_bits* py = f16_mut(y);
+  auto one = [&](const cpu::Ctx& ctx, int64_t bi) {
+    int64_t rem = bi, oa = 0, ob = 0;  // offsets in matrices
+    for (size_t d = bv.dims.size(); d-- > 0;) {
+      const int64_t c = rem % bv.dims[d];
+      rem /= bv.dims[d];
+      oa += c * bv.sa[d];
+      ob += c * bv.sb[d];
+    }
+    const cpu::Rhs rhs{cpu::Rhs::Layout::KN, DType::F16,
+                       reinterpret_cast<const std::byte*>(pb + ob * K * N),
+                       N * static_cast<int64_t>(sizeof(f16_bits))};
+    cpu::gemm(ctx, M, N, K, pa + oa * M * K, K, rhs, nullptr, py + bi * M * N, N);
+  };
+  const cpu::Ctx ctx = make_ctx(options_, pool_);
+  if (ctx.fast && batches > 1 && M * N * K < (1 << 20)) {
+    // Many small products: one per task, each on one thread.
+    cpu::parallel(ctx, batches, [&](int64_t bi) { one(cpu::Ctx{nullptr, true}, bi); });
+  } else {
+    for (int64_t bi = 0; bi < batches; ++bi) one(ctx, bi);
+  }
+  return y;
+}
+
+Tensor CpuBackend::linear(const Tensor& x, const Tensor& w, const Tensor* b) {
+  if (w.shape.rank() != 2)
+    throw RuntimeError(
+        fmt::format("linear: weight must have shape [out, in], got {}", w.shape.to_string()));
+  if (x.shape.rank() == 0)
+    throw RuntimeError("linear: input must have rank 1 or more, got a scalar");
+  const int64_t out_f = w.shape[0], in_f = w.shape[1];
+  if (x.shape[x.shape.rank() - 1] != in_f)
+    throw RuntimeError(fmt::format("linear: input {} has {} features, weight {} expects {}",
+                                   x.shape.to_string(), x.shape[x.shape.rank() - 1],
+                                   w.shape.to_string(), in_f));
+  if (b && !(b->shape == Shape{out_f}))
+    throw RuntimeError(
+        fmt::format("linear: bias must have shape [{}], got {}", out_f, b->shape.to_string()));
+  if (!w.buffer || w.backend != this)
+    throw RuntimeError(fmt::format("linear: weight does not belong to the {} backend", name()));
+  Tensor tx, tb;
+  const f16_bits* px = f16_of(x, tx, "linear");
+  const f16_bits* pb = b ? f16_of(*b, tb, "linear") : nullptr;
+  std::vector<int64_t> od = x.shape.dims();
+  od.back() = out_f;
+  Tensor y = make(Shape(od));
+  const int64_t rows = in_f ? x.numel() / in_f : dims_product(x.shape, 0, x.shape.rank() - 1);
+  const cpu::Rhs rhs{cpu::Rhs::Layout::NK, w.dtype, cpu_buffer(w).data(),
+                     static_cast<int64_t>(*dtype_bytes(w.dtype, static_cast<uint64_t>(in_f)))};
+  cpu::gemm(make_ctx(options_, pool_), rows, out_f, in_f, px, in_f, rhs, pb, f16_mut(y), out_f);
+  return y;
+}
+
+Tensor CpuBackend::reduce(ReduceOp op, const Tensor& x, std::optional<int> dim, bool keepdim) {
+  int64_t outer = 1, n = x.numel(), inner = 1;
+  std::optional<int> d;
+  if (dim) {
+    d = normalize_dim(*dim, x.shape.rank());
+    outer = dims_product(x.shape, 0, *d);
+    n = x.shape[*d];
+    inner = dims_product(x.shape, *d + 1, x.shape.rank());
+  }
+  const Shape out = reduce_shape(x.shape, d, keepdim);
+  const bool needs_element = op == ReduceOp::Max || op == ReduceOp::Min || op == ReduceOp::ArgMax;
+  if (needs_element && n == 0 && out.numel() != 0)
+    throw RuntimeError(fmt::format("{} of an empty {} (shape {}): there is no identity",
+                                   op_name(op), dim ? "dimension" : "tensor", x.shape.to_string()));
+  Tensor tx;
+  const f16_bits* px = f16_of(x, tx, op_name(op).data());
+  Tensor y = make(out);
+  if (out.numel() > 0) cpu::reduce(make_ctx(options_, pool_), op, px, f16_mut(y), outer, n, inner);
+  return y;
+}
+
+Tensor CpuBackend::softmax(const Tensor& x, int dim) {
+  const int d = normalize_dim(dim, x.shape.rank());
+  Tensor tx;
+  const f16_bits* px = f16_of(x, tx, "softmax");
+  Tensor y = make(x.shape);
+  if (x.numel() > 0)
+    cpu::softmax(make_ctx(options_, pool_), px, f16_mut(y), dims_product(x.shape, 0, d), x.shape[d],
+                 dims_product(x.shape, d + 1, x.shape.rank()));
+  return y;
+}
+
+namespace {
+int64_t last_dim(const Tensor& x, const char* op) {
+  if (x.shape.rank() == 0)
+    throw RuntimeError(fmt::format("{}: input must have rank 1 or more", op));
+  return x.shape[x.shape.rank() - 1];
+}
+void check_param(const Tensor* p, int64_t n, const char* op, const char* what, const Shape& xs) {
+  if (p && !(p->shape == Shape{n}))
+    throw RuntimeError(fmt::format("{}: {} must have shape [{}] to match input {}, got {}", op,
+                                   what, n, xs.to_string(), p->shape.to_string()));
+}
+}  // namespace
+
+Tensor CpuBackend::rms_norm(const Tensor& x, const Tensor* weight, float eps) {
+  const int64_t n = last_dim(x, "rms_norm");
+  check_param(weight, n, "rms_norm", "weight", x.shape);
+  Tensor tx, tw;
+  const f16_bits* px = f16_of(x, tx, "rms_norm");
+  const f16_bits* pw = weight ? f16_of(*weight, tw, "rms_norm") : nullptr;
+  Tensor y = make(x.shape);
+  if (x.numel() > 0)
+    cpu::rms_norm(make_ctx(options_, pool_), px, pw, f16_mut(y), x.numel() / n, n, eps);
+  return y;
+}
+
+Tensor CpuBackend::layer_norm(const Tensor& x, const Tensor* weight, const Tensor* bias,
+                              float eps) {
+  const int64_t n = last_dim(x, "layer_norm");
+  check_param(weight, n, "layer_norm", "weight", x.shape);
+  check_param(bias, n, "layer_norm", "bias", x.shape);
+  Tensor tx, tw, tb;
+  const f16_bits* px = f16_of(x, tx, "layer_norm");
+  const f16_bits* pw = weight ? f16_of(*weight, tw, "layer_norm") : nullptr;
+  const f16_bits* pb = bias ? f16_of(*bias, tb, "layer_norm") : nullptr;
+  Tensor y = make(x.shape);
+  if (x.numel() > 0)
+    cpu::layer_norm(make_ctx(options_, pool_), px, pw, pb, f16_mut(y), x.numel() / n, n, eps);
+  return y;
+}
+
+Tensor CpuBackend::permute(const Tensor& x, std::span<const int> perm) {
+  const size_t r = x.shape.rank();
+  if (perm.size() != r)
+    throw RuntimeError(fmt::format("permute: {} dims given for a tensor of rank {} (shape {})",
+                                   perm.size(), r, x.shape.to_string()));
+  std::vector<int> p(r);
+  std::vector<bool> seen(r, false);
+  for (size_t i = 0; i < r; ++i) {
+    p[i] = normalize_dim(perm[i], r);
+    if (seen[p[i]])
+      throw RuntimeError(
+          fmt::format("permute: dimension {} appears twice in [{}]", p[i], fmt::join(perm, ", ")));
+    seen[p[i]] = true;
+  }
+  Tensor tx;
+  const f16_bits* px = f16_of(x, tx, "permute");
+  const auto st = x.shape.strides();
+  std::vector<int64_t> dims(r), strides(r);
+  for (size_t i = 0; i < r; ++i) {
+    dims[i] = x.shape[p[i]];
+    strides[i] = st[p[i]];
+  }
+  Tensor y = make(Shape(dims));
+  copy_strided(options_.use_fast_paths, px, 0, dims, strides, f16_mut(y));
+  return y;
+}
+
+Tensor CpuBackend::slice(const Tensor& x, std::span<const SliceAxis> axes) {
+  const size_t r = x.shape.rank();
+  if (axes.size() != r)
+    throw RuntimeError(fmt::format("slice: {} axes given for a tensor of rank {} (shape {})",
+                                   axes.size(), r, x.shape.to_string()));
+  const auto st = x.shape.strides();
+  std::vector<int64_t> dims(r), strides(r);
+  int64_t offset = 0;
+  for (size_t i = 0; i < r; ++i) {
+    const SliceAxis& a = axes[i];
+    const int64_t n = x.shape[i];
+    if (a.step < 1)
+      throw RuntimeError(
+          fmt::format("slice: step must be >= 1, got {} on dimension {}", a.step, i));
+    if (a.start < 0 || a.start > n || a.stop < 0 || a.stop > n)
+      throw RuntimeError(fmt::format("slice: {}:{} is out of range for dimension {} of size {}",
+                                     a.start, a.stop, i, n));
+    dims[i] = a.stop > a.start ? (a.stop - a.start + a.step - 1) / a.step : 0;
+    strides[i] = st[i] * a.step;
+    offset += a.start * st[i];
+  }
+  Tensor tx;
+  const f16_bits* px = f16_of(x, tx, "slice");
+  Tensor y = make(Shape(dims));
+  copy_strided(options_.use_fast_paths, px, offset, dims, strides, f16_mut(y));
+  return y;
+}
+
+Tensor CpuBackend::concat(std::span<const Tensor> xs, int dim) {
+  if (xs.empty()) throw RuntimeError("concat: needs at least one tensor");
+  const Shape& first = xs[0].shape;
+  if (first.rank() == 0) throw RuntimeError("concat: tensors must have rank 1 or more");
+  const int d = normalize_dim(dim, first.rank());
+  std::vector<int64_t> od = first.dims();
+  od[d] = 0;
+  for (const Tensor& t : xs) {
+    bool ok = t.shape.rank() == first.rank();
+    for (size_t i = 0; ok && i < first.rank(); ++i)
+      ok = static_cast<int>(i) == d || t.shape[i] == first[i];
+    if (!ok)
+      throw RuntimeError(
+          fmt::format("concat along dimension {}: shapes {} and {} differ in "
+                      "another dimension",
+                      d, first.to_string(), t.shape.to_string()));
+    od[d] += t.shape[d];
+  }
+  Tensor y = make(Shape(od));
+  f16_bits* py = f16_mut(y);
+  const int64_t outer = dims_product(first, 0, d), inner = dims_product(first, d + 1, first.rank());
+  int64_t at = 0;  // running offset along `dim`
+  for (const Tensor& t : xs) {
+    Tensor tmp;
+    const f16_bits* pt = f16_of(t, tmp, "concat");
+    const int64_t run = t.shape[d] * inner;
+    for (int64_t o = 0; o < outer; ++o)
+      if (run)
+        std::memcpy(py + (o * od[d] + at) * inner, pt + o * run, static_cast<size_t>(run) * 2);
+    at += t.shape[d];
+  }
+  return y;
+}
+
+}  // namespace tl

@@ -1,0 +1,80 @@
+// The CPU implementation of tl::Backend: f16 storage, f32 arithmetic, one rounding per result.
+//
+// Every op has a reference implementation (plain loops over half.h conversions, the spec the
+// tests check against float64) and, where it matters, a fast one (vectorised conversion,
+// blocked/packed AVX-512 matmul, streaming matvec, fused Q8_0/Q4_0 dot products, threaded
+// element-wise loops). CpuOptions::use_fast_paths = false selects the reference everywhere.
+// See docs/cpu-backend.md.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+#include "vm/cpu/thread_pool.h"
+#include "vm/tensor/backend.h"
+
+namespace tl {
+
+struct CpuOptions {
+  int threads = 0;             // <= 0: std::thread::hardware_concurrency()
+  bool use_fast_paths = true;  // false: reference kernels only (tests, debugging)
+};
+
+// Host memory, 64-byte aligned (a whole cache line and AVX-512 vector).
+class CpuBuffer final : public Buffer {
+ public:
+  explicit CpuBuffer(size_t bytes);
+  std::byte* data() { return data_.get(); }
+  const std::byte* data() const { return data_.get(); }
+  size_t size() const { return size_; }
+
+ private:
+  struct Free {
+    void operator()(std::byte* p) const;
+  };
+  std::unique_ptr<std::byte, Free> data_;
+  size_t size_;
+};
+
+class CpuBackend final : public Backend {
+ public:
+  explicit CpuBackend(CpuOptions options = {});
+  std::string_view name() const override;
+  const CpuOptions& options() const { return options_; }
+  int threads() const { return pool_.size(); }
+
+  Tensor upload(const Shape& shape, DType dtype, std::span<const std::byte> data) override;
+  void download(const Tensor& t, std::span<f16_bits> out) override;
+  Tensor full(const Shape& shape, float value) override;
+  Tensor dequantize(const Tensor& t) override;
+
+  Tensor unary(UnaryOp op, const Tensor& x) override;
+  Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) override;
+  Tensor binary_scalar(BinaryOp op, const Tensor& a, float s, bool scalar_on_left) override;
+
+  Tensor matmul(const Tensor& a, const Tensor& b) override;
+  Tensor linear(const Tensor& x, const Tensor& w, const Tensor* b) override;
+
+  Tensor reduce(ReduceOp op, const Tensor& x, std::optional<int> dim, bool keepdim) override;
+  Tensor softmax(const Tensor& x, int dim) override;
+  Tensor rms_norm(const Tensor& x, const Tensor* weight, float eps) override;
+  Tensor layer_norm(const Tensor& x, const Tensor* weight, const Tensor* bias, float eps) override;
+
+  Tensor permute(const Tensor& x, std::span<const int> perm) override;
+  Tensor slice(const Tensor& x, std::span<const SliceAxis> axes) override;
+  Tensor concat(std::span<const Tensor> xs, int dim) override;
+
+  // Convenience for tests and tools: upload f16 values.
+  Tensor upload_f16(const Shape& shape, std::span<const f16_bits> values);
+
+ private:
+  Tensor make(const Shape& shape, DType dtype = DType::F16);
+  // Checks that `t` lives on this backend and is F16 (dequantizing a quantized one into `tmp`).
+  const f16_bits* f16_of(const Tensor& t, Tensor& tmp, const char* what);
+  f16_bits* f16_mut(Tensor& t);
+
+  CpuOptions options_;
+  cpu::ThreadPool pool_;
+};
+
+}  // namespace tl

@@ -1,0 +1,95 @@
+// Kernels of the CPU backend on raw, contiguous f16 arrays. Internal to vm/cpu (and its tests).
+//
+// Each kernel takes a Ctx: ctx.fast picks the fast path, otherwise the reference loops run.
+// The CpuBackend methods check shapes and dtypes; kernels trust their arguments.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "vm/core/dtype.h"
+#include "vm/core/half.h"
+#include "vm/cpu/thread_pool.h"
+#include "vm/tensor/backend.h"
+
+namespace tl::cpu {
+
+struct Ctx {
+  ThreadPool* pool = nullptr;  // nullptr: run on the calling thread only
+  bool fast = true;
+};
+
+// Runs fn(i) for i in [0, n): on the pool when there is one and the work is worth it.
+inline void parallel(const Ctx& ctx, int64_t n, const std::function<void(int64_t)>& fn) {
+  if (ctx.pool && n > 1)
+    ctx.pool->parallel_for(n, fn);
+  else
+    for (int64_t i = 0; i < n; ++i) fn(i);
+}
+
+// ---- element-wise (elementwise.cpp) --------------------------------------------------------
+// The scalar definitions both paths share (so fast and reference agree bit for bit).
+float unary_f32(UnaryOp op, float x);
+float binary_f32(BinaryOp op, float a, float b);
+
+void unary(const Ctx& ctx, UnaryOp op, const f16_bits* x, f16_bits* y, int64_t n);
+// Broadcast view of a binary op: dims of the output; element strides of a and b over the output
+// dims (0 where the operand is broadcast).
+struct BroadcastView {
+  std::vector<int64_t> dims, sa, sb;
+};
+BroadcastView broadcast_view(const Shape& out, const Shape& a, const Shape& b);
+void binary(const Ctx& ctx, BinaryOp op, const f16_bits* a, const f16_bits* b, f16_bits* y,
+            const BroadcastView& v);
+void binary_scalar(const Ctx& ctx, BinaryOp op, const f16_bits* a, float s, bool scalar_on_left,
+                   f16_bits* y, int64_t n);
+
+// ---- reductions and normalisations (reduce.cpp); x viewed as [outer, n, inner] --------------
+void reduce(const Ctx& ctx, ReduceOp op, const f16_bits* x, f16_bits* y, int64_t outer, int64_t n,
+            int64_t inner);
+void softmax(const Ctx& ctx, const f16_bits* x, f16_bits* y, int64_t outer, int64_t n,
+             int64_t inner);
+// Over rows of length n; w, b may be null.
+void rms_norm(const Ctx& ctx, const f16_bits* x, const f16_bits* w, f16_bits* y, int64_t rows,
+              int64_t n, float eps);
+void layer_norm(const Ctx& ctx, const f16_bits* x, const f16_bits* w, const f16_bits* b,
+                f16_bits* y, int64_t rows, int64_t n, float eps);
+
+// ---- products (matmul.cpp, matvec.cpp, quant.cpp) --------------------------------------------
+// The right operand of a product seen as a K x N matrix. KN: f16 row-major [K, N] (matmul's b);
+// NK: rows of a weight [N, K] (linear; f16 or a ggml block format), `row_bytes` apart.
+struct Rhs {
+  enum class Layout { KN, NK } layout = Layout::KN;
+  DType dtype = DType::F16;
+  const std::byte* data = nullptr;
+  int64_t row_bytes = 0;  // bytes between consecutive rows ([K, N]: k rows; [N, K]: n rows)
+};
+
+// C[M, N] = A[M, K] (f16, rows lda elements apart) @ B (+ bias[N] when not null), rounded once to
+// f16 into C (rows ldc apart).
+void gemm(const Ctx& ctx, int64_t M, int64_t N, int64_t K, const f16_bits* A, int64_t lda,
+          const Rhs& B, const f16_bits* bias, f16_bits* C, int64_t ldc);
+
+// Reference: row n, elements [k0, k0 + len), of an NK operand as f32 (dequantized when needed).
+void rhs_row_f32(const Rhs& B, int64_t n, int64_t k0, int64_t len, float* out, bool fast);
+
+// y[n] = dot(x[0:K], row n of B) for an NK operand: the matrix-vector product (fast path).
+void matvec_nk(const Ctx& ctx, int64_t N, int64_t K, const float* x, const Rhs& B,
+               const f16_bits* bias, f16_bits* y);
+// y[n] = sum_k x[k] * B[k, n] for a KN operand (fast path).
+void vecmat_kn(const Ctx& ctx, int64_t N, int64_t K, const float* x, const Rhs& B,
+               const f16_bits* bias, f16_bits* y);
+
+// ---- quantized blocks (quant.cpp) -------------------------------------------------------------
+// Dequantizes n elements (whole blocks). Reference: tl::dequantize_row; fast: native Q8_0/Q4_0.
+void dequantize(DType type, const std::byte* src, float* dst, int64_t n, bool fast);
+// True when the fused dot product below handles `type`.
+bool has_fused_dot(DType type);
+// dot(x[0:n], blocks) for Q8_0/Q4_0 without dequantizing to memory.
+float fused_dot(DType type, const std::byte* blocks, const float* x, int64_t n);
+// The scalar form of fused_dot (the reference its SIMD version is tested against).
+float fused_dot_ref(DType type, const std::byte* blocks, const float* x, int64_t n);
+
+}  // namespace tl::cpu

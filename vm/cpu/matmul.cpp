@@ -1,0 +1,234 @@
+// Matrix products. Reference: plain loops, f32 accumulation in k order, one rounding.
+// Fast: BLIS-style blocking. Operands are converted from f16 (or dequantized) into packed f32
+// panels; an MR x NR register-tile micro-kernel (AVX-512 FMA, portable loops otherwise)
+// accumulates in f32; C lives in an f32 workspace until the last k-block, then bias is added and
+// every element is rounded to f16 once. Tasks are (row chunk, column block) pairs on the pool.
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "vm/cpu/convert.h"
+#include "vm/cpu/kernels.h"
+
+#include "vm/cpu/simd.h"
+
+namespace tl::cpu {
+
+namespace {
+// Blocking parameters (see docs/cpu-backend.md). KC is a multiple of 256 so that k-blocks start
+// on a block boundary of every ggml format.
+constexpr int64_t kMR = 12;   // rows of the register tile
+constexpr int64_t kNR = 32;   // columns of the register tile: two 16-float vectors
+constexpr int64_t kKC = 256;  // depth of a packed block: B micro-panel KC*NR*4 = 32 KiB (L1)
+constexpr int64_t kMC = 192;  // rows of a packed A block: MC*KC*4 = 192 KiB (L2)
+constexpr int64_t kNC = 512;  // columns per task: B block KC*NC*4 = 512 KiB (L2)
+
+inline const f16_bits* as_f16(const std::byte* p) {
+  return reinterpret_cast<const f16_bits*>(p);
+}
+
+// ---- reference --------------------------------------------------------------------------------
+
+void gemm_ref(int64_t M, int64_t N, int64_t K, const f16_bits* A, int64_t lda, const Rhs& B,
+              const f16_bits* bias, f16_bits* C, int64_t ldc) {
+  std::vector<float> a(static_cast<size_t>(M * K)), col(static_cast<size_t>(K));
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t k = 0; k < K; ++k) a[i * K + k] = f16_to_f32(A[i * lda + k]);
+  for (int64_t n = 0; n < N; ++n) {
+    if (B.layout == Rhs::Layout::KN) {
+      for (int64_t k = 0; k < K; ++k) col[k] = f16_to_f32(as_f16(B.data + k * B.row_bytes)[n]);
+    } else {
+      rhs_row_f32(B, n, 0, K, col.data(), false);
+    }
+    for (int64_t i = 0; i < M; ++i) {
+      float acc = 0.0f;
+      for (int64_t k = 0; k < K; ++k) acc += a[i * K + k] * col[k];
+      if (bias) acc += f16_to_f32(bias[n]);
+      C[i * ldc + n] = f32_to_f16(acc);
+    }
+  }
+}
+
+// ---- packing ----------------------------------------------------------------------------------
+
+// A[m0:m0+mc, k0:k0+kc] into micro-panels of kMR rows: panel p, element (k, r) at
+// p*kc*kMR + k*kMR + r. Rows past the end are zero.
+void pack_a(const f16_bits* A, int64_t lda, int64_t m0, int64_t mc, int64_t k0, int64_t kc,
+            float* out, float* tmp) {
+  for (int64_t p = 0; p * kMR < mc; ++p) {
+    float* panel = out + p * kc * kMR;
+    for (int64_t r = 0; r < kMR; ++r) {
+      const int64_t i = p * kMR + r;
+      if (i < mc) {
+        f16_to_f32_row(A + (m0 + i) * lda + k0, tmp, kc);
+        for (int64_t k = 0; k < kc; ++k) panel[k * kMR + r] = tmp[k];
+      } else {
+        for (int64_t k = 0; k < kc; ++k) panel[k * kMR + r] = 0.0f;
+      }
+    }
+  }
+}
+
+// B[k0:k0+kc, n0:n0+nc] into micro-panels of kNR columns: panel p, element (k, c) at
+// p*kc*kNR + k*kNR + c. Columns past the end are zero.
+void pack_b(const Rhs& B, int64_t n0, int64_t nc, int64_t k0, int64_t kc, float* out, float* tmp) {
+  for (int64_t p = 0; p * kNR < nc; ++p) {
+    float* panel = out + p * kc * kNR;
+    const int64_t cols = std::min(kNR, nc - p * kNR);
+    if (B.layout == Rhs::Layout::KN) {
+      for (int64_t k = 0; k < kc; ++k) {
+        f16_to_f32_row(as_f16(B.data + (k0 + k) * B.row_bytes) + n0 + p * kNR, panel + k * kNR,
+                       cols);
+        std::fill(panel + k * kNR + cols, panel + (k + 1) * kNR, 0.0f);
+      }
+    } else {
+      for (int64_t c = 0; c < kNR; ++c) {
+        if (c < cols) {
+          rhs_row_f32(B, n0 + p * kNR + c, k0, kc, tmp, true);
+          for (int64_t k = 0; k < kc; ++k) panel[k * kNR + c] = tmp[k];
+        } else {
+          for (int64_t k = 0; k < kc; ++k) panel[k * kNR + c] = 0.0f;
+        }
+      }
+    }
+  }
+}
+
+// ---- micro-kernel -----------------------------------------------------------------------------
+
+// acc[kMR][kNR] = sum over k of Ap(k, r) * Bp(k, c).
+#ifdef TL_CPU_AVX512
+void micro_kernel(int64_t kc, const float* Ap, const float* Bp, float* acc) {
+  __m512 c0[kMR], c1[kMR];
+  for (int r = 0; r < kMR; ++r) c0[r] = c1[r] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k) {
+    const __m512 b0 = _mm512_loadu_ps(Bp + k * kNR);
+    const __m512 b1 = _mm512_loadu_ps(Bp + k * kNR + 16);
+    const float* a = Ap + k * kMR;
+#pragma GCC unroll 12
+    for (int r = 0; r < kMR; ++r) {
+      const __m512 av = _mm512_set1_ps(a[r]);
+      c0[r] = _mm512_fmadd_ps(av, b0, c0[r]);
+      c1[r] = _mm512_fmadd_ps(av, b1, c1[r]);
+    }
+  }
+  for (int r = 0; r < kMR; ++r) {
+    _mm512_storeu_ps(acc + r * kNR, c0[r]);
+    _mm512_storeu_ps(acc + r * kNR + 16, c1[r]);
+  }
+}
+#else
+void micro_kernel(int64_t kc, const float* Ap, const float* Bp, float* acc) {
+  float c[kMR][kNR] = {};
+  for (int64_t k = 0; k < kc; ++k)
+    for (int r = 0; r < kMR; ++r)
+      for (int j = 0; j < kNR; ++j) c[r][j] += Ap[k * kMR + r] * Bp[k * kNR + j];
+  std::memcpy(acc, c, sizeof c);
+}
+#endif
+
+// Adds (or stores, when `first`) the valid mr x nr part of a tile into the f32 workspace.
+void accumulate_tile(const float* acc, float* W, int64_t ldw, int64_t mr, int64_t nr, bool first) {
+  for (int64_t r = 0; r < mr; ++r) {
+    float* w = W + r * ldw;
+    const float* a = acc + r * kNR;
+    if (first)
+      std::memcpy(w, a, static_cast<size_t>(nr) * sizeof(float));
+    else
+      for (int64_t j = 0; j < nr; ++j) w[j] += a[j];
+  }
+}
+
+void gemm_packed(const Ctx& ctx, int64_t M, int64_t N, int64_t K, const f16_bits* A, int64_t lda,
+                 const Rhs& B, const f16_bits* bias, f16_bits* C, int64_t ldc) {
+  const int threads = ctx.pool ? ctx.pool->size() : 1;
+  const int64_t n_blocks = (N + kNC - 1) / kNC;
+  // Enough row chunks that every thread has work; B is then packed once per row chunk.
+  const int64_t m_tiles = (M + kMR - 1) / kMR;
+  const int64_t m_chunks = std::clamp<int64_t>((2 * threads + n_blocks - 1) / n_blocks, 1, m_tiles);
+  const int64_t m_chunk = (m_tiles + m_chunks - 1) / m_chunks * kMR;
+  const int64_t tasks = ((M + m_chunk - 1) / m_chunk) * n_blocks;
+  const std::unique_ptr<float[]> work(new float[static_cast<size_t>(M * N)]);
+  std::vector<float> bias_f(static_cast<size_t>(bias ? N : 0));
+  if (bias) f16_to_f32_row(bias, bias_f.data(), N);
+
+  parallel(ctx, tasks, [&](int64_t t) {
+    const int64_t m0 = t / n_blocks * m_chunk, m1 = std::min(M, m0 + m_chunk);
+    const int64_t n0 = t % n_blocks * kNC, nc = std::min(kNC, N - n0);
+    const int64_t kc_max = std::min(kKC, K);
+    const int64_t nc_pad = (nc + kNR - 1) / kNR * kNR;
+    const int64_t mc_pad = std::min(kMC, (m1 - m0 + kMR - 1) / kMR * kMR);
+    std::vector<float> bp(static_cast<size_t>(kc_max * nc_pad));
+    std::vector<float> ap(static_cast<size_t>(kc_max * mc_pad));
+    std::vector<float> tmp(static_cast<size_t>(kc_max));
+    alignas(64) float acc[kMR * kNR];
+    for (int64_t k0 = 0; k0 < K; k0 += kKC) {
+      const int64_t kc = std::min(kKC, K - k0);
+      pack_b(B, n0, nc, k0, kc, bp.data(), tmp.data());
+      for (int64_t i0 = m0; i0 < m1; i0 += kMC) {
+        const int64_t mc = std::min(kMC, m1 - i0);
+        pack_a(A, lda, i0, mc, k0, kc, ap.data(), tmp.data());
+        for (int64_t jp = 0; jp * kNR < nc; ++jp) {
+          const int64_t nr = std::min(kNR, nc - jp * kNR);
+          for (int64_t ip = 0; ip * kMR < mc; ++ip) {
+            const int64_t mr = std::min(kMR, mc - ip * kMR);
+            micro_kernel(kc, ap.data() + ip * kc * kMR, bp.data() + jp * kc * kNR, acc);
+            accumulate_tile(acc, work.get() + (i0 + ip * kMR) * N + n0 + jp * kNR, N, mr, nr,
+                            k0 == 0);
+          }
+        }
+      }
+    }
+    for (int64_t i = m0; i < m1; ++i) {
+      float* w = work.get() + i * N + n0;
+      if (K == 0) std::fill(w, w + nc, 0.0f);
+      if (bias)
+        for (int64_t j = 0; j < nc; ++j) w[j] += bias_f[n0 + j];
+      f32_to_f16_row(w, C + i * ldc + n0, nc);
+    }
+  });
+}
+}  // namespace
+
+void rhs_row_f32(const Rhs& B, int64_t n, int64_t k0, int64_t len, float* out, bool fast) {
+  const std::byte* row = B.data + n * B.row_bytes;
+  if (B.dtype == DType::F16) {
+    if (fast)
+      f16_to_f32_row(as_f16(row) + k0, out, len);
+    else
+      f16_to_f32_row_ref(as_f16(row) + k0, out, len);
+    return;
+  }
+  const auto& info = dtype_info(B.dtype);
+  dequantize(B.dtype, row + k0 / info.block_elems * info.block_bytes, out, len, fast);
+}
+
+void gemm(const Ctx& ctx, int64_t M, int64_t N, int64_t K, const f16_bits* A, int64_t lda,
+          const Rhs& B, const f16_bits* bias, f16_bits* C, int64_t ldc) {
+  if (M == 0 || N == 0) return;
+  if (!ctx.fast) return gemm_ref(M, N, K, A, lda, B, bias, C, ldc);
+  if (K > 0 && M < 4) {
+    // Too few rows to amortise packing: one streaming pass over B per row.
+    std::vector<float> x(static_cast<size_t>(K));
+    for (int64_t i = 0; i < M; ++i) {
+      f16_to_f32_row(A + i * lda, x.data(), K);
+      if (B.layout == Rhs::Layout::NK)
+        matvec_nk(ctx, N, K, x.data(), B, bias, C + i * ldc);
+      else
+        vecmat_kn(ctx, N, K, x.data(), B, bias, C + i * ldc);
+    }
+    return;
+  }
+  if (K > 0 && N == 1 && !bias && B.layout == Rhs::Layout::KN && ldc == 1) {
+    // Matrix @ vector: dot products of A's rows with B's single column.
+    std::vector<float> x(static_cast<size_t>(K));
+    for (int64_t k = 0; k < K; ++k) x[k] = f16_to_f32(as_f16(B.data + k * B.row_bytes)[0]);
+    const Rhs rows{Rhs::Layout::NK, DType::F16, reinterpret_cast<const std::byte*>(A),
+                   lda * static_cast<int64_t>(sizeof(f16_bits))};
+    return matvec_nk(ctx, M, K, x.data(), rows, bias, C);
+  }
+  gemm_packed(ctx, M, N, K, A, lda, B, bias, C, ldc);
+}
+
+}  // namespace tl::cpu
