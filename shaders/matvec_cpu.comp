@@ -5,13 +5,14 @@
 // loads uniform across the workgroup, and each lane reads its own weights with wide loads.
 // MODE (spec 0): 0 f16 rows  y[r, n] = x[r, :] . W[n, :]   lane = n, 8 halves per load (K % 8 == 0)
 //                1 f16 cols  y[r, n] = x[r, :] . W[:, n]   lane = 8 columns (N % 8 == 0)
-//                2 Q4_0 rows, 3 Q8_0 rows: blocks read as 16-bit words, dequantized in registers.
+//                2 Q4_0 rows, 3 Q8_0 rows: blocks read as aligned 32-bit words (gathers; 8- and
+//                16-bit loads would be per-lane loops), dequantized in registers.
 #include "common.glsl"
 layout(local_size_x = 64) in;
 layout(constant_id = 0) const uint MODE = 0;
 layout(binding = 0) readonly buffer X { uvec4 x4[]; };
 layout(binding = 1) readonly buffer W { uvec4 w4[]; };
-layout(binding = 1) readonly buffer W16 { uint16_t w16[]; };
+layout(binding = 1) readonly buffer W32 { uint w32[]; };
 layout(binding = 2) readonly buffer Bias { float16_t bias[]; };
 layout(binding = 3) writeonly buffer Y { float16_t y[]; };
 layout(push_constant) uniform P { uint n; uint k; uint rows; uint has_bias; } p;
@@ -62,8 +63,9 @@ void main() {
       [[unroll]] for (uint t = 0; t < 8; ++t) acc += xv[t] * wv[t];
     }
   } else {
-    const uint words = MODE == 2u ? 9u : 17u;  // block bytes / 2
+    const uint bbytes = MODE == 2u ? 18u : 34u;
     const uint nb = p.k / 32u;
+    const uint last = w32.length() - 1u;
     for (uint blk = 0; blk < nb; ++blk) {
       float xv[32];
       [[unroll]] for (uint c = 0; c < 4; ++c) {
@@ -71,21 +73,25 @@ void main() {
         unpack8(x4[xb + blk * 4u + c], t8);
         [[unroll]] for (uint t = 0; t < 8; ++t) xv[c * 8u + t] = t8[t];
       }
-      const uint base = (n * nb + blk) * words;
-      const float d = unpackHalf2x16(uint(w16[base])).x;
+      // Blocks start on 2-byte boundaries: read aligned words and shift by 16 bits when odd.
+      const uint start = (n * nb + blk) * bbytes;
+      const uint dw = start / 4u;
+      const bool odd = (start & 2u) != 0u;
+      uint bw[9];
+      [[unroll]] for (uint i = 0; i < (MODE == 2u ? 5u : 9u); ++i) {
+        const uint lo = w32[min(dw + i, last)], hi = w32[min(dw + i + 1u, last)];
+        bw[i] = odd ? (lo >> 16) | (hi << 16) : lo;
+      }
+      const float d = unpackHalf2x16(bw[0]).x;
       float s = 0.0;
       if (MODE == 2u) {
-        [[unroll]] for (uint i = 0; i < 8; ++i) {
-          const uint q = uint(w16[base + 1u + i]);
-          s += float(int(q & 0xFu) - 8) * xv[2u * i] + float(int((q >> 8) & 0xFu) - 8) * xv[2u * i + 1u] +
-               float(int((q >> 4) & 0xFu) - 8) * xv[2u * i + 16u] + float(int(q >> 12) - 8) * xv[2u * i + 17u];
+        [[unroll]] for (uint i = 0; i < 16; ++i) {
+          const uint q = (bw[(2u + i) / 4u] >> (8u * ((2u + i) % 4u))) & 0xFFu;
+          s += float(int(q & 0xFu) - 8) * xv[i] + float(int(q >> 4) - 8) * xv[i + 16u];
         }
       } else {
-        [[unroll]] for (uint i = 0; i < 16; ++i) {
-          const uint q = uint(w16[base + 1u + i]);
-          s += float(bitfieldExtract(int(q), 0, 8)) * xv[2u * i] +
-               float(bitfieldExtract(int(q), 8, 8)) * xv[2u * i + 1u];
-        }
+        [[unroll]] for (uint i = 0; i < 32; ++i)
+          s += float(bitfieldExtract(int(bw[(2u + i) / 4u]), int(8u * ((2u + i) % 4u)), 8)) * xv[i];
       }
       acc += d * s;
     }
