@@ -59,10 +59,13 @@ TEST_F(VulkanLinalg, MatmulShapes) {
       {Shape{64}, Shape{64, 136}},
       {Shape{6, 64}, Shape{64}},
   };
-  for (const MatmulCase& c : cases) {
-    SCOPED_TRACE(c.a.to_string() + " @ " + c.b.to_string());
-    const HostTensor a = random(c.a, -1, 1), b = random(c.b, -1, 1);
-    expect_near(be->matmul(up(a), up(b)), ref_matmul(a, b), kAtol, kRtol);
+  for (bool gpu_kernels : {false, true}) {
+    if (gpu_kernels) use_gpu_kernels();  // on lavapipe: also the kernels a GPU gets
+    for (const MatmulCase& c : cases) {
+      SCOPED_TRACE(c.a.to_string() + " @ " + c.b.to_string() + (gpu_kernels ? " gpu kernels" : ""));
+      const HostTensor a = random(c.a, -1, 1), b = random(c.b, -1, 1);
+      expect_near(be->matmul(up(a), up(b)), ref_matmul(a, b), kAtol, kRtol);
+    }
   }
 }
 
@@ -87,14 +90,17 @@ HostTensor ref_linear(const HostTensor& x, const std::vector<double>& w, int64_t
 }
 
 TEST_F(VulkanLinalg, LinearF16) {
-  for (const Shape& xs : {Shape{40}, Shape{2, 40}, Shape{3, 4, 40}, Shape{67, 40}}) {
-    for (bool bias : {false, true}) {
-      SCOPED_TRACE(xs.to_string() + (bias ? " with bias" : ""));
-      const HostTensor x = random(xs, -1, 1), w = random(Shape{24, 40}, -1, 1),
-                       b = random(Shape{24});
-      const Tensor bt = up(b);
-      expect_near(be->linear(up(x), up(w), bias ? &bt : nullptr),
-                  ref_linear(x, w.v, 24, bias ? &b : nullptr), kAtol, kRtol);
+  for (bool gpu_kernels : {false, true}) {
+    if (gpu_kernels) use_gpu_kernels();
+    for (const Shape& xs : {Shape{40}, Shape{2, 40}, Shape{3, 4, 40}, Shape{67, 40}}) {
+      for (bool bias : {false, true}) {
+        SCOPED_TRACE(xs.to_string() + (bias ? " with bias" : ""));
+        const HostTensor x = random(xs, -1, 1), w = random(Shape{24, 40}, -1, 1),
+                         b = random(Shape{24});
+        const Tensor bt = up(b);
+        expect_near(be->linear(up(x), up(w), bias ? &bt : nullptr),
+                    ref_linear(x, w.v, 24, bias ? &b : nullptr), kAtol, kRtol);
+      }
     }
   }
 }

@@ -244,29 +244,32 @@ TEST_F(VulkanQuant, DequantizeMatchesGgml) {
 }
 
 TEST_F(VulkanQuant, LinearOnQuantizedWeights) {
-  for (DType type : kQuantTypes) {
-    for (int64_t rows : {1, 3, 9}) {
-      SCOPED_TRACE(std::string(dtype_name(type)) + " rows=" + std::to_string(rows));
-      const int64_t n = 37, k = 512;
-      const auto data = random_blocks(type, n * k, rng);
-      const Tensor w = be->upload(Shape{n, k}, type, data);
-      const std::vector<double> wf = ref_dequant(type, data, n * k);
-      const HostTensor x = random(Shape{rows, k}, -1, 1);
-      HostTensor want{Shape{rows, n}, std::vector<double>(rows * n)};
-      double scale = 0;
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t j = 0; j < n; ++j) {
-          double s = 0, a = 0;
-          for (int64_t kk = 0; kk < k; ++kk) {
-            // rows > kMatvecMaxRows dequantize W to f16 first: the reference does the same.
-            const double wv = rows > 4 ? f16_to_f32(f64_to_f16(wf[j * k + kk])) : wf[j * k + kk];
-            s += x.v[r * k + kk] * wv;
-            a += std::abs(x.v[r * k + kk] * wv);
+  for (bool gpu_kernels : {false, true}) {
+    if (gpu_kernels) use_gpu_kernels();  // on lavapipe: also the kernels a GPU gets
+    for (DType type : kQuantTypes) {
+      for (int64_t rows : {1, 3, 9}) {
+        SCOPED_TRACE(std::string(dtype_name(type)) + " rows=" + std::to_string(rows));
+        const int64_t n = 37, k = 512;
+        const auto data = random_blocks(type, n * k, rng);
+        const Tensor w = be->upload(Shape{n, k}, type, data);
+        const std::vector<double> wf = ref_dequant(type, data, n * k);
+        const HostTensor x = random(Shape{rows, k}, -1, 1);
+        HostTensor want{Shape{rows, n}, std::vector<double>(rows * n)};
+        double scale = 0;
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t j = 0; j < n; ++j) {
+            double s = 0, a = 0;
+            for (int64_t kk = 0; kk < k; ++kk) {
+              // rows > kMatvecMaxRows dequantize W to f16 first: the reference does the same.
+              const double wv = rows > 4 ? f16_to_f32(f64_to_f16(wf[j * k + kk])) : wf[j * k + kk];
+              s += x.v[r * k + kk] * wv;
+              a += std::abs(x.v[r * k + kk] * wv);
+            }
+            want.v[r * n + j] = s;
+            scale = std::max(scale, a);
           }
-          want.v[r * n + j] = s;
-          scale = std::max(scale, a);
-        }
-      expect_near(be->linear(up(x), w, nullptr), want, 1e-5 * scale + 1e-4, kRtol);
+        expect_near(be->linear(up(x), w, nullptr), want, 1e-5 * scale + 1e-4, kRtol);
+      }
     }
   }
 }

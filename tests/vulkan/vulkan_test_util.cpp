@@ -19,6 +19,15 @@ void VulkanTest::SetUp() {
   be = std::make_unique<VulkanBackend>(o);
 }
 
+void VulkanTest::use_gpu_kernels() {
+  be.reset();
+  vk::DeviceOptions o;
+  o.validation = true;
+  o.on_message = [](std::string_view m) { ADD_FAILURE() << m; };
+  o.cpu_kernels = false;
+  be = std::make_unique<VulkanBackend>(o);
+}
+
 void VulkanTest::TearDown() {
   be.reset();
 }

@@ -23,6 +23,8 @@ struct HostTensor {
 class VulkanTest : public ::testing::Test {
  protected:
   void SetUp() override;
+  // Recreates the backend with the GPU kernels even on a CPU-type device (see cpu_kernels).
+  void use_gpu_kernels();
   void TearDown() override;
 
   // Uniform in [lo, hi], rounded to f16.

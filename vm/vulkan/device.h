@@ -24,6 +24,9 @@ struct DeviceOptions {
   // and error message to on_message (tests turn them into failures).
   bool validation = false;
   std::function<void(std::string_view)> on_message;
+  // On CPU-type devices (lavapipe), use the GEMM / matrix-vector kernels written for CPUs
+  // (matmul_reg, matvec_cpu). false: the GPU kernels everywhere (tests cover both this way).
+  bool cpu_kernels = true;
 };
 
 struct DeviceInfo {

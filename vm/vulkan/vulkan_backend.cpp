@@ -47,7 +47,11 @@ struct NormPush {
 }  // namespace
 
 VulkanBackend::VulkanBackend(const vk::DeviceOptions& opts)
-    : device_(opts), pool_(device_, false, kBlockBytes), pipelines_(device_), stream_(device_) {
+    : device_(opts),
+      cpu_kernels_(opts.cpu_kernels && device_.info().type == VK_PHYSICAL_DEVICE_TYPE_CPU),
+      pool_(device_, false, kBlockBytes),
+      pipelines_(device_),
+      stream_(device_) {
   if (!pool_.host_visible())
     staging_ = std::make_unique<vk::MemoryPool>(device_, true, kBlockBytes / 4);
 }

@@ -46,7 +46,7 @@ class VulkanBackend final : public Backend {
  private:
   Tensor alloc(const Shape& shape, DType dtype = DType::F16);
   // CPU-type devices (lavapipe) get kernels without shared memory or barriers (*_cpu, *_reg).
-  bool cpu_device() const { return device_.info().type == VK_PHYSICAL_DEVICE_TYPE_CPU; }
+  bool cpu_device() const { return cpu_kernels_; }
   Tensor f16(const Tensor& t);  // checks ownership; dequantizes a quantized tensor
   Tensor layer_norm_impl(const Tensor& x, const Tensor* w, const Tensor* b, float eps,
                          uint32_t kind);
@@ -71,6 +71,7 @@ class VulkanBackend final : public Backend {
               const std::vector<int64_t>& a_bs, const std::vector<int64_t>& b_bs);
 
   vk::Device device_;
+  bool cpu_kernels_;
   vk::MemoryPool pool_;
   std::unique_ptr<vk::MemoryPool> staging_;  // only when device memory is not host-visible
   vk::Pipelines pipelines_;
