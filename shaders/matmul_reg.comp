@@ -6,12 +6,14 @@
 // whose address differs per lane (a scalar loop over the lanes), while a load whose address is
 // the same for the whole workgroup is one scalar load. So: lanes run along M (RM rows each), a
 // workgroup owns TN = 8 columns; A rows are read 8 halves at a time (one wide per-lane load),
+// RM = 16 rows per lane so that each (uniform) B value converted to f32 feeds 16 FMAs,
 // B is read with uniform 16-byte loads, and 8 x RM x TN f32 FMAs follow each step in registers.
 // Needs K % 8 == 0 (and N % 8 == 0 unless TRANS_B); the host checks and falls back to matmul.comp.
 #include "common.glsl"
-layout(local_size_x = 64) in;
+layout(local_size_x = 32) in;
+const uint WG = 32;  // lanes per workgroup (= local_size_x)
 layout(constant_id = 0) const uint TRANS_B = 0;
-const uint RM = 2, TN = 8;
+const uint RM = 16, TN = 8;
 layout(binding = 0) readonly buffer A { uvec4 a[]; };
 layout(binding = 1) readonly buffer B { uvec4 b[]; };
 layout(binding = 2) readonly buffer Bias { float16_t bias[]; };
@@ -43,11 +45,11 @@ void main() {
   }
   const uint c_off = gl_WorkGroupID.z * p.m * p.n;
   const uint col0 = gl_WorkGroupID.x * TN;
-  const uint row0 = gl_WorkGroupID.y * (64u * RM) + gl_LocalInvocationID.x;
+  const uint row0 = gl_WorkGroupID.y * (WG * RM) + gl_LocalInvocationID.x;
   const uint k8 = p.k / 8u;
   // Out-of-range rows/columns read clamped (valid) addresses; their results are not stored.
   uint arow[RM];
-  [[unroll]] for (uint i = 0; i < RM; ++i) arow[i] = a_off / 8u + min(row0 + 64u * i, p.m - 1u) * k8;
+  [[unroll]] for (uint i = 0; i < RM; ++i) arow[i] = a_off / 8u + min(row0 + WG * i, p.m - 1u) * k8;
   uint bcol[TN];  // TRANS_B: start of row (col0 + j) of B, in uvec4 units
   [[unroll]] for (uint j = 0; j < TN; ++j) bcol[j] = b_off / 8u + min(col0 + j, p.n - 1u) * k8;
   const uint bc8 = b_off / 8u + min(col0, p.n - 8u) / 8u;  // !TRANS_B: columns col0..col0+7
@@ -58,21 +60,22 @@ void main() {
   for (uint kc = 0; kc < k8; ++kc) {
     float av[RM][8];
     [[unroll]] for (uint i = 0; i < RM; ++i) unpack8(a[arow[i] + kc], av[i]);
-    [[unroll]] for (uint t = 0; t < 8; ++t) {
-      float bv[TN];
-      if (TRANS_B == 0u) unpack8(b[bc8 + (kc * 8u + t) * (p.n / 8u)], bv);
+    float bm[8][TN];  // B[k0 + t][col0 + j], uniform over the workgroup
+    if (TRANS_B == 1u) {
       [[unroll]] for (uint j = 0; j < TN; ++j) {
-        if (TRANS_B == 1u) {
-          float col[8];
-          unpack8(b[bcol[j] + kc], col);
-          bv[j] = col[t];
-        }
-        [[unroll]] for (uint i = 0; i < RM; ++i) acc[i][j] += av[i][t] * bv[j];
+        float col[8];
+        unpack8(b[bcol[j] + kc], col);
+        [[unroll]] for (uint t = 0; t < 8; ++t) bm[t][j] = col[t];
       }
+    } else {
+      [[unroll]] for (uint t = 0; t < 8; ++t) unpack8(b[bc8 + (kc * 8u + t) * (p.n / 8u)], bm[t]);
     }
+    [[unroll]] for (uint t = 0; t < 8; ++t)
+      [[unroll]] for (uint j = 0; j < TN; ++j)
+        [[unroll]] for (uint i = 0; i < RM; ++i) acc[i][j] += av[i][t] * bm[t][j];
   }
   [[unroll]] for (uint i = 0; i < RM; ++i) {
-    const uint gr = row0 + 64u * i;
+    const uint gr = row0 + WG * i;
     if (gr >= p.m) break;
     [[unroll]] for (uint j = 0; j < TN; ++j) {
       const uint gc = col0 + j;

@@ -13,7 +13,7 @@ namespace {
 constexpr int64_t kMatvecMaxRows = 4;
 constexpr uint32_t kMatvecGroup = 64;
 constexpr uint32_t kTile = 64;                        // matmul.comp: BM = BN
-constexpr int64_t kRegTileM = 64 * 2, kRegTileN = 8;  // matmul_reg.comp: 64 * RM, TN
+constexpr int64_t kRegTileM = 32 * 16, kRegTileN = 8;  // matmul_reg.comp: WG * RM, TN
 
 struct MatvecPush {
   uint32_t n, k, rows, has_bias;
