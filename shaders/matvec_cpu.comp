@@ -10,6 +10,7 @@
 #include "common.glsl"
 layout(local_size_x = 64) in;
 layout(constant_id = 0) const uint MODE = 0;
+const uint RN = 4;  // rows of W per lane in the "rows" modes (the host's kMatvecCpuRows)
 layout(binding = 0) readonly buffer X { uvec4 x4[]; };
 layout(binding = 1) readonly buffer W { uvec4 w4[]; };
 layout(binding = 1) readonly buffer W32 { uint w32[]; };
@@ -51,16 +52,21 @@ void main() {
     [[unroll]] for (uint j = 0; j < 8; ++j) store(r, n8 * 8u + j, acc[j]);
     return;
   }
-  const uint n = gl_GlobalInvocationID.x;
-  if (n >= p.n) return;
-  float acc = 0.0;
+  // Each lane owns RN rows of W (n, n + 64, ...): every x value converted to f32 feeds RN FMAs.
+  uint nrow[RN];
+  [[unroll]] for (uint i = 0; i < RN; ++i)
+    nrow[i] = min(gl_WorkGroupID.x * (64u * RN) + gl_LocalInvocationID.x + 64u * i, p.n - 1u);
+  float acc[RN];
+  [[unroll]] for (uint i = 0; i < RN; ++i) acc[i] = 0.0;
   if (MODE == 0u) {
-    const uint wb = n * k8;
     for (uint kc = 0; kc < k8; ++kc) {
-      float xv[8], wv[8];
+      float xv[8];
       unpack8(x4[xb + kc], xv);
-      unpack8(w4[wb + kc], wv);
-      [[unroll]] for (uint t = 0; t < 8; ++t) acc += xv[t] * wv[t];
+      [[unroll]] for (uint i = 0; i < RN; ++i) {
+        float wv[8];
+        unpack8(w4[nrow[i] * k8 + kc], wv);
+        [[unroll]] for (uint t = 0; t < 8; ++t) acc[i] += xv[t] * wv[t];
+      }
     }
   } else {
     const uint bbytes = MODE == 2u ? 18u : 34u;
@@ -73,28 +79,33 @@ void main() {
         unpack8(x4[xb + blk * 4u + c], t8);
         [[unroll]] for (uint t = 0; t < 8; ++t) xv[c * 8u + t] = t8[t];
       }
-      // Blocks start on 2-byte boundaries: read aligned words and shift by 16 bits when odd.
-      const uint start = (n * nb + blk) * bbytes;
-      const uint dw = start / 4u;
-      const bool odd = (start & 2u) != 0u;
-      uint bw[9];
-      [[unroll]] for (uint i = 0; i < (MODE == 2u ? 5u : 9u); ++i) {
-        const uint lo = w32[min(dw + i, last)], hi = w32[min(dw + i + 1u, last)];
-        bw[i] = odd ? (lo >> 16) | (hi << 16) : lo;
-      }
-      const float d = unpackHalf2x16(bw[0]).x;
-      float s = 0.0;
-      if (MODE == 2u) {
-        [[unroll]] for (uint i = 0; i < 16; ++i) {
-          const uint q = (bw[(2u + i) / 4u] >> (8u * ((2u + i) % 4u))) & 0xFFu;
-          s += float(int(q & 0xFu) - 8) * xv[i] + float(int(q >> 4) - 8) * xv[i + 16u];
+      [[unroll]] for (uint r_ = 0; r_ < RN; ++r_) {
+        // Blocks start on 2-byte boundaries: read aligned words, shift by 16 bits when odd.
+        const uint start = (nrow[r_] * nb + blk) * bbytes;
+        const uint dw = start / 4u;
+        const bool odd = (start & 2u) != 0u;
+        uint bw[9];
+        [[unroll]] for (uint i = 0; i < (MODE == 2u ? 5u : 9u); ++i) {
+          const uint lo = w32[min(dw + i, last)], hi = w32[min(dw + i + 1u, last)];
+          bw[i] = odd ? (lo >> 16) | (hi << 16) : lo;
         }
-      } else {
-        [[unroll]] for (uint i = 0; i < 32; ++i)
-          s += float(bitfieldExtract(int(bw[(2u + i) / 4u]), int(8u * ((2u + i) % 4u)), 8)) * xv[i];
+        const float d = unpackHalf2x16(bw[0]).x;
+        float s = 0.0;
+        if (MODE == 2u) {
+          [[unroll]] for (uint i = 0; i < 16; ++i) {
+            const uint q = (bw[(2u + i) / 4u] >> (8u * ((2u + i) % 4u))) & 0xFFu;
+            s += float(int(q & 0xFu) - 8) * xv[i] + float(int(q >> 4) - 8) * xv[i + 16u];
+          }
+        } else {
+          [[unroll]] for (uint i = 0; i < 32; ++i)
+            s += float(bitfieldExtract(int(bw[(2u + i) / 4u]), int(8u * ((2u + i) % 4u)), 8)) * xv[i];
+        }
+        acc[r_] += d * s;
       }
-      acc += d * s;
     }
   }
-  store(r, n, acc);
+  [[unroll]] for (uint i = 0; i < RN; ++i) {
+    const uint n = gl_WorkGroupID.x * (64u * RN) + gl_LocalInvocationID.x + 64u * i;
+    if (n < p.n) store(r, n, acc[i]);
+  }
 }

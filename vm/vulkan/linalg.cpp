@@ -12,7 +12,8 @@ namespace {
 // Rows of x up to which linear uses the matrix-vector kernel (one pass over W per row).
 constexpr int64_t kMatvecMaxRows = 4;
 constexpr uint32_t kMatvecGroup = 64;
-constexpr uint32_t kTile = 64;                        // matmul.comp: BM = BN
+constexpr uint32_t kMatvecCpuRows = 4;                 // matvec_cpu.comp RN: rows of W per lane
+constexpr uint32_t kTile = 64;                         // matmul.comp: BM = BN
 constexpr int64_t kRegTileM = 32 * 16, kRegTileN = 8;  // matmul_reg.comp: WG * RM, TN
 
 struct MatvecPush {
@@ -36,8 +37,8 @@ Tensor VulkanBackend::matvec_rows(const Tensor& x, const Tensor& w, const Tensor
   if (cpu_device() && k % 8 == 0 &&
       (w.dtype == DType::F16 || w.dtype == DType::Q4_0 || w.dtype == DType::Q8_0)) {
     const uint32_t mode = w.dtype == DType::F16 ? 0u : w.dtype == DType::Q4_0 ? 2u : 3u;
-    run("matvec_cpu", {&x, &w, &b, &y}, p, vk::groups(n, 64), static_cast<uint32_t>(rows), 1,
-        {mode});
+    run("matvec_cpu", {&x, &w, &b, &y}, p, vk::groups(n, 64 * kMatvecCpuRows),
+        static_cast<uint32_t>(rows), 1, {mode});
     return y;
   }
   run("matvec", {&x, &w, &b, &y}, p, vk::groups(n, 1), static_cast<uint32_t>(rows), 1,
