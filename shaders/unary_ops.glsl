@@ -1,0 +1,19 @@
+// Unary op codes: the order of TL_UNARY_OPS in vm/tensor/backend.h (the host passes the enum).
+float unary_op(uint op, float x) {
+  switch (op) {
+    case 0u: return -x;                                              // neg
+    case 1u: return x < 0.0 ? 0.0 : x;  // relu (NaN passes through, as PyTorch)
+    case 2u: {  // gelu, PyTorch approximate='tanh' (the CPU backend's definition)
+      const float inner = 0.7978845608028654 * (x + 0.044715 * x * x * x);
+      return 0.5 * x * (1.0 + tanh(clamp(inner, -15.0, 15.0)));
+    }
+    case 3u: return x / (1.0 + exp(-x));                             // silu
+    case 4u: return 1.0 / (1.0 + exp(-x));                           // sigmoid
+    case 5u: return tanh(clamp(x, -15.0, 15.0));                     // tanh (exp overflow guard)
+    case 6u: return exp(x);
+    case 7u: return x < 0.0 ? (0.0 / 0.0) : (x == 0.0 ? -kInf : log(x));
+    case 8u: return x < 0.0 ? (0.0 / 0.0) : sqrt(x);
+    case 9u: return abs(x);
+  }
+  return x;
+}

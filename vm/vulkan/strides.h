@@ -1,0 +1,28 @@
+// Index arithmetic shared by the ops: 32-bit checks, dispatch sizes, broadcast strides and the
+// coalescing of contiguous dims (so kernels loop over as few dims as possible).
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "vm/tensor/shape.h"
+
+namespace tl::vk {
+
+// n as uint32 (kernels index with 32 bits); throws RuntimeError naming `what` when too large.
+uint32_t u32(int64_t n, std::string_view what);
+// Workgroups for n items at `per_group` items each, capped (kernels use grid-stride loops).
+uint32_t groups(int64_t n, uint32_t per_group = 256);
+// Strides (in elements) of `s` read as broadcast to `out`: 0 along broadcast dims.
+std::vector<int64_t> broadcast_strides(const Shape& s, const Shape& out);
+// Drops size-1 dims and merges neighbours that are contiguous in every stride list.
+void coalesce(std::vector<int64_t>& dims, std::vector<std::vector<int64_t>*> strides);
+
+// A tensor seen as [outer, r, inner] around dimension `dim`.
+struct RowView {
+  int64_t outer, r, inner;
+};
+RowView row_view(const Shape& s, int dim);
+
+}  // namespace tl::vk
