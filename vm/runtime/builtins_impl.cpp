@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <iostream>
+
 #include <charconv>
 #include <cmath>
 
@@ -167,7 +169,8 @@ Value call_builtin(Builtin b, BuiltinEnv& env, std::span<const Value> given) {
       return Value();
     }
     case Builtin::ShapeOf:
-      return Value::shape(need_tensor(a(0), "shape").shape);
+      if (!a(0).is_tensor()) need_tensor(a(0), "shape");  // reports the wrong type
+      return Value::shape(a(0).as_tensor().shape);
     case Builtin::Reshape:
       return t_reshape(a(0), args.subspan(1));
     case Builtin::Transpose:
@@ -229,6 +232,14 @@ Value call_builtin(Builtin b, BuiltinEnv& env, std::span<const Value> given) {
                      need_number(a(3), "assert_close atol"));
       return Value();
     case Builtin::TensorNew:
+      if (a(1).is_string() && a(1).as_string() == "gpu" && be && be->name() == "cpu" &&
+          !env.gpu_notice_given) {
+        env.gpu_notice_given = true;
+        std::cerr << "note: `device: gpu` runs on the CPU backend: no GPU is in use (pass "
+                     "--device vulkan to force Vulkan)\n";
+      }
+      if (a(1).is_string() && a(1).as_string() != "gpu" && a(1).as_string() != "cpu")
+        throw RuntimeError(fmt::format("unknown device '{}': expected gpu or cpu", a(1).as_string()));
       return t_from_data(be, a(0));
     case Builtin::Maximum:
       return t_binary(be, BinaryOp::Maximum, a(0), a(1));

@@ -16,6 +16,8 @@ struct BuiltinEnv {
   Backend* backend = nullptr;      // null: tensor builtins report that no backend is available
   std::ostream* out = nullptr;     // print's destination
   std::filesystem::path base_dir;  // relative model paths resolve against it first
+  // `device: gpu` on a backend that is not an accelerator: the program runs on, and says so once.
+  bool gpu_notice_given = false;
 };
 
 // args: as CALLB passes them (arity already verified). Missing trailing optional arguments take

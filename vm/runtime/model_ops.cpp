@@ -65,8 +65,8 @@ Value m_get_tensor(Backend* be, const Value& model, const std::string& name) {
   Backend& B = need_backend(be);
   Tensor t;
   if (info->dtype == DType::F16 || dtype_info(info->dtype).kind == DTypeKind::Quant) {
+    // Quantized weights stay quantized on the backend; ops dequantize on demand (tensor_ops).
     t = B.upload(info->shape, info->dtype, m.model->raw(*info));
-    if (t.quantized()) t = B.dequantize(t);
   } else {
     std::vector<f16_bits> data = m.model->to_f16(*info);
     t = B.upload(info->shape, DType::F16, std::as_bytes(std::span<const f16_bits>(data)));

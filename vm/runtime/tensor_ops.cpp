@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+
 #include <algorithm>
 #include <cmath>
 
@@ -44,10 +46,17 @@ Backend& need_backend(Backend* b) {
   return *b;
 }
 
-const Tensor& need_tensor(const Value& v, const char* what) {
+// Quantized model weights stay quantized in memory (on the device for Vulkan); an op that needs
+// f16 values dequantizes them through the backend, into a temporary. Only linear's weight is
+// used quantized as it is (fused dequantize + dot product).
+Tensor f16_tensor(const Tensor& t) {
+  return t.quantized() ? t.backend->dequantize(t) : t;
+}
+
+Tensor need_tensor(const Value& v, const char* what) {
   if (!v.is_tensor())
     throw RuntimeError(fmt::format("{}: expected a Tensor, got {}", what, tag_name(v.tag())));
-  return v.as_tensor();
+  return f16_tensor(v.as_tensor());
 }
 
 std::vector<float> download_f32(const Tensor& t) {
@@ -62,11 +71,13 @@ Value t_binary(Backend* be, BinaryOp op, const Value& a, const Value& b) {
   Backend& B = need_backend(be);
   std::string what = fmt::format("operator {}", op_name(op));
   if (a.is_tensor() && b.is_tensor())
-    return Value::tensor(B.binary(op, a.as_tensor(), b.as_tensor()));
+    return Value::tensor(B.binary(op, f16_tensor(a.as_tensor()), f16_tensor(b.as_tensor())));
   if (a.is_tensor())
-    return Value::tensor(B.binary_scalar(op, a.as_tensor(), scalar_of(b, what.c_str()), false));
+    return Value::tensor(
+        B.binary_scalar(op, f16_tensor(a.as_tensor()), scalar_of(b, what.c_str()), false));
   if (b.is_tensor())
-    return Value::tensor(B.binary_scalar(op, b.as_tensor(), scalar_of(a, what.c_str()), true));
+    return Value::tensor(
+        B.binary_scalar(op, f16_tensor(b.as_tensor()), scalar_of(a, what.c_str()), true));
   throw RuntimeError(fmt::format("{}: expected at least one Tensor operand, got {} and {}", what,
                                  tag_name(a.tag()), tag_name(b.tag())));
 }
@@ -80,15 +91,29 @@ Value t_matmul(Backend* be, const Value& a, const Value& b) {
   return Value::tensor(need_backend(be).matmul(need_tensor(a, "matmul"), need_tensor(b, "matmul")));
 }
 
+// An optional tensor argument (none: absent).
+std::optional<Tensor> optional_tensor(const Value& v, const char* what) {
+  if (v.is_none()) return std::nullopt;
+  return need_tensor(v, what);
+}
+
+// linear's weight as stored: a quantized weight goes to the backend's fused path.
+const Tensor& linear_weight(const Value& w) {
+  if (!w.is_tensor())
+    throw RuntimeError(fmt::format("linear weight: expected a Tensor, got {}", tag_name(w.tag())));
+  return w.as_tensor();
+}
+
 Value t_linear(Backend* be, const Value& x, const Value& w, const Value& bias) {
-  const Tensor* b = bias.is_none() ? nullptr : &need_tensor(bias, "linear bias");
+  const auto b_opt = optional_tensor(bias, "linear bias");
+  const Tensor* b = b_opt ? &*b_opt : nullptr;
   return Value::tensor(
-      need_backend(be).linear(need_tensor(x, "linear"), need_tensor(w, "linear weight"), b));
+      need_backend(be).linear(need_tensor(x, "linear"), linear_weight(w), b));
 }
 
 Value t_reduce(Backend* be, ReduceOp op, const Value& x, const Value& dim, const Value& keepdim) {
   std::string what(op_name(op));
-  const Tensor& t = need_tensor(x, what.c_str());
+  const Tensor t = need_tensor(x, what.c_str());
   std::optional<int> d;
   if (!dim.is_none()) d = normalize_dim(int_of(dim, what.c_str()), t.shape.rank());
   bool keep = !keepdim.is_none() && truthy(keepdim);
@@ -106,32 +131,35 @@ Value t_reduce(Backend* be, ReduceOp op, const Value& x, const Value& dim, const
 }
 
 Value t_softmax(Backend* be, const Value& x, int64_t dim) {
-  const Tensor& t = need_tensor(x, "softmax");
+  const Tensor t = need_tensor(x, "softmax");
   return Value::tensor(need_backend(be).softmax(t, normalize_dim(dim, t.shape.rank())));
 }
 
 Value t_rms_norm(Backend* be, const Value& x, const Value& weight, const Value& eps) {
-  const Tensor* w = weight.is_none() ? nullptr : &need_tensor(weight, "rms_norm weight");
+  const auto w_opt = optional_tensor(weight, "rms_norm weight");
+  const Tensor* w = w_opt ? &*w_opt : nullptr;
   float e = eps.is_none() ? 1e-6f : scalar_of(eps, "rms_norm eps");
   return Value::tensor(need_backend(be).rms_norm(need_tensor(x, "rms_norm"), w, e));
 }
 
 Value t_layer_norm(Backend* be, const Value& x, const Value& weight, const Value& bias,
                    const Value& eps) {
-  const Tensor* w = weight.is_none() ? nullptr : &need_tensor(weight, "layer_norm weight");
-  const Tensor* b = bias.is_none() ? nullptr : &need_tensor(bias, "layer_norm bias");
+  const auto w_opt = optional_tensor(weight, "layer_norm weight");
+  const Tensor* w = w_opt ? &*w_opt : nullptr;
+  const auto b_opt = optional_tensor(bias, "layer_norm bias");
+  const Tensor* b = b_opt ? &*b_opt : nullptr;
   float e = eps.is_none() ? 1e-5f : scalar_of(eps, "layer_norm eps");
   return Value::tensor(need_backend(be).layer_norm(need_tensor(x, "layer_norm"), w, b, e));
 }
 
 Value t_reshape(const Value& x, std::span<const Value> dims) {
-  const Tensor& t = need_tensor(x, "reshape");
+  const Tensor t = need_tensor(x, "reshape");
   Shape target = shape_of_args(dims, "reshape");
   return Value::tensor(t.reshaped(resolve_reshape(t.shape, target.dims())));
 }
 
 Value t_transpose(Backend* be, const Value& x, std::span<const Value> dims) {
-  const Tensor& t = need_tensor(x, "transpose");
+  const Tensor t = need_tensor(x, "transpose");
   size_t rank = t.shape.rank();
   std::vector<int> perm(rank);
   for (size_t i = 0; i < rank; ++i) perm[i] = static_cast<int>(i);
@@ -156,7 +184,7 @@ Value t_transpose(Backend* be, const Value& x, std::span<const Value> dims) {
 }
 
 Value t_slice(Backend* be, const Value& x, std::span<const Value> triples) {
-  const Tensor& t = need_tensor(x, "slice");
+  const Tensor t = need_tensor(x, "slice");
   size_t naxes = triples.size() / 3;
   if (naxes > t.shape.rank())
     throw RuntimeError(
@@ -255,8 +283,8 @@ Value t_full(Backend* be, std::span<const Value> shape_args, float value, const 
 }
 
 void t_assert_close(const Value& a, const Value& b, double rtol, double atol) {
-  const Tensor& x = need_tensor(a, "assert_close");
-  const Tensor& y = need_tensor(b, "assert_close");
+  const Tensor x = need_tensor(a, "assert_close");
+  const Tensor y = need_tensor(b, "assert_close");
   if (!(x.shape == y.shape))
     throw RuntimeError(fmt::format("assert_close: shapes differ: {} vs {}", x.shape.to_string(),
                                    y.shape.to_string()));

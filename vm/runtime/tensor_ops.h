@@ -13,7 +13,8 @@
 namespace tl {
 
 Backend& need_backend(Backend* b);
-const Tensor& need_tensor(const Value& v, const char* what);
+// The tensor in `v` as f16 (a quantized weight is dequantized); errors name `what`.
+Tensor need_tensor(const Value& v, const char* what);
 std::vector<float> download_f32(const Tensor& t);
 
 Value t_binary(Backend* be, BinaryOp op, const Value& a, const Value& b);
