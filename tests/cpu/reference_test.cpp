@@ -3,67 +3,15 @@
 #include <algorithm>
 #include <numeric>
 
+#include "tests/common/reference64.h"
 #include "tests/cpu/products.h"
 #include "tests/cpu/test_util.h"
 
 namespace tl::cpu_test {
 namespace {
 
-double gelu64(double x) {
-  return 0.5 * x * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x)));
-}
-
-double unary64(UnaryOp op, double x) {
-  switch (op) {
-    case UnaryOp::Neg:
-      return -x;
-    case UnaryOp::Relu:
-      return x < 0 ? 0.0 : x;
-    case UnaryOp::Gelu:
-      return gelu64(x);
-    case UnaryOp::Silu:
-      return x / (1.0 + std::exp(-x));
-    case UnaryOp::Sigmoid:
-      return 1.0 / (1.0 + std::exp(-x));
-    case UnaryOp::Tanh:
-      return std::tanh(x);
-    case UnaryOp::Exp:
-      return std::exp(x);
-    case UnaryOp::Log:
-      return std::log(x);
-    case UnaryOp::Sqrt:
-      return std::sqrt(x);
-    case UnaryOp::Abs:
-      return std::fabs(x);
-  }
-  return NAN;
-}
-
-double binary64(BinaryOp op, double a, double b) {
-  switch (op) {
-    case BinaryOp::Add:
-      return a + b;
-    case BinaryOp::Sub:
-      return a - b;
-    case BinaryOp::Mul:
-      return a * b;
-    case BinaryOp::Div:
-      return a / b;
-    case BinaryOp::Mod: {
-      if (b == 0) return NAN;
-      double r = std::fmod(a, b);
-      if (r != 0 && ((r < 0) != (b < 0))) r += b;
-      return r;
-    }
-    case BinaryOp::Pow:
-      return std::pow(a, b);
-    case BinaryOp::Maximum:
-      return std::max(a, b);
-    case BinaryOp::Minimum:
-      return std::min(a, b);
-  }
-  return NAN;
-}
+using test::binary64;
+using test::unary64;
 
 CpuBackend& be() {
   return reference_backend();

@@ -1,6 +1,7 @@
 // full, unary, binary (NumPy broadcasting), binary_scalar against float64 references.
 #include <cmath>
 
+#include "tests/common/reference64.h"
 #include "tests/vulkan/vulkan_test_util.h"
 #include "vm/core/error.h"
 
@@ -10,51 +11,10 @@ namespace {
 using VulkanElementwise = VulkanTest;
 
 double ref_unary(UnaryOp op, double x) {
-  switch (op) {
-    case UnaryOp::Neg:
-      return -x;
-    case UnaryOp::Relu:
-      return x > 0 ? x : 0;
-    case UnaryOp::Gelu:
-      return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
-    case UnaryOp::Silu:
-      return x / (1 + std::exp(-x));
-    case UnaryOp::Sigmoid:
-      return 1 / (1 + std::exp(-x));
-    case UnaryOp::Tanh:
-      return std::tanh(x);
-    case UnaryOp::Exp:
-      return std::exp(x);
-    case UnaryOp::Log:
-      return std::log(x);
-    case UnaryOp::Sqrt:
-      return std::sqrt(x);
-    case UnaryOp::Abs:
-      return std::abs(x);
-  }
-  return 0;
+  return unary64(op, x);
 }
-
 double ref_binary(BinaryOp op, double a, double b) {
-  switch (op) {
-    case BinaryOp::Add:
-      return a + b;
-    case BinaryOp::Sub:
-      return a - b;
-    case BinaryOp::Mul:
-      return a * b;
-    case BinaryOp::Div:
-      return a / b;
-    case BinaryOp::Mod:
-      return a - b * std::floor(a / b);
-    case BinaryOp::Pow:
-      return std::pow(a, b);
-    case BinaryOp::Maximum:
-      return std::max(a, b);
-    case BinaryOp::Minimum:
-      return std::min(a, b);
-  }
-  return 0;
+  return binary64(op, a, b);
 }
 
 TEST_F(VulkanElementwise, Full) {

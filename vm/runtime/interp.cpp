@@ -65,6 +65,16 @@ Value arith_or_tensor(Backend* be, ArithOp op, const Value& a, const Value& b) {
   return t_binary(be, kTensorOp[static_cast<int>(op)], a, b);
 }
 
+// Floored modulo; a positive int divisor (the common case) is done inline.
+inline void modulo(Backend* be, Value& dst, const Value& x, const Value& y) {
+  if (x.is_int() && y.is_int() && y.as_int() > 0) {
+    const int64_t m = x.as_int() % y.as_int();
+    dst.set_int(m < 0 ? m + y.as_int() : m);
+  } else {
+    dst = arith_or_tensor(be, ArithOp::Mod, x, y);
+  }
+}
+
 Value get_index(Backend* be, const Value& c, const Value& k) {
   switch (c.tag()) {
     case ValueTag::List:
@@ -255,7 +265,7 @@ Value Vm::execute(size_t first_frame) {
       RA.set_float(float_expr);                          \
       DISPATCH();                                        \
     }                                                    \
-    RA = arith_or_tensor(be, ArithOp::op, x, y);                       \
+    RA = arith_or_tensor(be, ArithOp::op, x, y);         \
     DISPATCH();                                          \
   }
     ARITH_FAST(L_ADD, Add, RC, __builtin_add_overflow(x.as_int(), y.as_int(), &r),
@@ -274,34 +284,18 @@ Value Vm::execute(size_t first_frame) {
   L_DIV:
     RA = arith_or_tensor(be, ArithOp::Div, RB, RC);
     DISPATCH();
-  L_MOD : {
-    // Floored modulo by a positive int: the common case, inline.
-    const Value &x = RB, &y = RC;
-    if (x.is_int() && y.is_int() && y.as_int() > 0) {
-      int64_t m = x.as_int() % y.as_int();
-      RA.set_int(m < 0 ? m + y.as_int() : m);
-    } else {
-      RA = arith_or_tensor(be, ArithOp::Mod, x, y);
-    }
+  L_MOD:
+    modulo(be, RA, RB, RC);
     DISPATCH();
-  }
   L_POW:
     RA = arith_or_tensor(be, ArithOp::Pow, RB, RC);
     DISPATCH();
   L_DIVK:
     RA = arith_or_tensor(be, ArithOp::Div, RB, KC);
     DISPATCH();
-  L_MODK : {
-    // Floored modulo by a positive int: the common case, inline.
-    const Value &x = RB, &y = KC;
-    if (x.is_int() && y.is_int() && y.as_int() > 0) {
-      int64_t m = x.as_int() % y.as_int();
-      RA.set_int(m < 0 ? m + y.as_int() : m);
-    } else {
-      RA = arith_or_tensor(be, ArithOp::Mod, x, y);
-    }
+  L_MODK:
+    modulo(be, RA, RB, KC);
     DISPATCH();
-  }
   L_POWK:
     RA = arith_or_tensor(be, ArithOp::Pow, RB, KC);
     DISPATCH();
