@@ -29,12 +29,18 @@ struct CompileAbort {};
 // The unary builtins that map onto one TUNARY opcode when their argument is a tensor.
 std::optional<tl::UnaryOp> tensor_unary_of(Builtin b) {
   switch (b) {
-    case Builtin::Relu: return tl::UnaryOp::Relu;
-    case Builtin::Gelu: return tl::UnaryOp::Gelu;
-    case Builtin::Silu: return tl::UnaryOp::Silu;
-    case Builtin::Sigmoid: return tl::UnaryOp::Sigmoid;
-    case Builtin::Tanh: return tl::UnaryOp::Tanh;
-    default: return std::nullopt;
+    case Builtin::Relu:
+      return tl::UnaryOp::Relu;
+    case Builtin::Gelu:
+      return tl::UnaryOp::Gelu;
+    case Builtin::Silu:
+      return tl::UnaryOp::Silu;
+    case Builtin::Sigmoid:
+      return tl::UnaryOp::Sigmoid;
+    case Builtin::Tanh:
+      return tl::UnaryOp::Tanh;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -235,7 +241,8 @@ void FunctionCompiler::compile_function(const FnDecl* fn) {
   at_top_level_ = false;
   for (const Param& p : fn->params) declare_local(p.name, p.name_range);
   // Parameters are checked against their annotations on entry: what the checker could not prove
-  // (a caller with unknown dims, tlvm running bytecode from elsewhere) fails here, at the parameter.
+  // (a caller with unknown dims, tlvm running bytecode from elsewhere) fails here, at the
+  // parameter.
   int i = 0;
   for (const Param& p : fn->params) {
     if (p.type) check_tensor_type(i, p.type, p.name_range);
@@ -299,13 +306,13 @@ void FunctionCompiler::compile_function(const FnDecl* fn) {
     stmt(s);
   }
   close_scope(mark);
-  at(SourceRange{body->range.file, body->range.end > 0 ? body->range.end - 1 : 0,
-                 body->range.end});
+  at(SourceRange{body->range.file, body->range.end > 0 ? body->range.end - 1 : 0, body->range.end});
   emit_return(0, false);
 }
 
 void FunctionCompiler::emit_return(int reg, bool has_value) {
-  if (fn_ && fn_->return_type && has_value) check_tensor_type(reg, fn_->return_type, fn_->return_type->range);
+  if (fn_ && fn_->return_type && has_value)
+    check_tensor_type(reg, fn_->return_type, fn_->return_type->range);
   fb_.emit(OpCode::RETURN, reg, has_value ? 1 : 0);
 }
 
@@ -331,7 +338,9 @@ void FunctionCompiler::compile_main(const MainBlock* main) {
   }
 }
 
-void FunctionCompiler::finish_script() { fb_.emit(OpCode::RETURN, 0, 0); }
+void FunctionCompiler::finish_script() {
+  fb_.emit(OpCode::RETURN, 0, 0);
+}
 
 // ------------------------------------------------------------------------------------------------
 // Statements
@@ -340,12 +349,24 @@ void FunctionCompiler::stmt(const Stmt* s) {
   const int temps = free_;
   at(s->range);
   switch (s->kind) {
-    case NodeKind::Let: let_stmt(cast<Let>(s)); return;  // keeps its register
-    case NodeKind::Assign: assign(cast<Assign>(s)); return;
-    case NodeKind::ExprStmt: expr_reg(cast<ExprStmt>(s)->expr); break;
-    case NodeKind::If: if_stmt(cast<If>(s)); break;
-    case NodeKind::While: while_stmt(cast<While>(s)); break;
-    case NodeKind::For: for_stmt(cast<For>(s)); break;
+    case NodeKind::Let:
+      let_stmt(cast<Let>(s));
+      return;  // keeps its register
+    case NodeKind::Assign:
+      assign(cast<Assign>(s));
+      return;
+    case NodeKind::ExprStmt:
+      expr_reg(cast<ExprStmt>(s)->expr);
+      break;
+    case NodeKind::If:
+      if_stmt(cast<If>(s));
+      break;
+    case NodeKind::While:
+      while_stmt(cast<While>(s));
+      break;
+    case NodeKind::For:
+      for_stmt(cast<For>(s));
+      break;
     case NodeKind::Break:
       if (loops_.empty()) fail(s->range, "`break` outside a loop");
       fb_.jump(OpCode::JMP, 0, loops_.back().break_label);
@@ -354,11 +375,19 @@ void FunctionCompiler::stmt(const Stmt* s) {
       if (loops_.empty()) fail(s->range, "`continue` outside a loop");
       fb_.jump(OpCode::JMP, 0, loops_.back().continue_label);
       break;
-    case NodeKind::Return: return_stmt(cast<Return>(s)); break;
-    case NodeKind::Block: block(cast<Block>(s)); break;
-    case NodeKind::TensorDecl: tensor_decl(cast<TensorDecl>(s)); return;
-    case NodeKind::ErrorStmt: fail(s->range, "cannot compile a statement with syntax errors");
-    default: fail(s->range, fmt::format("`{}` is only allowed at the top level", node_kind_name(s->kind)));
+    case NodeKind::Return:
+      return_stmt(cast<Return>(s));
+      break;
+    case NodeKind::Block:
+      block(cast<Block>(s));
+      break;
+    case NodeKind::TensorDecl:
+      tensor_decl(cast<TensorDecl>(s));
+      return;
+    case NodeKind::ErrorStmt:
+      fail(s->range, "cannot compile a statement with syntax errors");
+    default:
+      fail(s->range, fmt::format("`{}` is only allowed at the top level", node_kind_name(s->kind)));
   }
   release_to(temps);
 }
@@ -444,8 +473,9 @@ void FunctionCompiler::assign(const Assign* s) {
     fb_.emit(OpCode::SETINDEX, obj, key, val);
   } else if (const auto* ix = dyn_cast<Index>(target)) {
     if (ix->items.size() != 1 || isa<Slice>(ix->items[0]))
-      fail(ix->range, "assignment to a slice or to a tensor element is not supported: tensors are "
-                      "immutable values; build a new tensor instead");
+      fail(ix->range,
+           "assignment to a slice or to a tensor element is not supported: tensors are "
+           "immutable values; build a new tensor instead");
     const int obj = expr_reg(ix->object);
     const int key = expr_reg(ix->items[0]);
     const int val = expr_reg(s->value);
@@ -642,7 +672,8 @@ void FunctionCompiler::expr_to(const Expr* e, int dst) {
   switch (e->kind) {
     case NodeKind::IntLit: {
       const auto* lit = cast<IntLit>(e);
-      if (lit->value > static_cast<uint64_t>(INT64_MAX)) fail(e->range, "integer literal too large");
+      if (lit->value > static_cast<uint64_t>(INT64_MAX))
+        fail(e->range, "integer literal too large");
       at(e->range);
       int_to(dst, static_cast<int64_t>(lit->value));
       break;
@@ -673,7 +704,8 @@ void FunctionCompiler::expr_to(const Expr* e, int dst) {
       } else if (id->name == "none") {
         fb_.emit(OpCode::LOADNONE, dst, 0);
       } else if (builtin_by_name(id->name)) {
-        fail(e->range, fmt::format("builtin `{}` can only be called, not used as a value", id->name));
+        fail(e->range,
+             fmt::format("builtin `{}` can only be called, not used as a value", id->name));
       } else {
         fail(e->range, fmt::format("undefined name `{}`", id->name));
       }
@@ -686,24 +718,40 @@ void FunctionCompiler::expr_to(const Expr* e, int dst) {
       fb_.emit(u->op == ast::UnaryOp::Neg ? OpCode::UNM : OpCode::NOT, dst, r);
       break;
     }
-    case NodeKind::Binary: binary(cast<Binary>(e), dst); break;
-    case NodeKind::Call: call(cast<Call>(e), dst); break;
-    case NodeKind::Member: member(cast<Member>(e), dst); break;
-    case NodeKind::Index: index(cast<Index>(e), dst); break;
-    case NodeKind::ListLit: list(cast<ListLit>(e), dst); break;
-    case NodeKind::MapLit: map(cast<MapLit>(e), dst); break;
+    case NodeKind::Binary:
+      binary(cast<Binary>(e), dst);
+      break;
+    case NodeKind::Call:
+      call(cast<Call>(e), dst);
+      break;
+    case NodeKind::Member:
+      member(cast<Member>(e), dst);
+      break;
+    case NodeKind::Index:
+      index(cast<Index>(e), dst);
+      break;
+    case NodeKind::ListLit:
+      list(cast<ListLit>(e), dst);
+      break;
+    case NodeKind::MapLit:
+      map(cast<MapLit>(e), dst);
+      break;
     case NodeKind::TensorCtor: {
       const auto* t = cast<TensorCtor>(e);
       if (t->element != "float16" && t->element != "float32" && t->element != "float64" &&
           t->element != "bfloat16")
-        fail(t->element_range, fmt::format("tensor<{}>: TL tensors are floating point (float16)",
-                                           t->element));
+        fail(t->element_range,
+             fmt::format("tensor<{}>: TL tensors are floating point (float16)", t->element));
       call_builtin(Builtin::TensorNew, nullptr, t->args, e->range, dst);
       break;
     }
-    case NodeKind::Paren: expr_to(cast<Paren>(e)->inner, dst); break;
-    case NodeKind::Slice: fail(e->range, "a slice `a:b` is only allowed inside `[...]`");
-    default: fail(e->range, "cannot compile an expression with syntax errors");
+    case NodeKind::Paren:
+      expr_to(cast<Paren>(e)->inner, dst);
+      break;
+    case NodeKind::Slice:
+      fail(e->range, "a slice `a:b` is only allowed inside `[...]`");
+    default:
+      fail(e->range, "cannot compile an expression with syntax errors");
   }
   release_to(temps);
 }
@@ -715,20 +763,49 @@ void FunctionCompiler::binary(const Binary* b, int dst) {
   int rhs = expr_reg(b->rhs);
   OpCode op;
   switch (b->op) {
-    case ast::BinaryOp::Add: op = OpCode::ADD; break;
-    case ast::BinaryOp::Sub: op = OpCode::SUB; break;
-    case ast::BinaryOp::Mul: op = OpCode::MUL; break;
-    case ast::BinaryOp::Div: op = OpCode::DIV; break;
-    case ast::BinaryOp::Mod: op = OpCode::MOD; break;
-    case ast::BinaryOp::Pow: op = OpCode::POW; break;
-    case ast::BinaryOp::MatMul: op = OpCode::MATMUL; break;
-    case ast::BinaryOp::Eq: op = OpCode::EQ; break;
-    case ast::BinaryOp::Ne: op = OpCode::NE; break;
-    case ast::BinaryOp::Lt: op = OpCode::LT; break;
-    case ast::BinaryOp::Le: op = OpCode::LE; break;
-    case ast::BinaryOp::Gt: op = OpCode::LT; std::swap(lhs, rhs); break;
-    case ast::BinaryOp::Ge: op = OpCode::LE; std::swap(lhs, rhs); break;
-    default: fail(b->op_range, "unknown operator");
+    case ast::BinaryOp::Add:
+      op = OpCode::ADD;
+      break;
+    case ast::BinaryOp::Sub:
+      op = OpCode::SUB;
+      break;
+    case ast::BinaryOp::Mul:
+      op = OpCode::MUL;
+      break;
+    case ast::BinaryOp::Div:
+      op = OpCode::DIV;
+      break;
+    case ast::BinaryOp::Mod:
+      op = OpCode::MOD;
+      break;
+    case ast::BinaryOp::Pow:
+      op = OpCode::POW;
+      break;
+    case ast::BinaryOp::MatMul:
+      op = OpCode::MATMUL;
+      break;
+    case ast::BinaryOp::Eq:
+      op = OpCode::EQ;
+      break;
+    case ast::BinaryOp::Ne:
+      op = OpCode::NE;
+      break;
+    case ast::BinaryOp::Lt:
+      op = OpCode::LT;
+      break;
+    case ast::BinaryOp::Le:
+      op = OpCode::LE;
+      break;
+    case ast::BinaryOp::Gt:
+      op = OpCode::LT;
+      std::swap(lhs, rhs);
+      break;
+    case ast::BinaryOp::Ge:
+      op = OpCode::LE;
+      std::swap(lhs, rhs);
+      break;
+    default:
+      fail(b->op_range, "unknown operator");
   }
   at(b->op_range);
   fb_.emit(op, dst, lhs, rhs);
@@ -753,13 +830,26 @@ bool FunctionCompiler::binary_constant(const Binary* b, int dst) {
   }
   OpCode op;
   switch (b->op) {
-    case ast::BinaryOp::Add: op = OpCode::ADDK; break;
-    case ast::BinaryOp::Sub: op = OpCode::SUBK; break;
-    case ast::BinaryOp::Mul: op = OpCode::MULK; break;
-    case ast::BinaryOp::Div: op = OpCode::DIVK; break;
-    case ast::BinaryOp::Mod: op = OpCode::MODK; break;
-    case ast::BinaryOp::Pow: op = OpCode::POWK; break;
-    default: return false;
+    case ast::BinaryOp::Add:
+      op = OpCode::ADDK;
+      break;
+    case ast::BinaryOp::Sub:
+      op = OpCode::SUBK;
+      break;
+    case ast::BinaryOp::Mul:
+      op = OpCode::MULK;
+      break;
+    case ast::BinaryOp::Div:
+      op = OpCode::DIVK;
+      break;
+    case ast::BinaryOp::Mod:
+      op = OpCode::MODK;
+      break;
+    case ast::BinaryOp::Pow:
+      op = OpCode::POWK;
+      break;
+    default:
+      return false;
   }
   const uint32_t k = ilit ? program_.builder().constant(static_cast<int64_t>(ilit->value))
                           : program_.builder().constant(flit->value);
@@ -790,12 +880,25 @@ void FunctionCompiler::jump_if_false(const Expr* cond, Label target) {
     if (imm) {
       second = static_cast<int>(lit->value) + kOffsetSC;
       switch (b->op) {
-        case B::Lt: op = OpCode::CLTI; break;
-        case B::Le: op = OpCode::CLEI; break;
-        case B::Gt: op = OpCode::CGTI; break;
-        case B::Ge: op = OpCode::CGEI; break;
-        case B::Eq: op = OpCode::CEQI; break;
-        default: op = OpCode::CEQI; c = 1; break;
+        case B::Lt:
+          op = OpCode::CLTI;
+          break;
+        case B::Le:
+          op = OpCode::CLEI;
+          break;
+        case B::Gt:
+          op = OpCode::CGTI;
+          break;
+        case B::Ge:
+          op = OpCode::CGEI;
+          break;
+        case B::Eq:
+          op = OpCode::CEQI;
+          break;
+        default:
+          op = OpCode::CEQI;
+          c = 1;
+          break;
       }
       at(b->op_range);
       fb_.emit(op, lhs, second, c);
@@ -803,12 +906,27 @@ void FunctionCompiler::jump_if_false(const Expr* cond, Label target) {
       int rhs = expr_reg(b->rhs);
       int a = lhs;
       switch (b->op) {
-        case B::Lt: op = OpCode::CLT; break;
-        case B::Le: op = OpCode::CLE; break;
-        case B::Gt: op = OpCode::CLT; std::swap(a, rhs); break;
-        case B::Ge: op = OpCode::CLE; std::swap(a, rhs); break;
-        case B::Eq: op = OpCode::CEQ; break;
-        default: op = OpCode::CEQ; c = 1; break;
+        case B::Lt:
+          op = OpCode::CLT;
+          break;
+        case B::Le:
+          op = OpCode::CLE;
+          break;
+        case B::Gt:
+          op = OpCode::CLT;
+          std::swap(a, rhs);
+          break;
+        case B::Ge:
+          op = OpCode::CLE;
+          std::swap(a, rhs);
+          break;
+        case B::Eq:
+          op = OpCode::CEQ;
+          break;
+        default:
+          op = OpCode::CEQ;
+          c = 1;
+          break;
       }
       at(b->op_range);
       fb_.emit(op, a, rhs, c);
@@ -851,12 +969,14 @@ void FunctionCompiler::call(const Call* c, int dst) {
       return;
     }
     if (const FunctionEntry* f = program_.find_function(id->name)) return call_user(*f, c, dst);
-    if (auto b = builtin_by_name(id->name)) return call_builtin(*b, nullptr, c->args, c->range, dst);
+    if (auto b = builtin_by_name(id->name))
+      return call_builtin(*b, nullptr, c->args, c->range, dst);
     fail(id->range, fmt::format("undefined function `{}`", id->name));
   }
   if (const auto* m = dyn_cast<Member>(c->callee)) {
     // x.f(args) is f(x, args) for a builtin whose first parameter takes x.
-    if (auto b = builtin_by_name(m->name)) return call_builtin(*b, m->object, c->args, c->range, dst);
+    if (auto b = builtin_by_name(m->name))
+      return call_builtin(*b, m->object, c->args, c->range, dst);
     fail(m->name_range, fmt::format("no method `{}`: methods are the builtins (`x.{}(...)` means "
                                     "`{}(x, ...)`)",
                                     m->name, m->name, m->name));
@@ -872,8 +992,8 @@ void FunctionCompiler::call_user(const FunctionEntry& f, const Call* c, int dst)
   for (const Arg& a : c->args) {
     if (!a.named()) {
       if (positional >= n)
-        fail(a.range, fmt::format("`{}` takes {} argument{}, got more", f.decl->name, n,
-                                  n == 1 ? "" : "s"));
+        fail(a.range,
+             fmt::format("`{}` takes {} argument{}, got more", f.decl->name, n, n == 1 ? "" : "s"));
       slots[positional++] = a.value;
       continue;
     }
@@ -885,8 +1005,8 @@ void FunctionCompiler::call_user(const FunctionEntry& f, const Call* c, int dst)
   }
   for (int k = 0; k < n; ++k)
     if (!slots[k])
-      fail(c->range, fmt::format("missing argument `{}` in call to `{}`", params[k].name,
-                                 f.decl->name));
+      fail(c->range,
+           fmt::format("missing argument `{}` in call to `{}`", params[k].name, f.decl->name));
   const int base = alloc(1 + n, c->range);
   for (int k = 0; k < n; ++k) expr_to(slots[k], base + 1 + k);
   at(c->range);
@@ -904,7 +1024,8 @@ void FunctionCompiler::emit_default(int dst, std::string_view lit, SourceRange w
     fb_.emit(OpCode::LOADK, dst,
              static_cast<int>(program_.builder().constant(lit.substr(1, lit.size() - 2))));
   } else if (lit.find_first_of(".eE") != std::string_view::npos) {
-    fb_.emit(OpCode::LOADK, dst, static_cast<int>(program_.builder().constant(std::stod(std::string(lit)))));
+    fb_.emit(OpCode::LOADK, dst,
+             static_cast<int>(program_.builder().constant(std::stod(std::string(lit)))));
   } else {
     int64_t v = 0;
     std::from_chars(lit.data(), lit.data() + lit.size(), v);
@@ -1082,8 +1203,9 @@ void FunctionCompiler::index(const Index* ix, int dst) {
 void FunctionCompiler::list(const ListLit* l, int dst) {
   const int n = static_cast<int>(l->elements.size());
   if (n > 200)
-    fail(l->range, "list literals are limited to 200 elements per level; load large data from a "
-                   "model file");
+    fail(l->range,
+         "list literals are limited to 200 elements per level; load large data from a "
+         "model file");
   const int base = alloc(std::max(n, 1), l->range);
   int k = 0;
   for (const Expr* e : l->elements) expr_to(e, base + k++);
@@ -1132,8 +1254,8 @@ std::optional<tl::Module> ProgramCompiler::compile(const SyntaxTree& root) {
     for (const Stmt* s : t->module()->items) {
       if (const auto* fn = dyn_cast<FnDecl>(s)) {
         if (functions_.count(fn->name)) continue;  // the checker reports duplicates
-        const uint32_t idx = mb_.declare_function(std::string(fn->name),
-                                                  static_cast<int>(fn->params.size()));
+        const uint32_t idx =
+            mb_.declare_function(std::string(fn->name), static_cast<int>(fn->params.size()));
         functions_.emplace(fn->name, FunctionEntry{idx, fn, t});
         collect_free_names(fn, used_in_functions);
       }
@@ -1186,8 +1308,8 @@ std::optional<tl::Module> ProgramCompiler::compile(const SyntaxTree& root) {
 
 }  // namespace
 
-std::optional<tl::Module> compile_program(const ast::SyntaxTree& root, const ImportResolver& imports,
-                                      DiagnosticSink& sink) {
+std::optional<tl::Module> compile_program(const ast::SyntaxTree& root,
+                                          const ImportResolver& imports, DiagnosticSink& sink) {
   ProgramCompiler pc(imports, sink);
   return pc.compile(root);
 }

@@ -22,8 +22,8 @@ int cmd_run(const Args& args) {
   positional.add("file", 1);
   po::variables_map vm;
   if (auto stop = parse("run", "tl run [--device cpu|vulkan|auto] FILE.tl",
-                        "Checks a program, compiles it in memory and runs it.", options,
-                        positional, args, vm))
+                        "Checks a program, compiles it in memory and runs it.", options, positional,
+                        args, vm))
     return *stop;
   if (!vm.count("file")) return usage_error("run", "no input file");
   const std::string path = vm["file"].as<std::string>();

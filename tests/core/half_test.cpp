@@ -5,8 +5,8 @@
 #include <cmath>
 #include <limits>
 
-#include "vm/tensor/shape.h"
 #include "vm/core/error.h"
+#include "vm/tensor/shape.h"
 
 namespace tl {
 namespace {
@@ -24,16 +24,16 @@ TEST(Half, EveryF16SurvivesARoundTripThroughF32AndF64) {
 }
 
 TEST(Half, RoundsToNearestEvenAndOverflowsToInfinity) {
-  EXPECT_EQ(f32_to_f16(1.0f + 0x1p-11f), 0x3c00);  // tie -> even (1.0)
+  EXPECT_EQ(f32_to_f16(1.0f + 0x1p-11f), 0x3c00);      // tie -> even (1.0)
   EXPECT_EQ(f32_to_f16(1.0f + 3 * 0x1p-11f), 0x3c02);  // tie -> even (1 + 2^-9)
   EXPECT_EQ(f32_to_f16(65504.0f), 0x7bff);
   EXPECT_EQ(f32_to_f16(65520.0f), 0x7c00);  // halfway to 2^16 rounds up to inf
   EXPECT_EQ(f32_to_f16(65519.0f), 0x7bff);
   EXPECT_EQ(f32_to_f16(-1e10f), 0xfc00);
-  EXPECT_EQ(f32_to_f16(0x1p-24f), 0x0001);     // smallest subnormal
-  EXPECT_EQ(f32_to_f16(0x1p-25f), 0x0000);     // tie -> even (0)
-  EXPECT_EQ(f32_to_f16(0x1.8p-25f), 0x0001);   // above the tie
-  EXPECT_EQ(f32_to_f16(0x1.ffcp-15f), 0x0400); // largest subnormal + carry -> smallest normal
+  EXPECT_EQ(f32_to_f16(0x1p-24f), 0x0001);      // smallest subnormal
+  EXPECT_EQ(f32_to_f16(0x1p-25f), 0x0000);      // tie -> even (0)
+  EXPECT_EQ(f32_to_f16(0x1.8p-25f), 0x0001);    // above the tie
+  EXPECT_EQ(f32_to_f16(0x1.ffcp-15f), 0x0400);  // largest subnormal + carry -> smallest normal
 }
 
 TEST(Half, F64RoundsDirectlyNotThroughF32) {

@@ -30,8 +30,12 @@ inline constexpr DTypeInfo kDTypeTable[] = {
 #undef TL_DTYPE
 };
 
-inline constexpr const DTypeInfo& dtype_info(DType t) { return kDTypeTable[static_cast<int>(t)]; }
-inline constexpr std::string_view dtype_name(DType t) { return dtype_info(t).name; }
+inline constexpr const DTypeInfo& dtype_info(DType t) {
+  return kDTypeTable[static_cast<int>(t)];
+}
+inline constexpr std::string_view dtype_name(DType t) {
+  return dtype_info(t).name;
+}
 
 inline std::optional<DType> dtype_from_name(std::string_view name) {
   for (const auto& i : kDTypeTable)

@@ -16,7 +16,8 @@ class RuntimeError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// A model or bytecode file that cannot be read: names the file and, where it helps, the byte offset.
+// A model or bytecode file that cannot be read: names the file and, where it helps, the byte
+// offset.
 class FormatError : public RuntimeError {
  public:
   using RuntimeError::RuntimeError;

@@ -95,7 +95,9 @@ inline f16_bits f64_to_f16(double d) {
 }
 
 // bfloat16 is the top half of an f32: widening is exact.
-inline float bf16_to_f32(uint16_t b) { return std::bit_cast<float>(static_cast<uint32_t>(b) << 16); }
+inline float bf16_to_f32(uint16_t b) {
+  return std::bit_cast<float>(static_cast<uint32_t>(b) << 16);
+}
 
 // Round to nearest even f32 -> bf16 (used by tests and writers; NaN kept quiet).
 inline uint16_t f32_to_bf16(float f) {
@@ -106,6 +108,8 @@ inline uint16_t f32_to_bf16(float f) {
 }
 
 // The f16 value nearest to an f32, as an f32: what a value looks like after f16 storage.
-inline float round_through_f16(float f) { return f16_to_f32(f32_to_f16(f)); }
+inline float round_through_f16(float f) {
+  return f16_to_f32(f32_to_f16(f));
+}
 
 }  // namespace tl

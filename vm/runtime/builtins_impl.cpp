@@ -239,7 +239,8 @@ Value call_builtin(Builtin b, BuiltinEnv& env, std::span<const Value> given) {
                      "--device vulkan to force Vulkan)\n";
       }
       if (a(1).is_string() && a(1).as_string() != "gpu" && a(1).as_string() != "cpu")
-        throw RuntimeError(fmt::format("unknown device '{}': expected gpu or cpu", a(1).as_string()));
+        throw RuntimeError(
+            fmt::format("unknown device '{}': expected gpu or cpu", a(1).as_string()));
       return t_from_data(be, a(0));
     case Builtin::Maximum:
       return t_binary(be, BinaryOp::Maximum, a(0), a(1));

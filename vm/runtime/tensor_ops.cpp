@@ -107,8 +107,7 @@ const Tensor& linear_weight(const Value& w) {
 Value t_linear(Backend* be, const Value& x, const Value& w, const Value& bias) {
   const auto b_opt = optional_tensor(bias, "linear bias");
   const Tensor* b = b_opt ? &*b_opt : nullptr;
-  return Value::tensor(
-      need_backend(be).linear(need_tensor(x, "linear"), linear_weight(w), b));
+  return Value::tensor(need_backend(be).linear(need_tensor(x, "linear"), linear_weight(w), b));
 }
 
 Value t_reduce(Backend* be, ReduceOp op, const Value& x, const Value& dim, const Value& keepdim) {

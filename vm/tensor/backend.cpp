@@ -4,8 +4,9 @@ namespace tl {
 
 std::string_view op_name(UnaryOp op) {
   switch (op) {
-#define X(e, s) \
-  case UnaryOp::e: return s;
+#define X(e, s)    \
+  case UnaryOp::e: \
+    return s;
     TL_UNARY_OPS(X)
 #undef X
   }
@@ -14,8 +15,9 @@ std::string_view op_name(UnaryOp op) {
 
 std::string_view op_name(BinaryOp op) {
   switch (op) {
-#define X(e, s) \
-  case BinaryOp::e: return s;
+#define X(e, s)     \
+  case BinaryOp::e: \
+    return s;
     TL_BINARY_OPS(X)
 #undef X
   }
@@ -24,8 +26,9 @@ std::string_view op_name(BinaryOp op) {
 
 std::string_view op_name(ReduceOp op) {
   switch (op) {
-#define X(e, s) \
-  case ReduceOp::e: return s;
+#define X(e, s)     \
+  case ReduceOp::e: \
+    return s;
     TL_REDUCE_OPS(X)
 #undef X
   }

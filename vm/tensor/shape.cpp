@@ -22,7 +22,9 @@ std::vector<int64_t> Shape::strides() const {
   return s;
 }
 
-std::string Shape::to_string() const { return fmt::format("[{}]", fmt::join(dims_, ", ")); }
+std::string Shape::to_string() const {
+  return fmt::format("[{}]", fmt::join(dims_, ", "));
+}
 
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
   const size_t rank = std::max(a.rank(), b.rank());
@@ -31,9 +33,10 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
     const int64_t da = i < rank - a.rank() ? 1 : a[i - (rank - a.rank())];
     const int64_t db = i < rank - b.rank() ? 1 : b[i - (rank - b.rank())];
     if (da != db && da != 1 && db != 1)
-      throw RuntimeError(fmt::format("operands of `{}` cannot be broadcast: {} and {} (dimension {} "
-                                     "is {} on the left and {} on the right)",
-                                     op, a.to_string(), b.to_string(), i, da, db));
+      throw RuntimeError(
+          fmt::format("operands of `{}` cannot be broadcast: {} and {} (dimension {} "
+                      "is {} on the left and {} on the right)",
+                      op, a.to_string(), b.to_string(), i, da, db));
     out[i] = da == 1 ? db : da;
   }
   return Shape(std::move(out));
