@@ -12,8 +12,10 @@ namespace tl::ast {
 void* Arena::allocate(size_t size, size_t align) {
   size_t pad = (align - reinterpret_cast<uintptr_t>(cur_) % align) % align;
   if (!cur_ || pad + size > left_) {
-    size_t block = std::max<size_t>(size + align, 64 * 1024);
-    blocks_.push_back(std::make_unique<std::byte[]>(block));
+    // Blocks grow with the tree (64 KiB .. 4 MiB) and are not zeroed: nodes initialise themselves.
+    size_t grow = std::min<size_t>(size_t{64} * 1024 << std::min<size_t>(blocks_.size(), 6), 4u << 20);
+    size_t block = std::max<size_t>(size + align, grow);
+    blocks_.push_back(std::unique_ptr<std::byte[]>(new std::byte[block]));
     cur_ = blocks_.back().get();
     left_ = block;
     pad = (align - reinterpret_cast<uintptr_t>(cur_) % align) % align;

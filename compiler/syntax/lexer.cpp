@@ -266,7 +266,9 @@ class Lexer {
     if (e > b && text_[e - 1] == '\r') --e;
     diags_.report(DiagCode::E0102, range(b, e), "unterminated string literal")
         .fix(range(e, e), "\"");
-    return make(TokenKind::StringLiteral, b);
+    Token t = make(TokenKind::StringLiteral, b);
+    t.malformed = true;
+    return t;
   }
 
   const SourceFile& file_;

@@ -79,6 +79,7 @@ struct Token {
   bool newline_before = false;  // a line break (or the start of the file) precedes this token
   uint32_t begin = 0;           // byte offsets into the file
   uint32_t end = 0;
+  bool malformed = false;  // the lexer reported an error inside it (unterminated string)
 };
 
 }  // namespace tl
