@@ -92,25 +92,33 @@ TEST(Lexer, StringEscapes) {
 }
 
 TEST(Parser, Precedence) {
-  EXPECT_EQ(
-      dump_expr("a || b && c == d"),
-      "(Binary ||\n  (Ident a)\n  (Binary &&\n    (Ident b)\n    (Binary ==\n      (Ident c)\n"
-      "      (Ident d))))\n");
+  EXPECT_EQ(dump_expr("a || b && c == d"),
+            "(Binary || (Ident a) (Binary && (Ident b) (Binary == (Ident c) (Ident d))))\n");
   // ** is right-associative and binds tighter than unary minus.
   EXPECT_EQ(dump_expr("-a ** b ** c"),
-            "(Unary -\n  (Binary **\n    (Ident a)\n    (Binary **\n      (Ident b)\n      (Ident "
-            "c))))\n");
+            "(Unary - (Binary ** (Ident a) (Binary ** (Ident b) (Ident c))))\n");
   // Left-associative levels.
-  EXPECT_EQ(dump_expr("a - b - c"),
-            "(Binary -\n  (Binary -\n    (Ident a)\n    (Ident b))\n  (Ident c))\n");
-  EXPECT_EQ(
-      dump_expr("a + b @ c * d"),
-      "(Binary +\n  (Ident a)\n  (Binary *\n    (Binary @\n      (Ident b)\n      (Ident c))\n"
-      "    (Ident d)))\n");
+  EXPECT_EQ(dump_expr("a - b - c"), "(Binary - (Binary - (Ident a) (Ident b)) (Ident c))\n");
+  EXPECT_EQ(dump_expr("a + b @ c * d"),
+            "(Binary + (Ident a) (Binary * (Binary @ (Ident b) (Ident c)) (Ident d)))\n");
   // Postfix binds tighter than unary.
-  EXPECT_EQ(dump_expr("-a[0]"), "(Unary -\n  (Index\n    (Ident a)\n    (IntLit 0)))\n");
-  EXPECT_EQ(dump_expr("a < b + 1"),
-            "(Binary <\n  (Ident a)\n  (Binary +\n    (Ident b)\n    (IntLit 1)))\n");
+  EXPECT_EQ(dump_expr("-a[0]"), "(Unary - (Index (Ident a) (IntLit 0)))\n");
+  EXPECT_EQ(dump_expr("a < b + 1"), "(Binary < (Ident a) (Binary + (Ident b) (IntLit 1)))\n");
+  EXPECT_EQ(dump_expr("!a == b"), "(Binary == (Unary ! (Ident a)) (Ident b))\n");
+  EXPECT_EQ(dump_expr("a % b ** 2 / c"),
+            "(Binary / (Binary % (Ident a) (Binary ** (Ident b) (IntLit 2))) (Ident c))\n");
+}
+
+TEST(Parser, DumpWithRangesAndWithoutSpellings) {
+  auto tree = parse_text("function f() { x := 1 }");
+  ASSERT_TRUE(tree->diagnostics().empty());
+  EXPECT_EQ(dump(*tree, {.ranges = true}),
+            "(Module @1:1-1:24\n"
+            "  (FnDecl f function @1:1-1:24\n"
+            "    (Block @1:14-1:24 (Let x := @1:16-1:22 (IntLit 1 @1:21-1:22)))))\n");
+  auto fn = parse_text("fn f() { let x = 1 }");
+  EXPECT_EQ(dump(*tree, {.spellings = false}), dump(*fn, {.spellings = false}));
+  EXPECT_NE(dump(*tree), dump(*fn));
 }
 
 TEST(Parser, ExpressionIdsAreDenseAndUnique) {
@@ -165,6 +173,24 @@ TEST(Parser, CastsAndVisitor) {
   EXPECT_EQ(v.visit(m->items[0]), 1);
   EXPECT_EQ(v.visit(m->items[1]), 2);
   EXPECT_EQ(v.visit(m->items[2]), 3);  // TensorDecl -> visitDecl -> visitStmt
+}
+
+TEST(Parser, NodesAtOffsetGiveTheInnermostNodeAndItsParents) {
+  auto tree = parse_text("fn f(a) {\n  return a.shape[0]\n}\n");
+  ASSERT_TRUE(tree->diagnostics().empty());
+  uint32_t at = static_cast<uint32_t>(tree->source().text().find("shape") + 1);
+  auto path = nodes_at(tree->module(), at);
+  ASSERT_GE(path.size(), 5u);
+  EXPECT_EQ(path.front()->kind, NodeKind::Module);
+  EXPECT_EQ(path[1]->kind, NodeKind::FnDecl);
+  EXPECT_EQ(path.back()->kind, NodeKind::Member);
+  EXPECT_EQ(cast<Member>(path.back())->name, "shape");
+}
+
+TEST(Lexer, ByteOrderMarkIsSkipped) {
+  auto tree = parse_text("\xEF\xBB\xBFx = 1\n");
+  EXPECT_TRUE(tree->diagnostics().empty());
+  EXPECT_EQ(tree->module()->items.size(), 1u);
 }
 
 TEST(Parser, CommentsAreKeptOnTheTree) {
