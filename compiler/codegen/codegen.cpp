@@ -11,8 +11,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "compiler/sema/builtin_sigs.h"
 #include "vm/bytecode/builder.h"
-#include "vm/bytecode/builtin_signature.h"
 #include "vm/core/error.h"
 #include "vm/tensor/backend.h"
 
@@ -1037,7 +1037,7 @@ void FunctionCompiler::emit_default(int dst, std::string_view lit, SourceRange w
 // defaults, and emits CALLB (or a dedicated opcode for the hot tensor builtins).
 void FunctionCompiler::call_builtin(Builtin id, const Expr* receiver, NodeList<Arg> args,
                                     SourceRange where, int dst) {
-  const BuiltinSignature sig = builtin_signature(id);
+  const sema::BuiltinSignature& sig = sema::builtin_signature(id);
   const std::string_view name = builtin_info(id).name;
   const size_t n = sig.params.size();
   // Each parameter gets a list of argument expressions (several for the variadic one).
@@ -1069,7 +1069,7 @@ void FunctionCompiler::call_builtin(Builtin id, const Expr* receiver, NodeList<A
     if (next == k) ++next;
   }
   for (size_t k = 0; k < n; ++k)
-    if (given[k].empty() && !sig.params[k].has_default() && !sig.params[k].variadic)
+    if (given[k].empty() && !sig.params[k].has_default && !sig.params[k].variadic)
       fail(where, fmt::format("missing argument `{}` in call to `{}{}`", sig.params[k].name, name,
                               builtin_info(id).signature));
 
@@ -1090,9 +1090,9 @@ void FunctionCompiler::call_builtin(Builtin id, const Expr* receiver, NodeList<A
   const int base = alloc(1 + count, where);
   int slot = base + 1;
   for (size_t k = 0; k < n; ++k) {
-    const BuiltinParam& p = sig.params[k];
+    const sema::BuiltinParam& p = sig.params[k];
     if (given[k].empty()) {
-      if (!p.variadic) emit_default(slot++, p.default_value, where);
+      if (!p.variadic) emit_default(slot++, p.default_text, where);
       continue;
     }
     for (const Expr* v : given[k]) {

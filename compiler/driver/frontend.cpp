@@ -14,37 +14,26 @@ std::unique_ptr<Program> Program::load(const std::string& path, std::string* err
   auto p = std::unique_ptr<Program>(new Program());
   auto file = p->sources_.load(path, error);
   if (!file) return nullptr;
-  auto tree = tl::parse(file);
-  p->root_ = tree.get();
-  std::error_code ec;
-  p->by_path_[fs::weakly_canonical(path, ec).string()] = tree.get();
-  p->sink_.append(tree->diagnostics());
-  p->trees_.push_back(std::move(tree));
+  p->root_ = tl::parse(file);
+  p->sink_.append(p->root_->diagnostics());
   return p;
 }
 
 const ast::SyntaxTree* Program::import(const ast::SyntaxTree& from, std::string_view path) {
-  const fs::path base = fs::path(from.source().path()).parent_path();
-  const fs::path full = base / fs::path(path);
+  const fs::path full = fs::path(from.source().path()).parent_path() / fs::path(path);
   std::error_code ec;
-  const std::string key = fs::weakly_canonical(full, ec).string();
-  if (auto it = by_path_.find(key); it != by_path_.end()) return it->second;
-  std::string why;
-  auto file = sources_.load(full.string(), &why);
-  if (!file) {
-    by_path_[key] = nullptr;
-    return nullptr;  // the checker reports unreadable imports at the import statement
-  }
-  auto tree = tl::parse(file);
-  const ast::SyntaxTree* t = tree.get();
-  by_path_[key] = t;
-  sink_.append(tree->diagnostics());
-  trees_.push_back(std::move(tree));
-  return t;
+  const fs::path canonical = fs::weakly_canonical(full, ec);
+  std::string error;
+  bool cycle = false;
+  auto* imported = context_.import_file(ec ? full : canonical, {}, &error, &cycle);
+  return imported ? imported->tree.get() : nullptr;
 }
 
 bool Program::check() {
-  // Semantic analysis (names, types, static shapes) runs here once the checker is built in.
+  // Runs on trees with syntax errors too: error nodes have unknown types, so the checker still
+  // reports what it can.
+  analysis_ = sema::analyze(*root_, context_);
+  sink_.append(analysis_->diagnostics);
   return !sink_.has_errors();
 }
 

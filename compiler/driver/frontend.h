@@ -2,7 +2,6 @@
 // the files it imports (each parsed once), check it, lower it to bytecode.
 #pragma once
 
-#include <map>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -10,6 +9,7 @@
 #include <vector>
 
 #include "compiler/codegen/codegen.h"
+#include "compiler/sema/sema.h"
 #include "compiler/syntax/ast.h"
 #include "compiler/syntax/diagnostics.h"
 
@@ -22,9 +22,12 @@ class Program {
   static std::unique_ptr<Program> load(const std::string& path, std::string* error);
 
   const ast::SyntaxTree& root() const { return *root_; }
+  // The checker's results for the root file (after check()).
+  const sema::Analysis* analysis() const { return analysis_.get(); }
   const SourceManager& sources() const { return sources_; }
-  // The tree of `import "path"` written in `from`, parsed on first use; nullptr (reported) when
-  // the file cannot be read.
+  // The tree of `import "path"` written in `from`: the checker's copy (each file is parsed and
+  // analysed once, in the AnalysisContext); nullptr when it cannot be read (the checker reports
+  // that at the import).
   const ast::SyntaxTree* import(const ast::SyntaxTree& from, std::string_view path);
   ImportResolver resolver() {
     return [this](const ast::SyntaxTree& from, std::string_view p) { return import(from, p); };
@@ -32,7 +35,7 @@ class Program {
 
   // Syntax and semantic diagnostics of every loaded file, then what `compile` reported.
   DiagnosticSink& sink() { return sink_; }
-  // Runs the checks (syntax errors of every file; the checker when built in). False on errors.
+  // Runs the checker (names, types, static shapes, model headers). False on errors.
   bool check();
   // Lowers to a verified module (after check()). nullopt when errors were reported.
   std::optional<Module> compile();
@@ -41,10 +44,12 @@ class Program {
   void print_diagnostics(std::ostream& err, bool color) const;
 
  private:
+  Program() = default;
+
   SourceManager sources_;
-  std::vector<std::unique_ptr<ast::SyntaxTree>> trees_;
-  std::map<std::string, const ast::SyntaxTree*> by_path_;
-  const ast::SyntaxTree* root_ = nullptr;
+  sema::AnalysisContext context_{sources_};  // after sources_: it keeps a reference
+  std::unique_ptr<ast::SyntaxTree> root_;
+  std::unique_ptr<sema::Analysis> analysis_;
   DiagnosticSink sink_;
 };
 
