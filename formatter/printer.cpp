@@ -374,6 +374,9 @@ class Printer {
       case NodeKind::Unary: {
         const Unary* u = cast<Unary>(e);
         w_.token(first_char(u->range), unary_op_spelling(u->op));
+        // `- -x`, not `--x` (which reads as a decrement).
+        const Unary* inner = dyn_cast<Unary>(u->operand);
+        if (inner && inner->op == u->op && u->op == UnaryOp::Neg) w_.space();
         expr(u->operand);
         break;
       }

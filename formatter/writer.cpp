@@ -7,7 +7,7 @@ namespace tl::format {
 namespace {
 
 bool opens(char c) {
-  return c == '(' || c == '[' || c == '{';
+  return c == '(' || c == '[';
 }
 
 // Trailing whitespace off every line of a comment (the only change the formatter makes to one).
@@ -34,8 +34,9 @@ Writer::Writer(const ast::SyntaxTree& tree) : tree_(tree), source_(tree.source()
 }
 
 Writer::State Writer::state() const {
-  return {out_.size(),    column_,         indent_, limit_,        pending_,        pending_indent_,
-          pending_blank_, suppress_blank_, failed_, next_comment_, last_source_end_};
+  return {out_.size(),     column_,         indent_,         limit_,  pending_,
+          pending_indent_, pending_blank_,  suppress_blank_, failed_, line_comment_open_,
+          next_comment_,   last_source_end_};
 }
 
 void Writer::restore(const State& s) {
@@ -48,6 +49,7 @@ void Writer::restore(const State& s) {
   pending_blank_ = s.pending_blank;
   suppress_blank_ = s.suppress_blank;
   failed_ = s.failed;
+  line_comment_open_ = s.line_comment_open;
   next_comment_ = s.next_comment;
   last_source_end_ = s.last_source_end;
 }
@@ -94,6 +96,7 @@ void Writer::emit(std::string_view s) {
     }
     out_.append(static_cast<size_t>(pending_indent_), ' ');
     column_ = pending_indent_;
+    line_comment_open_ = false;
   } else if (pending_ == Pending::Space) {
     out_ += ' ';
     ++column_;
@@ -112,21 +115,24 @@ void Writer::write_comment(const ast::Comment& c) {
 }
 
 void Writer::flush_comments_before(uint32_t offset) {
+  if (measuring_) return;
   const std::vector<ast::Comment>& cs = tree_.comments();
   while (next_comment_ < cs.size() && cs[next_comment_].range.begin < offset) {
     if (flat_ && failed_) return;
     const ast::Comment& c = cs[next_comment_];
-    if (!c.own_line && !out_.empty()) {
+    // A comment after a `//` comment on the same output line would become part of it.
+    if (!c.own_line && !out_.empty() && !line_comment_open_) {
       // Trailing: right after the text written so far, before any pending whitespace.
       if (flat_ && !c.block) {
         failed_ = true;
         return;
       }
       char last = out_.back();
-      if (last != ' ' && last != '\n' && !opens(last)) append(" ");
+      if (last != ' ' && last != '\n' && !(c.block && opens(last))) append(" ");
       write_comment(c);
       suppress_blank_ = false;
       if (!c.block) {
+        line_comment_open_ = true;
         if (pending_ != Pending::Newline) {
           pending_ = Pending::Newline;
           pending_indent_ = indent_ + kIndentStep;  // the statement goes on: continuation
@@ -149,6 +155,7 @@ void Writer::flush_comments_before(uint32_t offset) {
       int at = pending_indent_;
       emit("");
       write_comment(c);
+      line_comment_open_ = !c.block;
       if (!c.block || c.newline_after) {
         pending_ = Pending::Newline;
         pending_indent_ = at;

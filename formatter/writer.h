@@ -72,15 +72,19 @@ class Writer {
     return false;
   }
   // Renders `f` flat into *out without changing the output; false when it cannot be flat.
+  // Comments are not written while measuring (callers measure comment-free fragments).
   template <class F>
   bool measure_flat(F&& f, std::string* out) {
     State saved = state();
     bool was_flat = flat_;
     int saved_limit = limit_;
     flat_ = true;
+    measuring_ = true;
+    pending_ = Pending::None;
     limit_ = 1 << 30;
     size_t from = out_.size();
     f();
+    measuring_ = false;
     bool ok = !failed_;
     if (ok) *out = out_.substr(from);
     flat_ = was_flat;
@@ -109,7 +113,7 @@ class Writer {
     int column, indent, limit;
     Pending pending;
     int pending_indent;
-    bool pending_blank, suppress_blank, failed;
+    bool pending_blank, suppress_blank, failed, line_comment_open;
     size_t next_comment;
     uint32_t last_source_end;
   };
@@ -134,6 +138,8 @@ class Writer {
   bool suppress_blank_ = true;
   bool flat_ = false;
   bool failed_ = false;
+  bool measuring_ = false;
+  bool line_comment_open_ = false;  // the current output line ends in a `//` comment
   size_t next_comment_ = 0;
   uint32_t last_source_end_ = 0;
 };
