@@ -42,12 +42,13 @@ class Lexer {
 
   LexResult run() {
     LexResult out;
-    out.tokens.reserve(text_.size() / 4 + 1);
+    out.tokens.reserve(text_.size() / 3 + 1);  // ~3 bytes per token in typical TL
     bool newline = true;
+    if (text_.substr(0, 3) == "\xEF\xBB\xBF") pos_ = 3;  // a UTF-8 byte-order mark is not code
     while (true) {
       newline |= skip_trivia(out.comments);
       if (pos_ >= text_.size()) {
-        out.tokens.push_back({TokenKind::Eof, true, size(), size()});
+        out.tokens.push_back({TokenKind::Eof, true, false, size(), size()});
         break;
       }
       Token t = next();
@@ -123,7 +124,7 @@ class Lexer {
     return true;
   }
 
-  Token make(TokenKind k, uint32_t b) const { return {k, false, b, pos_}; }
+  Token make(TokenKind k, uint32_t b) const { return {k, false, false, b, pos_}; }
 
   Token next() {
     uint32_t b = pos_;
@@ -266,7 +267,9 @@ class Lexer {
     if (e > b && text_[e - 1] == '\r') --e;
     diags_.report(DiagCode::E0102, range(b, e), "unterminated string literal")
         .fix(range(e, e), "\"");
-    return make(TokenKind::StringLiteral, b);
+    Token t = make(TokenKind::StringLiteral, b);
+    t.malformed = true;
+    return t;
   }
 
   const SourceFile& file_;
