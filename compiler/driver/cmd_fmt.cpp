@@ -72,6 +72,7 @@ int cmd_fmt(const Args& args) {
   bool color = ::isatty(2);
   SourceManager sm;
   int status = kExitOk;
+  bool unreadable = false;  // exit 2, as `tl check` does
   for (const std::string& path : vm["files"].as<std::vector<std::string>>()) {
     std::shared_ptr<const SourceFile> file;
     if (path == "-") {
@@ -81,8 +82,8 @@ int cmd_fmt(const Args& args) {
       std::string error;
       file = sm.load(path, &error);
       if (!file) {
-        std::cerr << fmt::format("{}: error: {}\n", path, error);
-        status = kExitInputError;
+        std::cerr << fmt::format("tl fmt: error: {}: {}\n", path, error);
+        unreadable = true;
         continue;
       }
     }
@@ -110,7 +111,7 @@ int cmd_fmt(const Args& args) {
       status = kExitInputError;
     }
   }
-  return status;
+  return unreadable ? kExitUsage : status;
 }
 
 }  // namespace tl::cli

@@ -99,7 +99,7 @@ TEST_F(FmtCli, UsageErrors) {
   EXPECT_EQ(run("fmt").status, 2);
   EXPECT_EQ(run("fmt --bogus x.tl").status, 2);
   EXPECT_EQ(run("fmt --help").status, 0);
-  EXPECT_EQ(run("fmt " + (dir_ / "missing.tl").string()).status, 1);
+  EXPECT_EQ(run("fmt " + (dir_ / "missing.tl").string()).status, 2);
 }
 
 }  // namespace
