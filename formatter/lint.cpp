@@ -112,11 +112,12 @@ bool suppressed(const Diagnostic& d, const std::vector<Suppression>& all) {
 
 }  // namespace
 
-std::vector<Diagnostic> lint(const SyntaxTree& tree, const sema::Analysis* analysis) {
+std::vector<Diagnostic> lint(const SyntaxTree& tree, const sema::Analysis* analysis,
+                             const SourceManager* sources) {
   if (tree.has_errors()) return {};
   DiagnosticSink sink;
   lint_syntax(tree, analysis, sink);
-  if (analysis) lint_scopes(tree, *analysis, sink);
+  if (analysis) lint_scopes(tree, *analysis, sources, sink);
   DiagnosticSink meta;  // findings about the allow comments themselves are never suppressed
   std::vector<Suppression> allow = suppressions(tree, meta);
   std::vector<Diagnostic> out;

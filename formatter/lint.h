@@ -4,7 +4,7 @@
 //
 //   auto tree = parse(file);
 //   auto analysis = sema::analyze(*tree, context);   // optional: enables the scope rules
-//   std::vector<Diagnostic> found = lint::lint(*tree, analysis.get());
+//   std::vector<Diagnostic> found = lint::lint(*tree, analysis.get(), &sources);
 //
 // Syntactic rules need only the tree. The scope rules (unused names, shadowing, `x = e`
 // declarations) and the typed half of float_equality read the checker's symbol table; without an
@@ -32,8 +32,10 @@ const std::vector<DiagCode>& all_rules();
 // "W0601" or "unused_variable" -> the rule; nullopt when no lint rule has that id or name.
 std::optional<DiagCode> find_rule(std::string_view id_or_name);
 
-// Lints `tree`; `analysis` (may be null) is the checker's result for the same tree.
+// Lints `tree`; `analysis` (may be null) is the checker's result for the same tree, and
+// `sources` (may be null) the SourceManager it loaded imported files into (for unused_import).
 // Findings are sorted by position.
-std::vector<Diagnostic> lint(const ast::SyntaxTree& tree, const sema::Analysis* analysis = nullptr);
+std::vector<Diagnostic> lint(const ast::SyntaxTree& tree, const sema::Analysis* analysis = nullptr,
+                             const SourceManager* sources = nullptr);
 
 }  // namespace tl::lint

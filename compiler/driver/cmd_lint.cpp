@@ -9,6 +9,7 @@
 
 #include "compiler/driver/cli.h"
 #include "compiler/driver/commands.h"
+#include "compiler/sema/sema.h"
 #include "compiler/syntax/parser.h"
 #include "formatter/lint.h"
 
@@ -33,6 +34,7 @@ int cmd_lint(const Args& args) {
   if (!vm.count("files")) return usage_error("lint", "no input files");
 
   SourceManager sources;
+  sema::AnalysisContext context(sources);
   std::vector<Diagnostic> all;
   bool unreadable = false;
   for (const std::string& path : vm["files"].as<std::vector<std::string>>()) {
@@ -51,7 +53,10 @@ int cmd_lint(const Args& args) {
     }
     auto tree = parse(file);
     all.insert(all.end(), tree->diagnostics().begin(), tree->diagnostics().end());
-    std::vector<Diagnostic> found = lint::lint(*tree);
+    // The checker's symbol table drives the scope rules; its own errors are `tl check`'s to show.
+    std::unique_ptr<sema::Analysis> analysis;
+    if (!tree->has_errors()) analysis = sema::analyze(*tree, context);
+    std::vector<Diagnostic> found = lint::lint(*tree, analysis.get(), &sources);
     all.insert(all.end(), found.begin(), found.end());
   }
   if (*json) {
