@@ -1,6 +1,7 @@
 // `tl check FILE...`: parse (and check) .tl files and report diagnostics.
 #include <unistd.h>
 
+#include <cstdlib>
 #include <iostream>
 
 #include "compiler/driver/check.h"
@@ -27,7 +28,7 @@ int cmd_check(const Args& args) {
   if (!vm.count("files")) return usage_error("check", "no input files");
   CheckOptions opts;
   opts.json = *json;
-  opts.color = isatty(2) != 0;
+  opts.color = isatty(2) != 0 && std::getenv("NO_COLOR") == nullptr;  // no-color.org
   opts.dump_ast = vm.count("dump-ast") > 0;
   return check_files(vm["files"].as<std::vector<std::string>>(), opts, std::cout, std::cerr);
 }

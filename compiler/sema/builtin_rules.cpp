@@ -66,12 +66,14 @@ Type Checker::builtin_rule(const Call* c, Builtin b, BoundArgs& a) {
   };
 
   switch (b) {
-    case Builtin::LoadModel: return load_model(c, expr_of(a, "path"));
+    case Builtin::LoadModel:
+      return load_model(c, expr_of(a, "path"));
     case Builtin::SaveModel: {
       const Type& m = type_of(a, "model");
       if (!m.is_unknown() && !m.is(TypeKind::Model) && !m.is(TypeKind::Map))
         sink_.report(DiagCode::E0401, expr_of(a, "model")->range,
-                     fmt::format("save_model saves a Model or a map {{name: tensor}}, not {}", m.to_string()));
+                     fmt::format("save_model saves a Model or a map {{name: tensor}}, not {}",
+                                 m.to_string()));
       return Type::of(TypeKind::None);
     }
     case Builtin::GetTensor: {
@@ -86,9 +88,12 @@ Type Checker::builtin_rule(const Call* c, Builtin b, BoundArgs& a) {
       t.elem = TypeKind::String;
       return t;
     }
-    case Builtin::Metadata: return Type::unknown();
-    case Builtin::Print: return Type::of(TypeKind::None);
-    case Builtin::ShapeOf: return x.rank_known ? Type::shape(x.dims) : Type::of(TypeKind::Shape);
+    case Builtin::Metadata:
+      return Type::unknown();
+    case Builtin::Print:
+      return Type::of(TypeKind::None);
+    case Builtin::ShapeOf:
+      return x.rank_known ? Type::shape(x.dims) : Type::of(TypeKind::Shape);
     case Builtin::Reshape: {
       auto target = shape_from_args(a.rest, a.rest_types);
       if (a.rest.empty()) {
@@ -103,8 +108,8 @@ Type Checker::builtin_rule(const Call* c, Builtin b, BoundArgs& a) {
       if (a.rest.empty()) {
         if (x.dims.size() < 2) {
           sink_.report(DiagCode::E0404, expr_of(a, "x")->range,
-                       fmt::format("transpose swaps the last two dims; {} has rank {}", x.to_string(),
-                                   x.dims.size()));
+                       fmt::format("transpose swaps the last two dims; {} has rank {}",
+                                   x.to_string(), x.dims.size()));
           return Type::unknown();
         }
         Type t = x;
@@ -113,8 +118,8 @@ Type Checker::builtin_rule(const Call* c, Builtin b, BoundArgs& a) {
       }
       if (a.rest.size() != x.dims.size()) {
         sink_.report(DiagCode::E0411, a.rest.front()->range,
-                     fmt::format("transpose of {} needs all {} dims (a permutation), got {}", x.to_string(),
-                                 x.dims.size(), a.rest.size()));
+                     fmt::format("transpose of {} needs all {} dims (a permutation), got {}",
+                                 x.to_string(), x.dims.size(), a.rest.size()));
         return Type::unknown();
       }
       std::vector<Dim> out;
@@ -122,7 +127,8 @@ Type Checker::builtin_rule(const Call* c, Builtin b, BoundArgs& a) {
       for (size_t i = 0; i < a.rest.size(); ++i) {
         auto d = normalize_dim(x, a.rest[i], a.rest_types[i], "transpose", false);
         if (!d) {
-          if (a.rest_types[i].int_value() && a.rest_types[i].int_value()->is_const()) return Type::unknown();
+          if (a.rest_types[i].int_value() && a.rest_types[i].int_value()->is_const())
+            return Type::unknown();
           return Type::tensor(std::vector<Dim>(x.dims.size(), Dim::unknown()));
         }
         if (seen[*d]) {
@@ -144,20 +150,23 @@ Type Checker::builtin_rule(const Call* c, Builtin b, BoundArgs& a) {
     case Builtin::Linear: {
       // x @ transpose(weight) + bias, weight [out, in].
       const Type& w = type_of(a, "weight");
-      if (!x.is_tensor() || !w.is_tensor() || !x.rank_known || !w.rank_known) return Type::tensor_unknown_rank();
+      if (!x.is_tensor() || !w.is_tensor() || !x.rank_known || !w.rank_known)
+        return Type::tensor_unknown_rank();
       if (w.dims.size() != 2 || x.dims.empty()) {
-        sink_.report(DiagCode::E0404, expr_of(a, w.dims.size() != 2 ? "weight" : "x")->range,
-                     fmt::format("linear needs x of rank >= 1 and a 2-D weight [out, in], got {} and {}",
-                                 x.to_string(), w.to_string()));
+        sink_.report(
+            DiagCode::E0404, expr_of(a, w.dims.size() != 2 ? "weight" : "x")->range,
+            fmt::format("linear needs x of rank >= 1 and a 2-D weight [out, in], got {} and {}",
+                        x.to_string(), w.to_string()));
         return Type::unknown();
       }
       const Dim& in_x = x.dims.back();
       const Dim& in_w = w.dims[1];
       if (!in_x.is_unknown() && !in_w.is_unknown() && !in_x.same(in_w)) {
-        auto& d = sink_.report(DiagCode::E0403, expr_of(a, "weight")->range,
-                               fmt::format("linear: the last dim of x is {} but weight {} expects {} "
-                                           "inputs (weight is [out, in], as in PyTorch)",
-                                           describe(in_x), w.to_string(), describe(in_w)));
+        auto& d =
+            sink_.report(DiagCode::E0403, expr_of(a, "weight")->range,
+                         fmt::format("linear: the last dim of x is {} but weight {} expects {} "
+                                     "inputs (weight is [out, in], as in PyTorch)",
+                                     describe(in_x), w.to_string(), describe(in_w)));
         note_origins(d, in_x, in_w);
         return Type::unknown();
       }
@@ -172,7 +181,8 @@ Type Checker::builtin_rule(const Call* c, Builtin b, BoundArgs& a) {
     case Builtin::Gelu:
     case Builtin::Silu:
     case Builtin::Sigmoid:
-    case Builtin::Tanh: return same_as_x();
+    case Builtin::Tanh:
+      return same_as_x();
     case Builtin::Exp:
     case Builtin::Log:
     case Builtin::Sqrt:
@@ -181,10 +191,12 @@ Type Checker::builtin_rule(const Call* c, Builtin b, BoundArgs& a) {
       if (x.is_number()) return Type::of(b == Builtin::Abs ? x.kind : TypeKind::Float);
       if (!x.is_unknown())
         sink_.report(DiagCode::E0401, expr_of(a, "x")->range,
-                     fmt::format("`{}` takes a tensor or a number, not {}", builtin_info(b).name, x.to_string()));
+                     fmt::format("`{}` takes a tensor or a number, not {}", builtin_info(b).name,
+                                 x.to_string()));
       return Type::unknown();
     case Builtin::Softmax:
-      if (const Expr* e = expr_of(a, "dim")) normalize_dim(x, e, type_of(a, "dim"), "softmax", false);
+      if (const Expr* e = expr_of(a, "dim"))
+        normalize_dim(x, e, type_of(a, "dim"), "softmax", false);
       return same_as_x();
     case Builtin::Sum:
     case Builtin::Mean:
@@ -226,23 +238,26 @@ Type Checker::builtin_rule(const Call* c, Builtin b, BoundArgs& a) {
           continue;
         }
         if (t.dims.size() != first.dims.size()) {
-          sink_.report(DiagCode::E0412, a.rest[i]->range,
-                       fmt::format("concat: tensor {} is {} (rank {}) but the first is {} (rank {})", i,
-                                   t.to_string(), t.dims.size(), first.to_string(), first.dims.size()));
+          sink_.report(
+              DiagCode::E0412, a.rest[i]->range,
+              fmt::format("concat: tensor {} is {} (rank {}) but the first is {} (rank {})", i,
+                          t.to_string(), t.dims.size(), first.to_string(), first.dims.size()));
           return Type::unknown();
         }
         for (size_t k = 0; k < out.size(); ++k) {
           if (k == *dim) continue;
           if (!out[k].is_unknown() && !t.dims[k].is_unknown() && !out[k].same(t.dims[k])) {
             auto& d = sink_.report(DiagCode::E0412, a.rest[i]->range,
-                                   fmt::format("concat along dim {}: dim {} differs: {} vs {}", *dim, k,
-                                               describe(out[k]), describe(t.dims[k])));
+                                   fmt::format("concat along dim {}: dim {} differs: {} vs {}",
+                                               *dim, k, describe(out[k]), describe(t.dims[k])));
             note_origins(d, out[k], t.dims[k]);
             return Type::unknown();
           }
         }
-        if (t.dims[*dim].is_const() && sum_known) sum += t.dims[*dim].value;
-        else sum_known = false;
+        if (t.dims[*dim].is_const() && sum_known)
+          sum += t.dims[*dim].value;
+        else
+          sum_known = false;
       }
       out[*dim] = sum_known ? Dim::constant(sum) : Dim::unknown();
       return Type::tensor(std::move(out));
@@ -253,13 +268,15 @@ Type Checker::builtin_rule(const Call* c, Builtin b, BoundArgs& a) {
       if (!dims) return Type::tensor_unknown_rank();
       for (size_t i = 0; i < dims->size(); ++i)
         if ((*dims)[i].is_const() && (*dims)[i].value < 0) {
-          sink_.report(DiagCode::E0410, c->range,
-                       fmt::format("`{}`: negative size {}", builtin_info(b).name, (*dims)[i].value));
+          sink_.report(
+              DiagCode::E0410, c->range,
+              fmt::format("`{}`: negative size {}", builtin_info(b).name, (*dims)[i].value));
           return Type::unknown();
         }
       return Type::tensor(std::move(*dims));
     }
-    case Builtin::Range: return Type::of(TypeKind::Range);
+    case Builtin::Range:
+      return Type::of(TypeKind::Range);
     case Builtin::Len: {
       const Type& v = type_of(a, "x");
       if (v.is_tensor() && v.rank_known) {
@@ -274,18 +291,21 @@ Type Checker::builtin_rule(const Call* c, Builtin b, BoundArgs& a) {
       if (v.is(TypeKind::List) && v.rank_known) return Type::integer(v.dims[0]);
       if (!v.is_unknown() && !v.is_tensor() && !v.is(TypeKind::Shape) && !v.is(TypeKind::List) &&
           !v.is(TypeKind::String) && !v.is(TypeKind::Map))
-        sink_.report(DiagCode::E0401, expr_of(a, "x")->range,
-                     fmt::format("len of a {}", v.to_string()));
+        sink_.report(
+            DiagCode::E0401, expr_of(a, "x")->range,
+            fmt::format("`len` takes a string, Shape, list, map or tensor, not {}", v.to_string()));
       return Type::of(TypeKind::Int);
     }
-    case Builtin::Assert: return Type::of(TypeKind::None);
+    case Builtin::Assert:
+      return Type::of(TypeKind::None);
     case Builtin::AssertClose:
       require_same_shape(type_of(a, "a"), type_of(a, "b"), expr_of(a, "a"), expr_of(a, "b"),
                          "assert_close");
       return Type::of(TypeKind::None);
     case Builtin::TensorNew: {
       const Type& d = type_of(a, "data");
-      if (d.is(TypeKind::List) && d.rank_known && d.elem != TypeKind::Tensor && d.elem != TypeKind::Unknown)
+      if (d.is(TypeKind::List) && d.rank_known && d.elem != TypeKind::Tensor &&
+          d.elem != TypeKind::Unknown)
         return Type::tensor(d.dims);
       if (d.is_tensor()) return d;
       return Type::tensor_unknown_rank();

@@ -41,9 +41,7 @@ BuiltinSignature parse_signature(const BuiltinInfo& info) {
   LexResult lexed = lex(sig_file, lex_diags);
   if (lex_diags.has_errors()) bad_table(info.name, "does not lex");
   const auto& toks = lexed.tokens;
-  auto text = [&](uint32_t b, uint32_t e) {
-    return std::string(sig_file.text().substr(b, e - b));
-  };
+  auto text = [&](uint32_t b, uint32_t e) { return std::string(sig_file.text().substr(b, e - b)); };
 
   std::string params_src;
   struct Extra {
@@ -92,7 +90,8 @@ BuiltinSignature parse_signature(const BuiltinInfo& info) {
   }
   if (i + 1 >= toks.size()) bad_table(info.name, "expected `) -> type`");
   std::string result_src = text(toks[i + 1].begin, toks.back().begin);
-  std::string fn_src = fmt::format("fn {}({}) {} {{}}\n", info.name, params_src, result_src);
+  // A fixed name: some builtins are spelt like keywords (`tensor`).
+  std::string fn_src = fmt::format("fn builtin({}) {} {{}}\n", params_src, result_src);
 
   auto file = std::make_shared<SourceFile>(0, "builtins.def", fn_src);
   auto tree = parse(file);
@@ -123,15 +122,24 @@ BuiltinSignature parse_signature(const BuiltinInfo& info) {
 
 std::string_view param_type_name(ParamType t) {
   switch (t) {
-    case ParamType::Tensor: return "Tensor";
-    case ParamType::Int: return "int";
-    case ParamType::Float: return "float";
-    case ParamType::Bool: return "bool";
-    case ParamType::String: return "string";
-    case ParamType::Shape: return "Shape";
-    case ParamType::Model: return "Model";
-    case ParamType::Map: return "Map";
-    case ParamType::Any: return "any";
+    case ParamType::Tensor:
+      return "Tensor";
+    case ParamType::Int:
+      return "int";
+    case ParamType::Float:
+      return "float";
+    case ParamType::Bool:
+      return "bool";
+    case ParamType::String:
+      return "string";
+    case ParamType::Shape:
+      return "Shape";
+    case ParamType::Model:
+      return "Model";
+    case ParamType::Map:
+      return "Map";
+    case ParamType::Any:
+      return "any";
   }
   return "any";
 }
@@ -154,15 +162,24 @@ const BuiltinSignature& builtin_signature(Builtin b) {
 bool accepts(ParamType p, const Type& t) {
   if (t.is_unknown()) return true;
   switch (p) {
-    case ParamType::Any: return true;
-    case ParamType::Tensor: return t.is_tensor() || t.is(TypeKind::ModelPath);
-    case ParamType::Int: return t.is(TypeKind::Int);
-    case ParamType::Float: return t.is_number();
-    case ParamType::Bool: return t.is(TypeKind::Bool);
-    case ParamType::String: return t.is(TypeKind::String);
-    case ParamType::Shape: return t.is(TypeKind::Shape);
-    case ParamType::Model: return t.is(TypeKind::Model);
-    case ParamType::Map: return t.is(TypeKind::Map);
+    case ParamType::Any:
+      return true;
+    case ParamType::Tensor:
+      return t.is_tensor() || t.is(TypeKind::ModelPath);
+    case ParamType::Int:
+      return t.is(TypeKind::Int);
+    case ParamType::Float:
+      return t.is_number();
+    case ParamType::Bool:
+      return t.is(TypeKind::Bool);
+    case ParamType::String:
+      return t.is(TypeKind::String);
+    case ParamType::Shape:
+      return t.is(TypeKind::Shape);
+    case ParamType::Model:
+      return t.is(TypeKind::Model);
+    case ParamType::Map:
+      return t.is(TypeKind::Map);
   }
   return true;
 }

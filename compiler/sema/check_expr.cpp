@@ -28,15 +28,24 @@ Type Checker::check_expr_impl(const Expr* e) {
       if (lit->value > static_cast<uint64_t>(INT64_MAX)) return Type::of(TypeKind::Int);
       return Type::integer(Dim::constant(static_cast<int64_t>(lit->value)));
     }
-    case NodeKind::FloatLit: return Type::of(TypeKind::Float);
-    case NodeKind::StringLit: return Type::of(TypeKind::String);
-    case NodeKind::BoolLit: return Type::of(TypeKind::Bool);
-    case NodeKind::Ident: return check_ident(cast<Ident>(e));
-    case NodeKind::Unary: return check_unary(cast<Unary>(e));
-    case NodeKind::Binary: return check_binary(cast<Binary>(e));
-    case NodeKind::Call: return check_call(cast<Call>(e));
-    case NodeKind::Member: return check_member(cast<Member>(e));
-    case NodeKind::Index: return check_index(cast<Index>(e));
+    case NodeKind::FloatLit:
+      return Type::of(TypeKind::Float);
+    case NodeKind::StringLit:
+      return Type::of(TypeKind::String);
+    case NodeKind::BoolLit:
+      return Type::of(TypeKind::Bool);
+    case NodeKind::Ident:
+      return check_ident(cast<Ident>(e));
+    case NodeKind::Unary:
+      return check_unary(cast<Unary>(e));
+    case NodeKind::Binary:
+      return check_binary(cast<Binary>(e));
+    case NodeKind::Call:
+      return check_call(cast<Call>(e));
+    case NodeKind::Member:
+      return check_member(cast<Member>(e));
+    case NodeKind::Index:
+      return check_index(cast<Index>(e));
     case NodeKind::Slice: {
       const auto* s = cast<Slice>(e);
       for (const Expr* part : {s->start, s->stop, s->step}) {
@@ -48,7 +57,8 @@ Type Checker::check_expr_impl(const Expr* e) {
       }
       return Type::unknown();
     }
-    case NodeKind::ListLit: return check_list(cast<ListLit>(e));
+    case NodeKind::ListLit:
+      return check_list(cast<ListLit>(e));
     case NodeKind::MapLit: {
       for (const MapEntry& en : cast<MapLit>(e)->entries) {
         Type k = check_expr(en.key);
@@ -59,9 +69,12 @@ Type Checker::check_expr_impl(const Expr* e) {
       }
       return Type::of(TypeKind::Map);
     }
-    case NodeKind::TensorCtor: return check_tensor_ctor(cast<TensorCtor>(e));
-    case NodeKind::Paren: return check_expr(cast<Paren>(e)->inner);
-    default: return Type::unknown();  // ErrorExpr: the parser has reported it
+    case NodeKind::TensorCtor:
+      return check_tensor_ctor(cast<TensorCtor>(e));
+    case NodeKind::Paren:
+      return check_expr(cast<Paren>(e)->inner);
+    default:
+      return Type::unknown();  // ErrorExpr: the parser has reported it
   }
 }
 
@@ -93,8 +106,9 @@ Type Checker::check_unary(const Unary* u) {
   } else if (t.is(TypeKind::Bool)) {
     return t;
   }
-  sink_.report(DiagCode::E0401, u->range,
-               fmt::format("`{}` cannot be applied to {}", unary_op_spelling(u->op), t.to_string()));
+  sink_.report(
+      DiagCode::E0401, u->range,
+      fmt::format("`{}` cannot be applied to {}", unary_op_spelling(u->op), t.to_string()));
   return Type::unknown();
 }
 
@@ -103,15 +117,18 @@ Type Checker::check_binary(const Binary* b) {
   Type r = as_value(check_expr(b->rhs));
   std::string_view op = binary_op_spelling(b->op);
   auto mismatch = [&]() {
-    sink_.report(DiagCode::E0401, b->op_range,
-                 fmt::format("`{}` cannot be applied to {} and {}", op, l.to_string(), r.to_string()));
+    sink_.report(
+        DiagCode::E0401, b->op_range,
+        fmt::format("`{}` cannot be applied to {} and {}", op, l.to_string(), r.to_string()));
     return Type::unknown();
   };
   if (l.is_unknown() || r.is_unknown()) {
     switch (b->op) {
       case BinaryOp::Or:
-      case BinaryOp::And: return Type::of(TypeKind::Bool);
-      default: return Type::unknown();
+      case BinaryOp::And:
+        return Type::of(TypeKind::Bool);
+      default:
+        return Type::unknown();
     }
   }
   switch (b->op) {
@@ -139,7 +156,8 @@ Type Checker::check_binary(const Binary* b) {
       if (l.is_number() && r.is_number()) return Type::of(TypeKind::Bool);
       if (l.is(TypeKind::String) && r.is(TypeKind::String)) return Type::of(TypeKind::Bool);
       return mismatch();
-    default: break;
+    default:
+      break;
   }
   // Arithmetic: + - * / % **
   if (l.is_tensor() && r.is_tensor()) return broadcast(l, r, b->lhs, b->rhs, b->op_range, op);
@@ -153,10 +171,14 @@ Type Checker::check_binary(const Binary* b) {
     if (x && y && x->is_const() && y->is_const()) {
       int64_t a = x->value, c = y->value;
       switch (b->op) {
-        case BinaryOp::Add: return Type::integer(Dim::constant(a + c));
-        case BinaryOp::Sub: return Type::integer(Dim::constant(a - c));
-        case BinaryOp::Mul: return Type::integer(Dim::constant(a * c));
-        default: break;
+        case BinaryOp::Add:
+          return Type::integer(Dim::constant(a + c));
+        case BinaryOp::Sub:
+          return Type::integer(Dim::constant(a - c));
+        case BinaryOp::Mul:
+          return Type::integer(Dim::constant(a * c));
+        default:
+          break;
       }
     }
     return Type::of(TypeKind::Int);
@@ -177,9 +199,11 @@ Type Checker::check_list(const ListLit* l) {
     t.elem = TypeKind::Float;
     return t;
   }
-  bool numbers = std::all_of(elems.begin(), elems.end(), [](const Type& x) { return x.is_number(); });
+  bool numbers =
+      std::all_of(elems.begin(), elems.end(), [](const Type& x) { return x.is_number(); });
   if (numbers) {
-    bool ints = std::all_of(elems.begin(), elems.end(), [](const Type& x) { return x.is(TypeKind::Int); });
+    bool ints =
+        std::all_of(elems.begin(), elems.end(), [](const Type& x) { return x.is(TypeKind::Int); });
     t.elem = ints ? TypeKind::Int : TypeKind::Float;
     return t;
   }
@@ -194,14 +218,17 @@ Type Checker::check_list(const ListLit* l) {
         for (size_t k = 0; k < first.dims.size(); ++k) same &= elems[i].dims[k].same(first.dims[k]);
         if (same) continue;
       }
-      const std::string got = elems[i].rank_known && elems[i].dims.size() == 1
-                                  ? fmt::format("{} elements", elems[i].dims[0].to_string())
-                                  : "shape " + elems[i].to_string().substr(5);
-      const std::string want = first.dims.size() == 1
-                                   ? fmt::format("{} elements", first.dims[0].to_string())
-                                   : "shape " + first.to_string().substr(5);
-      sink_.report(DiagCode::E0408, l->elements[i]->range,
-                   fmt::format("ragged tensor literal: row {} has {} but row 0 has {}", i, got, want))
+      auto count = [](const Type& row) {
+        if (row.dims.size() != 1) return "shape " + row.to_string().substr(5);
+        std::string n = row.dims[0].to_string();
+        return n + (n == "1" ? " element" : " elements");
+      };
+      const std::string got = count(elems[i]);
+      const std::string want = count(first);
+      sink_
+          .report(
+              DiagCode::E0408, l->elements[i]->range,
+              fmt::format("ragged tensor literal: row {} has {} but row 0 has {}", i, got, want))
           .note(l->elements[0]->range, "row 0 is here");
       return Type::unknown();
     }
@@ -209,21 +236,27 @@ Type Checker::check_list(const ListLit* l) {
     t.dims.insert(t.dims.end(), first.dims.begin(), first.dims.end());
     return t;
   }
-  bool tensors = std::all_of(elems.begin(), elems.end(), [](const Type& x) { return x.is_tensor(); });
+  bool tensors =
+      std::all_of(elems.begin(), elems.end(), [](const Type& x) { return x.is_tensor(); });
   if (tensors) {
     t.elem = TypeKind::Tensor;
     return t;
   }
   // A list of numbers and lists: ragged at the first element of the other kind.
-  bool any_number = std::any_of(elems.begin(), elems.end(), [](const Type& x) { return x.is_number(); });
-  bool any_list = std::any_of(elems.begin(), elems.end(), [](const Type& x) { return x.is(TypeKind::List); });
+  bool any_number =
+      std::any_of(elems.begin(), elems.end(), [](const Type& x) { return x.is_number(); });
+  bool any_list =
+      std::any_of(elems.begin(), elems.end(), [](const Type& x) { return x.is(TypeKind::List); });
   if (any_number && any_list) {
     bool first_list = elems[0].is(TypeKind::List);
     for (size_t i = 1; i < elems.size(); ++i)
-      if (elems[i].is(TypeKind::List) != first_list && (elems[i].is_number() || elems[i].is(TypeKind::List))) {
-        sink_.report(DiagCode::E0408, l->elements[i]->range,
-                     fmt::format("ragged tensor literal: element {} is {} but element 0 is {}", i,
-                                 first_list ? "a number" : "a list", first_list ? "a list" : "a number"))
+      if (elems[i].is(TypeKind::List) != first_list &&
+          (elems[i].is_number() || elems[i].is(TypeKind::List))) {
+        sink_
+            .report(
+                DiagCode::E0408, l->elements[i]->range,
+                fmt::format("ragged tensor literal: element {} is {} but element 0 is {}", i,
+                            first_list ? "a number" : "a list", first_list ? "a list" : "a number"))
             .note(l->elements[0]->range, "element 0 is here");
         return Type::unknown();
       }
@@ -240,9 +273,10 @@ Type Checker::check_tensor_ctor(const TensorCtor* tc) {
     sink_.report(DiagCode::E0308, tc->element_range,
                  fmt::format("unknown element type `{}`; TL tensors are float16", tc->element));
   } else if (classify_element(tc->element) == ElementClass::Integer) {
-    sink_.report(DiagCode::E0309, tc->element_range,
-                 fmt::format("`{}` tensors are not supported: TL tensors are floating point (float16)",
-                             tc->element));
+    sink_.report(
+        DiagCode::E0309, tc->element_range,
+        fmt::format("`{}` tensors are not supported: TL tensors are floating point (float16)",
+                    tc->element));
   } else if (classify_element(tc->element) == ElementClass::OtherFloat) {
     sink_.report(DiagCode::W0301, tc->element_range,
                  fmt::format("`{}` values are stored and computed as float16", tc->element));
@@ -251,16 +285,18 @@ Type Checker::check_tensor_ctor(const TensorCtor* tc) {
     if (a.named()) {
       if (a.name == "device") {
         std::string_view dev;
-        if (const auto* id = dyn_cast<Ident>(a.value)) dev = id->name;
-        else if (const auto* s = dyn_cast<StringLit>(a.value)) dev = s->value;
+        if (const auto* id = dyn_cast<Ident>(a.value))
+          dev = id->name;
+        else if (const auto* s = dyn_cast<StringLit>(a.value))
+          dev = s->value;
         if (dev != "gpu" && dev != "cpu")
           sink_.report(DiagCode::E0315, a.value->range, "device must be `gpu` or `cpu`");
         continue;
       }
-      sink_.report(DiagCode::E0312, a.name_range,
-                   fmt::format("`tensor<...>(...)` has no parameter `{}` (it takes data and device)",
-                               a.name));
-      check_expr(a.value);
+      sink_.report(
+          DiagCode::E0312, a.name_range,
+          fmt::format("`tensor<...>(...)` has no parameter `{}` (it takes data and device)",
+                      a.name));
       continue;
     }
     if (have_data) {
@@ -281,8 +317,9 @@ Type Checker::check_tensor_ctor(const TensorCtor* tc) {
   if (data.is_tensor()) return data;
   if (data.is_number()) return Type::tensor({});
   if (!data.is_unknown() && !data.is(TypeKind::List))
-    sink_.report(DiagCode::E0401, tc->args[0].value->range,
-                 fmt::format("tensor data must be a nested list of numbers, not {}", data.to_string()));
+    sink_.report(
+        DiagCode::E0401, tc->args[0].value->range,
+        fmt::format("tensor data must be a nested list of numbers, not {}", data.to_string()));
   return Type::tensor_unknown_rank();
 }
 
@@ -291,7 +328,8 @@ Type Checker::check_tensor_ctor(const TensorCtor* tc) {
 Type Checker::check_member(const Member* m) {
   Type obj = check_expr(m->object);
   if (obj.is(TypeKind::Model) || obj.is(TypeKind::ModelPath)) {
-    std::string path = obj.is(TypeKind::Model) ? std::string(m->name) : obj.path + "." + std::string(m->name);
+    std::string path =
+        obj.is(TypeKind::Model) ? std::string(m->name) : obj.path + "." + std::string(m->name);
     return model_path(obj, std::move(path), m->range);
   }
   if (obj.is_unknown()) return obj;
@@ -312,8 +350,10 @@ Type Checker::check_index(const Index* ix) {
   if (obj.is(TypeKind::Model) || obj.is(TypeKind::ModelPath)) {
     if (ix->items.size() == 1) {
       std::string key;
-      if (const auto* i = dyn_cast<IntLit>(ix->items[0])) key = std::string(i->text);
-      else if (const auto* s = dyn_cast<StringLit>(ix->items[0])) key = std::string(s->value);
+      if (const auto* i = dyn_cast<IntLit>(ix->items[0]))
+        key = std::string(i->text);
+      else if (const auto* s = dyn_cast<StringLit>(ix->items[0]))
+        key = std::string(s->value);
       if (!key.empty()) {
         std::string path = obj.is(TypeKind::Model) ? key : obj.path + "." + key;
         return model_path(obj, std::move(path), ix->range);
@@ -323,7 +363,8 @@ Type Checker::check_index(const Index* ix) {
   }
   obj = as_value(obj);
   switch (obj.kind) {
-    case TypeKind::Tensor: return index_tensor(obj, ix);
+    case TypeKind::Tensor:
+      return index_tensor(obj, ix);
     case TypeKind::Shape: {
       if (ix->items.size() != 1 || isa<Slice>(ix->items[0])) return Type::of(TypeKind::Shape);
       const Dim* v = items[0].int_value();
@@ -331,25 +372,30 @@ Type Checker::check_index(const Index* ix) {
       int64_t rank = static_cast<int64_t>(obj.dims.size());
       int64_t i = v->value < 0 ? v->value + rank : v->value;
       if (i < 0 || i >= rank) {
-        sink_.report(DiagCode::E0413, ix->items[0]->range,
-                     fmt::format("index {} is out of range for a shape of rank {}", v->value, rank));
+        sink_.report(
+            DiagCode::E0413, ix->items[0]->range,
+            fmt::format("index {} is out of range for a shape of rank {}", v->value, rank));
         return Type::of(TypeKind::Int);
       }
       return Type::integer(obj.dims[static_cast<size_t>(i)]);
     }
     case TypeKind::List:
-      if (obj.rank_known && obj.dims.size() > 1 && ix->items.size() == 1 && !isa<Slice>(ix->items[0])) {
+      if (obj.rank_known && obj.dims.size() > 1 && ix->items.size() == 1 &&
+          !isa<Slice>(ix->items[0])) {
         Type row = obj;
         row.dims.erase(row.dims.begin());
         return row;
       }
       if (obj.elem == TypeKind::Int || obj.elem == TypeKind::Float) return Type::of(obj.elem);
       return Type::unknown();
-    case TypeKind::String: return obj;
+    case TypeKind::String:
+      return obj;
     case TypeKind::Map:
-    case TypeKind::Unknown: return Type::unknown();
+    case TypeKind::Unknown:
+      return Type::unknown();
     default:
-      sink_.report(DiagCode::E0401, ix->range, fmt::format("{} cannot be indexed", obj.to_string()));
+      sink_.report(DiagCode::E0401, ix->range,
+                   fmt::format("{} cannot be indexed", obj.to_string()));
       return Type::unknown();
   }
 }
@@ -370,8 +416,9 @@ Type Checker::check_call(const Call* c) {
         result = call_function(c, t.fn, info);
         handled = true;
       } else if (!t.is_unknown()) {
-        sink_.report(DiagCode::E0310, id->range,
-                     fmt::format("`{}` is a {}, not a function", id->name, t.to_string()))
+        sink_
+            .report(DiagCode::E0310, id->range,
+                    fmt::format("`{}` is not a function (it is {})", id->name, t.to_string()))
             .note(out_.symbols[s].name_range, fmt::format("`{}` declared here", id->name));
       }
     } else if (auto b = builtin_by_name(id->name)) {
@@ -535,8 +582,9 @@ Type Checker::call_function(const Call* c, uint32_t fn, CallInfo& info) {
     } else {
       while (next < bound.size() && bound[next]) ++next;
       if (next >= bound.size()) {
-        sink_.report(DiagCode::E0311, a.range,
-                     fmt::format("too many arguments: `{}` takes {}", fname, f.params.size()))
+        sink_
+            .report(DiagCode::E0311, a.range,
+                    fmt::format("too many arguments: `{}` takes {}", fname, f.params.size()))
             .note(f.decl->name_range, fmt::format("`{}` declared here", fname));
         ok = false;
         continue;
@@ -544,7 +592,8 @@ Type Checker::call_function(const Call* c, uint32_t fn, CallInfo& info) {
       k = next;
     }
     if (bound[k]) {
-      sink_.report(DiagCode::E0311, a.range, fmt::format("argument `{}` is given twice", f.param_names[k]));
+      sink_.report(DiagCode::E0311, a.range,
+                   fmt::format("argument `{}` is given twice", f.param_names[k]));
       ok = false;
       continue;
     }
@@ -553,8 +602,9 @@ Type Checker::call_function(const Call* c, uint32_t fn, CallInfo& info) {
   }
   for (size_t k = 0; k < bound.size(); ++k)
     if (!bound[k]) {
-      sink_.report(DiagCode::E0311, c->range,
-                   fmt::format("missing argument `{}` of `{}`", f.param_names[k], fname))
+      sink_
+          .report(DiagCode::E0311, c->range,
+                  fmt::format("missing argument `{}` of `{}`", f.param_names[k], fname))
           .note(f.decl->name_range, fmt::format("`{}` declared here", fname));
       ok = false;
     }
@@ -628,10 +678,11 @@ Type Checker::call_function(const Call* c, uint32_t fn, CallInfo& info) {
       continue;
     }
     if (P.dims.size() != A.dims.size()) {
-      sink_.report(DiagCode::E0404, arg->range,
-                   fmt::format("argument `{}` of `{}` must be {} (rank {}), but it is {} (rank {})",
-                               pname, fname, P.to_string(), P.dims.size(), A.to_string(),
-                               A.dims.size()))
+      sink_
+          .report(
+              DiagCode::E0404, arg->range,
+              fmt::format("argument `{}` of `{}` must be {} (rank {}), but it is {} (rank {})",
+                          pname, fname, P.to_string(), P.dims.size(), A.to_string(), A.dims.size()))
           .note(f.decl->name_range, fmt::format("`{}` declared here", fname));
       continue;
     }
@@ -645,17 +696,18 @@ Type Checker::call_function(const Call* c, uint32_t fn, CallInfo& info) {
           x.value = pd.value;
           runtime = true;
         } else if (!pd.same(ad)) {
-          auto& d = sink_.report(DiagCode::E0407, arg->range,
-                                 fmt::format("argument `{}` of `{}` must be {}, but it is {}: dim {} is "
-                                             "{} vs {}",
-                                             pname, fname, P.to_string(), A.to_string(), j,
-                                             describe(ad), pd.value));
+          auto& d = sink_.report(
+              DiagCode::E0407, arg->range,
+              fmt::format("argument `{}` of `{}` must be {}, but it is {}: dim {} is "
+                          "{} vs {}",
+                          pname, fname, P.to_string(), A.to_string(), j, describe(ad), pd.value));
           note_origins(d, ad, Dim::unknown());
         }
       } else if (pd.is_var()) {
         Bound* b = find_var(pd.name);
         if (!b) {
-          vars.emplace_back(pd.name, Bound{ad, arg->range, pname, arg->id, static_cast<uint32_t>(j)});
+          vars.emplace_back(pd.name,
+                            Bound{ad, arg->range, pname, arg->id, static_cast<uint32_t>(j)});
         } else if (b->value.is_unknown() || ad.is_unknown()) {
           if (b->value.is_unknown() && !ad.is_unknown()) {
             b->value = ad;
@@ -675,8 +727,9 @@ Type Checker::call_function(const Call* c, uint32_t fn, CallInfo& info) {
         } else if (!b->value.same(ad)) {
           auto& d = sink_.report(
               DiagCode::E0405, arg->range,
-              fmt::format("size `{}` of `{}` is {} (bound by argument `{}`) but argument `{}` gives {}",
-                          pd.name, fname, describe(b->value), b->param, pname, describe(ad)));
+              fmt::format(
+                  "size `{}` of `{}` is bound to {} by argument `{}`, but argument `{}` gives {}",
+                  pd.name, fname, describe(b->value), b->param, pname, describe(ad)));
           d.note(b->at, fmt::format("`{}` = {} bound here", pd.name, b->value.to_string()));
           note_origins(d, b->value, ad);
         }

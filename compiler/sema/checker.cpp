@@ -32,7 +32,9 @@ Type join(const Type& newer, const Type& older) {
 
 // --- scopes -------------------------------------------------------------------------------------
 
-void Checker::push_scope(ScopeKind k) { scopes_.push_back({k, {}}); }
+void Checker::push_scope(ScopeKind k) {
+  scopes_.push_back({k, {}});
+}
 
 void Checker::pop_scope() {
   for (std::string_view n : scopes_.back().names) {
@@ -49,7 +51,9 @@ SymbolId Checker::declare(std::string_view name, SymbolKind kind, SourceRange na
   const uint32_t depth = static_cast<uint32_t>(scopes_.size() - 1);
   if (check_redeclaration && !stack.empty() && stack.back().depth == depth) {
     const Symbol& prev = out_.symbols[stack.back().id];
-    sink_.report(DiagCode::E0303, name_range, fmt::format("`{}` is already declared in this scope", name))
+    sink_
+        .report(DiagCode::E0303, name_range,
+                fmt::format("`{}` is already declared in this scope", name))
         .note(prev.name_range, fmt::format("`{}` first declared here", name));
   }
   SymbolId id = static_cast<SymbolId>(out_.symbols.size());
@@ -63,8 +67,10 @@ SymbolId Checker::declare(std::string_view name, SymbolKind kind, SourceRange na
   out_.symbols.push_back(std::move(s));
   current_.push_back(std::move(type));
   annotated_.push_back(false);
-  if (stack.empty() || stack.back().depth != depth) scopes_.back().names.push_back(name);
-  else stack.pop_back();  // a redeclaration in the same scope replaces the binding
+  if (stack.empty() || stack.back().depth != depth)
+    scopes_.back().names.push_back(name);
+  else
+    stack.pop_back();  // a redeclaration in the same scope replaces the binding
   stack.push_back({id, depth});
   return id;
 }
@@ -138,14 +144,16 @@ void Checker::run() {
 }
 
 void Checker::collect_module_declarations() {
-  // Names declared anywhere (for "used before its definition").
-  walk(tree_.module(), [&](const Node* n) {
-    if (const auto* let = dyn_cast<Let>(n)) later_decls_.try_emplace(let->name, let->name_range);
-    if (const auto* td = dyn_cast<TensorDecl>(n)) later_decls_.try_emplace(td->name, td->name_range);
-    if (const auto* as = dyn_cast<Assign>(n))
-      if (const auto* id = dyn_cast<Ident>(as->target)) later_decls_.try_emplace(id->name, id->range);
-    return !isa<Expr>(n);
-  });
+  // Top-level names (for "used before its definition"; names of inner blocks are simply unknown
+  // outside them).
+  for (const Stmt* s : tree_.module()->items) {
+    if (const auto* let = dyn_cast<Let>(s)) later_decls_.try_emplace(let->name, let->name_range);
+    if (const auto* td = dyn_cast<TensorDecl>(s))
+      later_decls_.try_emplace(td->name, td->name_range);
+    if (const auto* as = dyn_cast<Assign>(s))
+      if (const auto* id = dyn_cast<Ident>(as->target))
+        later_decls_.try_emplace(id->name, id->range);
+  }
   for (const Stmt* s : tree_.module()->items) {
     if (const auto* imp = dyn_cast<ImportDecl>(s)) process_import(imp);
   }
@@ -160,7 +168,8 @@ void Checker::collect_module_declarations() {
         info.params.push_back(p.type ? resolve_type(p.type, o) : Type::unknown());
       }
       if (fn->return_type) {
-        OriginId o = add_origin(fmt::format("the result of `{}`", fn->name), fn->return_type->range);
+        OriginId o =
+            add_origin(fmt::format("the result of `{}`", fn->name), fn->return_type->range);
         info.result = resolve_type(fn->return_type, o);
         info.declared_result = true;
       }
@@ -207,12 +216,18 @@ void Checker::process_import(const ImportDecl* imp) {
     return;
   }
   if (!imported) {
-    sink_.report(DiagCode::E0304, imp->path->range, fmt::format("cannot import `{}`: {}", rel, error));
+    sink_.report(DiagCode::E0304, imp->path->range,
+                 fmt::format("cannot import `{}`: {}", rel, error));
     return;
   }
   const Analysis& a = *imported->analysis;
   bool errors = imported->tree->has_errors() || a.has_errors();
-  if (errors) {
+  auto cycle_diag = std::find_if(a.diagnostics.begin(), a.diagnostics.end(),
+                                 [](const Diagnostic& x) { return x.code == DiagCode::E0305; });
+  if (cycle_diag != a.diagnostics.end()) {
+    sink_.report(DiagCode::E0305, imp->path->range, cycle_diag->message)
+        .note(cycle_diag->range, "the cycle closes here");
+  } else if (errors) {
     auto& d = sink_.report(DiagCode::E0306, imp->path->range,
                            fmt::format("`{}` has errors; run `tl check` on it", rel));
     for (const auto* list : {&imported->tree->diagnostics(), &a.diagnostics}) {
@@ -229,12 +244,23 @@ void Checker::process_import(const ImportDecl* imp) {
     if (s.kind == SymbolKind::Function) {
       const FunctionInfo& f = a.functions[s.function];
       FunctionInfo copy = f;
+      for (Type& param : copy.params) param = import_type(param, a);
+      copy.result = import_type(copy.result, a);
       declare_function(f.decl, true, std::move(copy));
     } else if (s.kind == SymbolKind::Tensor) {
-      SymbolId id = declare(s.name, SymbolKind::Tensor, s.name_range, s.decl_range, s.type);
+      SymbolId id =
+          declare(s.name, SymbolKind::Tensor, s.name_range, s.decl_range, import_type(s.type, a));
       out_.symbols[id].imported = true;
     }
   }
+}
+
+// Origins are per analysis: a type from an imported file gets its origins copied over.
+Type Checker::import_type(Type t, const Analysis& from) {
+  for (Dim& d : t.dims)
+    if (d.origin != kNoOrigin && d.origin < from.origins.size())
+      d.origin = add_origin(from.origins[d.origin].label, from.origins[d.origin].range);
+  return t;
 }
 
 // --- functions ----------------------------------------------------------------------------------
@@ -280,8 +306,7 @@ void Checker::check_function_body(uint32_t f) {
   }
   FunctionInfo& w = out_.functions[f];
   if (w.declared_result) {
-    bool ends_in_return = last && (isa<Return>(last) || isa<ExprStmt>(last));
-    if (!have_result && !w.result.is(TypeKind::None) && !ends_in_return)
+    if (!have_result && !w.result.is(TypeKind::None))
       sink_.report(DiagCode::E0314, fn->name_range,
                    fmt::format("`{}` declares a result of type {} but its body yields no value",
                                fn->name, w.result.to_string()));
@@ -334,18 +359,30 @@ void Checker::check_block(const Block* b, ScopeKind kind) {
 
 void Checker::check_stmt(const Stmt* s) {
   switch (s->kind) {
-    case NodeKind::Let: check_let(cast<Let>(s)); break;
-    case NodeKind::Assign: check_assign(cast<Assign>(s)); break;
-    case NodeKind::ExprStmt: check_expr(cast<ExprStmt>(s)->expr); break;
-    case NodeKind::TensorDecl: check_tensor_decl(cast<TensorDecl>(s)); break;
-    case NodeKind::Block: check_block(cast<Block>(s), ScopeKind::Block); break;
+    case NodeKind::Let:
+      check_let(cast<Let>(s));
+      break;
+    case NodeKind::Assign:
+      check_assign(cast<Assign>(s));
+      break;
+    case NodeKind::ExprStmt:
+      check_expr(cast<ExprStmt>(s)->expr);
+      break;
+    case NodeKind::TensorDecl:
+      check_tensor_decl(cast<TensorDecl>(s));
+      break;
+    case NodeKind::Block:
+      check_block(cast<Block>(s), ScopeKind::Block);
+      break;
     case NodeKind::If: {
       const auto* i = cast<If>(s);
       check_condition(i->cond);
       check_block(i->then_block, ScopeKind::Block);
       if (i->else_branch) {
-        if (const auto* b = dyn_cast<Block>(i->else_branch)) check_block(b, ScopeKind::Block);
-        else check_stmt(i->else_branch);
+        if (const auto* b = dyn_cast<Block>(i->else_branch))
+          check_block(b, ScopeKind::Block);
+        else
+          check_stmt(i->else_branch);
       }
       break;
     }
@@ -357,15 +394,20 @@ void Checker::check_stmt(const Stmt* s) {
       --loop_depth_;
       break;
     }
-    case NodeKind::For: check_for(cast<For>(s)); break;
+    case NodeKind::For:
+      check_for(cast<For>(s));
+      break;
     case NodeKind::Break:
     case NodeKind::Continue:
       if (loop_depth_ == 0)
         sink_.report(DiagCode::E0307, s->range,
                      fmt::format("`{}` outside a loop", isa<Break>(s) ? "break" : "continue"));
       break;
-    case NodeKind::Return: check_return(cast<Return>(s)); break;
-    default: break;  // ErrorStmt; misplaced declarations were reported by the parser
+    case NodeKind::Return:
+      check_return(cast<Return>(s));
+      break;
+    default:
+      break;  // ErrorStmt; misplaced declarations were reported by the parser
   }
 }
 
@@ -373,9 +415,15 @@ void Checker::check_for(const For* f) {
   Type it = as_value(check_expr(f->iterable));
   Type var = Type::unknown();
   switch (it.kind) {
-    case TypeKind::Range: var = Type::of(TypeKind::Int); break;
-    case TypeKind::Shape: var = Type::of(TypeKind::Int); break;
-    case TypeKind::Map: var = Type::of(TypeKind::String); break;
+    case TypeKind::Range:
+      var = Type::of(TypeKind::Int);
+      break;
+    case TypeKind::Shape:
+      var = Type::of(TypeKind::Int);
+      break;
+    case TypeKind::Map:
+      var = Type::of(TypeKind::String);
+      break;
     case TypeKind::List:
       if (it.rank_known && it.dims.size() > 1) {
         var = it;
@@ -386,15 +434,15 @@ void Checker::check_for(const For* f) {
       break;
     case TypeKind::Tensor:
       if (it.rank_known && it.dims.empty()) {
-        sink_.report(DiagCode::E0404, f->iterable->range,
-                     "cannot iterate over a rank-0 tensor");
+        sink_.report(DiagCode::E0404, f->iterable->range, "cannot iterate over a rank-0 tensor");
       } else if (it.rank_known) {
         var = Type::tensor(std::vector<Dim>(it.dims.begin() + 1, it.dims.end()));
       } else {
         var = Type::tensor_unknown_rank();
       }
       break;
-    case TypeKind::Unknown: break;
+    case TypeKind::Unknown:
+      break;
     default:
       sink_.report(DiagCode::E0401, f->iterable->range,
                    fmt::format("cannot iterate over a value of type {}", it.to_string()));
@@ -464,7 +512,8 @@ void Checker::check_assign(const Assign* as) {
   reference(id, s, true);
   Symbol& sym = out_.symbols[s];
   if (sym.kind == SymbolKind::Function) {
-    sink_.report(DiagCode::E0416, id->range, fmt::format("cannot assign to function `{}`", id->name))
+    sink_
+        .report(DiagCode::E0416, id->range, fmt::format("cannot assign to function `{}`", id->name))
         .note(sym.name_range, "declared here");
     return;
   }
@@ -474,9 +523,10 @@ void Checker::check_assign(const Assign* as) {
                              DiagCode::E0416);
   } else if (!before.is_unknown() && !value.is_unknown() && before.kind != value.kind &&
              !(before.is_number() && value.is_number())) {
-    sink_.report(DiagCode::E0416, as->value->range,
-                 fmt::format("`{}` holds a {} but is assigned a {}", id->name,
-                             type_kind_name(before.kind), type_kind_name(value.kind)))
+    sink_
+        .report(DiagCode::E0416, as->value->range,
+                fmt::format("`{}` holds a {} but is assigned a {}", id->name,
+                            type_kind_name(before.kind), type_kind_name(value.kind)))
         .note(sym.name_range, fmt::format("`{}` declared here", id->name));
   }
   adopt_origin(value, add_origin(std::string(id->name), id->range));
@@ -493,8 +543,9 @@ void Checker::check_tensor_decl(const TensorDecl* td) {
   OriginId o = add_origin(std::string(td->name), td->name_range);
   Type declared = resolve_type(td->type, o);
   if (!declared.is_unknown() && !declared.is_tensor()) {
-    sink_.report(DiagCode::E0401, td->type->range,
-                 fmt::format("a tensor declaration needs a tensor type, not {}", declared.to_string()));
+    sink_.report(
+        DiagCode::E0401, td->type->range,
+        fmt::format("a tensor declaration needs a tensor type, not {}", declared.to_string()));
     declared = Type::unknown();
   }
   if (td->init) {
@@ -533,10 +584,12 @@ Type Checker::refine(const Type& declared, const Type& value) {
 void Checker::check_against_annotation(const Type& declared, const Type& value, const Expr* e,
                                        std::string_view what, DiagCode code) {
   if (declared.is_unknown() || value.is_unknown()) {
-    if (declared.is_tensor() && declared.rank_known && value.is_unknown()) add_runtime_check(declared, e, what);
+    if (declared.is_tensor() && declared.rank_known && value.is_unknown())
+      add_runtime_check(declared, e, what);
     return;
   }
-  bool kind_ok = declared.kind == value.kind || (declared.is(TypeKind::Float) && value.is(TypeKind::Int)) ||
+  bool kind_ok = declared.kind == value.kind ||
+                 (declared.is(TypeKind::Float) && value.is(TypeKind::Int)) ||
                  declared.is(TypeKind::Unknown);
   if (!kind_ok) {
     sink_.report(DiagCode::E0401, e->range,
@@ -567,8 +620,10 @@ void Checker::check_against_annotation(const Type& declared, const Type& value, 
       continue;
     }
     const Dim* expect = &d;
-    if (d.is_var() && std::find(rigid_vars_.begin(), rigid_vars_.end(), d.name) == rigid_vars_.end()) {
-      auto it = std::find_if(local.begin(), local.end(), [&](auto& p) { return p.first == d.name; });
+    if (d.is_var() &&
+        std::find(rigid_vars_.begin(), rigid_vars_.end(), d.name) == rigid_vars_.end()) {
+      auto it =
+          std::find_if(local.begin(), local.end(), [&](auto& p) { return p.first == d.name; });
       if (it == local.end()) {
         local.emplace_back(d.name, v);
         continue;
@@ -576,10 +631,12 @@ void Checker::check_against_annotation(const Type& declared, const Type& value, 
       expect = &it->second;
     }
     if (!expect->same(v)) {
+      std::string want =
+          expect == &d ? describe(d) : fmt::format("{} = {}", d.name, describe(*expect));
       auto& diag = sink_.report(
           code, e->range,
           fmt::format("{} is declared {} but the value is {}: dim {} is {} vs {}", what,
-                      declared.to_string(), value.to_string(), i, describe(*expect), describe(v)));
+                      declared.to_string(), value.to_string(), i, want, describe(v)));
       note_origins(diag, *expect, v);
       return;
     }
@@ -608,7 +665,8 @@ void Checker::add_runtime_check(const Type& declared, const Expr* e, std::string
 Type Checker::resolve_type(const TypeRef* t, OriginId origin) {
   auto element = [&](std::string_view name, SourceRange range) -> bool {
     switch (classify_element(name)) {
-      case ElementClass::F16: return true;
+      case ElementClass::F16:
+        return true;
       case ElementClass::OtherFloat:
         sink_.report(DiagCode::W0301, range,
                      fmt::format("`{}` values are stored and computed as float16", name));
@@ -616,9 +674,11 @@ Type Checker::resolve_type(const TypeRef* t, OriginId origin) {
       case ElementClass::Integer:
         sink_.report(DiagCode::E0309, range,
                      fmt::format("`{}` tensors are not supported: TL tensors are floating point "
-                                 "(float16)", name));
+                                 "(float16)",
+                                 name));
         return false;
-      case ElementClass::Unknown: return false;
+      case ElementClass::Unknown:
+        return false;
     }
     return false;
   };
@@ -632,18 +692,24 @@ Type Checker::resolve_type(const TypeRef* t, OriginId origin) {
     std::vector<Dim> dims;
     for (const ast::Dim& d : tt->dims) {
       switch (d.kind) {
-        case ast::Dim::Kind::Int: dims.push_back(Dim::constant(d.value, origin)); break;
-        case ast::Dim::Kind::Name: dims.push_back(Dim::var(std::string(d.name), origin)); break;
-        case ast::Dim::Kind::Unknown: dims.push_back(Dim::unknown(origin)); break;
+        case ast::Dim::Kind::Int:
+          dims.push_back(Dim::constant(d.value, origin));
+          break;
+        case ast::Dim::Kind::Name:
+          dims.push_back(Dim::var(std::string(d.name), origin));
+          break;
+        case ast::Dim::Kind::Unknown:
+          dims.push_back(Dim::unknown(origin));
+          break;
       }
     }
     return Type::tensor(std::move(dims));
   }
   if (const auto* nt = dyn_cast<NamedType>(t)) {
     static constexpr std::pair<std::string_view, TypeKind> kNames[] = {
-        {"int", TypeKind::Int},       {"float", TypeKind::Float},   {"bool", TypeKind::Bool},
-        {"string", TypeKind::String}, {"Shape", TypeKind::Shape},   {"Model", TypeKind::Model},
-        {"Map", TypeKind::Map},       {"List", TypeKind::List},     {"none", TypeKind::None},
+        {"int", TypeKind::Int},       {"float", TypeKind::Float}, {"bool", TypeKind::Bool},
+        {"string", TypeKind::String}, {"Shape", TypeKind::Shape}, {"Model", TypeKind::Model},
+        {"Map", TypeKind::Map},       {"List", TypeKind::List},   {"none", TypeKind::None},
         {"Tensor", TypeKind::Tensor}, {"any", TypeKind::Unknown}};
     for (const auto& [n, k] : kNames)
       if (nt->name == n) return Type::of(k);

@@ -47,6 +47,7 @@ class Checker {
 
   void collect_module_declarations();
   void process_import(const ast::ImportDecl* imp);
+  Type import_type(Type t, const Analysis& from);
   void declare_function(const ast::FnDecl* fn, bool imported, FunctionInfo info);
   void check_function_body(uint32_t fn_index);
   void check_stmt(const ast::Stmt* s);
@@ -117,8 +118,7 @@ class Checker {
 
   // --- model_shapes.cpp
   Type load_model(const ast::Call* c, const ast::Expr* path_expr);
-  Type model_tensor(const Type& model, std::string_view name, SourceRange range,
-                    std::string label);
+  Type model_tensor(const Type& model, std::string_view name, SourceRange range, std::string label);
   Type model_path(const Type& model, std::string path, SourceRange range);
 
   // --- state
@@ -136,17 +136,17 @@ class Checker {
     uint32_t depth;  // index in scopes_
   };
   std::unordered_map<std::string_view, std::vector<Binding>> bindings_;
-  uint32_t scope_floor_ = 1;  // lookups skip scopes 1..floor-1 (a caller's blocks)
-  std::vector<uint8_t> annotated_;          // by SymbolId: declared with a type
-  std::vector<std::string> rigid_vars_;     // size variables of the current function's signature
-  std::vector<Type> current_;  // by SymbolId: the type after the latest assignment
+  uint32_t scope_floor_ = 1;             // lookups skip scopes 1..floor-1 (a caller's blocks)
+  std::vector<uint8_t> annotated_;       // by SymbolId: declared with a type
+  std::vector<std::string> rigid_vars_;  // size variables of the current function's signature
+  std::vector<Type> current_;            // by SymbolId: the type after the latest assignment
   std::vector<std::pair<SymbolId, Type>> assign_log_;  // (symbol, type before) for joins
   // Module-wide first declaration of each name (for "used before its definition").
   std::unordered_map<std::string_view, SourceRange> later_decls_;
   uint32_t loop_depth_ = 0;
   uint32_t current_fn_ = kNoFunction;
-  std::vector<Type> fn_returns_;            // return types seen in the current function
-  std::vector<uint8_t> fn_state_;           // 0 unchecked, 1 in progress, 2 done
+  std::vector<Type> fn_returns_;   // return types seen in the current function
+  std::vector<uint8_t> fn_state_;  // 0 unchecked, 1 in progress, 2 done
   std::unordered_map<const ast::FnDecl*, uint32_t> local_fns_;  // this file's functions
 };
 

@@ -18,7 +18,8 @@ namespace fs = std::filesystem;
 
 static bool is_coreml(const fs::path& p) {
   std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char ch) { return std::tolower(ch); });
   return ext == ".mlmodel" || ext == ".mlpackage";
 }
 
@@ -43,8 +44,10 @@ Type Checker::load_model(const Call* c, const Expr* path_expr) {
     if (fs::exists(rel, ec)) found = rel;
   } else {
     fs::path beside = fs::path(tree_.source().path()).parent_path() / rel;
-    if (fs::exists(beside, ec)) found = beside;
-    else if (fs::exists(rel, ec)) found = rel;
+    if (fs::exists(beside, ec))
+      found = beside;
+    else if (fs::exists(rel, ec))
+      found = rel;
   }
   if (found.empty()) {
     sink_.report(DiagCode::W0501, lit->range,
@@ -56,13 +59,15 @@ Type Checker::load_model(const Call* c, const Expr* path_expr) {
   try {
     t.model = ctx_.model_headers().get(found);
   } catch (const std::exception& e) {
-    sink_.report(DiagCode::E0504, lit->range, fmt::format("cannot read model `{}`: {}", lit->value, e.what()));
+    sink_.report(DiagCode::E0504, lit->range,
+                 fmt::format("cannot read model `{}`: {}", lit->value, e.what()));
     return Type::unknown();
   }
   return t;
 }
 
-Type Checker::model_tensor(const Type& model, std::string_view name, SourceRange range, std::string label) {
+Type Checker::model_tensor(const Type& model, std::string_view name, SourceRange range,
+                           std::string label) {
   if (!model.model) return Type::tensor_unknown_rank();
   const ModelHeader& h = *model.model;
   const TensorInfo* info = h.find(name);
@@ -107,8 +112,19 @@ Type Checker::model_path(const Type& model, std::string path, SourceRange range)
     return t;
   }
   auto& d = sink_.report(DiagCode::E0501, range,
-                         fmt::format("model `{}` has no tensor `{}`", h.path.filename().string(), path));
-  auto close = h.closest_names(path, 3);
+                         fmt::format("model `{}` has no tensor named `{}` or `{}.*`",
+                                     h.path.filename().string(), path, path));
+  // Suggest names at the same depth: `blk.0.attn_v` -> `blk.0.attn_k`, `blk.0.attn_q`.
+  const size_t depth = static_cast<size_t>(std::count(path.begin(), path.end(), '.'));
+  std::vector<std::string> level;
+  for (const TensorInfo& ti : h.tensors) {
+    size_t cut = 0;
+    for (size_t k = 0; k <= depth && cut != std::string::npos; ++k)
+      cut = ti.name.find('.', k == 0 ? 0 : cut + 1);
+    std::string head = ti.name.substr(0, cut);
+    if (std::find(level.begin(), level.end(), head) == level.end()) level.push_back(head);
+  }
+  auto close = closest(path, level);
   if (!close.empty()) d.note({}, "did you mean " + join_names(close) + "?");
   return Type::unknown();
 }

@@ -12,11 +12,16 @@ namespace tl::sema {
 
 std::string_view symbol_kind_name(SymbolKind k) {
   switch (k) {
-    case SymbolKind::Variable: return "variable";
-    case SymbolKind::Parameter: return "parameter";
-    case SymbolKind::LoopVariable: return "loop variable";
-    case SymbolKind::Function: return "function";
-    case SymbolKind::Tensor: return "tensor";
+    case SymbolKind::Variable:
+      return "variable";
+    case SymbolKind::Parameter:
+      return "parameter";
+    case SymbolKind::LoopVariable:
+      return "loop variable";
+    case SymbolKind::Function:
+      return "function";
+    case SymbolKind::Tensor:
+      return "tensor";
   }
   return "variable";
 }
@@ -76,9 +81,11 @@ std::string Analysis::hover(uint32_t offset) const {
           text += fmt::format("{}{} = {}", i ? ", " : " with ", ci->bindings[i].name,
                               ci->bindings[i].value.to_string());
       } else if (ci && ci->callee == CallInfo::Callee::Builtin) {
-        text = fmt::format("{}{} -> {}", builtin_info(ci->builtin).name,
-                           builtin_info(ci->builtin).signature.substr(0, builtin_info(ci->builtin).signature.find(" ->")),
-                           expr_types[e->id].to_string());
+        text =
+            fmt::format("{}{} -> {}", builtin_info(ci->builtin).name,
+                        builtin_info(ci->builtin)
+                            .signature.substr(0, builtin_info(ci->builtin).signature.find(" ->")),
+                        expr_types[e->id].to_string());
       }
       return text;
     }
@@ -138,6 +145,12 @@ std::unique_ptr<Analysis> analyze(const ast::SyntaxTree& tree, AnalysisContext& 
     Checker checker(tree, context, options, *out);
     checker.run();
     out->diagnostics = checker.sink_.take();
+    // In source order (function signatures are checked before the statements that precede them).
+    std::stable_sort(out->diagnostics.begin(), out->diagnostics.end(),
+                     [](const Diagnostic& a, const Diagnostic& b) {
+                       return std::pair(a.range.file, a.range.begin) <
+                              std::pair(b.range.file, b.range.begin);
+                     });
   }
   context.import_stack.pop_back();
   return out;

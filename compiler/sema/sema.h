@@ -4,8 +4,8 @@
 //   AnalysisContext ctx(sources);                 // owns the model-header cache and imports
 //   auto tree = parse(sources.load(path, &why));
 //   auto result = analyze(*tree, ctx);            // never throws on bad input
-//   result->diagnostics                          // checker diagnostics (the tree has the syntax ones)
-//   result->type_of(expr)                        // the type of any expression, by Expr::id
+//   result->diagnostics                          // checker diagnostics (the tree has the syntax
+//   ones) result->type_of(expr)                        // the type of any expression, by Expr::id
 //
 // The Analysis is plain side tables keyed by the tree's dense ids, so the compiler, the LSP and
 // the linter read it without walking anything twice. It refers to `tree` (and to the trees of
@@ -50,9 +50,9 @@ std::string_view symbol_kind_name(SymbolKind k);
 struct Symbol {
   std::string name;
   SymbolKind kind = SymbolKind::Variable;
-  SourceRange name_range;  // the name at its declaration (go-to-definition target)
-  SourceRange decl_range;  // the whole declaration
-  Type type;               // the declared type, else the type of its first value
+  SourceRange name_range;           // the name at its declaration (go-to-definition target)
+  SourceRange decl_range;           // the whole declaration
+  Type type;                        // the declared type, else the type of its first value
   uint32_t function = kNoFunction;  // Function: index in Analysis::functions
   bool imported = false;            // declared in an imported file (ranges are in that file)
   bool global = false;              // declared at the top level of its file
@@ -85,9 +85,9 @@ struct SizeBinding {
 // What a call expression calls, and (for user functions) how its size variables were bound.
 struct CallInfo {
   enum class Callee : uint8_t { Builtin, Function, Unknown } callee = Callee::Unknown;
-  Builtin builtin{};                 // Callee::Builtin
-  uint32_t function = kNoFunction;   // Callee::Function
-  bool method = false;               // `x.f(a)` called as `f(x, a)`
+  Builtin builtin{};                  // Callee::Builtin
+  uint32_t function = kNoFunction;    // Callee::Function
+  bool method = false;                // `x.f(a)` called as `f(x, a)`
   std::vector<SizeBinding> bindings;  // Callee::Function
 };
 
@@ -104,8 +104,8 @@ struct ExpectedDim {
   uint32_t dim = 0;
 };
 struct RuntimeCheck {
-  uint32_t expr_id = 0;  // the checked value
-  SourceRange range;     // where the error is reported
+  uint32_t expr_id = 0;           // the checked value
+  SourceRange range;              // where the error is reported
   std::vector<ExpectedDim> dims;  // the expected rank is dims.size()
   std::string message;            // e.g. "argument `input` of `forward`: expected float16[N, 3]"
 };
@@ -115,7 +115,7 @@ class Analysis {
   explicit Analysis(const ast::SyntaxTree& tree) : tree_(&tree) {}
   const ast::SyntaxTree& tree() const { return *tree_; }
 
-  std::vector<Type> expr_types;      // by Expr::id
+  std::vector<Type> expr_types;       // by Expr::id
   std::vector<SymbolId> expr_symbol;  // by Expr::id: the symbol an Ident names, else kNoSymbol
   std::vector<uint32_t> expr_call;    // by Expr::id: index in `calls` for Call nodes, else ~0u
   std::vector<Symbol> symbols;

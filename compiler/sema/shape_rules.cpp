@@ -17,8 +17,12 @@ OriginId Checker::add_origin(std::string label, SourceRange range) {
 
 std::string Checker::describe(const Dim& d) const {
   std::string s = d.to_string();
-  if (d.origin != kNoOrigin && d.origin < out_.origins.size())
-    s += fmt::format(" (from `{}`)", out_.origins[d.origin].label);
+  if (d.origin != kNoOrigin && d.origin < out_.origins.size()) {
+    const std::string& label = out_.origins[d.origin].label;
+    // Names are quoted as code; descriptions ("the result of `f`") are not.
+    s += label.find(' ') == std::string::npos ? fmt::format(" (from `{}`)", label)
+                                              : fmt::format(" (from {})", label);
+  }
   return s;
 }
 
@@ -29,11 +33,16 @@ void Checker::note_origins(Diagnostic& diag, const Dim& a, const Dim& b) {
     if (!o.range.valid()) continue;
     bool dup = std::any_of(diag.notes.begin(), diag.notes.end(),
                            [&](const DiagNote& n) { return n.range == o.range; });
-    if (!dup) diag.note(o.range, fmt::format("{} comes from `{}` here", d->to_string(), o.label));
+    if (dup) continue;
+    diag.note(o.range, o.label.find(' ') == std::string::npos
+                           ? fmt::format("{} comes from `{}` here", d->to_string(), o.label)
+                           : fmt::format("{} comes from {} here", d->to_string(), o.label));
   }
 }
 
-static bool is_one(const Dim& d) { return d.is_const() && d.value == 1; }
+static bool is_one(const Dim& d) {
+  return d.is_const() && d.value == 1;
+}
 
 // Broadcasts two dim lists (right-aligned); returns false after reporting.
 static bool broadcast_dims(Checker& c, const std::vector<Dim>& a, const std::vector<Dim>& b,
@@ -45,13 +54,20 @@ static bool broadcast_dims(Checker& c, const std::vector<Dim>& a, const std::vec
     const Dim* da = i < a.size() ? &a[a.size() - 1 - i] : nullptr;
     const Dim* db = i < b.size() ? &b[b.size() - 1 - i] : nullptr;
     Dim& r = out[n - 1 - i];
-    if (!da) r = *db;
-    else if (!db) r = *da;
-    else if (da->same(*db)) r = da->origin != kNoOrigin ? *da : *db;
-    else if (is_one(*da)) r = *db;
-    else if (is_one(*db)) r = *da;
-    else if (da->is_unknown()) r = is_one(*db) ? Dim::unknown() : *db;
-    else if (db->is_unknown()) r = *da;
+    if (!da)
+      r = *db;
+    else if (!db)
+      r = *da;
+    else if (da->same(*db))
+      r = da->origin != kNoOrigin ? *da : *db;
+    else if (is_one(*da))
+      r = *db;
+    else if (is_one(*db))
+      r = *da;
+    else if (da->is_unknown())
+      r = is_one(*db) ? Dim::unknown() : *db;
+    else if (db->is_unknown())
+      r = *da;
     else {
       bad_a = a.size() - 1 - i;
       bad_b = b.size() - 1 - i;
@@ -69,11 +85,12 @@ Type Checker::broadcast(const Type& a, const Type& b, const Expr* ea, const Expr
   std::vector<Dim> out;
   size_t ia = 0, ib = 0;
   if (!broadcast_dims(*this, a.dims, b.dims, out, ia, ib)) {
-    auto& d = sink_.report(DiagCode::E0402, op_range,
-                           fmt::format("shapes of `{}` do not broadcast: {} vs {}: dim {} is {} vs {}",
-                                       op, a.to_string(), b.to_string(),
-                                       static_cast<int64_t>(ia) - static_cast<int64_t>(a.dims.size()),
-                                       describe(a.dims[ia]), describe(b.dims[ib])));
+    auto& d =
+        sink_.report(DiagCode::E0402, op_range,
+                     fmt::format("shapes of `{}` do not broadcast: {} vs {}: dim {} is {} vs {}",
+                                 op, a.to_string(), b.to_string(),
+                                 static_cast<int64_t>(ia) - static_cast<int64_t>(a.dims.size()),
+                                 describe(a.dims[ia]), describe(b.dims[ib])));
     note_origins(d, a.dims[ia], b.dims[ib]);
     return Type::unknown();
   }
@@ -92,10 +109,10 @@ Type Checker::matmul(const Type& a, const Type& b, const Expr* ea, const Expr* e
   const Dim& inner_a = a.dims.back();
   const Dim& inner_b = b.dims.size() == 1 ? b.dims[0] : b.dims[b.dims.size() - 2];
   if (!inner_a.same(inner_b) && !inner_a.is_unknown() && !inner_b.is_unknown()) {
-    auto& d = sink_.report(DiagCode::E0403, op_range,
-                           fmt::format("inner dimensions of `{}` differ: {} vs {} ({} {} {})", op,
-                                       describe(inner_a), describe(inner_b), a.to_string(), op,
-                                       b.to_string()));
+    auto& d = sink_.report(
+        DiagCode::E0403, op_range,
+        fmt::format("inner dimensions of `{}` differ: {} vs {} ({} {} {})", op, describe(inner_a),
+                    describe(inner_b), a.to_string(), op, b.to_string()));
     note_origins(d, inner_a, inner_b);
     return Type::unknown();
   }
@@ -115,16 +132,17 @@ Type Checker::matmul(const Type& a, const Type& b, const Expr* ea, const Expr* e
   return Type::tensor(std::move(out));
 }
 
-std::optional<size_t> Checker::normalize_dim(const Type& x, const Expr* dim_expr, const Type& dim_type,
-                                             std::string_view fn, bool allow_end) {
+std::optional<size_t> Checker::normalize_dim(const Type& x, const Expr* dim_expr,
+                                             const Type& dim_type, std::string_view fn,
+                                             bool allow_end) {
   const Dim* v = dim_type.int_value();
   if (!x.rank_known || !v || !v->is_const()) return std::nullopt;
   int64_t rank = static_cast<int64_t>(x.dims.size()) + (allow_end ? 1 : 0);
   int64_t d = v->value < 0 ? v->value + rank : v->value;
   if (d < 0 || d >= rank) {
     sink_.report(DiagCode::E0409, dim_expr->range,
-                 fmt::format("dim {} is out of range for `{}` of {} (rank {}: dims {}..{})", v->value,
-                             fn, x.to_string(), x.dims.size(), -rank, rank - 1));
+                 fmt::format("dim {} is out of range for `{}` of {} (rank {}: dims {}..{})",
+                             v->value, fn, x.to_string(), x.dims.size(), -rank, rank - 1));
     return std::nullopt;
   }
   return static_cast<size_t>(d);
@@ -141,11 +159,14 @@ Type Checker::reduce(const Type& x, const Expr* dim_expr, const Type& dim_type, 
   if (!d) {
     // Unknown dim (or reported): the rank is still known.
     if (x.dims.empty()) return Type::tensor({});
-    return Type::tensor(std::vector<Dim>(keepdim ? x.dims.size() : x.dims.size() - 1, Dim::unknown()));
+    return Type::tensor(
+        std::vector<Dim>(keepdim ? x.dims.size() : x.dims.size() - 1, Dim::unknown()));
   }
   std::vector<Dim> out = x.dims;
-  if (keepdim) out[*d] = Dim::constant(1);
-  else out.erase(out.begin() + static_cast<std::ptrdiff_t>(*d));
+  if (keepdim)
+    out[*d] = Dim::constant(1);
+  else
+    out.erase(out.begin() + static_cast<std::ptrdiff_t>(*d));
   return Type::tensor(std::move(out));
 }
 
@@ -163,7 +184,8 @@ std::optional<std::vector<Dim>> Checker::shape_from_args(const std::vector<const
       const Type& t = out_.expr_types[e->id];
       const Dim* v = t.int_value();
       if (!t.is(TypeKind::Int)) {
-        sink_.report(DiagCode::E0401, e->range, fmt::format("a shape holds ints, not {}", t.to_string()));
+        sink_.report(DiagCode::E0401, e->range,
+                     fmt::format("a shape holds ints, not {}", t.to_string()));
         return std::nullopt;
       }
       dims.push_back(v ? *v : Dim::unknown());
@@ -178,7 +200,8 @@ std::optional<std::vector<Dim>> Checker::shape_from_args(const std::vector<const
     }
     if (!ts[i].is(TypeKind::Int)) {
       sink_.report(DiagCode::E0401, es[i]->range,
-                   fmt::format("a shape is given as ints, one Shape or one list, not {}", ts[i].to_string()));
+                   fmt::format("a shape is given as ints, one Shape or one list, not {}",
+                               ts[i].to_string()));
       return std::nullopt;
     }
     const Dim* v = ts[i].int_value();
@@ -190,7 +213,8 @@ std::optional<std::vector<Dim>> Checker::shape_from_args(const std::vector<const
 Type Checker::reshape(const Type& x, const std::vector<Dim>& target, SourceRange range) {
   int minus_ones = 0;
   for (const Dim& d : target) {
-    if (d.is_const() && d.value == -1) ++minus_ones;
+    if (d.is_const() && d.value == -1)
+      ++minus_ones;
     else if (d.is_const() && d.value < 0) {
       sink_.report(DiagCode::E0410, range, fmt::format("reshape to a negative size {}", d.value));
       return Type::unknown();
@@ -206,7 +230,8 @@ Type Checker::reshape(const Type& x, const std::vector<Dim>& target, SourceRange
       if (d.is_const() && d.value == -1) d = Dim::unknown();
     return Type::tensor(std::move(out));
   }
-  bool src_known = std::all_of(x.dims.begin(), x.dims.end(), [](const Dim& d) { return d.is_const(); });
+  bool src_known =
+      std::all_of(x.dims.begin(), x.dims.end(), [](const Dim& d) { return d.is_const(); });
   int64_t numel = 1;
   for (const Dim& d : x.dims)
     if (d.is_const()) numel *= d.value;
@@ -214,27 +239,33 @@ Type Checker::reshape(const Type& x, const std::vector<Dim>& target, SourceRange
   int64_t prod = 1;
   size_t minus_at = out.size();
   for (size_t i = 0; i < out.size(); ++i) {
-    if (out[i].is_const() && out[i].value == -1) minus_at = i;
-    else if (out[i].is_const()) prod *= out[i].value;
-    else tgt_known = false;
+    if (out[i].is_const() && out[i].value == -1)
+      minus_at = i;
+    else if (out[i].is_const())
+      prod *= out[i].value;
+    else
+      tgt_known = false;
   }
   if (src_known && tgt_known) {
     if (minus_at == out.size() && prod != numel) {
-      sink_.report(DiagCode::E0410, range,
-                   fmt::format("cannot reshape {} ({} elements) to [{}] ({} elements)", x.to_string(),
-                               numel, [&] {
-                                 std::string s;
-                                 for (size_t i = 0; i < out.size(); ++i)
-                                   s += (i ? ", " : "") + out[i].to_string();
-                                 return s;
-                               }(), prod));
+      sink_.report(
+          DiagCode::E0410, range,
+          fmt::format(
+              "cannot reshape {} ({} elements) to [{}] ({} elements)", x.to_string(), numel,
+              [&] {
+                std::string s;
+                for (size_t i = 0; i < out.size(); ++i) s += (i ? ", " : "") + out[i].to_string();
+                return s;
+              }(),
+              prod));
       return Type::unknown();
     }
     if (minus_at != out.size()) {
       if (prod == 0 || numel % prod != 0) {
-        sink_.report(DiagCode::E0410, range,
-                     fmt::format("cannot reshape {} ({} elements) with -1: {} is not a multiple of {}",
-                                 x.to_string(), numel, numel, prod));
+        sink_.report(
+            DiagCode::E0410, range,
+            fmt::format("cannot reshape {} ({} elements) with -1: {} is not a multiple of {}",
+                        x.to_string(), numel, numel, prod));
         return Type::unknown();
       }
       out[minus_at] = Dim::constant(numel / prod);
@@ -247,9 +278,12 @@ Type Checker::reshape(const Type& x, const std::vector<Dim>& target, SourceRange
     bool matched = true;
     for (size_t i = 0; i < out.size() && matched; ++i) {
       if (i == minus_at) continue;
-      auto it = std::find_if(rest.begin(), rest.end(), [&](const Dim& d) { return d.same(out[i]); });
-      if (it == rest.end()) matched = false;
-      else rest.erase(it);
+      auto it =
+          std::find_if(rest.begin(), rest.end(), [&](const Dim& d) { return d.same(out[i]); });
+      if (it == rest.end())
+        matched = false;
+      else
+        rest.erase(it);
     }
     out[minus_at] = matched && rest.size() == 1 ? rest[0] : Dim::unknown();
   }
@@ -260,8 +294,8 @@ Type Checker::index_tensor(const Type& x, const Index* ix) {
   if (!x.rank_known) return Type::tensor_unknown_rank();
   if (ix->items.size() > x.dims.size()) {
     sink_.report(DiagCode::E0413, ix->items[x.dims.size()]->range,
-                 fmt::format("too many indices: {} has rank {} but {} indices are given", x.to_string(),
-                             x.dims.size(), ix->items.size()));
+                 fmt::format("too many indices: {} has rank {} but {} indices are given",
+                             x.to_string(), x.dims.size(), ix->items.size()));
     return Type::unknown();
   }
   std::vector<Dim> out;
@@ -293,7 +327,8 @@ Type Checker::index_tensor(const Type& x, const Index* ix) {
           return std::clamp<int64_t>(r, -1, n - 1);
         };
         int64_t b = clamp(start, st > 0 ? 0 : n - 1), e = clamp(stop, st > 0 ? n : -1);
-        int64_t len = st > 0 ? (e > b ? (e - b + st - 1) / st : 0) : (b > e ? (b - e + (-st) - 1) / (-st) : 0);
+        int64_t len = st > 0 ? (e > b ? (e - b + st - 1) / st : 0)
+                             : (b > e ? (b - e + (-st) - 1) / (-st) : 0);
         out.push_back(Dim::constant(len));
       } else {
         out.push_back(Dim::unknown());
@@ -303,20 +338,21 @@ Type Checker::index_tensor(const Type& x, const Index* ix) {
     const Type& t = out_.expr_types[it->id];
     if (t.is_unknown()) continue;
     if (!t.is(TypeKind::Int)) {
-      sink_.report(DiagCode::E0401, it->range, fmt::format("a tensor index must be an int or a slice, not {}",
-                                                           t.to_string()));
+      sink_.report(DiagCode::E0401, it->range,
+                   fmt::format("a tensor index must be an int or a slice, not {}", t.to_string()));
       return Type::unknown();
     }
     const Dim* v = t.int_value();
     if (v && v->is_const() && d.is_const() && (v->value >= d.value || v->value < -d.value)) {
-      auto& diag = sink_.report(DiagCode::E0413, it->range,
-                                fmt::format("index {} is out of range for dim {} of size {}", v->value,
-                                            i, describe(d)));
+      auto& diag = sink_.report(
+          DiagCode::E0413, it->range,
+          fmt::format("index {} is out of range for dim {} of size {}", v->value, i, describe(d)));
       note_origins(diag, d, Dim::unknown());
       return Type::unknown();
     }
   }
-  out.insert(out.end(), x.dims.begin() + static_cast<std::ptrdiff_t>(ix->items.size()), x.dims.end());
+  out.insert(out.end(), x.dims.begin() + static_cast<std::ptrdiff_t>(ix->items.size()),
+             x.dims.end());
   return Type::tensor(std::move(out));
 }
 
@@ -331,10 +367,10 @@ bool Checker::require_same_shape(const Type& a, const Type& b, const Expr* ea, c
   }
   for (size_t i = 0; i < a.dims.size(); ++i) {
     if (a.dims[i].is_unknown() || b.dims[i].is_unknown() || a.dims[i].same(b.dims[i])) continue;
-    auto& d = sink_.report(DiagCode::E0414, eb->range,
-                           fmt::format("{}: shapes differ: {} vs {}: dim {} is {} vs {}", what,
-                                       a.to_string(), b.to_string(), i, describe(a.dims[i]),
-                                       describe(b.dims[i])));
+    auto& d = sink_.report(
+        DiagCode::E0414, eb->range,
+        fmt::format("{}: shapes differ: {} vs {}: dim {} is {} vs {}", what, a.to_string(),
+                    b.to_string(), i, describe(a.dims[i]), describe(b.dims[i])));
     note_origins(d, a.dims[i], b.dims[i]);
     return false;
   }

@@ -19,7 +19,8 @@ static size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
-std::vector<std::string> closest(std::string_view name, const std::vector<std::string>& candidates) {
+std::vector<std::string> closest(std::string_view name,
+                                 const std::vector<std::string>& candidates) {
   std::vector<std::pair<size_t, std::string>> scored;
   const size_t limit = std::max<size_t>(2, name.size() / 3 + 1);
   for (const std::string& c : candidates) {

@@ -33,8 +33,8 @@ struct Origin {
 struct Dim {
   enum class Kind : uint8_t { Const, Var, Unknown };
   Kind kind = Kind::Unknown;
-  int64_t value = 0;      // Const
-  std::string name;       // Var: the size variable as written in a signature ("D_in")
+  int64_t value = 0;  // Const
+  std::string name;   // Var: the size variable as written in a signature ("D_in")
   OriginId origin = kNoOrigin;
 
   static Dim constant(int64_t v, OriginId o = kNoOrigin) { return {Kind::Const, v, {}, o}; }
@@ -61,17 +61,17 @@ enum class TypeKind : uint8_t {
   Model,      // model = the file header when known
   ModelPath,  // `model.blk[0]`: a prefix of tensor names (path), resolved on use
   Map,
-  List,     // dims = the nested shape of a numeric list literal when known; elem = element kind
-  Range,    // range(...): iterates ints
-  Function, // a user function (fn = its index in Analysis::functions)
-  Tensor,   // float16; dims valid when rank_known
+  List,      // dims = the nested shape of a numeric list literal when known; elem = element kind
+  Range,     // range(...): iterates ints
+  Function,  // a user function (fn = its index in Analysis::functions)
+  Tensor,    // float16; dims valid when rank_known
 };
 std::string_view type_kind_name(TypeKind k);  // "int", "float16 tensor", ...
 
 struct Type {
   TypeKind kind = TypeKind::Unknown;
-  bool rank_known = false;  // Tensor, Shape, List: dims holds every dimension
-  std::vector<Dim> dims;    // Tensor/Shape/List dims; Int: [value] when known
+  bool rank_known = false;                   // Tensor, Shape, List: dims holds every dimension
+  std::vector<Dim> dims;                     // Tensor/Shape/List dims; Int: [value] when known
   std::shared_ptr<const ModelHeader> model;  // Model, ModelPath (null: header not known)
   std::string path;                          // ModelPath
   TypeKind elem = TypeKind::Unknown;         // List
