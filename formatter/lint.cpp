@@ -63,10 +63,11 @@ std::vector<Suppression> suppressions(const SyntaxTree& tree, DiagnosticSink& ou
   std::vector<SourceRange> by_line;
   const SourceFile& src = tree.source();
   for (const Comment& c : tree.comments()) {
-    std::string_view text = tree.text(c.range);
-    size_t at = text.find(kMarker);
-    if (at == text.npos) continue;
-    std::string_view rest = trim(text.substr(at + kMarker.size()));
+    // The comment must start with the marker (`// tl-lint: ...`), so prose that mentions it is
+    // not an instruction.
+    std::string_view text = trim(tree.text(c.range).substr(2));
+    if (!text.starts_with(kMarker)) continue;
+    std::string_view rest = trim(text.substr(kMarker.size()));
     if (!rest.starts_with("allow(") || rest.find(')') == rest.npos) {
       out.report(DiagCode::W0615, c.range,
                  "malformed 'tl-lint:' comment: expected 'tl-lint: allow(RULE, ...)'");
