@@ -56,7 +56,7 @@ class ScopeRules {
   // One walk: initialisers by declared name, scopes, assignments that declare, typed `==`.
   void collect() {
     scopes_.push_back(tree_.module()->range);
-    walk(tree_.module(), [&](const Node* n) {
+    traverse(tree_.module(), [&](const Node* n) {
       switch (n->kind) {
         case NodeKind::Let:
           init_of_[cast<Let>(n)->name_range.begin] = cast<Let>(n)->init;
