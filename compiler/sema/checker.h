@@ -77,9 +77,12 @@ class Checker {
   Type check_ident(const ast::Ident* id);
   Type check_unary(const ast::Unary* u);
   Type check_binary(const ast::Binary* b);
-  Type check_call(const ast::Call* c);
-  Type check_member(const ast::Member* m);
-  Type check_index(const ast::Index* ix);
+  Type binary_result(const ast::Binary* b, Type lhs);
+  Type check_postfix(const ast::Expr* e);
+  // `object`: the type of the callee's object (`o.f(a)`) or of the callee (`o(a)`); null for f(a).
+  Type check_call(const ast::Call* c, const Type* object);
+  Type check_member(const ast::Member* m, Type object);
+  Type check_index(const ast::Index* ix, Type object);
   Type check_list(const ast::ListLit* l);
   Type check_tensor_ctor(const ast::TensorCtor* t);
   Type call_function(const ast::Call* c, uint32_t fn, CallInfo& info);
