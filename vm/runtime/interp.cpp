@@ -143,11 +143,7 @@ Value get_member(Backend* be, const Value& obj, const std::string& name) {
 }  // namespace
 
 Vm::Vm(const Module& m, VmOptions opts)
-    : m_(m),
-      opts_(std::move(opts)),
-      stack_(new Value[kStackValues]),
-      stack_size_(kStackValues),
-      env_(std::make_unique<Env>()) {
+    : m_(m), opts_(std::move(opts)), stack_(kStackValues), env_(std::make_unique<Env>()) {
   for (const Constant& k : m_.constants) constants_.push_back(constant_value(k));
   globals_.resize(m_.num_globals);
   frames_.reserve(static_cast<size_t>(opts_.max_call_depth) + 2);
@@ -173,7 +169,10 @@ Value Vm::call(uint32_t fn, std::span<const Value> args) {
         "bad argument count");
   // Fresh window above the frames currently running (none when called from outside).
   Value* base =
-      frames_.empty() ? stack_.get() : frames_.back().base + frames_.back().proto->num_regs;
+      frames_.empty() ? stack_.data() : frames_.back().base + frames_.back().proto->num_regs;
+  if (base + p.num_regs > stack_.data() + stack_.capacity())
+    throw VmError("stack overflow: out of register space", "stack overflow");
+  stack_.ensure(base + p.num_regs);
   for (size_t i = 0; i < p.num_regs; ++i) base[i] = i < args.size() ? args[i] : Value();
   frames_.push_back(Frame{&p, p.code.data(), base, 0});
   return execute(frames_.size() - 1);
@@ -202,7 +201,7 @@ Value Vm::execute(size_t first_frame) {
   const Instr* pc = frames_.back().pc;
   Value* R = frames_.back().base;
   const Value* K = constants_.data();
-  const Value* const stack_end = stack_.get() + stack_size_;
+  const Value* const stack_end = stack_.data() + stack_.capacity();
   Backend* be = opts_.backend;
   BuiltinEnv& benv = env_->builtins;
   const size_t max_depth = opts_.max_call_depth;
@@ -440,6 +439,7 @@ Value Vm::execute(size_t first_frame) {
           "stack overflow: more than {} nested calls (unbounded recursion?)", max_depth));
     if (nb + callee->num_regs > stack_end)
       throw RuntimeError("stack overflow: out of register space");
+    stack_.ensure(nb + callee->num_regs);
     for (size_t k = callee->num_params; k < callee->num_regs; ++k) nb[k].set_none();
     frames_.back().pc = pc;
     frames_.push_back(Frame{callee, callee->code.data(), nb, static_cast<uint8_t>(A)});

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "vm/bytecode/module.h"
+#include "vm/runtime/register_stack.h"
 #include "vm/runtime/value.h"
 
 namespace tl {
@@ -63,8 +64,7 @@ class Vm {
   VmOptions opts_;
   std::vector<Value> constants_;  // the pool materialised once
   std::vector<Value> globals_;    // GETGLOBAL/SETGLOBAL slots
-  std::unique_ptr<Value[]> stack_;
-  size_t stack_size_;
+  RegisterStack stack_;
   std::vector<Frame> frames_;
   struct Env;
   std::unique_ptr<Env> env_;
