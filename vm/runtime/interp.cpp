@@ -185,13 +185,23 @@ void Vm::raise(const std::string& message, size_t first_frame) {
     return m_.position(fn_index(f.proto), static_cast<uint32_t>(f.pc - f.proto->code.data()) - 1);
   };
   std::string text = fmt::format("{}: runtime error: {}", pos(inner), message);
-  size_t shown = 0;
-  for (size_t i = frames_.size(); i-- > 0; ++shown) {
-    if (shown == 10 && i > 10) {  // keep deep recursion traces short: the first 10 and last 10
-      text += fmt::format("\n  ... {} more frames", i - 9);
-      i = 10;
+  // Innermost first. Identical consecutive frames (deep recursion) print once with a count, and
+  // a trace of many different frames keeps its first and last 10.
+  std::vector<std::pair<std::string, size_t>> lines;
+  for (size_t i = frames_.size(); i-- > 0;) {
+    std::string line = fmt::format("at {} ({})", frames_[i].proto->name, pos(frames_[i]));
+    if (!lines.empty() && lines.back().first == line)
+      ++lines.back().second;
+    else
+      lines.emplace_back(std::move(line), 1);
+  }
+  for (size_t k = 0; k < lines.size(); ++k) {
+    if (k == 10 && lines.size() > 20) {
+      text += fmt::format("\n  ... {} more", lines.size() - 20);
+      k = lines.size() - 10;
     }
-    text += fmt::format("\n  at {} ({})", frames_[i].proto->name, pos(frames_[i]));
+    text += "\n  " + lines[k].first;
+    if (lines[k].second > 1) text += fmt::format(" [{} times]", lines[k].second);
   }
   frames_.erase(frames_.begin() + static_cast<std::ptrdiff_t>(first_frame), frames_.end());
   throw VmError(std::move(text), message);
