@@ -223,6 +223,8 @@ Value Vm::execute(size_t first_frame) {
 #undef TL_OPCODE
     };
     Instr i;
+// Always used outside any scope holding a Value: an indirect goto may not leave such a scope
+// (clang rejects it; the destructor would not run).
 #define DISPATCH()           \
   do {                       \
     i = *pc++;               \
@@ -461,8 +463,8 @@ Value Vm::execute(size_t first_frame) {
     Value r = call_builtin(static_cast<Builtin>(B), benv,
                            std::span<const Value>(R + A + 1, static_cast<size_t>(C)));
     RA = std::move(r);
-    DISPATCH();
   }
+  DISPATCH();
   L_RETURN : {
     Value result = B ? std::move(RA) : Value();
     uint8_t ret = frames_.back().ret;
@@ -472,8 +474,8 @@ Value Vm::execute(size_t first_frame) {
     pc = f.pc;
     R = f.base;
     R[ret] = std::move(result);
-    DISPATCH();
   }
+  DISPATCH();
   L_NEWLIST:
     RA = Value::list(std::vector<Value>(R + B, R + B + C));
     DISPATCH();
@@ -481,8 +483,8 @@ Value Vm::execute(size_t first_frame) {
     Value m = Value::map();
     for (int k = 0; k < C; ++k) set_index(m, R[B + 2 * k], R[B + 2 * k + 1]);
     RA = std::move(m);
-    DISPATCH();
   }
+  DISPATCH();
   L_GETINDEX:
     RA = get_index(be, RB, RC);
     DISPATCH();
