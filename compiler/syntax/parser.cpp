@@ -1,0 +1,867 @@
+#include "compiler/syntax/parser.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <optional>
+
+#include "compiler/syntax/lexer.h"
+
+namespace tl {
+
+using namespace ast;
+
+namespace {
+
+bool is_statement_keyword(TokenKind k) {
+  switch (k) {
+    case TokenKind::Fn:
+    case TokenKind::Function:
+    case TokenKind::Let:
+    case TokenKind::Import:
+    case TokenKind::Main:
+    case TokenKind::If:
+    case TokenKind::While:
+    case TokenKind::For:
+    case TokenKind::Break:
+    case TokenKind::Continue:
+    case TokenKind::Return:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool can_start_expr(TokenKind k) {
+  switch (k) {
+    case TokenKind::Identifier:
+    case TokenKind::IntLiteral:
+    case TokenKind::FloatLiteral:
+    case TokenKind::StringLiteral:
+    case TokenKind::True:
+    case TokenKind::False:
+    case TokenKind::Tensor:
+    case TokenKind::LParen:
+    case TokenKind::LBracket:
+    case TokenKind::LBrace:
+    case TokenKind::Minus:
+    case TokenKind::Bang:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::optional<BinaryOp> binary_op_of(TokenKind k) {
+  switch (k) {
+    case TokenKind::PipePipe:
+      return BinaryOp::Or;
+    case TokenKind::AmpAmp:
+      return BinaryOp::And;
+    case TokenKind::EqualEqual:
+      return BinaryOp::Eq;
+    case TokenKind::BangEqual:
+      return BinaryOp::Ne;
+    case TokenKind::Less:
+      return BinaryOp::Lt;
+    case TokenKind::LessEqual:
+      return BinaryOp::Le;
+    case TokenKind::Greater:
+      return BinaryOp::Gt;
+    case TokenKind::GreaterEqual:
+      return BinaryOp::Ge;
+    case TokenKind::Plus:
+      return BinaryOp::Add;
+    case TokenKind::Minus:
+      return BinaryOp::Sub;
+    case TokenKind::Star:
+      return BinaryOp::Mul;
+    case TokenKind::Slash:
+      return BinaryOp::Div;
+    case TokenKind::Percent:
+      return BinaryOp::Mod;
+    case TokenKind::At:
+      return BinaryOp::MatMul;
+    default:
+      return std::nullopt;  // ** is handled by parse_power (it binds tighter than unary)
+  }
+}
+
+TokenKind closer_of(TokenKind open) {
+  return open == TokenKind::LParen     ? TokenKind::RParen
+         : open == TokenKind::LBracket ? TokenKind::RBracket
+                                       : TokenKind::RBrace;
+}
+
+class Parser {
+ public:
+  Parser(SyntaxTree& tree, DiagnosticSink& diags, const ParseOptions& options)
+      : tree_(tree),
+        arena_(tree.arena()),
+        toks_(tree.tokens()),
+        diags_(diags),
+        options_(options),
+        file_(tree.source().id()) {}
+
+  Module* parse_module() {
+    std::vector<Stmt*> items;
+    while (!at(TokenKind::Eof)) {
+      if (accept(TokenKind::Semicolon)) continue;
+      if (at(TokenKind::RBrace)) {
+        error(DiagCode::E0214, tok_range(), "unexpected '}' with no '{' to close");
+        advance();
+        panic_ = false;
+        continue;
+      }
+      items.push_back(statement(/*top_level=*/true));
+    }
+    return arena_.make<Module>(SourceRange{file_, 0, tree_.source().size()}, arena_.copy(items));
+  }
+
+ private:
+  // --- token access -----------------------------------------------------------------------------
+  const Token& tok() const { return toks_[pos_]; }
+  const Token& peek(size_t k = 1) const {
+    return pos_ + k < toks_.size() ? toks_[pos_ + k] : toks_.back();
+  }
+  bool at(TokenKind k) const { return tok().kind == k; }
+  Token advance() {
+    Token t = toks_[pos_];
+    if (t.kind != TokenKind::Eof) {
+      ++pos_;
+      prev_end_ = t.end;
+    }
+    return t;
+  }
+  bool accept(TokenKind k) {
+    if (!at(k)) return false;
+    advance();
+    return true;
+  }
+  std::string_view text(const Token& t) const {
+    return tree_.source().text().substr(t.begin, t.end - t.begin);
+  }
+  SourceRange range(uint32_t b, uint32_t e) const { return {file_, b, e}; }
+  SourceRange tok_range() const { return range(tok().begin, tok().end); }
+  SourceRange from(uint32_t begin) const {
+    return range(begin, prev_end_ > begin ? prev_end_ : begin);
+  }
+  // Newlines end statements only outside brackets.
+  bool line_break_ends() const { return tok().newline_before && open_.empty(); }
+
+  std::string describe(const Token& t) const {
+    switch (t.kind) {
+      case TokenKind::Eof:
+        return "end of file";
+      case TokenKind::Identifier:
+        return fmt::format("identifier '{}'", text(t));
+      case TokenKind::IntLiteral:
+      case TokenKind::FloatLiteral:
+        return fmt::format("number '{}'", text(t));
+      case TokenKind::StringLiteral:
+        return "string literal";
+      case TokenKind::Error:
+        return "invalid character";
+      default:
+        return fmt::format("'{}'", token_spelling(t.kind));
+    }
+  }
+
+  // --- errors -----------------------------------------------------------------------------------
+  // Reports the first error of a statement and enters panic mode: later errors are suppressed
+  // until the statement loop resynchronises, so one mistake gives one diagnostic.
+  Diagnostic* error(DiagCode code, SourceRange r, std::string message) {
+    if (panic_) return nullptr;
+    panic_ = true;
+    error_pos_ = pos_;
+    error_open_ = open_;
+    if (tok().kind == TokenKind::Error && r.begin == tok().begin) return nullptr;  // lexer said it
+    return &diags_.report(code, r, std::move(message));
+  }
+  // Where "expected X" points: the current token, or just past the last token at end of file.
+  SourceRange expect_range() const {
+    if (at(TokenKind::Eof)) return range(prev_end_, prev_end_);
+    return tok_range();
+  }
+  bool expect(TokenKind k, std::string_view what) {
+    if (accept(k)) return true;
+    error(DiagCode::E0202, expect_range(),
+          fmt::format("expected '{}' {}, found {}", token_spelling(k), what, describe(tok())));
+    return false;
+  }
+  // Closes a bracket opened by `open`; at end of file, points back at the opener.
+  bool expect_close(const Token& open, std::string_view what) {
+    TokenKind k = closer_of(open.kind);
+    if (accept(k)) return true;
+    if (at(TokenKind::Eof)) {
+      if (Diagnostic* d = error(DiagCode::E0209, range(open.begin, open.end),
+                                fmt::format("unclosed '{}' {}", token_spelling(open.kind), what)))
+        d->note(expect_range(),
+                fmt::format("end of file reached; expected '{}'", token_spelling(k)));
+      return false;
+    }
+    if (Diagnostic* d = error(
+            DiagCode::E0202, expect_range(),
+            fmt::format("expected '{}' {}, found {}", token_spelling(k), what, describe(tok()))))
+      d->note(range(open.begin, open.end),
+              fmt::format("to match this '{}'", token_spelling(open.kind)));
+    return false;
+  }
+
+  // Skips to the next statement boundary after an error, balancing brackets that were open at the
+  // error: a newline or ';' outside brackets, a '}' that closes the enclosing block, or a
+  // statement keyword at the start of a line. Iterative: safe for any nesting depth.
+  void synchronize(size_t stmt_start) {
+    if (pos_ > error_pos_) pos_ = error_pos_;
+    std::vector<TokenKind> open = std::move(error_open_);
+    error_open_.clear();
+    bool must_consume = pos_ <= stmt_start;
+    while (!at(TokenKind::Eof)) {
+      const Token& t = tok();
+      if (!must_consume) {
+        if (t.newline_before && is_statement_keyword(t.kind)) break;
+        if (open.empty()) {
+          if (t.kind == TokenKind::Semicolon) {
+            advance();
+            break;
+          }
+          if (t.newline_before || t.kind == TokenKind::RBrace) break;
+        }
+      }
+      switch (t.kind) {
+        case TokenKind::LParen:
+        case TokenKind::LBracket:
+        case TokenKind::LBrace:
+          open.push_back(t.kind);
+          break;
+        case TokenKind::RParen:
+        case TokenKind::RBracket:
+        case TokenKind::RBrace: {
+          TokenKind opener = t.kind == TokenKind::RParen     ? TokenKind::LParen
+                             : t.kind == TokenKind::RBracket ? TokenKind::LBracket
+                                                             : TokenKind::LBrace;
+          size_t i = open.size();
+          while (i > 0 && open[i - 1] != opener) --i;
+          if (i > 0) {
+            open.resize(i - 1);
+          } else if (t.kind == TokenKind::RBrace && !must_consume) {
+            goto done;  // closes the enclosing block
+          }
+          break;
+        }
+        default:
+          break;
+      }
+      must_consume = false;
+      advance();
+    }
+  done:
+    panic_ = false;
+  }
+
+  // RAII: an expression bracket is open (newlines do not end statements inside it).
+  struct OpenBracket {
+    Parser& p;
+    OpenBracket(Parser& parser, TokenKind k) : p(parser) { p.open_.push_back(k); }
+    ~OpenBracket() { p.open_.pop_back(); }
+  };
+  struct Depth {
+    Parser& p;
+    bool ok;
+    explicit Depth(Parser& parser) : p(parser), ok(++p.depth_ <= p.options_.max_depth) {}
+    ~Depth() { --p.depth_; }
+  };
+  void too_deep() {
+    error(DiagCode::E0208, tok_range(),
+          fmt::format("nesting too deep: more than {} levels of brackets, blocks or operators",
+                      options_.max_depth));
+  }
+
+  // --- node helpers -----------------------------------------------------------------------------
+  template <class T, class... A>
+  T* expr(SourceRange r, A&&... a) {
+    return arena_.make<T>(r, tree_.next_expr_id(), std::forward<A>(a)...);
+  }
+  ErrorExpr* error_expr() { return expr<ErrorExpr>(range(tok().begin, tok().begin)); }
+  ErrorStmt* error_stmt(uint32_t begin) { return arena_.make<ErrorStmt>(from(begin)); }
+
+  // --- statements -------------------------------------------------------------------------------
+  bool at_statement_end() {
+    if (accept(TokenKind::Semicolon)) return true;
+    return at(TokenKind::RBrace) || at(TokenKind::Eof) || tok().newline_before;
+  }
+
+  Stmt* statement(bool top_level) {
+    size_t start = pos_;
+    Stmt* s = statement_body(top_level);
+    if (!panic_ && !at_statement_end()) {
+      error(
+          DiagCode::E0205, tok_range(),
+          fmt::format("expected a newline or ';' after the statement, found {}", describe(tok())));
+    }
+    if (panic_) synchronize(start);
+    return s;
+  }
+
+  void misplaced(const Token& kw, bool top_level) {
+    if (top_level) return;
+    diags_.report(DiagCode::E0211, range(kw.begin, kw.end),
+                  fmt::format("'{}' declarations are only allowed at the top level of a file",
+                              token_spelling(kw.kind)));
+  }
+
+  Stmt* statement_body(bool top_level) {
+    const Token& t = tok();
+    switch (t.kind) {
+      case TokenKind::Fn:
+      case TokenKind::Function:
+        misplaced(t, top_level);
+        return fn_decl();
+      case TokenKind::Tensor:
+        if (peek().kind == TokenKind::Identifier) {
+          misplaced(t, top_level);
+          return tensor_decl();
+        }
+        break;
+      case TokenKind::Import:
+        misplaced(t, top_level);
+        return import_decl();
+      case TokenKind::Main:
+        misplaced(t, top_level);
+        return main_block();
+      case TokenKind::Let:
+        return let_stmt();
+      case TokenKind::If:
+        return if_stmt();
+      case TokenKind::While:
+        return while_stmt();
+      case TokenKind::For:
+        return for_stmt();
+      case TokenKind::Break:
+        advance();
+        return arena_.make<Break>(range(t.begin, t.end));
+      case TokenKind::Continue:
+        advance();
+        return arena_.make<Continue>(range(t.begin, t.end));
+      case TokenKind::Return:
+        return return_stmt();
+      case TokenKind::LBrace:
+        return block();
+      case TokenKind::Identifier:
+        if (peek().kind == TokenKind::ColonEqual) return colon_equal();
+        break;
+      default:
+        break;
+    }
+    if (!can_start_expr(t.kind)) {
+      uint32_t b = t.begin;
+      error(DiagCode::E0206, tok_range(),
+            fmt::format("expected a statement, found {}", describe(t)));
+      return error_stmt(b);
+    }
+    uint32_t b = t.begin;
+    Expr* e = expression();
+    if (at(TokenKind::Equal) && !panic_) {
+      if (!isa<Ident>(e) && !isa<Member>(e) && !isa<Index>(e)) {
+        diags_.report(DiagCode::E0207, e->range,
+                      "cannot assign to this expression; the left of '=' must be a name, a member "
+                      "(a.b) or an index (a[i])");
+      }
+      advance();
+      Expr* v = expression();
+      return arena_.make<Assign>(from(b), e, v);
+    }
+    return arena_.make<ExprStmt>(from(b), e);
+  }
+
+  Block* block() {
+    uint32_t b = tok().begin;
+    Depth depth(*this);
+    if (!depth.ok) {
+      too_deep();
+      return arena_.make<Block>(range(b, b), NodeList<Stmt*>{});
+    }
+    if (!at(TokenKind::LBrace)) {
+      error(DiagCode::E0202, expect_range(),
+            fmt::format("expected '{{' to begin a block, found {}{}", describe(tok()),
+                        at(TokenKind::Equal) ? " (did you mean '=='?)" : ""));
+      return arena_.make<Block>(range(b, b), NodeList<Stmt*>{});
+    }
+    Token open = advance();
+    std::vector<Stmt*> stmts;
+    while (!at(TokenKind::RBrace) && !at(TokenKind::Eof)) {
+      if (accept(TokenKind::Semicolon)) continue;
+      stmts.push_back(statement(/*top_level=*/false));
+    }
+    expect_close(open, "to end the block");
+    return arena_.make<Block>(from(b), arena_.copy(stmts));
+  }
+
+  std::optional<std::pair<std::string_view, SourceRange>> identifier(std::string_view what) {
+    if (at(TokenKind::Identifier)) {
+      Token t = advance();
+      return std::pair{text(t), range(t.begin, t.end)};
+    }
+    error(DiagCode::E0203, expect_range(),
+          fmt::format("expected {}, found {}", what, describe(tok())));
+    return std::nullopt;
+  }
+
+  Stmt* let_stmt() {
+    uint32_t b = advance().begin;
+    auto name = identifier("a name after 'let'");
+    if (!name) return error_stmt(b);
+    TypeRef* type = nullptr;
+    if (accept(TokenKind::Colon)) type = type_ref();
+    if (panic_) return error_stmt(b);
+    if (!expect(TokenKind::Equal, "after the name in 'let'")) return error_stmt(b);
+    Expr* init = expression();
+    return arena_.make<Let>(from(b), LetSpelling::Let, name->first, name->second, type, init);
+  }
+
+  Stmt* colon_equal() {
+    Token n = advance();
+    advance();  // :=
+    Expr* init = expression();
+    return arena_.make<Let>(from(n.begin), LetSpelling::ColonEqual, text(n), range(n.begin, n.end),
+                            nullptr, init);
+  }
+
+  Stmt* if_stmt() {
+    uint32_t b = advance().begin;
+    Expr* cond = expression();
+    if (panic_) return error_stmt(b);
+    Block* then_block = block();
+    if (panic_) return error_stmt(b);
+    Stmt* else_branch = nullptr;
+    if (accept(TokenKind::Else)) {
+      if (at(TokenKind::If)) {
+        Depth depth(*this);  // else-if chains nest Ifs
+        if (!depth.ok) {
+          too_deep();
+          return error_stmt(b);
+        }
+        else_branch = if_stmt();
+      } else {
+        else_branch = block();
+      }
+    }
+    return arena_.make<If>(from(b), cond, then_block, else_branch);
+  }
+
+  Stmt* while_stmt() {
+    uint32_t b = advance().begin;
+    Expr* cond = expression();
+    if (panic_) return error_stmt(b);
+    Block* body = block();
+    return arena_.make<While>(from(b), cond, body);
+  }
+
+  Stmt* for_stmt() {
+    uint32_t b = advance().begin;
+    auto var = identifier("a loop variable after 'for'");
+    if (!var) return error_stmt(b);
+    if (!expect(TokenKind::In, "after the loop variable")) return error_stmt(b);
+    Expr* iterable = expression();
+    if (panic_) return error_stmt(b);
+    Block* body = block();
+    return arena_.make<For>(from(b), var->first, var->second, iterable, body);
+  }
+
+  Stmt* return_stmt() {
+    uint32_t b = advance().begin;
+    Expr* value = nullptr;
+    if (!at(TokenKind::Semicolon) && !at(TokenKind::RBrace) && !at(TokenKind::Eof) &&
+        !tok().newline_before)
+      value = expression();
+    return arena_.make<Return>(from(b), value);
+  }
+
+  // --- declarations -----------------------------------------------------------------------------
+  Stmt* fn_decl() {
+    Token kw = advance();
+    auto name = identifier(fmt::format("a function name after '{}'", text(kw)));
+    if (!name) return error_stmt(kw.begin);
+    if (!at(TokenKind::LParen)) {
+      expect(TokenKind::LParen, "to begin the parameter list");
+      return error_stmt(kw.begin);
+    }
+    Token open = advance();
+    std::vector<Param> params;
+    {
+      OpenBracket ob(*this, TokenKind::LParen);
+      while (!at(TokenKind::RParen) && !at(TokenKind::Eof)) {
+        uint32_t pb = tok().begin;
+        auto pname = identifier("a parameter name");
+        if (!pname) break;
+        TypeRef* type = nullptr;
+        if (accept(TokenKind::Colon)) type = type_ref();
+        if (panic_) break;
+        params.push_back({pname->first, pname->second, type, from(pb)});
+        if (!accept(TokenKind::Comma)) break;
+      }
+      if (panic_ || !expect_close(open, "to end the parameter list")) return error_stmt(kw.begin);
+    }
+    TypeRef* ret = nullptr;
+    if (accept(TokenKind::Arrow)) {
+      ret = type_ref();
+      if (panic_) return error_stmt(kw.begin);
+    }
+    Block* body = block();
+    return arena_.make<FnDecl>(from(kw.begin),
+                               kw.kind == TokenKind::Fn ? FnKeyword::Fn : FnKeyword::Function,
+                               name->first, name->second, arena_.copy(params), ret, body);
+  }
+
+  Stmt* tensor_decl() {
+    uint32_t b = advance().begin;
+    auto name = identifier("a tensor name");
+    if (!name) return error_stmt(b);
+    if (!expect(TokenKind::Colon, "and a type after the tensor name")) return error_stmt(b);
+    TypeRef* type = type_ref();
+    if (panic_) return error_stmt(b);
+    Qualifier q = Qualifier::None;
+    if (accept(TokenKind::Learnable))
+      q = Qualifier::Learnable;
+    else if (accept(TokenKind::Frozen))
+      q = Qualifier::Frozen;
+    Expr* init = nullptr;
+    if (accept(TokenKind::Equal)) init = expression();
+    return arena_.make<TensorDecl>(from(b), name->first, name->second, type, q, init);
+  }
+
+  Stmt* import_decl() {
+    uint32_t b = advance().begin;
+    if (!at(TokenKind::StringLiteral)) {
+      error(DiagCode::E0202, expect_range(),
+            fmt::format("expected a path string after 'import', found {}", describe(tok())));
+      return error_stmt(b);
+    }
+    auto* path = cast<StringLit>(primary());
+    return arena_.make<ImportDecl>(from(b), path);
+  }
+
+  Stmt* main_block() {
+    Token kw = advance();
+    if (main_) {
+      diags_
+          .report(DiagCode::E0210, range(kw.begin, kw.end), "a file may have only one 'main' block")
+          .note(main_->range, "the first 'main' block is here");
+    }
+    Block* body = block();
+    auto* m = arena_.make<MainBlock>(from(kw.begin), body);
+    if (!main_) main_ = m;
+    return m;
+  }
+
+  // --- types ------------------------------------------------------------------------------------
+  TypeRef* type_ref() {
+    if (!at(TokenKind::Identifier)) {
+      error(
+          DiagCode::E0204, expect_range(),
+          fmt::format("expected a type (such as float16[N, D] or int), found {}", describe(tok())));
+      return arena_.make<ErrorType>(range(tok().begin, tok().begin));
+    }
+    Token name = advance();
+    if (!at(TokenKind::LBracket) || tok().newline_before)
+      return arena_.make<NamedType>(range(name.begin, name.end), text(name));
+    Token open = advance();
+    OpenBracket ob(*this, TokenKind::LBracket);
+    std::vector<Dim> dims;
+    while (!at(TokenKind::RBracket) && !at(TokenKind::Eof)) {
+      const Token& d = tok();
+      SourceRange dr = tok_range();
+      if (d.kind == TokenKind::IntLiteral) {
+        dims.push_back({Dim::Kind::Int, static_cast<int64_t>(int_value(d)), {}, dr});
+      } else if (d.kind == TokenKind::Identifier) {
+        dims.push_back({Dim::Kind::Name, 0, text(d), dr});
+      } else if (d.kind == TokenKind::Question) {
+        dims.push_back({Dim::Kind::Unknown, 0, {}, dr});
+      } else {
+        error(
+            DiagCode::E0212, expect_range(),
+            fmt::format("expected a dimension (an integer, a name or '?'), found {}", describe(d)));
+        return arena_.make<ErrorType>(from(name.begin));
+      }
+      advance();
+      if (!accept(TokenKind::Comma)) break;
+    }
+    if (!expect_close(open, "to end the dimensions"))
+      return arena_.make<ErrorType>(from(name.begin));
+    return arena_.make<TensorType>(from(name.begin), text(name), range(name.begin, name.end),
+                                   arena_.copy(dims));
+  }
+
+  // --- expressions ------------------------------------------------------------------------------
+  Expr* expression() { return binary(1); }
+
+  // Precedence climbing over the left-associative levels 1..6 (|| .. * / % @).
+  Expr* binary(int min_prec) {
+    Expr* lhs = unary();
+    while (!panic_) {
+      auto op = binary_op_of(tok().kind);
+      if (!op || line_break_ends()) break;
+      int prec = binary_op_precedence(*op);
+      if (prec < min_prec) break;
+      Token ot = advance();
+      Expr* rhs = binary(prec + 1);
+      lhs = expr<Binary>(SourceRange::join(lhs->range, rhs->range), *op, range(ot.begin, ot.end),
+                         lhs, rhs);
+    }
+    return lhs;
+  }
+
+  // Unary binds looser than ** and postfix: -x ** 2 is -(x ** 2), -a[0] is -(a[0]).
+  Expr* unary() {
+    Depth depth(*this);
+    if (!depth.ok) {
+      too_deep();
+      return error_expr();
+    }
+    if (at(TokenKind::Minus) || at(TokenKind::Bang)) {
+      Token t = advance();
+      Expr* operand = unary();
+      return expr<Unary>(from(t.begin), t.kind == TokenKind::Minus ? UnaryOp::Neg : UnaryOp::Not,
+                         operand);
+    }
+    Expr* base = postfix(primary());
+    if (at(TokenKind::StarStar) && !line_break_ends() && !panic_) {
+      Token t = advance();
+      Expr* exponent = unary();  // right-associative; 2 ** -1 allowed
+      return expr<Binary>(SourceRange::join(base->range, exponent->range), BinaryOp::Pow,
+                          range(t.begin, t.end), base, exponent);
+    }
+    return base;
+  }
+
+  Expr* postfix(Expr* e) {
+    while (!panic_ && !line_break_ends()) {
+      if (at(TokenKind::LParen)) {
+        Token open = advance();
+        NodeList<Arg> args = arguments(open);
+        e = expr<Call>(from(e->range.begin), e, args);
+      } else if (at(TokenKind::LBracket)) {
+        e = index(e);
+      } else if (at(TokenKind::Dot)) {
+        advance();
+        const Token& n = tok();
+        if (n.kind != TokenKind::Identifier && !is_keyword(n.kind)) {
+          error(DiagCode::E0203, expect_range(),
+                fmt::format("expected a member name after '.', found {}", describe(n)));
+          return e;
+        }
+        advance();
+        e = expr<Member>(from(e->range.begin), e, text(n), range(n.begin, n.end));
+      } else {
+        break;
+      }
+    }
+    return e;
+  }
+
+  // After '(': arguments up to and including ')'.
+  NodeList<Arg> arguments(const Token& open) {
+    OpenBracket ob(*this, TokenKind::LParen);
+    std::vector<Arg> args;
+    bool seen_named = false;
+    while (!at(TokenKind::RParen) && !at(TokenKind::Eof)) {
+      uint32_t b = tok().begin;
+      Arg a{};
+      if (at(TokenKind::Identifier) && peek().kind == TokenKind::Colon) {
+        Token n = advance();
+        advance();
+        a.name = text(n);
+        a.name_range = range(n.begin, n.end);
+        seen_named = true;
+      } else if (seen_named && can_start_expr(tok().kind)) {
+        diags_.report(DiagCode::E0213, tok_range(), "positional argument after a named argument");
+      }
+      a.value = expression();
+      a.range = from(b);
+      args.push_back(a);
+      if (panic_ || !accept(TokenKind::Comma)) break;
+    }
+    if (!panic_) expect_close(open, "to end the arguments");
+    return arena_.copy(args);
+  }
+
+  Expr* index(Expr* object) {
+    Token open = advance();
+    OpenBracket ob(*this, TokenKind::LBracket);
+    std::vector<Expr*> items;
+    while (!at(TokenKind::RBracket) && !at(TokenKind::Eof)) {
+      items.push_back(index_item());
+      if (panic_ || !accept(TokenKind::Comma)) break;
+    }
+    if (items.empty() && !panic_ && at(TokenKind::RBracket))
+      error(DiagCode::E0201, tok_range(), "expected an index or a slice inside '[]'");
+    if (!panic_) expect_close(open, "to end the index");
+    return expr<Index>(from(object->range.begin), object, arena_.copy(items));
+  }
+
+  Expr* index_item() {
+    uint32_t b = tok().begin;
+    auto ends_part = [&] {
+      return at(TokenKind::Comma) || at(TokenKind::RBracket) || at(TokenKind::Colon);
+    };
+    Expr* start = at(TokenKind::Colon) ? nullptr : expression();
+    if (!at(TokenKind::Colon) || panic_) return start;
+    advance();
+    Expr* stop = ends_part() ? nullptr : expression();
+    Expr* step = nullptr;
+    bool step_colon = false;
+    if (!panic_ && accept(TokenKind::Colon)) {
+      step_colon = true;
+      step = ends_part() ? nullptr : expression();
+    }
+    return expr<Slice>(from(b), start, stop, step, step_colon);
+  }
+
+  uint64_t int_value(const Token& t) {
+    std::string_view s = text(t);
+    uint64_t v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec == std::errc::result_out_of_range) {
+      diags_.report(DiagCode::E0106, range(t.begin, t.end),
+                    fmt::format("integer literal '{}' does not fit in 64 bits", s));
+      return UINT64_MAX;
+    }
+    (void)p;
+    return v;
+  }
+
+  Expr* primary() {
+    const Token t = tok();
+    SourceRange r = tok_range();
+    switch (t.kind) {
+      case TokenKind::IntLiteral:
+        advance();
+        return expr<IntLit>(r, text(t), int_value(t));
+      case TokenKind::FloatLiteral: {
+        advance();
+        std::string_view s = text(t);
+        double v = 0;
+        std::from_chars(s.data(), s.data() + s.size(), v);  // out of range keeps v = 0 or inf
+        if (s.find_first_of("eE") != std::string_view::npos && v == 0)
+          v = std::strtod(std::string(s).c_str(), nullptr);
+        return expr<FloatLit>(r, s, v);
+      }
+      case TokenKind::StringLiteral: {
+        advance();
+        std::string value = decode_string(tree_.source(), t, &diags_);
+        return expr<StringLit>(r, arena_.copy(value), text(t));
+      }
+      case TokenKind::True:
+        advance();
+        return expr<BoolLit>(r, true);
+      case TokenKind::False:
+        advance();
+        return expr<BoolLit>(r, false);
+      case TokenKind::Identifier:
+        advance();
+        return expr<Ident>(r, text(t));
+      case TokenKind::LParen: {
+        Token open = advance();
+        OpenBracket ob(*this, TokenKind::LParen);
+        if (at(TokenKind::RParen)) {
+          error(DiagCode::E0201, tok_range(), "expected an expression inside '()'");
+          advance();
+          return expr<ErrorExpr>(from(t.begin));
+        }
+        Expr* inner = expression();
+        if (!panic_) expect_close(open, "to end the parenthesized expression");
+        return expr<Paren>(from(t.begin), inner);
+      }
+      case TokenKind::LBracket: {
+        Token open = advance();
+        OpenBracket ob(*this, TokenKind::LBracket);
+        std::vector<Expr*> elems;
+        bool trailing = false;
+        while (!at(TokenKind::RBracket) && !at(TokenKind::Eof)) {
+          elems.push_back(expression());
+          trailing = false;
+          if (panic_ || !accept(TokenKind::Comma)) break;
+          trailing = true;
+        }
+        if (!panic_) expect_close(open, "to end the list");
+        return expr<ListLit>(from(t.begin), arena_.copy(elems), trailing);
+      }
+      case TokenKind::LBrace: {
+        Token open = advance();
+        OpenBracket ob(*this, TokenKind::LBrace);
+        std::vector<MapEntry> entries;
+        bool trailing = false;
+        while (!at(TokenKind::RBrace) && !at(TokenKind::Eof)) {
+          Expr* key = expression();
+          if (panic_ || !expect(TokenKind::Colon, "between a map key and its value")) break;
+          Expr* value = expression();
+          entries.push_back({key, value});
+          trailing = false;
+          if (panic_ || !accept(TokenKind::Comma)) break;
+          trailing = true;
+        }
+        if (!panic_) expect_close(open, "to end the map");
+        return expr<MapLit>(from(t.begin), arena_.copy(entries), trailing);
+      }
+      case TokenKind::Tensor: {
+        advance();
+        if (!expect(TokenKind::Less, "after 'tensor' (as in tensor<float16>(...))"))
+          return expr<ErrorExpr>(from(t.begin));
+        auto elem = identifier("an element type such as float16");
+        if (!elem) return expr<ErrorExpr>(from(t.begin));
+        if (!expect(TokenKind::Greater, "after the element type"))
+          return expr<ErrorExpr>(from(t.begin));
+        if (!at(TokenKind::LParen)) {
+          expect(TokenKind::LParen, "to begin the tensor constructor's arguments");
+          return expr<ErrorExpr>(from(t.begin));
+        }
+        Token open = advance();
+        NodeList<Arg> args = arguments(open);
+        return expr<TensorCtor>(from(t.begin), elem->first, elem->second, args);
+      }
+      default:
+        break;
+    }
+    error(DiagCode::E0201, expect_range(),
+          fmt::format("expected an expression, found {}", describe(t)));
+    return error_expr();
+  }
+
+  SyntaxTree& tree_;
+  Arena& arena_;
+  const std::vector<Token>& toks_;
+  DiagnosticSink& diags_;
+  const ParseOptions& options_;
+  FileId file_;
+  size_t pos_ = 0;
+  uint32_t prev_end_ = 0;
+  uint32_t depth_ = 0;
+  bool panic_ = false;
+  size_t error_pos_ = 0;
+  std::vector<TokenKind> open_;        // expression brackets open now
+  std::vector<TokenKind> error_open_;  // ... when the current error was reported
+  const MainBlock* main_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<SyntaxTree> parse(std::shared_ptr<const SourceFile> file,
+                                  const ParseOptions& options) {
+  auto tree = std::make_unique<SyntaxTree>(std::move(file));
+  DiagnosticSink diags(options.error_limit);
+  LexResult lexed = lex(tree->source(), diags);
+  tree->mutable_tokens() = std::move(lexed.tokens);
+  tree->mutable_comments() = std::move(lexed.comments);
+  Parser parser(*tree, diags, options);
+  tree->set_module(parser.parse_module());
+  if (diags.dropped_count() > 0) {
+    const SourceFile& f = tree->source();
+    diags.report(Severity::Note, DiagCode::E0215, SourceRange{f.id(), f.size(), f.size()},
+                 fmt::format("{} more errors not shown (limit {})", diags.dropped_count(),
+                             options.error_limit));
+  }
+  tree->mutable_diagnostics() = diags.take();
+  return tree;
+}
+
+}  // namespace tl
