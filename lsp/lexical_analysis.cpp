@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "compiler/syntax/token.h"
 #include "vm/bytecode/builtins.h"
 
 namespace tl::lsp {
@@ -17,11 +18,15 @@ const BuiltinInfo* find_builtin(std::string_view name) {
   return nullptr;
 }
 
-// Keywords of LANGUAGE.md; the parser's keyword table replaces this list once it lands.
-constexpr std::string_view kKeywords[] = {"fn",    "function",  "let",      "tensor", "import",
-                                          "main",  "if",        "else",     "while",  "for",
-                                          "in",    "break",     "continue", "return", "true",
-                                          "false", "learnable", "frozen",   "none"};
+// The keywords come from the lexer's token table (compiler/syntax/token.h), the one source.
+constexpr std::string_view kKeywords[] = {
+#define TL_SKIP_TOKEN(name, spelling)
+#define TL_KEYWORD_SPELLING(name, spelling) spelling,
+    TL_TOKENS(TL_SKIP_TOKEN, TL_KEYWORD_SPELLING)
+#undef TL_SKIP_TOKEN
+#undef TL_KEYWORD_SPELLING
+};
+// Type names are identifiers to the parser; the checker judges them (LANGUAGE.md "Types").
 constexpr std::string_view kTypeNames[] = {"float16", "float32", "float64", "bfloat16", "int",
                                            "float",   "bool",    "string",  "Shape",    "Model"};
 

@@ -1,5 +1,6 @@
 // The analysis that needs only the text: keywords and builtins (vm/bytecode/builtins.def) for
-// completion, hover and signature help. Richer analyses derive from it and fall back to it.
+// completion, hover and signature help (keywords from compiler/syntax/token.h). Richer analyses
+// derive from it and fall back to it.
 #pragma once
 
 #include <string_view>
