@@ -67,7 +67,9 @@ void Server::handle(const json& message) {
   auto id_it = message.find("id");
   const bool is_request = id_it != message.end();
   const json id = is_request ? *id_it : json();
-  const json params = message.value("params", json::object());
+  const json no_params = json::object();
+  auto params_it = message.find("params");
+  const json& params = params_it != message.end() ? *params_it : no_params;
 
   auto reply_error = [&](ErrorCode code, const std::string& text) {
     if (is_request)
@@ -90,7 +92,11 @@ void Server::handle(const json& message) {
   }
   try {
     json result = dispatch(method, params, is_request);
-    if (is_request) out_.send({{"jsonrpc", "2.0"}, {"id", id}, {"result", result}});
+    if (is_request) {
+      json response = {{"jsonrpc", "2.0"}, {"id", id}};
+      response["result"] = std::move(result);  // results can be large (semantic tokens): no copy
+      out_.send(response);
+    }
   } catch (const RpcError& e) {
     reply_error(e.code, e.what());
   } catch (const json::exception& e) {
@@ -176,6 +182,7 @@ json Server::dispatch(const std::string& method, const json& params, bool is_req
     std::stable_sort(tokens.begin(), tokens.end(),
                      [](auto& x, auto& y) { return x.range.begin < y.range.begin; });
     std::vector<uint32_t> data;
+    data.reserve(tokens.size() * 5);
     int64_t prev_line = 0, prev_char = 0;
     size_t covered = 0;
     for (const auto& t : tokens) {

@@ -179,10 +179,11 @@ std::vector<DocumentSymbol> SyntaxAnalysis::symbols() const {
   std::vector<DocumentSymbol> out;
   const Module* m = tree_->module();
   if (!m) return out;
+  std::unordered_map<size_t, const std::string*> detail_at;  // name offset -> detail
+  for (const auto& d : declared_) detail_at.emplace(d.name_range.begin, &d.detail);
   auto find_detail = [&](TextRange name) {
-    for (const auto& d : declared_)
-      if (d.name_range.begin == name.begin && d.name_range.end == name.end) return d.detail;
-    return std::string();
+    auto it = detail_at.find(name.begin);
+    return it == detail_at.end() ? std::string() : *it->second;
   };
   std::set<std::string> top_names;
   for (const Stmt* s : m->items) {
@@ -253,9 +254,8 @@ std::vector<DocumentSymbol> SyntaxAnalysis::symbols() const {
 std::vector<SemanticToken> SyntaxAnalysis::semantic_tokens() const {
   // Facts from the tree: which identifier occurrences are types, declarations, functions,
   // parameters, members.
-  std::set<uint32_t> type_starts, decl_starts, member_starts, param_starts;
+  std::set<uint32_t> type_starts, decl_starts, member_starts, param_starts, param_uses;
   std::set<std::string, std::less<>> functions;
-  std::vector<std::pair<TextRange, std::set<std::string, std::less<>>>> param_scopes;
   const Module* m = tree_->module();
   if (m) {
     walk(m, [&](const Node* n) {
@@ -277,7 +277,13 @@ std::vector<SemanticToken> SyntaxAnalysis::semantic_tokens() const {
           names.insert(std::string(p.name));
           param_starts.insert(p.name_range.begin);
         }
-        param_scopes.push_back({to_range(f->range), std::move(names)});
+        // Uses of a parameter: identifiers in the body with its name (lets may shadow it; the
+        // checker's scopes will refine this).
+        walk(f->body, [&](const Node* b) {
+          if (auto* id = dyn_cast<Ident>(b); id && names.count(id->name))
+            param_uses.insert(id->range.begin);
+          return true;
+        });
       } else if (auto* l = dyn_cast<Let>(n)) {
         decl_starts.insert(l->name_range.begin);
       } else if (auto* t = dyn_cast<TensorDecl>(n)) {
@@ -290,6 +296,7 @@ std::vector<SemanticToken> SyntaxAnalysis::semantic_tokens() const {
   }
   std::vector<SemanticToken> out;
   const auto& tokens = tree_->tokens();
+  out.reserve(tokens.size() + tree_->comments().size());
   const auto& comments = tree_->comments();
   size_t ci = 0;
   auto flush_comments = [&](uint32_t upto) {
@@ -327,9 +334,7 @@ std::vector<SemanticToken> SyntaxAnalysis::semantic_tokens() const {
       } else if (call && is_builtin(name)) {
         out.push_back({r, TokenType::kFunction, kModDefaultLibrary});
       } else {
-        bool param = false;
-        for (const auto& [scope, names] : param_scopes)
-          if (t.begin >= scope.begin && t.end <= scope.end && names.count(name)) param = true;
+        bool param = param_uses.count(t.begin) > 0;
         out.push_back({r, param ? TokenType::kParameter : TokenType::kVariable, mods});
       }
     }
