@@ -1,0 +1,2 @@
+" TensorLogic: *.tl files (Neovim 0.7+ and Vim).
+autocmd BufRead,BufNewFile *.tl setfiletype tensorlogic
