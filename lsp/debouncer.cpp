@@ -39,8 +39,11 @@ void Debouncer::loop(std::stop_token stop) {
       lock.lock();
       continue;
     }
-    uint64_t seen = generation_;
-    cv_.wait_until(lock, stop, first->second, [&] { return generation_ != seen; });
+    // A copy: the wait reads the deadline while mu_ is released, when schedule() / cancel() may
+    // rewrite or erase the map entry.
+    const Clock::time_point deadline = first->second;
+    const uint64_t seen = generation_;
+    cv_.wait_until(lock, stop, deadline, [&] { return generation_ != seen; });
   }
 }
 
