@@ -12,8 +12,11 @@ namespace tl::ast {
 void* Arena::allocate(size_t size, size_t align) {
   size_t pad = (align - reinterpret_cast<uintptr_t>(cur_) % align) % align;
   if (!cur_ || pad + size > left_) {
-    size_t block = std::max<size_t>(size + align, 64 * 1024);
-    blocks_.push_back(std::make_unique<std::byte[]>(block));
+    // Blocks grow with the tree (64 KiB .. 4 MiB) and are not zeroed: nodes initialise themselves.
+    size_t grow =
+        std::min<size_t>(size_t{64} * 1024 << std::min<size_t>(blocks_.size(), 6), 4u << 20);
+    size_t block = std::max<size_t>(size + align, grow);
+    blocks_.push_back(std::unique_ptr<std::byte[]>(new std::byte[block]));
     cur_ = blocks_.back().get();
     left_ = block;
     pad = (align - reinterpret_cast<uintptr_t>(cur_) % align) % align;
@@ -96,6 +99,20 @@ bool SyntaxTree::has_errors() const {
                      [](const Diagnostic& d) { return d.severity == Severity::Error; });
 }
 
+std::vector<const Node*> nodes_at(const Node* root, uint32_t offset) {
+  std::vector<const Node*> path;
+  const Node* n = root;
+  while (n && n->range.begin <= offset && offset <= n->range.end) {
+    path.push_back(n);
+    const Node* next = nullptr;
+    for_each_child(n, [&](const Node* c) {
+      if (c->range.begin <= offset && offset <= c->range.end) next = c;  // the last one wins
+    });
+    n = next;
+  }
+  return path;
+}
+
 // --- dump ---------------------------------------------------------------------------------------
 
 namespace {
@@ -104,86 +121,73 @@ class Dumper {
  public:
   Dumper(const SourceFile& s, DumpOptions o) : source_(s), options_(o) {}
 
-  void node(const Node* n, int indent) {
-    if (!n) {
-      line(indent, "_");
-      return;
-    }
+  // A node as S-expression text (no trailing newline). A node fits on one line when its whole
+  // rendering is short and single-line; otherwise its children go on their own indented lines.
+  std::string node(const Node* n) {
+    if (!n) return "_";
     std::string head = fmt::format("({}", node_kind_name(n->kind));
     attrs(n, head);
     head += range(n->range);
+    std::vector<std::string> kids;
     // Children that are not nodes (params, args, map entries) get pseudo-nodes.
-    std::vector<std::function<void(int)>> kids;
     switch (n->kind) {
       case NodeKind::Call:
-        kids.push_back([&, n](int i) { node(cast<Call>(n)->callee, i); });
-        for (const Arg& a : cast<Call>(n)->args) kids.push_back([&, a](int i) { arg(a, i); });
+        kids.push_back(node(cast<Call>(n)->callee));
+        for (const Arg& a : cast<Call>(n)->args) kids.push_back(arg(a));
         break;
       case NodeKind::TensorCtor:
-        for (const Arg& a : cast<TensorCtor>(n)->args) kids.push_back([&, a](int i) { arg(a, i); });
+        for (const Arg& a : cast<TensorCtor>(n)->args) kids.push_back(arg(a));
         break;
       case NodeKind::MapLit:
-        for (const MapEntry& e : cast<MapLit>(n)->entries) {
-          kids.push_back([&, e](int i) {
-            line(i, "(Entry");
-            node(e.key, i + 1);
-            node(e.value, i + 1);
-            out_ += ")";
-          });
-        }
+        for (const MapEntry& e : cast<MapLit>(n)->entries)
+          kids.push_back(compose("(Entry", {node(e.key), node(e.value)}));
         break;
       case NodeKind::Slice: {
-        const Slice* s = cast<Slice>(n);
-        kids.push_back([&, s](int i) { node(s->start, i); });
-        kids.push_back([&, s](int i) { node(s->stop, i); });
-        kids.push_back([&, s](int i) { node(s->step, i); });
-        break;
-      }
-      case NodeKind::If: {
-        const If* f = cast<If>(n);
-        kids.push_back([&, f](int i) { node(f->cond, i); });
-        kids.push_back([&, f](int i) { node(f->then_block, i); });
-        if (f->else_branch) kids.push_back([&, f](int i) { node(f->else_branch, i); });
+        const Slice* sl = cast<Slice>(n);
+        kids = {node(sl->start), node(sl->stop), node(sl->step)};
         break;
       }
       case NodeKind::FnDecl: {
         const FnDecl* f = cast<FnDecl>(n);
         for (const Param& p : f->params) {
-          kids.push_back([&, p](int i) {
-            line(i, fmt::format("(Param {}{}", p.name, range(p.range)));
-            if (p.type) node(p.type, i + 1);
-            out_ += ")";
-          });
+          std::vector<std::string> t;
+          if (p.type) t.push_back(node(p.type));
+          kids.push_back(compose(fmt::format("(Param {}{}", p.name, range(p.range)), std::move(t)));
         }
-        if (f->return_type) {
-          kids.push_back([&, f](int i) {
-            line(i, "(Returns");
-            node(f->return_type, i + 1);
-            out_ += ")";
-          });
-        }
-        kids.push_back([&, f](int i) { node(f->body, i); });
+        if (f->return_type) kids.push_back(compose("(Returns", {node(f->return_type)}));
+        kids.push_back(node(f->body));
         break;
       }
       default:
-        for_each_child(n, [&](const Node* c) { kids.push_back([&, c](int i) { node(c, i); }); });
+        for_each_child(n, [&](const Node* c) { kids.push_back(node(c)); });
         break;
     }
-    line(indent, head);
-    for (auto& k : kids) k(indent + 1);
-    out_ += ")";
-  }
-
-  std::string finish() {
-    out_ += "\n";
-    return std::move(out_);
+    return compose(std::move(head), std::move(kids));
   }
 
  private:
-  void line(int indent, std::string_view text) {
-    if (!out_.empty()) out_ += "\n";
-    out_.append(static_cast<size_t>(indent) * 2, ' ');
-    out_ += text;
+  static std::string compose(std::string head, std::vector<std::string> kids) {
+    constexpr size_t kMaxLine = 80;
+    size_t total = head.size() + 1;
+    bool single = true;
+    for (const std::string& k : kids) {
+      total += k.size() + 1;
+      single &= k.find('\n') == std::string::npos;
+    }
+    std::string out = std::move(head);
+    if (single && total <= kMaxLine) {
+      for (const std::string& k : kids) out += " " + k;
+    } else {
+      for (const std::string& k : kids) {
+        out += "\n  ";
+        for (char c : k) {
+          out += c;
+          if (c == '\n') out += "  ";
+        }
+      }
+    }
+    out += ")";
+    return out;
   }
 
   std::string range(SourceRange r) const {
@@ -192,14 +196,9 @@ class Dumper {
     return fmt::format(" @{}:{}-{}:{}", b.line, b.column, e.line, e.column);
   }
 
-  void arg(const Arg& a, int indent) {
-    if (!a.named()) {
-      node(a.value, indent);
-      return;
-    }
-    line(indent, fmt::format("(Arg {}{}", a.name, range(a.range)));
-    node(a.value, indent + 1);
-    out_ += ")";
+  std::string arg(const Arg& a) {
+    if (!a.named()) return node(a.value);
+    return compose(fmt::format("(Arg {}{}", a.name, range(a.range)), {node(a.value)});
   }
 
   static std::string quoted(std::string_view s) {
@@ -301,15 +300,12 @@ class Dumper {
 
   const SourceFile& source_;
   DumpOptions options_;
-  std::string out_;
 };
 
 }  // namespace
 
 std::string dump(const Node* n, const SourceFile& source, DumpOptions options) {
-  Dumper d(source, options);
-  d.node(n, 0);
-  return d.finish();
+  return Dumper(source, options).node(n) + "\n";
 }
 
 std::string dump(const SyntaxTree& tree, DumpOptions options) {

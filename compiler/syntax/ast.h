@@ -534,7 +534,7 @@ struct Comment {
 // tokens, comments and the syntax diagnostics. Not copyable; pass by reference or unique_ptr.
 class SyntaxTree {
  public:
-  SyntaxTree(std::shared_ptr<const SourceFile> source) : source_(std::move(source)) {}
+  explicit SyntaxTree(std::shared_ptr<const SourceFile> source) : source_(std::move(source)) {}
   SyntaxTree(const SyntaxTree&) = delete;
   SyntaxTree& operator=(const SyntaxTree&) = delete;
 
@@ -676,6 +676,11 @@ void walk(const Node* n, F&& f) {
   if (!n || !f(n)) return;
   for_each_child(n, [&](const Node* c) { walk(c, f); });
 }
+
+// The nodes whose range contains `offset`, outermost (the Module) first, innermost last: what an
+// editor needs for hover, go-to-definition and completion (the parents come with it). Uses the
+// half-open ranges, but also accepts offset == end so that a cursor just after `foo` finds it.
+std::vector<const Node*> nodes_at(const Node* root, uint32_t offset);
 
 // CRTP visitor: `struct V : Visitor<V, R> { R visitBinary(const Binary*); ... }`, then
 // `v.visit(node)`. Unhandled kinds fall back to visitExpr / visitStmt / visitDecl / visitType, then

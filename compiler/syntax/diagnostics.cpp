@@ -94,13 +94,26 @@ void render_location(std::string& out, const SourceManager& sm, SourceRange r, S
   if (!f) return;
   LineColumn b = f->position(r.begin);
   std::string_view line = f->line_text(b.line);
-  std::string gutter = fmt::format("{}", b.line);
-  std::string blank(gutter.size(), ' ');
-  out += fmt::format(" {} | {}\n", gutter, printable(line));
   size_t col = std::min<size_t>(b.column - 1, line.size());
-  // Underline to the end of the range, or of the line when the range spans lines.
   LineColumn e = f->position(r.end);
   size_t end_col = e.line == b.line ? std::min<size_t>(e.column - 1, line.size()) : line.size();
+  // Very long lines (generated code, minified data) show a window around the range.
+  constexpr size_t kWindow = 120;
+  std::string_view shown_prefix_marker;
+  if (line.size() > kWindow) {
+    size_t start = col > kWindow / 2 ? col - kWindow / 2 : 0;
+    while (start > 0 && (static_cast<unsigned char>(line[start]) & 0xC0) == 0x80) --start;
+    size_t stop = std::min(line.size(), start + kWindow);
+    while (stop < line.size() && (static_cast<unsigned char>(line[stop]) & 0xC0) == 0x80) ++stop;
+    line = line.substr(start, stop - start);
+    col -= start;
+    end_col = std::min(end_col - start, line.size());
+    if (start > 0) shown_prefix_marker = "...";
+  }
+  std::string gutter = fmt::format("{}", b.line);
+  std::string blank(gutter.size(), ' ');
+  out += fmt::format(" {} | {}{}\n", gutter, shown_prefix_marker, printable(line));
+  // Underline to the end of the range, or of the line when the range spans lines.
   size_t width = end_col > col ? width_of(line.substr(col, end_col - col)) : 1;
   out +=
       fmt::format(" {} | {}{}^{}{}\n", blank, pad_for(line.substr(0, col)),

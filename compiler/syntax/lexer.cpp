@@ -26,6 +26,20 @@ constexpr Keyword kKeywords[] = {
 #undef TL_KEYWORD_ENTRY
 };
 
+// Length of the well-formed UTF-8 sequence at the start of `s` (0 if it is not one).
+uint32_t valid_utf8_length(std::string_view s) {
+  unsigned char b = static_cast<unsigned char>(s[0]);
+  uint32_t n = b < 0x80             ? 1
+               : (b & 0xE0) == 0xC0 ? 2
+               : (b & 0xF0) == 0xE0 ? 3
+               : (b & 0xF8) == 0xF0 ? 4
+                                    : 0;
+  if (n == 0 || n > s.size()) return 0;
+  for (uint32_t k = 1; k < n; ++k)
+    if ((static_cast<unsigned char>(s[k]) & 0xC0) != 0x80) return 0;
+  return n;
+}
+
 bool is_ident_start(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
@@ -42,12 +56,13 @@ class Lexer {
 
   LexResult run() {
     LexResult out;
-    out.tokens.reserve(text_.size() / 4 + 1);
+    out.tokens.reserve(text_.size() / 3 + 1);  // ~3 bytes per token in typical TL
     bool newline = true;
+    if (text_.substr(0, 3) == "\xEF\xBB\xBF") pos_ = 3;  // a UTF-8 byte-order mark is not code
     while (true) {
       newline |= skip_trivia(out.comments);
       if (pos_ >= text_.size()) {
-        out.tokens.push_back({TokenKind::Eof, true, size(), size()});
+        out.tokens.push_back({TokenKind::Eof, true, false, size(), size()});
         break;
       }
       Token t = next();
@@ -123,7 +138,7 @@ class Lexer {
     return true;
   }
 
-  Token make(TokenKind k, uint32_t b) const { return {k, false, b, pos_}; }
+  Token make(TokenKind k, uint32_t b) const { return {k, false, false, b, pos_}; }
 
   Token next() {
     uint32_t b = pos_;
@@ -201,12 +216,21 @@ class Lexer {
     while (pos_ < text_.size() && !starts_token(text_[pos_])) ++pos_;
     std::string_view bad = text_.substr(b, pos_ - b);
     unsigned char first = static_cast<unsigned char>(bad[0]);
-    std::string what = first >= 0x21 && first < 0x7f ? fmt::format("'{}'", bad[0])
-                                                     : fmt::format("byte 0x{:02X}", first);
-    diags_.report(
-        DiagCode::E0101, range(b, pos_),
-        fmt::format("unexpected character {}{}", what,
-                    bad.size() > 1 ? fmt::format(" (and {} more bytes)", bad.size() - 1) : ""));
+    std::string message;
+    if (uint32_t n = valid_utf8_length(bad); n > 1) {
+      // A non-ASCII character (often a name typed in another script): quote it.
+      uint32_t cp = static_cast<unsigned char>(bad[0]) & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07);
+      for (uint32_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(bad[k]) & 0x3F);
+      message = fmt::format(
+          "unexpected character '{}' (U+{:04X}): outside strings and comments TL is ASCII",
+          bad.substr(0, n), cp);
+    } else {
+      message = fmt::format("unexpected character {}", first >= 0x21 && first < 0x7f
+                                                           ? fmt::format("'{}'", bad[0])
+                                                           : fmt::format("byte 0x{:02X}", first));
+      if (bad.size() > 1) message += fmt::format(" (and {} more bytes)", bad.size() - 1);
+    }
+    diags_.report(DiagCode::E0101, range(b, pos_), std::move(message));
     return make(TokenKind::Error, b);
   }
 
@@ -266,7 +290,9 @@ class Lexer {
     if (e > b && text_[e - 1] == '\r') --e;
     diags_.report(DiagCode::E0102, range(b, e), "unterminated string literal")
         .fix(range(e, e), "\"");
-    return make(TokenKind::StringLiteral, b);
+    Token t = make(TokenKind::StringLiteral, b);
+    t.malformed = true;
+    return t;
   }
 
   const SourceFile& file_;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 
@@ -194,8 +195,17 @@ class Parser {
     TokenKind k = closer_of(open.kind);
     if (accept(k)) return true;
     if (at(TokenKind::Eof)) {
-      if (Diagnostic* d = error(DiagCode::E0209, range(open.begin, open.end),
-                                fmt::format("unclosed '{}' {}", token_spelling(open.kind), what)))
+      // Every bracket still open fails here; the first report says it all.
+      if (unclosed_reported_) {
+        panic_ = true;
+        error_pos_ = pos_;
+        return false;
+      }
+      unclosed_reported_ = true;
+      if (Diagnostic* d =
+              error(DiagCode::E0209, range(open.begin, open.end),
+                    fmt::format("unclosed '{}': expected '{}' {} before the end of file",
+                                token_spelling(open.kind), token_spelling(k), what)))
         d->note(expect_range(),
                 fmt::format("end of file reached; expected '{}'", token_spelling(k)));
       return false;
@@ -749,7 +759,15 @@ class Parser {
       case TokenKind::StringLiteral: {
         advance();
         std::string value = decode_string(tree_.source(), t, &diags_);
-        return expr<StringLit>(r, arena_.copy(value), text(t));
+        Expr* e = expr<StringLit>(r, arena_.copy(value), text(t));
+        if (t.malformed && !panic_) {
+          // The lexer reported it. The string swallowed the rest of its line (closing brackets
+          // included), so resynchronise at the next line rather than at the brackets' partners.
+          panic_ = true;
+          error_pos_ = pos_;
+          error_open_.clear();
+        }
+        return e;
       }
       case TokenKind::True:
         advance();
@@ -841,6 +859,7 @@ class Parser {
   std::vector<TokenKind> open_;        // expression brackets open now
   std::vector<TokenKind> error_open_;  // ... when the current error was reported
   const MainBlock* main_ = nullptr;
+  bool unclosed_reported_ = false;
 };
 
 }  // namespace
@@ -860,7 +879,11 @@ std::unique_ptr<SyntaxTree> parse(std::shared_ptr<const SourceFile> file,
                  fmt::format("{} more errors not shown (limit {})", diags.dropped_count(),
                              options.error_limit));
   }
-  tree->mutable_diagnostics() = diags.take();
+  std::vector<Diagnostic> sorted = diags.take();
+  std::stable_sort(sorted.begin(), sorted.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    return a.range.begin < b.range.begin;
+  });
+  tree->mutable_diagnostics() = std::move(sorted);
   return tree;
 }
 

@@ -1,6 +1,7 @@
 #include "compiler/syntax/source.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -88,6 +89,11 @@ std::shared_ptr<const SourceFile> SourceManager::add(std::string path, std::stri
 }
 
 std::shared_ptr<const SourceFile> SourceManager::load(const std::string& path, std::string* error) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    if (error) *error = "is a directory";
+    return nullptr;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     if (error) *error = "cannot open file";

@@ -74,11 +74,13 @@ enum class TokenKind : uint8_t {
 std::string_view token_spelling(TokenKind k);
 bool is_keyword(TokenKind k);
 
-struct Token {
+struct Token {  // 12 bytes: a 100k-line file has over a million of them
   TokenKind kind = TokenKind::Eof;
   bool newline_before = false;  // a line break (or the start of the file) precedes this token
+  bool malformed = false;       // the lexer reported an error inside it (unterminated string)
   uint32_t begin = 0;           // byte offsets into the file
   uint32_t end = 0;
 };
+static_assert(sizeof(Token) == 12);
 
 }  // namespace tl

@@ -1,0 +1,43 @@
+#include "compiler/driver/check.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "compiler/driver/cli.h"
+#include "compiler/syntax/parser.h"
+
+namespace tl::cli {
+
+int check_files(const std::vector<std::string>& paths, const CheckOptions& options,
+                std::ostream& out, std::ostream& err) {
+  SourceManager sources;
+  std::vector<Diagnostic> all;
+  bool unreadable = false;
+  for (const std::string& path : paths) {
+    std::string why;
+    auto file = sources.load(path, &why);
+    if (!file) {
+      err << fmt::format("tl check: error: {}: {}\n", path, why);
+      unreadable = true;
+      continue;
+    }
+    auto tree = tl::parse(file);
+    if (options.dump_ast) out << ast::dump(*tree);
+    all.insert(all.end(), tree->diagnostics().begin(), tree->diagnostics().end());
+    // Semantic analysis (name resolution, types and shapes) is added here, on `tree`.
+  }
+  bool errors = false;
+  for (const Diagnostic& d : all) errors |= d.severity == Severity::Error;
+  if (options.json) {
+    out << render_json(all, sources).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+        << '\n';
+  } else {
+    for (const Diagnostic& d : all) err << render_text(d, sources, options.color);
+  }
+  if (unreadable) return kExitUsage;
+  return errors ? kExitInputError : kExitOk;
+}
+
+}  // namespace tl::cli
