@@ -6,6 +6,7 @@
 #include <ostream>
 
 #include "compiler/driver/cli.h"
+#include "compiler/sema/sema.h"
 #include "compiler/syntax/parser.h"
 
 namespace tl::cli {
@@ -13,6 +14,7 @@ namespace tl::cli {
 int check_files(const std::vector<std::string>& paths, const CheckOptions& options,
                 std::ostream& out, std::ostream& err) {
   SourceManager sources;
+  sema::AnalysisContext context(sources);  // shared: imports and model headers are read once
   std::vector<Diagnostic> all;
   bool unreadable = false;
   for (const std::string& path : paths) {
@@ -26,7 +28,9 @@ int check_files(const std::vector<std::string>& paths, const CheckOptions& optio
     auto tree = tl::parse(file);
     if (options.dump_ast) out << ast::dump(*tree);
     all.insert(all.end(), tree->diagnostics().begin(), tree->diagnostics().end());
-    // Semantic analysis (name resolution, types and shapes) is added here, on `tree`.
+    // Names, types and shapes: run on trees with syntax errors too (error nodes are unknown).
+    auto analysis = sema::analyze(*tree, context);
+    all.insert(all.end(), analysis->diagnostics.begin(), analysis->diagnostics.end());
   }
   bool errors = false;
   for (const Diagnostic& d : all) errors |= d.severity == Severity::Error;

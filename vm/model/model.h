@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "vm/core/dtype.h"
+#include "vm/core/error.h"
 #include "vm/core/half.h"
 #include "vm/tensor/shape.h"
 
@@ -23,6 +24,19 @@ namespace tl {
 
 enum class ModelFormat { Safetensors, Gguf };
 std::string_view format_name(ModelFormat);
+
+// The FormatError model I/O throws: what() is "FILE: DETAIL"; DETAIL says what is wrong and, where
+// it helps, at which byte offset. Tools print "FILE: error: DETAIL".
+class ModelFileError : public FormatError {
+ public:
+  ModelFileError(std::filesystem::path path, std::string detail);
+  const std::filesystem::path& path() const { return path_; }
+  const std::string& detail() const { return detail_; }
+
+ private:
+  std::filesystem::path path_;
+  std::string detail_;
+};
 
 struct TensorInfo {
   std::string name;
@@ -34,7 +48,8 @@ struct TensorInfo {
 
 struct MetadataEntry {
   std::string key;
-  std::string type;  // GGUF value type ("u32", "string", "array[f32]", ...); "string" for safetensors
+  std::string
+      type;  // GGUF value type ("u32", "string", "array[f32]", ...); "string" for safetensors
   std::shared_ptr<const nlohmann::json> value;  // the value; GGUF arrays become JSON arrays
 };
 
@@ -43,8 +58,10 @@ struct ModelHeader {
   std::filesystem::path path;
   ModelFormat format;
   uint64_t file_size = 0;
-  uint32_t version = 0;  // GGUF version; 0 for safetensors
-  std::vector<TensorInfo> tensors;     // in file order
+  uint32_t version = 0;    // GGUF version; 0 for safetensors
+  uint64_t alignment = 0;  // GGUF data alignment (general.alignment, default 32); 0 for safetensors
+  uint64_t data_offset = 0;  // absolute offset of the data section (safetensors: 8 + header length)
+  std::vector<TensorInfo> tensors;      // in file order
   std::vector<MetadataEntry> metadata;  // in file order
 
   const TensorInfo* find(std::string_view name) const;
@@ -53,7 +70,7 @@ struct ModelHeader {
   std::vector<std::string> closest_names(std::string_view name, size_t max = 3) const;
 };
 
-// Reads and validates the header only. Throws FormatError with a clear message; CoreML files
+// Reads and validates the header only. Throws ModelFileError with a clear message; CoreML files
 // (.mlmodel/.mlpackage) get an error saying CoreML runs only on Apple platforms and naming the
 // safetensors/GGUF alternatives.
 ModelHeader read_model_header(const std::filesystem::path& path);
@@ -83,6 +100,9 @@ class Model {
   // dequantized as ggml does, then rounded. Int/Unsupported kinds throw RuntimeError naming the
   // tensor and its dtype.
   std::vector<f16_bits> to_f16(const TensorInfo& t) const;
+  // The same values in f32 without the final rounding: exactly what ggml's dequantize_row_*
+  // gives (and the exact value for F16/BF16/F32; F64 is rounded to f32).
+  std::vector<float> to_f32(const TensorInfo& t) const;
 
  private:
   Model() = default;
@@ -98,8 +118,10 @@ struct NamedTensorF16 {
 };
 
 // Writes an F16 safetensors file PyTorch reads: "__metadata__" with {"format": "pt"} plus
-// `metadata`, header padded to 8 bytes. Written to a temporary file in the same directory and
-// renamed, so a failure leaves any existing file intact. Throws RuntimeError on failure.
+// `metadata` ("format" is always "pt"), header padded with spaces to a multiple of 8, tensors laid
+// out in name order (the reference writer's order for one dtype). Written to a temporary file in
+// the same directory, fsynced and renamed, so a failure leaves any existing file intact; an
+// existing read-only file is refused. Throws RuntimeError on failure (bad names or sizes, I/O).
 void save_safetensors(const std::filesystem::path& path, std::span<const NamedTensorF16> tensors,
                       const std::map<std::string, std::string>& metadata = {});
 

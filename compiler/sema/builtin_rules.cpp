@@ -1,0 +1,325 @@
+// One shape rule per builtin: a switch over Builtin without a default, so that a builtin added to
+// builtins.def without a rule here is a compiler warning (an error under TL_WERROR).
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "compiler/sema/checker.h"
+
+namespace tl::sema {
+
+using namespace ast;
+
+namespace {
+
+// The index of parameter `name` (the table is the source of truth for positions).
+size_t param(const BoundArgs& a, std::string_view name) {
+  for (size_t i = 0; i < a.sig->params.size(); ++i)
+    if (a.sig->params[i].name == name) return i;
+  return a.sig->params.size();  // unreachable for names taken from builtins.def
+}
+
+const Type& type_of(const BoundArgs& a, std::string_view name) {
+  static const Type kUnknown;
+  size_t i = param(a, name);
+  return i < a.types.size() ? a.types[i] : kUnknown;
+}
+const Expr* expr_of(const BoundArgs& a, std::string_view name) {
+  size_t i = param(a, name);
+  return i < a.exprs.size() ? a.exprs[i] : nullptr;
+}
+
+bool const_bool(const Type& t, bool dflt) {
+  (void)t;
+  return dflt;
+}
+
+}  // namespace
+
+Type Checker::builtin_rule(const Call* c, Builtin b, BoundArgs& a) {
+  const Type& x = type_of(a, "x");
+  auto same_as_x = [&]() { return x.is_tensor() ? x : Type::tensor_unknown_rank(); };
+  auto keepdim = [&]() {
+    const Expr* e = expr_of(a, "keepdim");
+    if (!e) return false;
+    if (const auto* lit = dyn_cast<BoolLit>(e)) return lit->value;
+    return const_bool(type_of(a, "keepdim"), false);
+  };
+  // A tensor that must match x's last dim (norm weights and biases).
+  auto check_last_dim = [&](std::string_view pname, std::string_view fn) {
+    const Expr* e = expr_of(a, pname);
+    const Type& t = type_of(a, pname);
+    if (!e || !t.is_tensor() || !t.rank_known || !x.rank_known || x.dims.empty()) return;
+    if (t.dims.size() != 1) {
+      sink_.report(DiagCode::E0404, e->range,
+                   fmt::format("`{}` of `{}` must be 1-D (the last dim of x), not {}", pname, fn,
+                               t.to_string()));
+      return;
+    }
+    const Dim& last = x.dims.back();
+    if (!last.is_unknown() && !t.dims[0].is_unknown() && !last.same(t.dims[0])) {
+      auto& d = sink_.report(DiagCode::E0414, e->range,
+                             fmt::format("`{}` of `{}` has {} elements but the last dim of x is {}",
+                                         pname, fn, describe(t.dims[0]), describe(last)));
+      note_origins(d, last, t.dims[0]);
+    }
+  };
+
+  switch (b) {
+    case Builtin::LoadModel:
+      return load_model(c, expr_of(a, "path"));
+    case Builtin::SaveModel: {
+      const Type& m = type_of(a, "model");
+      if (!m.is_unknown() && !m.is(TypeKind::Model) && !m.is(TypeKind::Map))
+        sink_.report(DiagCode::E0401, expr_of(a, "model")->range,
+                     fmt::format("save_model saves a Model or a map {{name: tensor}}, not {}",
+                                 m.to_string()));
+      return Type::of(TypeKind::None);
+    }
+    case Builtin::GetTensor: {
+      const Expr* name = expr_of(a, "name");
+      if (const auto* lit = dyn_cast<StringLit>(name))
+        return model_tensor(type_of(a, "model"), lit->value, lit->range,
+                            fmt::format("get_tensor(\"{}\")", lit->value));
+      return Type::tensor_unknown_rank();
+    }
+    case Builtin::TensorNames: {
+      Type t = Type::of(TypeKind::List);
+      t.elem = TypeKind::String;
+      return t;
+    }
+    case Builtin::Metadata:
+      return Type::unknown();
+    case Builtin::Print:
+      return Type::of(TypeKind::None);
+    case Builtin::ShapeOf:
+      return x.rank_known ? Type::shape(x.dims) : Type::of(TypeKind::Shape);
+    case Builtin::Reshape: {
+      auto target = shape_from_args(a.rest, a.rest_types);
+      if (a.rest.empty()) {
+        sink_.report(DiagCode::E0311, c->range, "reshape needs the new shape: reshape(x, 2, -1)");
+        return Type::unknown();
+      }
+      if (!target) return Type::tensor_unknown_rank();
+      return reshape(x, *target, c->range);
+    }
+    case Builtin::Transpose: {
+      if (!x.is_tensor() || !x.rank_known) return same_as_x();
+      if (a.rest.empty()) {
+        if (x.dims.size() < 2) {
+          sink_.report(DiagCode::E0404, expr_of(a, "x")->range,
+                       fmt::format("transpose swaps the last two dims; {} has rank {}",
+                                   x.to_string(), x.dims.size()));
+          return Type::unknown();
+        }
+        Type t = x;
+        std::swap(t.dims[t.dims.size() - 1], t.dims[t.dims.size() - 2]);
+        return t;
+      }
+      if (a.rest.size() != x.dims.size()) {
+        sink_.report(DiagCode::E0411, a.rest.front()->range,
+                     fmt::format("transpose of {} needs all {} dims (a permutation), got {}",
+                                 x.to_string(), x.dims.size(), a.rest.size()));
+        return Type::unknown();
+      }
+      std::vector<Dim> out;
+      std::vector<bool> seen(x.dims.size(), false);
+      for (size_t i = 0; i < a.rest.size(); ++i) {
+        auto d = normalize_dim(x, a.rest[i], a.rest_types[i], "transpose", false);
+        if (!d) {
+          if (a.rest_types[i].int_value() && a.rest_types[i].int_value()->is_const())
+            return Type::unknown();
+          return Type::tensor(std::vector<Dim>(x.dims.size(), Dim::unknown()));
+        }
+        if (seen[*d]) {
+          sink_.report(DiagCode::E0411, a.rest[i]->range,
+                       fmt::format("dim {} appears twice in the permutation", *d));
+          return Type::unknown();
+        }
+        seen[*d] = true;
+        out.push_back(x.dims[*d]);
+      }
+      return Type::tensor(std::move(out));
+    }
+    case Builtin::Matmul: {
+      const Type& ta = type_of(a, "a");
+      const Type& tb = type_of(a, "b");
+      if (!ta.is_tensor() || !tb.is_tensor()) return Type::tensor_unknown_rank();
+      return matmul(ta, tb, expr_of(a, "a"), expr_of(a, "b"), c->range, "matmul");
+    }
+    case Builtin::Linear: {
+      // x @ transpose(weight) + bias, weight [out, in].
+      const Type& w = type_of(a, "weight");
+      if (!x.is_tensor() || !w.is_tensor() || !x.rank_known || !w.rank_known)
+        return Type::tensor_unknown_rank();
+      if (w.dims.size() != 2 || x.dims.empty()) {
+        sink_.report(
+            DiagCode::E0404, expr_of(a, w.dims.size() != 2 ? "weight" : "x")->range,
+            fmt::format("linear needs x of rank >= 1 and a 2-D weight [out, in], got {} and {}",
+                        x.to_string(), w.to_string()));
+        return Type::unknown();
+      }
+      const Dim& in_x = x.dims.back();
+      const Dim& in_w = w.dims[1];
+      if (!in_x.is_unknown() && !in_w.is_unknown() && !in_x.same(in_w)) {
+        auto& d =
+            sink_.report(DiagCode::E0403, expr_of(a, "weight")->range,
+                         fmt::format("linear: the last dim of x is {} but weight {} expects {} "
+                                     "inputs (weight is [out, in], as in PyTorch)",
+                                     describe(in_x), w.to_string(), describe(in_w)));
+        note_origins(d, in_x, in_w);
+        return Type::unknown();
+      }
+      Type out = x;
+      out.dims.back() = w.dims[0];
+      const Type& bias = type_of(a, "bias");
+      if (expr_of(a, "bias") && bias.is_tensor())
+        return broadcast(out, bias, c, expr_of(a, "bias"), expr_of(a, "bias")->range, "+ bias");
+      return out;
+    }
+    case Builtin::Relu:
+    case Builtin::Gelu:
+    case Builtin::Silu:
+    case Builtin::Sigmoid:
+    case Builtin::Tanh:
+      return same_as_x();
+    case Builtin::Exp:
+    case Builtin::Log:
+    case Builtin::Sqrt:
+    case Builtin::Abs:
+      if (x.is_tensor()) return x;
+      if (x.is_number()) return Type::of(b == Builtin::Abs ? x.kind : TypeKind::Float);
+      if (!x.is_unknown())
+        sink_.report(DiagCode::E0401, expr_of(a, "x")->range,
+                     fmt::format("`{}` takes a tensor or a number, not {}", builtin_info(b).name,
+                                 x.to_string()));
+      return Type::unknown();
+    case Builtin::Softmax:
+      if (const Expr* e = expr_of(a, "dim"))
+        normalize_dim(x, e, type_of(a, "dim"), "softmax", false);
+      return same_as_x();
+    case Builtin::Sum:
+    case Builtin::Mean:
+    case Builtin::Max:
+    case Builtin::Min:
+      return reduce(x, expr_of(a, "dim"), type_of(a, "dim"), keepdim(), builtin_info(b).name);
+    case Builtin::ArgMax:
+      if (!expr_of(a, "dim")) return Type::of(TypeKind::Int);
+      return reduce(x, expr_of(a, "dim"), type_of(a, "dim"), false, "argmax");
+    case Builtin::RmsNorm:
+      check_last_dim("weight", "rms_norm");
+      return same_as_x();
+    case Builtin::LayerNorm:
+      check_last_dim("weight", "layer_norm");
+      check_last_dim("bias", "layer_norm");
+      return same_as_x();
+    case Builtin::Concat: {
+      if (a.rest.empty()) {
+        sink_.report(DiagCode::E0311, c->range, "concat needs at least one tensor");
+        return Type::unknown();
+      }
+      const Type& first = a.rest_types[0];
+      if (!first.rank_known) return Type::tensor_unknown_rank();
+      const Expr* dim_e = expr_of(a, "dim");
+      std::optional<size_t> dim = 0;
+      if (dim_e) dim = normalize_dim(first, dim_e, type_of(a, "dim"), "concat", false);
+      if (!dim) return Type::tensor(std::vector<Dim>(first.dims.size(), Dim::unknown()));
+      if (first.dims.empty()) {
+        sink_.report(DiagCode::E0404, a.rest[0]->range, "concat needs tensors of rank 1 or more");
+        return Type::unknown();
+      }
+      std::vector<Dim> out = first.dims;
+      bool sum_known = out[*dim].is_const();
+      int64_t sum = sum_known ? out[*dim].value : 0;
+      for (size_t i = 1; i < a.rest.size(); ++i) {
+        const Type& t = a.rest_types[i];
+        if (!t.is_tensor() || !t.rank_known) {
+          sum_known = false;
+          continue;
+        }
+        if (t.dims.size() != first.dims.size()) {
+          sink_.report(
+              DiagCode::E0412, a.rest[i]->range,
+              fmt::format("concat: tensor {} is {} (rank {}) but the first is {} (rank {})", i,
+                          t.to_string(), t.dims.size(), first.to_string(), first.dims.size()));
+          return Type::unknown();
+        }
+        for (size_t k = 0; k < out.size(); ++k) {
+          if (k == *dim) continue;
+          if (!out[k].is_unknown() && !t.dims[k].is_unknown() && !out[k].same(t.dims[k])) {
+            auto& d = sink_.report(DiagCode::E0412, a.rest[i]->range,
+                                   fmt::format("concat along dim {}: dim {} differs: {} vs {}",
+                                               *dim, k, describe(out[k]), describe(t.dims[k])));
+            note_origins(d, out[k], t.dims[k]);
+            return Type::unknown();
+          }
+        }
+        if (t.dims[*dim].is_const() && sum_known)
+          sum += t.dims[*dim].value;
+        else
+          sum_known = false;
+      }
+      out[*dim] = sum_known ? Dim::constant(sum) : Dim::unknown();
+      return Type::tensor(std::move(out));
+    }
+    case Builtin::Zeros:
+    case Builtin::Ones: {
+      auto dims = shape_from_args(a.rest, a.rest_types);
+      if (!dims) return Type::tensor_unknown_rank();
+      for (size_t i = 0; i < dims->size(); ++i)
+        if ((*dims)[i].is_const() && (*dims)[i].value < 0) {
+          sink_.report(
+              DiagCode::E0410, c->range,
+              fmt::format("`{}`: negative size {}", builtin_info(b).name, (*dims)[i].value));
+          return Type::unknown();
+        }
+      return Type::tensor(std::move(*dims));
+    }
+    case Builtin::Range:
+      return Type::of(TypeKind::Range);
+    case Builtin::Len: {
+      const Type& v = type_of(a, "x");
+      if (v.is_tensor() && v.rank_known) {
+        if (v.dims.empty()) {
+          sink_.report(DiagCode::E0404, expr_of(a, "x")->range, "len of a rank-0 tensor");
+          return Type::of(TypeKind::Int);
+        }
+        return Type::integer(v.dims[0]);
+      }
+      if (v.is(TypeKind::Shape) && v.rank_known)
+        return Type::integer(Dim::constant(static_cast<int64_t>(v.dims.size())));
+      if (v.is(TypeKind::List) && v.rank_known) return Type::integer(v.dims[0]);
+      if (!v.is_unknown() && !v.is_tensor() && !v.is(TypeKind::Shape) && !v.is(TypeKind::List) &&
+          !v.is(TypeKind::String) && !v.is(TypeKind::Map))
+        sink_.report(
+            DiagCode::E0401, expr_of(a, "x")->range,
+            fmt::format("`len` takes a string, Shape, list, map or tensor, not {}", v.to_string()));
+      return Type::of(TypeKind::Int);
+    }
+    case Builtin::Assert:
+      return Type::of(TypeKind::None);
+    case Builtin::AssertClose:
+      require_same_shape(type_of(a, "a"), type_of(a, "b"), expr_of(a, "a"), expr_of(a, "b"),
+                         "assert_close");
+      return Type::of(TypeKind::None);
+    case Builtin::TensorNew: {
+      const Type& d = type_of(a, "data");
+      if (d.is(TypeKind::List) && d.rank_known && d.elem != TypeKind::Tensor &&
+          d.elem != TypeKind::Unknown)
+        return Type::tensor(d.dims);
+      if (d.is_tensor()) return d;
+      return Type::tensor_unknown_rank();
+    }
+    case Builtin::Maximum:
+    case Builtin::Minimum: {
+      const Type& ta = type_of(a, "a");
+      const Type& tb = type_of(a, "b");
+      if (ta.is_tensor() && tb.is_tensor())
+        return broadcast(ta, tb, expr_of(a, "a"), expr_of(a, "b"), c->range, builtin_info(b).name);
+      return ta.is_tensor() ? ta : Type::tensor_unknown_rank();
+    }
+  }
+  return Type::unknown();
+}
+
+}  // namespace tl::sema

@@ -1,0 +1,729 @@
+// Declarations, statements and scopes.
+#include "compiler/sema/checker.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "compiler/sema/suggest.h"
+
+namespace tl::sema {
+
+using namespace ast;
+
+Checker::Checker(const SyntaxTree& tree, AnalysisContext& ctx, const AnalysisOptions& options,
+                 Analysis& out)
+    : sink_(options.error_limit), tree_(tree), ctx_(ctx), options_(options), out_(out) {}
+
+Type join(const Type& newer, const Type& older) {
+  if (newer.kind != older.kind) return older.is_unknown() ? newer : Type::unknown();
+  if (newer.kind == TypeKind::Model) return newer;  // the newest load_model wins
+  Type t = newer;
+  if (newer.rank_known != older.rank_known || newer.dims.size() != older.dims.size()) {
+    t.rank_known = false;
+    t.dims.clear();
+    return t;
+  }
+  for (size_t i = 0; i < t.dims.size(); ++i)
+    if (!newer.dims[i].same(older.dims[i])) t.dims[i] = Dim::unknown();
+  return t;
+}
+
+// --- scopes -------------------------------------------------------------------------------------
+
+void Checker::push_scope(ScopeKind k) {
+  scopes_.push_back({k, {}});
+}
+
+void Checker::pop_scope() {
+  for (std::string_view n : scopes_.back().names) {
+    auto it = bindings_.find(n);
+    it->second.pop_back();
+    if (it->second.empty()) bindings_.erase(it);
+  }
+  scopes_.pop_back();
+}
+
+SymbolId Checker::declare(std::string_view name, SymbolKind kind, SourceRange name_range,
+                          SourceRange decl_range, Type type, bool check_redeclaration) {
+  auto& stack = bindings_[name];
+  const uint32_t depth = static_cast<uint32_t>(scopes_.size() - 1);
+  if (check_redeclaration && !stack.empty() && stack.back().depth == depth) {
+    const Symbol& prev = out_.symbols[stack.back().id];
+    sink_
+        .report(DiagCode::E0303, name_range,
+                fmt::format("`{}` is already declared in this scope", name))
+        .note(prev.name_range, fmt::format("`{}` first declared here", name));
+  }
+  SymbolId id = static_cast<SymbolId>(out_.symbols.size());
+  Symbol s;
+  s.name = std::string(name);
+  s.kind = kind;
+  s.name_range = name_range;
+  s.decl_range = decl_range;
+  s.type = type;
+  s.global = depth == 0;
+  out_.symbols.push_back(std::move(s));
+  current_.push_back(std::move(type));
+  annotated_.push_back(false);
+  if (stack.empty() || stack.back().depth != depth)
+    scopes_.back().names.push_back(name);
+  else
+    stack.pop_back();  // a redeclaration in the same scope replaces the binding
+  stack.push_back({id, depth});
+  return id;
+}
+
+SymbolId Checker::lookup(std::string_view name) const {
+  auto it = bindings_.find(name);
+  if (it == bindings_.end()) return kNoSymbol;
+  for (auto b = it->second.rbegin(); b != it->second.rend(); ++b)
+    if (b->depth == 0 || b->depth >= scope_floor_) return b->id;
+  return kNoSymbol;
+}
+
+void Checker::reference(const Expr* e, SymbolId s, bool write) {
+  out_.expr_symbol[e->id] = s;
+  out_.references.push_back({e->range, s, write});
+}
+
+std::vector<std::string> Checker::visible_names() const {
+  std::vector<std::string> names;
+  for (const auto& [n, stack] : bindings_)
+    for (const auto& b : stack)
+      if (b.depth == 0 || b.depth >= scope_floor_) {
+        names.emplace_back(n);
+        break;
+      }
+  for (const auto& info : kBuiltinTable) names.emplace_back(info.name);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+void Checker::report_unknown_name(std::string_view name, SourceRange range) {
+  auto later = later_decls_.find(name);
+  if (later != later_decls_.end() && later->second.begin > range.begin) {
+    sink_.report(DiagCode::E0302, range, fmt::format("`{}` is used before its definition", name))
+        .note(later->second, fmt::format("`{}` is defined here", name));
+    return;
+  }
+  auto& d = sink_.report(DiagCode::E0301, range, fmt::format("unknown name `{}`", name));
+  auto close = closest(name, visible_names());
+  if (!close.empty()) d.note({}, "did you mean " + join_names(close) + "?");
+}
+
+// --- the module ---------------------------------------------------------------------------------
+
+void Checker::run() {
+  out_.expr_types.assign(tree_.expr_count(), Type::unknown());
+  out_.expr_symbol.assign(tree_.expr_count(), kNoSymbol);
+  out_.expr_call.assign(tree_.expr_count(), ~0u);
+  out_.origins.push_back({});  // OriginId 0: none
+  push_scope(ScopeKind::Module);
+  collect_module_declarations();
+
+  const Module* m = tree_.module();
+  const MainBlock* main_block = nullptr;
+  for (const Stmt* s : m->items) {
+    switch (s->kind) {
+      case NodeKind::FnDecl:
+      case NodeKind::ImportDecl:
+        break;  // hoisted (collect_module_declarations)
+      case NodeKind::MainBlock:
+        if (!main_block) main_block = cast<MainBlock>(s);
+        break;
+      default:
+        check_stmt(s);
+    }
+  }
+  if (main_block) check_block(main_block->body, ScopeKind::Block);
+  for (uint32_t f = 0; f < out_.functions.size(); ++f)
+    if (fn_state_[f] == 0) check_function_body(f);
+  pop_scope();
+}
+
+void Checker::collect_module_declarations() {
+  // Top-level names (for "used before its definition"; names of inner blocks are simply unknown
+  // outside them).
+  for (const Stmt* s : tree_.module()->items) {
+    if (const auto* let = dyn_cast<Let>(s)) later_decls_.try_emplace(let->name, let->name_range);
+    if (const auto* td = dyn_cast<TensorDecl>(s))
+      later_decls_.try_emplace(td->name, td->name_range);
+    if (const auto* as = dyn_cast<Assign>(s))
+      if (const auto* id = dyn_cast<Ident>(as->target))
+        later_decls_.try_emplace(id->name, id->range);
+  }
+  for (const Stmt* s : tree_.module()->items) {
+    if (const auto* imp = dyn_cast<ImportDecl>(s)) process_import(imp);
+  }
+  for (const Stmt* s : tree_.module()->items) {
+    if (const auto* fn = dyn_cast<FnDecl>(s)) {
+      FunctionInfo info;
+      info.decl = fn;
+      // Size variables in the signature get the parameter they first appear in as origin.
+      for (const Param& p : fn->params) {
+        info.param_names.emplace_back(p.name);
+        OriginId o = add_origin(std::string(p.name), p.name_range);
+        info.params.push_back(p.type ? resolve_type(p.type, o) : Type::unknown());
+      }
+      if (fn->return_type) {
+        OriginId o =
+            add_origin(fmt::format("the result of `{}`", fn->name), fn->return_type->range);
+        info.result = resolve_type(fn->return_type, o);
+        info.declared_result = true;
+      }
+      declare_function(fn, false, std::move(info));
+    }
+  }
+}
+
+void Checker::declare_function(const FnDecl* fn, bool imported, FunctionInfo info) {
+  Type t = Type::of(TypeKind::Function);
+  t.fn = static_cast<uint32_t>(out_.functions.size());
+  SymbolId s = declare(fn->name, SymbolKind::Function, fn->name_range, fn->range, t);
+  out_.symbols[s].function = t.fn;
+  out_.symbols[s].imported = imported;
+  info.symbol = s;
+  out_.functions.push_back(std::move(info));
+  fn_state_.push_back(imported ? 2 : 0);
+}
+
+void Checker::process_import(const ImportDecl* imp) {
+  namespace fs = std::filesystem;
+  std::string_view rel = imp->path->value;
+  fs::path base = fs::path(tree_.source().path()).parent_path();
+  fs::path p = fs::path(rel).is_absolute() ? fs::path(rel) : base / rel;
+  std::error_code ec;
+  fs::path canonical = fs::weakly_canonical(p, ec);
+  if (ec || !fs::is_regular_file(canonical)) {
+    sink_.report(DiagCode::E0304, imp->path->range,
+                 fmt::format("cannot import `{}`: no such file ({})", rel, p.string()));
+    return;
+  }
+  std::string error;
+  bool cycle = false;
+  auto* imported = ctx_.import_file(canonical, options_, &error, &cycle);
+  if (cycle) {
+    std::string chain;
+    bool on = false;
+    for (const std::string& f : ctx_.import_stack) {
+      if (f == canonical.string()) on = true;
+      if (on) chain += fs::path(f).filename().string() + " -> ";
+    }
+    chain += canonical.filename().string();
+    sink_.report(DiagCode::E0305, imp->path->range, fmt::format("import cycle: {}", chain));
+    return;
+  }
+  if (!imported) {
+    sink_.report(DiagCode::E0304, imp->path->range,
+                 fmt::format("cannot import `{}`: {}", rel, error));
+    return;
+  }
+  const Analysis& a = *imported->analysis;
+  bool errors = imported->tree->has_errors() || a.has_errors();
+  auto cycle_diag = std::find_if(a.diagnostics.begin(), a.diagnostics.end(),
+                                 [](const Diagnostic& x) { return x.code == DiagCode::E0305; });
+  if (cycle_diag != a.diagnostics.end()) {
+    sink_.report(DiagCode::E0305, imp->path->range, cycle_diag->message)
+        .note(cycle_diag->range, "the cycle closes here");
+  } else if (errors) {
+    auto& d = sink_.report(DiagCode::E0306, imp->path->range,
+                           fmt::format("`{}` has errors; run `tl check` on it", rel));
+    for (const auto* list : {&imported->tree->diagnostics(), &a.diagnostics}) {
+      auto first = std::find_if(list->begin(), list->end(),
+                                [](const Diagnostic& x) { return x.severity == Severity::Error; });
+      if (first != list->end()) {
+        d.note(first->range, first->message);
+        break;
+      }
+    }
+  }
+  for (const Symbol& s : a.symbols) {
+    if (!s.global || s.imported) continue;  // own top-level declarations only
+    if (s.kind == SymbolKind::Function) {
+      const FunctionInfo& f = a.functions[s.function];
+      FunctionInfo copy = f;
+      for (Type& param : copy.params) param = import_type(param, a);
+      copy.result = import_type(copy.result, a);
+      declare_function(f.decl, true, std::move(copy));
+    } else if (s.kind == SymbolKind::Tensor) {
+      SymbolId id =
+          declare(s.name, SymbolKind::Tensor, s.name_range, s.decl_range, import_type(s.type, a));
+      out_.symbols[id].imported = true;
+    }
+  }
+}
+
+// Origins are per analysis: a type from an imported file gets its origins copied over.
+Type Checker::import_type(Type t, const Analysis& from) {
+  for (Dim& d : t.dims)
+    if (d.origin != kNoOrigin && d.origin < from.origins.size())
+      d.origin = add_origin(from.origins[d.origin].label, from.origins[d.origin].range);
+  return t;
+}
+
+// --- functions ----------------------------------------------------------------------------------
+
+void Checker::check_function_body(uint32_t f) {
+  fn_state_[f] = 1;
+  const FunctionInfo& info = out_.functions[f];
+  const FnDecl* fn = info.decl;
+  // The body sees the module scope and its own scopes, never the caller's blocks.
+  uint32_t saved_floor = scope_floor_, saved_loops = loop_depth_, saved_fn = current_fn_;
+  std::vector<Type> saved_returns = std::move(fn_returns_);
+  std::vector<std::string> saved_rigid = std::move(rigid_vars_);
+  fn_returns_.clear();
+  rigid_vars_.clear();
+  for (const Type& p : info.params)
+    for (const Dim& d : p.dims)
+      if (d.is_var()) rigid_vars_.push_back(d.name);
+  push_scope(ScopeKind::Function);
+  scope_floor_ = static_cast<uint32_t>(scopes_.size() - 1);
+  loop_depth_ = 0;
+  current_fn_ = f;
+  for (uint32_t i = 0; i < fn->params.size(); ++i) {
+    const Param& p = fn->params[i];
+    SymbolId s = declare(p.name, SymbolKind::Parameter, p.name_range, p.range, info.params[i]);
+    annotated_[s] = p.type != nullptr;
+  }
+  check_stmts(fn->body->stmts);
+
+  // The value of the last expression statement is the result when no `return` runs.
+  Type result = Type::unknown();
+  bool have_result = false;
+  const Stmt* last = fn->body->stmts.empty() ? nullptr : fn->body->stmts.back();
+  if (const auto* es = dyn_cast<ExprStmt>(last)) {
+    const Type& t = out_.expr_types[es->expr->id];
+    if (!t.is(TypeKind::None)) {
+      check_result(t, es->expr);
+      fn_returns_.push_back(t);
+    }
+  }
+  for (const Type& r : fn_returns_) {
+    result = have_result ? join(r, result) : r;
+    have_result = true;
+  }
+  FunctionInfo& w = out_.functions[f];
+  if (w.declared_result) {
+    if (!have_result && !w.result.is(TypeKind::None))
+      sink_.report(DiagCode::E0314, fn->name_range,
+                   fmt::format("`{}` declares a result of type {} but its body yields no value",
+                               fn->name, w.result.to_string()));
+  } else {
+    w.result = have_result ? result : Type::of(TypeKind::None);
+  }
+  pop_scope();
+  scope_floor_ = saved_floor;
+  loop_depth_ = saved_loops;
+  current_fn_ = saved_fn;
+  fn_returns_ = std::move(saved_returns);
+  rigid_vars_ = std::move(saved_rigid);
+  fn_state_[f] = 2;
+}
+
+void Checker::check_result(const Type& value, const Expr* e) {
+  const FunctionInfo& info = out_.functions[current_fn_];
+  if (!info.declared_result) return;
+  check_against_annotation(info.result, value, e,
+                           fmt::format("the result of `{}`", info.decl->name), DiagCode::E0406);
+}
+
+// --- statements ---------------------------------------------------------------------------------
+
+void Checker::check_stmts(NodeList<Stmt*> stmts) {
+  bool reported_unreachable = false;
+  bool ended = false;
+  for (const Stmt* s : stmts) {
+    if (ended && !reported_unreachable) {
+      sink_.report(DiagCode::W0302, s->range, "unreachable code");
+      reported_unreachable = true;
+    }
+    check_stmt(s);
+    if (isa<Return>(s) || isa<Break>(s) || isa<Continue>(s)) ended = true;
+  }
+}
+
+void Checker::check_block(const Block* b, ScopeKind kind) {
+  push_scope(kind);
+  size_t mark = assign_log_.size();
+  check_stmts(b->stmts);
+  pop_scope();
+  // Variables of outer scopes assigned in the block: their type after it is the join of both
+  // paths (the block may not run, or run again).
+  for (size_t i = mark; i < assign_log_.size(); ++i) {
+    auto& [sym, before] = assign_log_[i];
+    if (sym < current_.size()) current_[sym] = join(current_[sym], before);
+  }
+}
+
+void Checker::check_stmt(const Stmt* s) {
+  switch (s->kind) {
+    case NodeKind::Let:
+      check_let(cast<Let>(s));
+      break;
+    case NodeKind::Assign:
+      check_assign(cast<Assign>(s));
+      break;
+    case NodeKind::ExprStmt:
+      check_expr(cast<ExprStmt>(s)->expr);
+      break;
+    case NodeKind::TensorDecl:
+      check_tensor_decl(cast<TensorDecl>(s));
+      break;
+    case NodeKind::Block:
+      check_block(cast<Block>(s), ScopeKind::Block);
+      break;
+    case NodeKind::If: {
+      const auto* i = cast<If>(s);
+      check_condition(i->cond);
+      check_block(i->then_block, ScopeKind::Block);
+      if (i->else_branch) {
+        if (const auto* b = dyn_cast<Block>(i->else_branch))
+          check_block(b, ScopeKind::Block);
+        else
+          check_stmt(i->else_branch);
+      }
+      break;
+    }
+    case NodeKind::While: {
+      const auto* w = cast<While>(s);
+      check_condition(w->cond);
+      ++loop_depth_;
+      check_block(w->body, ScopeKind::Loop);
+      --loop_depth_;
+      break;
+    }
+    case NodeKind::For:
+      check_for(cast<For>(s));
+      break;
+    case NodeKind::Break:
+    case NodeKind::Continue:
+      if (loop_depth_ == 0)
+        sink_.report(DiagCode::E0307, s->range,
+                     fmt::format("`{}` outside a loop", isa<Break>(s) ? "break" : "continue"));
+      break;
+    case NodeKind::Return:
+      check_return(cast<Return>(s));
+      break;
+    default:
+      break;  // ErrorStmt; misplaced declarations were reported by the parser
+  }
+}
+
+void Checker::check_for(const For* f) {
+  Type it = as_value(check_expr(f->iterable));
+  Type var = Type::unknown();
+  switch (it.kind) {
+    case TypeKind::Range:
+      var = Type::of(TypeKind::Int);
+      break;
+    case TypeKind::Shape:
+      var = Type::of(TypeKind::Int);
+      break;
+    case TypeKind::Map:
+      var = Type::of(TypeKind::String);
+      break;
+    case TypeKind::List:
+      if (it.rank_known && it.dims.size() > 1) {
+        var = it;
+        var.dims.erase(var.dims.begin());
+      } else {
+        var = Type::of(it.elem);
+      }
+      break;
+    case TypeKind::Tensor:
+      if (it.rank_known && it.dims.empty()) {
+        sink_.report(DiagCode::E0404, f->iterable->range, "cannot iterate over a rank-0 tensor");
+      } else if (it.rank_known) {
+        var = Type::tensor(std::vector<Dim>(it.dims.begin() + 1, it.dims.end()));
+      } else {
+        var = Type::tensor_unknown_rank();
+      }
+      break;
+    case TypeKind::Unknown:
+      break;
+    default:
+      sink_.report(DiagCode::E0401, f->iterable->range,
+                   fmt::format("cannot iterate over a value of type {}", it.to_string()));
+  }
+  ++loop_depth_;
+  push_scope(ScopeKind::Loop);
+  size_t mark = assign_log_.size();
+  declare(f->var, SymbolKind::LoopVariable, f->var_range, f->range, var);
+  check_stmts(f->body->stmts);
+  pop_scope();
+  for (size_t i = mark; i < assign_log_.size(); ++i) {
+    auto& [sym, before] = assign_log_[i];
+    current_[sym] = join(current_[sym], before);
+  }
+  --loop_depth_;
+}
+
+void Checker::check_condition(const Expr* cond) {
+  Type t = check_expr(cond);
+  if (!t.is_unknown() && !t.is(TypeKind::Bool))
+    sink_.report(DiagCode::E0415, cond->range,
+                 fmt::format("a condition must be a bool, not {}", t.to_string()));
+}
+
+// Dims without an origin get `name` (the variable) as theirs: "3 (from `X`)".
+static void adopt_origin(Type& t, OriginId o) {
+  for (Dim& d : t.dims)
+    if (d.origin == kNoOrigin) d.origin = o;
+}
+
+void Checker::check_let(const Let* let) {
+  Type value = as_value(check_expr(let->init));
+  OriginId o = add_origin(std::string(let->name), let->name_range);
+  Type type = value;
+  bool annotated = false;
+  if (let->type) {
+    Type declared = resolve_type(let->type, o);
+    if (!declared.is_unknown()) {
+      check_against_annotation(declared, value, let->init, fmt::format("`{}`", let->name),
+                               DiagCode::E0407);
+      type = refine(declared, value);
+      annotated = true;
+    }
+  }
+  adopt_origin(type, o);
+  SymbolId s = declare(let->name, SymbolKind::Variable, let->name_range, let->range, type);
+  annotated_[s] = annotated;
+}
+
+void Checker::check_assign(const Assign* as) {
+  Type value = as_value(check_expr(as->value));
+  const auto* id = dyn_cast<Ident>(as->target);
+  if (!id) {
+    check_expr(as->target);  // m["w"] = t, x.y = t: checked as expressions
+    return;
+  }
+  SymbolId s = lookup(id->name);
+  if (s == kNoSymbol) {  // `x = e` declares x
+    OriginId o = add_origin(std::string(id->name), id->range);
+    adopt_origin(value, o);
+    s = declare(id->name, SymbolKind::Variable, id->range, as->range, value, false);
+    reference(id, s, true);
+    out_.references.pop_back();  // the declaration itself is not a reference
+    out_.expr_types[id->id] = value;
+    return;
+  }
+  reference(id, s, true);
+  Symbol& sym = out_.symbols[s];
+  if (sym.kind == SymbolKind::Function) {
+    sink_
+        .report(DiagCode::E0416, id->range, fmt::format("cannot assign to function `{}`", id->name))
+        .note(sym.name_range, "declared here");
+    return;
+  }
+  const Type& before = current_[s];
+  if (annotated_[s]) {
+    check_against_annotation(sym.type, value, as->value, fmt::format("`{}`", id->name),
+                             DiagCode::E0416);
+  } else if (!before.is_unknown() && !value.is_unknown() && before.kind != value.kind &&
+             !(before.is_number() && value.is_number())) {
+    sink_
+        .report(DiagCode::E0416, as->value->range,
+                fmt::format("`{}` holds a {} but is assigned a {}", id->name,
+                            type_kind_name(before.kind), type_kind_name(value.kind)))
+        .note(sym.name_range, fmt::format("`{}` declared here", id->name));
+  }
+  adopt_origin(value, add_origin(std::string(id->name), id->range));
+  out_.expr_types[id->id] = value;
+  set_current_type(s, annotated_[s] ? refine(sym.type, value) : value);
+}
+
+void Checker::set_current_type(SymbolId s, Type t) {
+  assign_log_.emplace_back(s, current_[s]);
+  current_[s] = std::move(t);
+}
+
+void Checker::check_tensor_decl(const TensorDecl* td) {
+  OriginId o = add_origin(std::string(td->name), td->name_range);
+  Type declared = resolve_type(td->type, o);
+  if (!declared.is_unknown() && !declared.is_tensor()) {
+    sink_.report(
+        DiagCode::E0401, td->type->range,
+        fmt::format("a tensor declaration needs a tensor type, not {}", declared.to_string()));
+    declared = Type::unknown();
+  }
+  if (td->init) {
+    Type value = as_value(check_expr(td->init));
+    if (value.is(TypeKind::List) && value.elem != TypeKind::Tensor) {  // a literal: its shape
+      value.kind = TypeKind::Tensor;
+    }
+    check_against_annotation(declared, value, td->init, fmt::format("`{}`", td->name),
+                             DiagCode::E0407);
+    declared = refine(declared, value);
+  }
+  SymbolId s = declare(td->name, SymbolKind::Tensor, td->name_range, td->range, declared);
+  annotated_[s] = true;
+}
+
+void Checker::check_return(const Return* r) {
+  Type t = r->value ? as_value(check_expr(r->value)) : Type::of(TypeKind::None);
+  if (current_fn_ == kNoFunction) {
+    sink_.report(DiagCode::E0307, r->range, "`return` outside a function");
+    return;
+  }
+  if (r->value) check_result(t, r->value);
+  fn_returns_.push_back(t);
+}
+
+// Unknown dims of a declared type take the value's known ones.
+Type Checker::refine(const Type& declared, const Type& value) {
+  if (!declared.is_tensor() || !value.is_tensor() || !declared.rank_known) return declared;
+  if (!value.rank_known || value.dims.size() != declared.dims.size()) return declared;
+  Type t = declared;
+  for (size_t i = 0; i < t.dims.size(); ++i)
+    if (t.dims[i].is_unknown()) t.dims[i] = value.dims[i];
+  return t;
+}
+
+void Checker::check_against_annotation(const Type& declared, const Type& value, const Expr* e,
+                                       std::string_view what, DiagCode code) {
+  if (declared.is_unknown() || value.is_unknown()) {
+    if (declared.is_tensor() && declared.rank_known && value.is_unknown())
+      add_runtime_check(declared, e, what);
+    return;
+  }
+  bool kind_ok = declared.kind == value.kind ||
+                 (declared.is(TypeKind::Float) && value.is(TypeKind::Int)) ||
+                 declared.is(TypeKind::Unknown);
+  if (!kind_ok) {
+    sink_.report(DiagCode::E0401, e->range,
+                 fmt::format("{} is declared {} but the value is {}", what, declared.to_string(),
+                             value.to_string()));
+    return;
+  }
+  if (!declared.is_tensor() || !declared.rank_known) return;
+  if (!value.rank_known) {
+    add_runtime_check(declared, e, what);
+    return;
+  }
+  if (declared.dims.size() != value.dims.size()) {
+    sink_.report(code == DiagCode::E0407 ? DiagCode::E0404 : code, e->range,
+                 fmt::format("{} is declared {} (rank {}) but the value is {} (rank {})", what,
+                             declared.to_string(), declared.dims.size(), value.to_string(),
+                             value.dims.size()));
+    return;
+  }
+  std::vector<std::pair<std::string, Dim>> local;  // size variables bound by this annotation
+  bool needs_runtime = false;
+  for (size_t i = 0; i < declared.dims.size(); ++i) {
+    const Dim& d = declared.dims[i];
+    const Dim& v = value.dims[i];
+    if (d.is_unknown()) continue;
+    if (v.is_unknown()) {
+      needs_runtime = true;
+      continue;
+    }
+    const Dim* expect = &d;
+    if (d.is_var() &&
+        std::find(rigid_vars_.begin(), rigid_vars_.end(), d.name) == rigid_vars_.end()) {
+      auto it =
+          std::find_if(local.begin(), local.end(), [&](auto& p) { return p.first == d.name; });
+      if (it == local.end()) {
+        local.emplace_back(d.name, v);
+        continue;
+      }
+      expect = &it->second;
+    }
+    if (!expect->same(v)) {
+      std::string want =
+          expect == &d ? describe(d) : fmt::format("{} = {}", d.name, describe(*expect));
+      auto& diag = sink_.report(
+          code, e->range,
+          fmt::format("{} is declared {} but the value is {}: dim {} is {} vs {}", what,
+                      declared.to_string(), value.to_string(), i, want, describe(v)));
+      note_origins(diag, *expect, v);
+      return;
+    }
+  }
+  if (needs_runtime) add_runtime_check(declared, e, what);
+}
+
+void Checker::add_runtime_check(const Type& declared, const Expr* e, std::string_view what) {
+  RuntimeCheck rc;
+  rc.expr_id = e->id;
+  rc.range = e->range;
+  for (const Dim& d : declared.dims) {
+    ExpectedDim x;
+    if (d.is_const()) {
+      x.kind = ExpectedDim::Kind::Const;
+      x.value = d.value;
+    }
+    rc.dims.push_back(x);
+  }
+  rc.message = fmt::format("{} must have shape {}", what, declared.to_string());
+  out_.runtime_checks.push_back(std::move(rc));
+}
+
+// --- types written in the source ----------------------------------------------------------------
+
+Type Checker::resolve_type(const TypeRef* t, OriginId origin) {
+  auto element = [&](std::string_view name, SourceRange range) -> bool {
+    switch (classify_element(name)) {
+      case ElementClass::F16:
+        return true;
+      case ElementClass::OtherFloat:
+        sink_.report(DiagCode::W0301, range,
+                     fmt::format("`{}` values are stored and computed as float16", name));
+        return true;
+      case ElementClass::Integer:
+        sink_.report(DiagCode::E0309, range,
+                     fmt::format("`{}` tensors are not supported: TL tensors are floating point "
+                                 "(float16)",
+                                 name));
+        return false;
+      case ElementClass::Unknown:
+        return false;
+    }
+    return false;
+  };
+  if (const auto* tt = dyn_cast<TensorType>(t)) {
+    if (classify_element(tt->element) == ElementClass::Unknown) {
+      sink_.report(DiagCode::E0308, tt->element_range,
+                   fmt::format("unknown element type `{}`; TL tensors are float16", tt->element));
+      return Type::unknown();
+    }
+    if (!element(tt->element, tt->element_range)) return Type::unknown();
+    std::vector<Dim> dims;
+    for (const ast::Dim& d : tt->dims) {
+      switch (d.kind) {
+        case ast::Dim::Kind::Int:
+          dims.push_back(Dim::constant(d.value, origin));
+          break;
+        case ast::Dim::Kind::Name:
+          dims.push_back(Dim::var(std::string(d.name), origin));
+          break;
+        case ast::Dim::Kind::Unknown:
+          dims.push_back(Dim::unknown(origin));
+          break;
+      }
+    }
+    return Type::tensor(std::move(dims));
+  }
+  if (const auto* nt = dyn_cast<NamedType>(t)) {
+    static constexpr std::pair<std::string_view, TypeKind> kNames[] = {
+        {"int", TypeKind::Int},       {"float", TypeKind::Float}, {"bool", TypeKind::Bool},
+        {"string", TypeKind::String}, {"Shape", TypeKind::Shape}, {"Model", TypeKind::Model},
+        {"Map", TypeKind::Map},       {"List", TypeKind::List},   {"none", TypeKind::None},
+        {"Tensor", TypeKind::Tensor}, {"any", TypeKind::Unknown}};
+    for (const auto& [n, k] : kNames)
+      if (nt->name == n) return Type::of(k);
+    if (classify_element(nt->name) != ElementClass::Unknown)
+      return element(nt->name, nt->range) ? Type::tensor_unknown_rank() : Type::unknown();
+    std::vector<std::string> names;
+    for (const auto& [n, k] : kNames) names.emplace_back(n);
+    names.emplace_back("float16");
+    auto& d = sink_.report(DiagCode::E0308, nt->range, fmt::format("unknown type `{}`", nt->name));
+    auto close = closest(nt->name, names);
+    if (!close.empty()) d.note({}, "did you mean " + join_names(close) + "?");
+    return Type::unknown();
+  }
+  return Type::unknown();
+}
+
+}  // namespace tl::sema

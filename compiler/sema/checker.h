@@ -1,0 +1,156 @@
+// The checker's internals (one Checker per analysed file). Split by topic over checker.cpp
+// (declarations, statements, scopes), check_expr.cpp (expressions, calls), shape_rules.cpp
+// (broadcast, matmul, reductions, ...), builtin_rules.cpp (one rule per builtin) and
+// model_shapes.cpp (load_model / get_tensor against file headers).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "compiler/sema/builtin_sigs.h"
+#include "compiler/sema/sema.h"
+
+namespace tl::sema {
+
+// The arguments of a builtin call matched to its parameters.
+struct BoundArgs {
+  const BuiltinSignature* sig = nullptr;
+  std::vector<const ast::Expr*> exprs;  // per parameter (nullptr: not given)
+  std::vector<Type> types;              // per parameter (Unknown when not given)
+  std::vector<const ast::Expr*> rest;   // the variadic parameter's arguments
+  std::vector<Type> rest_types;
+  bool given(size_t p) const { return exprs[p] != nullptr; }
+};
+
+class Checker {
+ public:
+  Checker(const ast::SyntaxTree& tree, AnalysisContext& ctx, const AnalysisOptions& options,
+          Analysis& out);
+  void run();
+
+  // --- checker.cpp: scopes, declarations, statements
+ private:
+  enum class ScopeKind : uint8_t { Module, Function, Block, Loop };
+  struct Scope {
+    ScopeKind kind;
+    std::vector<std::string_view> names;
+  };
+  void push_scope(ScopeKind k);
+  void pop_scope();
+  SymbolId declare(std::string_view name, SymbolKind kind, SourceRange name_range,
+                   SourceRange decl_range, Type type, bool check_redeclaration = true);
+  SymbolId lookup(std::string_view name) const;
+  void reference(const ast::Expr* e, SymbolId s, bool write);
+  void report_unknown_name(std::string_view name, SourceRange range);
+
+  void collect_module_declarations();
+  void process_import(const ast::ImportDecl* imp);
+  Type import_type(Type t, const Analysis& from);
+  void declare_function(const ast::FnDecl* fn, bool imported, FunctionInfo info);
+  void check_function_body(uint32_t fn_index);
+  void check_stmt(const ast::Stmt* s);
+  void check_block(const ast::Block* b, ScopeKind kind);
+  void check_stmts(ast::NodeList<ast::Stmt*> stmts);
+  void check_for(const ast::For* f);
+  void check_result(const Type& value, const ast::Expr* e);
+  Type refine(const Type& declared, const Type& value);
+  void add_runtime_check(const Type& declared, const ast::Expr* e, std::string_view what);
+  std::vector<std::string> visible_names() const;
+  void check_let(const ast::Let* let);
+  void check_assign(const ast::Assign* as);
+  void check_tensor_decl(const ast::TensorDecl* td);
+  void check_return(const ast::Return* r);
+  void check_condition(const ast::Expr* cond);
+  void set_current_type(SymbolId s, Type t);
+  // Checks `value` (of `expr`) against a declared type; reports at `range`.
+  void check_against_annotation(const Type& declared, const Type& value, const ast::Expr* expr,
+                                std::string_view what, DiagCode code);
+
+  // Types written in the source.
+  Type resolve_type(const ast::TypeRef* t, OriginId origin);
+
+  // --- check_expr.cpp
+  Type check_expr(const ast::Expr* e);
+  Type check_expr_impl(const ast::Expr* e);
+  Type check_ident(const ast::Ident* id);
+  Type check_unary(const ast::Unary* u);
+  Type check_binary(const ast::Binary* b);
+  Type check_call(const ast::Call* c);
+  Type check_member(const ast::Member* m);
+  Type check_index(const ast::Index* ix);
+  Type check_list(const ast::ListLit* l);
+  Type check_tensor_ctor(const ast::TensorCtor* t);
+  Type call_function(const ast::Call* c, uint32_t fn, CallInfo& info);
+  Type call_builtin(const ast::Call* c, Builtin b, const ast::Expr* self, const Type* self_type,
+                    CallInfo& info);
+  bool bind_builtin_args(const ast::Call* c, const BuiltinSignature& sig, const ast::Expr* self,
+                         const Type* self_type, BoundArgs& out);
+  // A model path used as a value becomes a tensor (unknown shape when it names no tensor yet).
+  Type as_value(const Type& t) const;
+
+  // --- builtin_rules.cpp: one rule per builtin (a switch over Builtin, no default)
+  Type builtin_rule(const ast::Call* c, Builtin b, BoundArgs& a);
+
+  // --- shape_rules.cpp
+ public:
+  std::string describe(const Dim& d) const;  // "D_in (from `input`)"
+  OriginId add_origin(std::string label, SourceRange range);
+
+ private:
+  void note_origins(Diagnostic& d, const Dim& a, const Dim& b);
+  Type broadcast(const Type& a, const Type& b, const ast::Expr* ea, const ast::Expr* eb,
+                 SourceRange op_range, std::string_view op);
+  Type matmul(const Type& a, const Type& b, const ast::Expr* ea, const ast::Expr* eb,
+              SourceRange op_range, std::string_view op);
+  Type reduce(const Type& x, const ast::Expr* dim_expr, const Type& dim_type, bool keepdim,
+              std::string_view fn);
+  std::optional<size_t> normalize_dim(const Type& x, const ast::Expr* dim_expr,
+                                      const Type& dim_type, std::string_view fn, bool allow_end);
+  Type reshape(const Type& x, const std::vector<Dim>& target, SourceRange range);
+  // Dims named by shape arguments: ints, one Shape, or one list literal (nullopt: not static).
+  std::optional<std::vector<Dim>> shape_from_args(const std::vector<const ast::Expr*>& es,
+                                                  const std::vector<Type>& ts);
+  Type index_tensor(const Type& x, const ast::Index* ix);
+  bool require_same_shape(const Type& a, const Type& b, const ast::Expr* ea, const ast::Expr* eb,
+                          std::string_view what);
+
+  // --- model_shapes.cpp
+  Type load_model(const ast::Call* c, const ast::Expr* path_expr);
+  Type model_tensor(const Type& model, std::string_view name, SourceRange range, std::string label);
+  Type model_path(const Type& model, std::string path, SourceRange range);
+
+  // --- state
+ public:
+  DiagnosticSink sink_;
+
+ private:
+  const ast::SyntaxTree& tree_;
+  AnalysisContext& ctx_;
+  const AnalysisOptions& options_;
+  Analysis& out_;
+  std::vector<Scope> scopes_;
+  struct Binding {
+    SymbolId id;
+    uint32_t depth;  // index in scopes_
+  };
+  std::unordered_map<std::string_view, std::vector<Binding>> bindings_;
+  uint32_t scope_floor_ = 1;             // lookups skip scopes 1..floor-1 (a caller's blocks)
+  std::vector<uint8_t> annotated_;       // by SymbolId: declared with a type
+  std::vector<std::string> rigid_vars_;  // size variables of the current function's signature
+  std::vector<Type> current_;            // by SymbolId: the type after the latest assignment
+  std::vector<std::pair<SymbolId, Type>> assign_log_;  // (symbol, type before) for joins
+  // Module-wide first declaration of each name (for "used before its definition").
+  std::unordered_map<std::string_view, SourceRange> later_decls_;
+  uint32_t loop_depth_ = 0;
+  uint32_t current_fn_ = kNoFunction;
+  std::vector<Type> fn_returns_;   // return types seen in the current function
+  std::vector<uint8_t> fn_state_;  // 0 unchecked, 1 in progress, 2 done
+  std::unordered_map<const ast::FnDecl*, uint32_t> local_fns_;  // this file's functions
+};
+
+// Joins two types reached on different control-flow paths: dims that differ become unknown.
+Type join(const Type& newer, const Type& older);
+
+}  // namespace tl::sema

@@ -1,0 +1,132 @@
+// Model-aware shapes: load_model("literal") reads the file's header (through the context's
+// ModelHeaderCache) so that get_tensor("literal") and model.blk[0].attn_q.weight get the file's
+// real shapes at check time.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "compiler/sema/checker.h"
+#include "compiler/sema/suggest.h"
+#include "vm/core/error.h"
+#include "vm/model/model.h"
+
+namespace tl::sema {
+
+using namespace ast;
+namespace fs = std::filesystem;
+
+static bool is_coreml(const fs::path& p) {
+  std::string ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char ch) { return std::tolower(ch); });
+  return ext == ".mlmodel" || ext == ".mlpackage";
+}
+
+Type Checker::load_model(const Call* c, const Expr* path_expr) {
+  (void)c;
+  Type t = Type::of(TypeKind::Model);
+  const auto* lit = dyn_cast<StringLit>(path_expr);
+  if (!lit) return t;
+  fs::path rel(std::string(lit->value));
+  if (is_coreml(rel)) {
+    sink_.report(DiagCode::E0503, lit->range,
+                 fmt::format("`{}` is a CoreML model: CoreML runs only on Apple platforms; convert "
+                             "the model to safetensors or GGUF to load it here",
+                             lit->value));
+    return Type::unknown();
+  }
+  if (!options_.read_model_headers) return t;
+  // Relative paths: the .tl file's directory first, then the working directory.
+  fs::path found;
+  std::error_code ec;
+  if (rel.is_absolute()) {
+    if (fs::exists(rel, ec)) found = rel;
+  } else {
+    fs::path beside = fs::path(tree_.source().path()).parent_path() / rel;
+    if (fs::exists(beside, ec))
+      found = beside;
+    else if (fs::exists(rel, ec))
+      found = rel;
+  }
+  if (found.empty()) {
+    sink_.report(DiagCode::W0501, lit->range,
+                 fmt::format("model file `{}` does not exist here; the shapes of its tensors are "
+                             "checked at run time",
+                             lit->value));
+    return t;
+  }
+  try {
+    t.model = ctx_.model_headers().get(found);
+  } catch (const std::exception& e) {
+    sink_.report(DiagCode::E0504, lit->range,
+                 fmt::format("cannot read model `{}`: {}", lit->value, e.what()));
+    return Type::unknown();
+  }
+  return t;
+}
+
+Type Checker::model_tensor(const Type& model, std::string_view name, SourceRange range,
+                           std::string label) {
+  if (!model.model) return Type::tensor_unknown_rank();
+  const ModelHeader& h = *model.model;
+  const TensorInfo* info = h.find(name);
+  std::string file = h.path.filename().string();
+  if (!info) {
+    auto& d = sink_.report(DiagCode::E0501, range,
+                           fmt::format("model `{}` has no tensor `{}`", file, name));
+    auto close = h.closest_names(name, 3);
+    if (!close.empty()) d.note({}, "did you mean " + join_names(close) + "?");
+    return Type::unknown();
+  }
+  DTypeKind kind = dtype_info(info->dtype).kind;
+  if (kind == DTypeKind::Int || kind == DTypeKind::Unsupported) {
+    sink_.report(DiagCode::E0502, range,
+                 fmt::format("tensor `{}` of `{}` is {}: {}", name, file, dtype_name(info->dtype),
+                             kind == DTypeKind::Int
+                                 ? "integer tensors cannot be used (TL tensors are float16)"
+                                 : "this element type is not supported"));
+    return Type::unknown();
+  }
+  OriginId o = add_origin(std::move(label), range);
+  std::vector<Dim> dims;
+  for (int64_t d : info->shape.dims()) dims.push_back(Dim::constant(d, o));
+  return Type::tensor(std::move(dims));
+}
+
+Type Checker::model_path(const Type& model, std::string path, SourceRange range) {
+  Type t = Type::of(TypeKind::ModelPath);
+  t.model = model.model;
+  if (!model.model) {
+    t.path = std::move(path);
+    return t;
+  }
+  const ModelHeader& h = *model.model;
+  if (h.find(path)) return model_tensor(model, path, range, path);
+  std::string prefix = path + ".";
+  bool is_prefix = std::any_of(h.tensors.begin(), h.tensors.end(), [&](const TensorInfo& ti) {
+    return ti.name.compare(0, prefix.size(), prefix) == 0;
+  });
+  if (is_prefix) {
+    t.path = std::move(path);
+    return t;
+  }
+  auto& d = sink_.report(DiagCode::E0501, range,
+                         fmt::format("model `{}` has no tensor named `{}` or `{}.*`",
+                                     h.path.filename().string(), path, path));
+  // Suggest names at the same depth: `blk.0.attn_v` -> `blk.0.attn_k`, `blk.0.attn_q`.
+  const size_t depth = static_cast<size_t>(std::count(path.begin(), path.end(), '.'));
+  std::vector<std::string> level;
+  for (const TensorInfo& ti : h.tensors) {
+    size_t cut = 0;
+    for (size_t k = 0; k <= depth && cut != std::string::npos; ++k)
+      cut = ti.name.find('.', k == 0 ? 0 : cut + 1);
+    std::string head = ti.name.substr(0, cut);
+    if (std::find(level.begin(), level.end(), head) == level.end()) level.push_back(head);
+  }
+  auto close = closest(path, level);
+  if (!close.empty()) d.note({}, "did you mean " + join_names(close) + "?");
+  return Type::unknown();
+}
+
+}  // namespace tl::sema

@@ -1,0 +1,188 @@
+// tl_sema: name resolution, types and static shapes for one parsed TL file.
+//
+//   SourceManager sources;
+//   AnalysisContext ctx(sources);                 // owns the model-header cache and imports
+//   auto tree = parse(sources.load(path, &why));
+//   auto result = analyze(*tree, ctx);            // never throws on bad input
+//   result->diagnostics                          // checker diagnostics (the tree has the syntax
+//   ones) result->type_of(expr)                        // the type of any expression, by Expr::id
+//
+// The Analysis is plain side tables keyed by the tree's dense ids, so the compiler, the LSP and
+// the linter read it without walking anything twice. It refers to `tree` (and to the trees of
+// imported files, kept alive by the context): keep both alive while you use it.
+// No global state: two contexts never share anything, and an analysis is cheap enough to redo on
+// every keystroke (see bench/sema).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compiler/sema/types.h"
+#include "compiler/syntax/ast.h"
+#include "compiler/syntax/diagnostics.h"
+#include "compiler/syntax/source.h"
+#include "vm/bytecode/builtins.h"
+
+namespace tl {
+class ModelHeaderCache;
+}
+
+namespace tl::sema {
+
+using SymbolId = uint32_t;
+inline constexpr SymbolId kNoSymbol = 0xffffffffu;
+inline constexpr uint32_t kNoFunction = 0xffffffffu;
+
+enum class SymbolKind : uint8_t {
+  Variable,      // let, :=, or `x = e` where x was not bound
+  Parameter,     // a function parameter
+  LoopVariable,  // for x in ...
+  Function,      // fn / function (hoisted)
+  Tensor,        // tensor w: float16[...] = ...
+};
+std::string_view symbol_kind_name(SymbolKind k);
+
+struct Symbol {
+  std::string name;
+  SymbolKind kind = SymbolKind::Variable;
+  SourceRange name_range;           // the name at its declaration (go-to-definition target)
+  SourceRange decl_range;           // the whole declaration
+  Type type;                        // the declared type, else the type of its first value
+  uint32_t function = kNoFunction;  // Function: index in Analysis::functions
+  bool imported = false;            // declared in an imported file (ranges are in that file)
+  bool global = false;              // declared at the top level of its file
+};
+
+// One occurrence of a name in the analysed file that resolves to a symbol.
+struct Reference {
+  SourceRange range;
+  SymbolId symbol;
+  bool write = false;  // the target of an assignment (`x = e` on a bound x)
+};
+
+// A user function's signature as the checker sees it.
+struct FunctionInfo {
+  SymbolId symbol = kNoSymbol;
+  const ast::FnDecl* decl = nullptr;  // in this file's tree or an imported one
+  std::vector<std::string> param_names;
+  std::vector<Type> params;  // declared types (size variables as Dim::Var); Unknown if untyped
+  Type result;               // declared result, else what the body yields (may hold size vars)
+  bool declared_result = false;
+};
+
+// A size variable bound at a call: `N = 4` (from argument `input`).
+struct SizeBinding {
+  std::string name;
+  Dim value;
+  SourceRange bound_at;  // the argument that bound it
+};
+
+// What a call expression calls, and (for user functions) how its size variables were bound.
+struct CallInfo {
+  enum class Callee : uint8_t { Builtin, Function, Unknown } callee = Callee::Unknown;
+  Builtin builtin{};                  // Callee::Builtin
+  uint32_t function = kNoFunction;    // Callee::Function
+  bool method = false;                // `x.f(a)` called as `f(x, a)`
+  std::vector<SizeBinding> bindings;  // Callee::Function
+};
+
+// A shape the checker could not verify (a `?` or data-dependent dim): the compiler emits a check
+// right after `expr_id` is evaluated; on failure the VM reports `message` at `range`.
+struct ExpectedDim {
+  enum class Kind : uint8_t {
+    Any,     // no constraint
+    Const,   // == value
+    SameAs,  // == dimension `dim` of the value of expression `expr_id` (an earlier argument)
+  } kind = Kind::Any;
+  int64_t value = 0;
+  uint32_t expr_id = 0;
+  uint32_t dim = 0;
+};
+struct RuntimeCheck {
+  uint32_t expr_id = 0;           // the checked value
+  SourceRange range;              // where the error is reported
+  std::vector<ExpectedDim> dims;  // the expected rank is dims.size()
+  std::string message;            // e.g. "argument `input` of `forward`: expected float16[N, 3]"
+};
+
+class Analysis {
+ public:
+  explicit Analysis(const ast::SyntaxTree& tree) : tree_(&tree) {}
+  const ast::SyntaxTree& tree() const { return *tree_; }
+
+  std::vector<Type> expr_types;       // by Expr::id
+  std::vector<SymbolId> expr_symbol;  // by Expr::id: the symbol an Ident names, else kNoSymbol
+  std::vector<uint32_t> expr_call;    // by Expr::id: index in `calls` for Call nodes, else ~0u
+  std::vector<Symbol> symbols;
+  std::vector<Reference> references;  // uses of names in this file, in source order per scope
+  std::vector<FunctionInfo> functions;
+  std::vector<CallInfo> calls;
+  std::vector<RuntimeCheck> runtime_checks;
+  std::vector<Origin> origins;  // indexed by Dim::origin (0 is "no origin")
+  std::vector<Diagnostic> diagnostics;
+
+  bool has_errors() const;
+  const Type& type_of(const ast::Expr* e) const { return expr_types[e->id]; }
+  const CallInfo* call_info(const ast::Expr* e) const;
+
+  // Editor queries. `offset` is a byte offset in this file (SourceFile::offset_from_utf16).
+  // The innermost expression containing `offset` (nullptr: none).
+  const ast::Expr* expr_at(uint32_t offset) const;
+  // The symbol declared or referenced at `offset`.
+  SymbolId symbol_at(uint32_t offset) const;
+  // Every reference to `s` in this file (declaration excluded), in source order.
+  std::vector<SourceRange> references_to(SymbolId s) const;
+  // A one-line hover text: "x: float16[4, 2]", or a call's "forward(...) -> float16[4, 2]
+  // with N = 4, D_in = 3, D_out = 2".
+  std::string hover(uint32_t offset) const;
+
+ private:
+  const ast::SyntaxTree* tree_;
+};
+
+struct AnalysisOptions {
+  // Resolve load_model("literal") against files on disk and read their headers.
+  bool read_model_headers = true;
+  uint32_t error_limit = 200;  // checker errors kept per file (0: all)
+};
+
+// State shared by the analyses of one compilation or one editor session: the model-header cache
+// (path + size + mtime) and the imported files (parsed and analysed once, by canonical path).
+class AnalysisContext {
+ public:
+  explicit AnalysisContext(SourceManager& sources);
+  ~AnalysisContext();
+  AnalysisContext(const AnalysisContext&) = delete;
+  AnalysisContext& operator=(const AnalysisContext&) = delete;
+
+  SourceManager& sources() { return sources_; }
+  ModelHeaderCache& model_headers() { return *headers_; }
+  // Forget imported files (an editor calls this when a file on disk or in a buffer changed).
+  void clear_imports() { imports_.clear(); }
+
+  // For the checker: the analysed import at `path` (canonical), loading it on first use.
+  // Returns nullptr and sets `error` when it cannot be read; `cycle` when it is being analysed.
+  struct Imported {
+    std::unique_ptr<ast::SyntaxTree> tree;
+    std::unique_ptr<Analysis> analysis;
+    bool in_progress = false;
+  };
+  Imported* import_file(const std::filesystem::path& canonical, const AnalysisOptions& options,
+                        std::string* error, bool* cycle);
+  std::vector<std::string> import_stack;  // files being analysed, outermost first (for cycles)
+
+ private:
+  SourceManager& sources_;
+  std::unique_ptr<ModelHeaderCache> headers_;
+  std::map<std::string, std::unique_ptr<Imported>> imports_;
+};
+
+std::unique_ptr<Analysis> analyze(const ast::SyntaxTree& tree, AnalysisContext& context,
+                                  const AnalysisOptions& options = {});
+
+}  // namespace tl::sema
