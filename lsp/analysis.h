@@ -35,11 +35,39 @@ struct DocumentSnapshot {
 
 enum class Severity : int { kError = 1, kWarning = 2, kInformation = 3, kHint = 4 };
 
+// A place in this document (uri empty) or in another file (uri set; range is in bytes of that
+// file's current text: the open document if the client has it open, else the file on disk).
+struct Location {
+  std::string uri;
+  TextRange range;
+};
+
+// A note attached to a diagnostic (LSP relatedInformation), e.g. where a size was bound.
+struct RelatedInfo {
+  Location location;
+  std::string message;
+};
+
 struct Diagnostic {
   TextRange range;
   Severity severity = Severity::kError;
   std::string code;  // stable id, e.g. "syntax", "E0101"; shown by editors
   std::string message;
+  std::vector<RelatedInfo> related;
+};
+
+struct TextEdit {
+  Location location;  // uri empty: this document
+  std::string new_text;
+};
+
+// A quick fix (LSP CodeAction of kind "quickfix" with a WorkspaceEdit).
+struct CodeAction {
+  std::string title;
+  std::vector<TextEdit> edits;
+  bool preferred = false;
+  // Index in diagnostics() of the diagnostic it fixes (npos: none).
+  size_t diagnostic = static_cast<size_t>(-1);
 };
 
 // Values are LSP's SymbolKind / CompletionItemKind numbers.
@@ -67,18 +95,14 @@ struct CompletionItem {
   CompletionKind kind = CompletionKind::kVariable;
   std::string detail;         // one line: a signature or a type
   std::string documentation;  // markdown
+  // Set: the item replaces this range with `label` (a textEdit), e.g. the whole text inside a
+  // string literal for tensor names with dots, which editors would not treat as one word.
+  std::optional<TextRange> replace;
 };
 
 struct HoverInfo {
   TextRange range;       // the word hovered
   std::string markdown;  // contents
-};
-
-// A place in this document (uri empty) or in another file (uri set; range is in bytes of that
-// file's current text: the open document if the client has it open, else the file on disk).
-struct Location {
-  std::string uri;
-  TextRange range;
 };
 
 // The semantic token legend, in this order (the server sends the names).
@@ -151,6 +175,10 @@ class Analysis {
     return std::nullopt;
   }
   virtual std::vector<InlayHint> inlay_hints(TextRange /*visible*/) const { return {}; }
+  // Quick fixes whose diagnostic overlaps `range`.
+  virtual std::vector<CodeAction> code_actions(TextRange /*range*/) const { return {}; }
+  // The whole document formatted (what `tl fmt` writes); nullopt: cannot (syntax errors).
+  virtual std::optional<std::string> formatted() const { return std::nullopt; }
 };
 
 // Which optional requests the server advertises in `initialize`.
@@ -160,6 +188,8 @@ struct Features {
   bool rename = false;
   bool signature_help = false;
   bool inlay_hints = false;
+  bool code_actions = false;
+  bool formatting = false;
 };
 
 // Builds an Analysis for a snapshot. Called concurrently from the debounce worker and the

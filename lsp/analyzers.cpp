@@ -1,10 +1,10 @@
 #include "lsp/analyzers.h"
 
-#include "lsp/syntax_analysis.h"
+#include "lsp/checked_analysis.h"
 
 namespace tl::lsp {
-// The checker's analyzer replaces this line (wrapping SyntaxAnalyzer) when it lands.
+// The checker's analysis (compiler/sema) on top of the parser's (SyntaxAnalysis).
 std::unique_ptr<Analyzer> make_default_analyzer() {
-  return std::make_unique<SyntaxAnalyzer>();
+  return std::make_unique<CheckedAnalyzer>();
 }
 }  // namespace tl::lsp

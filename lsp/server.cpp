@@ -149,6 +149,8 @@ json Server::dispatch(const std::string& method, const json& params, bool is_req
     json items = json::array();
     for (const auto& c : a.analysis->completion(offset_param(*a.doc, params))) {
       json item = {{"label", c.label}, {"kind", static_cast<int>(c.kind)}};
+      if (c.replace)
+        item["textEdit"] = {{"range", range_json(*a.doc, *c.replace)}, {"newText", c.label}};
       if (!c.detail.empty()) item["detail"] = c.detail;
       if (!c.documentation.empty()) item["documentation"] = markdown(c.documentation);
       items.push_back(std::move(item));
@@ -269,6 +271,45 @@ json Server::dispatch(const std::string& method, const json& params, bool is_req
     }
     return {{"changes", changes}};
   }
+  if (method == "textDocument/codeAction") {
+    if (!f.code_actions) unsupported();
+    std::string uri = uri_param(params);
+    Analyzed a = current(uri);
+    const json& r = field(params, "range");
+    TextRange range{a.doc->offset_of(position_param(field(r, "start")), encoding_),
+                    a.doc->offset_of(position_param(field(r, "end")), encoding_)};
+    json out = json::array();
+    std::vector<Diagnostic> diags;
+    for (const auto& act : a.analysis->code_actions(range)) {
+      json changes = json::object();
+      for (const auto& e : act.edits) {
+        json loc = location_json(uri, *a.doc, e.location);
+        changes[loc["uri"].get<std::string>()].push_back(
+            {{"range", loc["range"]}, {"newText", e.new_text}});
+      }
+      json j = {{"title", act.title},
+                {"kind", "quickfix"},
+                {"isPreferred", act.preferred},
+                {"edit", {{"changes", changes}}}};
+      if (act.diagnostic != static_cast<size_t>(-1)) {
+        if (diags.empty()) diags = a.analysis->diagnostics();
+        if (act.diagnostic < diags.size())
+          j["diagnostics"] = json::array({diagnostic_json(uri, *a.doc, diags[act.diagnostic])});
+      }
+      out.push_back(std::move(j));
+    }
+    return out;
+  }
+  if (method == "textDocument/formatting") {
+    if (!f.formatting) unsupported();
+    std::string uri = uri_param(params);
+    Analyzed a = current(uri);
+    auto text = a.analysis->formatted();
+    if (!text) throw RpcError(ErrorCode::kRequestFailed, "cannot format a file with syntax errors");
+    if (*text == a.doc->text()) return json::array();
+    return json::array(
+        {{{"range", range_json(*a.doc, {0, a.doc->text().size()})}, {"newText", *text}}});
+  }
   if (method == "textDocument/inlayHint") {
     if (!f.inlay_hints) unsupported();
     std::string uri = uri_param(params);
@@ -309,7 +350,7 @@ json Server::initialize(const json& params) {
       {"textDocumentSync",
        {{"openClose", true}, {"change", 2}, {"save", {{"includeText", false}}}}},
       {"hoverProvider", true},
-      {"completionProvider", {{"triggerCharacters", {"."}}, {"resolveProvider", false}}},
+      {"completionProvider", {{"triggerCharacters", {".", "\""}}, {"resolveProvider", false}}},
       {"documentSymbolProvider", true},
       {"semanticTokensProvider",
        {{"legend", {{"tokenTypes", types}, {"tokenModifiers", modifiers}}},
@@ -320,6 +361,8 @@ json Server::initialize(const json& params) {
       {"referencesProvider", f.references},
       {"renameProvider", f.rename},
       {"inlayHintProvider", f.inlay_hints},
+      {"codeActionProvider", f.code_actions},
+      {"documentFormattingProvider", f.formatting},
   };
   if (f.signature_help) caps["signatureHelpProvider"] = {{"triggerCharacters", {"(", ","}}};
   return {{"capabilities", caps}, {"serverInfo", {{"name", "tl-lsp"}, {"version", TL_VERSION}}}};
@@ -429,14 +472,7 @@ void Server::analyze_and_publish(const std::string& uri) {
     }
   }
   json diags = json::array();
-  for (const auto& d : a.analysis->diagnostics()) {
-    json j = {{"range", range_json(*a.doc, d.range)},
-              {"severity", static_cast<int>(d.severity)},
-              {"source", "tl"},
-              {"message", d.message}};
-    if (!d.code.empty()) j["code"] = d.code;
-    diags.push_back(std::move(j));
-  }
+  for (const auto& d : a.analysis->diagnostics()) diags.push_back(diagnostic_json(uri, *a.doc, d));
   // Publish under the lock, and only for the current version: a stale result can never be
   // sent after (and so over) a newer one.
   std::lock_guard lock(mu_);
@@ -446,6 +482,21 @@ void Server::analyze_and_publish(const std::string& uri) {
   out_.send({{"jsonrpc", "2.0"},
              {"method", "textDocument/publishDiagnostics"},
              {"params", {{"uri", uri}, {"version", a.doc->version()}, {"diagnostics", diags}}}});
+}
+
+json Server::diagnostic_json(const std::string& uri, const TextDocument& doc, const Diagnostic& d) {
+  json j = {{"range", range_json(doc, d.range)},
+            {"severity", static_cast<int>(d.severity)},
+            {"source", "tl"},
+            {"message", d.message}};
+  if (!d.code.empty()) j["code"] = d.code;
+  if (!d.related.empty()) {
+    json rel = json::array();
+    for (const auto& r : d.related)
+      rel.push_back({{"location", location_json(uri, doc, r.location)}, {"message", r.message}});
+    j["relatedInformation"] = std::move(rel);
+  }
+  return j;
 }
 
 json Server::range_json(const TextDocument& doc, TextRange r) const {

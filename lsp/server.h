@@ -66,6 +66,8 @@ class Server {
   void log(const std::string& line) const;
 
   nlohmann::json range_json(const TextDocument& doc, TextRange r) const;
+  nlohmann::json diagnostic_json(const std::string& uri, const TextDocument& doc,
+                                 const Diagnostic& d);
   nlohmann::json location_json(const std::string& uri, const TextDocument& doc,
                                const Location& loc);
   size_t offset_param(const TextDocument& doc, const nlohmann::json& params) const;

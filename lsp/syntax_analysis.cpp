@@ -69,6 +69,12 @@ SyntaxAnalysis::SyntaxAnalysis(DocumentSnapshot doc) : LexicalAnalysis(std::move
   collect_declarations();
 }
 
+SyntaxAnalysis::SyntaxAnalysis(DocumentSnapshot doc, std::shared_ptr<const SourceFile> file)
+    : LexicalAnalysis(std::move(doc)) {
+  tree_ = parse(std::move(file));
+  collect_declarations();
+}
+
 void SyntaxAnalysis::collect_declarations() {
   const Module* m = tree_->module();
   if (!m) return;

@@ -25,6 +25,8 @@ struct Declared {
 class SyntaxAnalysis : public LexicalAnalysis {
  public:
   explicit SyntaxAnalysis(DocumentSnapshot doc);
+  // Parses `file` (whose text is the snapshot's), e.g. one a checker's SourceManager owns.
+  SyntaxAnalysis(DocumentSnapshot doc, std::shared_ptr<const SourceFile> file);
 
   std::vector<Diagnostic> diagnostics() const override;
   std::vector<DocumentSymbol> symbols() const override;

@@ -440,7 +440,8 @@ Type Checker::check_call(const Call* c) {
       std::vector<std::string> names;
       for (const auto& bi : kBuiltinTable) names.emplace_back(bi.name);
       auto close = closest(m->name, names);
-      if (!close.empty()) d.note({}, "did you mean " + join_names(close) + "?");
+      if (!close.empty())
+        d.note({}, "did you mean " + join_names(close) + "?").fix(m->name_range, close[0]);
     }
   } else {
     Type t = check_expr(c->callee);
@@ -496,7 +497,8 @@ bool Checker::bind_builtin_args(const Call* c, const BuiltinSignature& sig, cons
       std::vector<std::string> names;
       for (const auto& bp : sig.params) names.push_back(bp.name);
       auto close = closest(a.name, names);
-      if (!close.empty()) d.note({}, "did you mean " + join_names(close) + "?");
+      if (!close.empty())
+        d.note({}, "did you mean " + join_names(close) + "?").fix(a.name_range, close[0]);
       ok = false;
       continue;
     }
