@@ -508,11 +508,12 @@ std::vector<CompletionItem> CheckedAnalysis::member_completion(size_t offset, bo
                      CompletionKind::kVariable,
                      obj.rank_known ? Type::shape(obj.dims).to_string() : "Shape",
                      {}});
-  if (!obj.is_unknown()) {
-    Type value = obj.is(TypeKind::ModelPath) ? Type::tensor_unknown_rank() : obj;
+  if (!obj.is_unknown() && !obj.is(TypeKind::ModelPath)) {  // a path prefix is no value yet
+    const Type& value = obj;
     for (const auto& sig : sema::builtin_signatures()) {
       if (sig.params.empty() || sig.params[0].type == sema::ParamType::Any) continue;
       if (!sema::accepts(sig.params[0].type, value)) continue;
+      if (obj.is_tensor() && sig.id == Builtin::ShapeOf) continue;  // offered as `.shape` above
       const auto& info = builtin_info(sig.id);
       items.push_back({std::string(info.name), CompletionKind::kFunction,
                        fmt::format("{}{}", info.name, info.signature), std::string(info.doc)});
