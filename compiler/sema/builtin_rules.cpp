@@ -322,4 +322,78 @@ Type Checker::builtin_rule(const Call* c, Builtin b, BoundArgs& a) {
   return Type::unknown();
 }
 
+std::string_view shape_rule_summary(Builtin b) {
+  switch (b) {
+    case Builtin::LoadModel:
+      return "Model; with a literal path whose file exists, its header gives get_tensor static "
+             "shapes";
+    case Builtin::SaveModel:
+      return "none; model is a Model or a map {name: tensor}";
+    case Builtin::GetTensor:
+      return "the file's shape (row-major) when the model and the name are literals; unknown name "
+             "or integer dtype: error";
+    case Builtin::TensorNames:
+      return "list of string";
+    case Builtin::Metadata:
+      return "any";
+    case Builtin::Print:
+      return "none";
+    case Builtin::ShapeOf:
+      return "Shape [d1, ..., dn] of x";
+    case Builtin::Reshape:
+      return "the given dims; one -1 is inferred; element counts must match when known";
+    case Builtin::Transpose:
+      return "last two dims swapped; with dims: a permutation of all dims";
+    case Builtin::Matmul:
+      return "NumPy matmul: [..., n, k] @ [..., k, m] -> [..., n, m]; 1-D operands promoted then "
+             "dropped; batch dims broadcast";
+    case Builtin::Linear:
+      return "x [..., in], weight [out, in], bias [out] -> [..., out]";
+    case Builtin::Relu:
+    case Builtin::Gelu:
+    case Builtin::Silu:
+    case Builtin::Sigmoid:
+    case Builtin::Tanh:
+      return "same shape as x";
+    case Builtin::Exp:
+    case Builtin::Log:
+    case Builtin::Sqrt:
+    case Builtin::Abs:
+      return "same shape as x for a tensor; a number for a number";
+    case Builtin::Softmax:
+      return "same shape as x; dim in [-rank, rank)";
+    case Builtin::Sum:
+    case Builtin::Mean:
+    case Builtin::Max:
+    case Builtin::Min:
+      return "dim removed (kept as 1 with keepdim); without dim: [] (all ones with keepdim)";
+    case Builtin::ArgMax:
+      return "without dim: int; with dim: x's shape with dim removed";
+    case Builtin::RmsNorm:
+      return "same shape as x; weight [last dim of x]";
+    case Builtin::LayerNorm:
+      return "same shape as x; weight and bias [last dim of x]";
+    case Builtin::Concat:
+      return "the tensors' shape with dim summed; other dims must match";
+    case Builtin::Zeros:
+    case Builtin::Ones:
+      return "the given dims (ints, one Shape or one list)";
+    case Builtin::Range:
+      return "range (iterates int)";
+    case Builtin::Len:
+      return "int: the first dim of a tensor (static when known), rank of a Shape, length of a "
+             "list";
+    case Builtin::Assert:
+      return "none";
+    case Builtin::AssertClose:
+      return "none; a and b must have equal shapes";
+    case Builtin::TensorNew:
+      return "the nested literal's shape; ragged rows are an error";
+    case Builtin::Maximum:
+    case Builtin::Minimum:
+      return "NumPy broadcast of a and b";
+  }
+  return "";
+}
+
 }  // namespace tl::sema

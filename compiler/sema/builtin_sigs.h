@@ -36,6 +36,10 @@ struct BuiltinSignature {
 const std::vector<BuiltinSignature>& builtin_signatures();
 const BuiltinSignature& builtin_signature(Builtin b);
 
+// The shape rule of a builtin in one line, for docs/builtins.md, hover and completion. Lives next
+// to the rules themselves (builtin_rules.cpp), in a switch without a default.
+std::string_view shape_rule_summary(Builtin b);
+
 // Whether a value of type `t` may be passed where the table says `p` (unknown always may).
 bool accepts(ParamType p, const Type& t);
 
