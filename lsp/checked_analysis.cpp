@@ -7,6 +7,7 @@
 #include <set>
 
 #include "compiler/sema/builtin_sigs.h"
+#include "formatter/format.h"
 #include "lsp/text_document.h"
 #include "vm/bytecode/builtins.h"
 
@@ -665,8 +666,11 @@ std::vector<InlayHint> CheckedAnalysis::inlay_hints(TextRange visible) const {
   return out;
 }
 
+// The same code path as `tl fmt` (formatter/format.h), its self-check included.
 std::optional<std::string> CheckedAnalysis::formatted() const {
-  return std::nullopt;
+  format::FormatResult r = format::format_file(tree().source_ptr());
+  if (!r.ok) return std::nullopt;
+  return std::move(r.text);
 }
 
 // --- the analyzer -------------------------------------------------------------------------------
@@ -684,7 +688,7 @@ Features CheckedAnalyzer::features() const {
           .signature_help = true,
           .inlay_hints = true,
           .code_actions = true,
-          .formatting = false};
+          .formatting = true};
 }
 
 }  // namespace tl::lsp

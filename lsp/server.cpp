@@ -305,8 +305,8 @@ json Server::dispatch(const std::string& method, const json& params, bool is_req
     std::string uri = uri_param(params);
     Analyzed a = current(uri);
     auto text = a.analysis->formatted();
-    if (!text) throw RpcError(ErrorCode::kRequestFailed, "cannot format a file with syntax errors");
-    if (*text == a.doc->text()) return json::array();
+    // A file with syntax errors is left as it is (as `tl fmt` does); its diagnostics say why.
+    if (!text || *text == a.doc->text()) return json::array();
     return json::array(
         {{{"range", range_json(*a.doc, {0, a.doc->text().size()})}, {"newText", *text}}});
   }

@@ -397,5 +397,29 @@ TEST(Imports, DefinitionGoesIntoTheImportedFile) {
   finish(c);
 }
 
+TEST(Formatting, SameLayoutAsTlFmtAndNothingForSyntaxErrors) {
+  const std::string uri = "file:///tmp/tl_lsp_format_test.tl";
+  LspClient c{{"--quiet", "--debounce-ms=10"}};
+  json caps = c.initialize()["result"]["capabilities"];
+  EXPECT_EQ(caps["documentFormattingProvider"], true);
+  EXPECT_EQ(caps["codeActionProvider"], true);
+  c.open(uri, "fn f(x:int)->int{\nx+1}\nlet   y=f(2)\n");
+  json opts = {{"tabSize", 4}, {"insertSpaces", true}};
+  json edits = c.call("textDocument/formatting",
+                      {{"textDocument", {{"uri", uri}}}, {"options", opts}})["result"];
+  ASSERT_EQ(edits.size(), 1u) << edits.dump();
+  EXPECT_EQ(edits[0]["range"], range(0, 0, 3, 0));
+  EXPECT_EQ(edits[0]["newText"], "fn f(x: int) -> int {\n    x + 1\n}\nlet y = f(2)\n");
+  change(c, 2, "fn f(x: int) -> int {\n    x + 1\n}\nlet y = f(2)\n", uri);
+  EXPECT_EQ(c.call("textDocument/formatting",
+                   {{"textDocument", {{"uri", uri}}}, {"options", opts}})["result"],
+            json::array());  // already formatted
+  change(c, 3, "let y = (\n", uri);
+  EXPECT_EQ(c.call("textDocument/formatting",
+                   {{"textDocument", {{"uri", uri}}}, {"options", opts}})["result"],
+            json::array());  // syntax errors: left as it is
+  finish(c);
+}
+
 }  // namespace
 }  // namespace tl::lsp::test
