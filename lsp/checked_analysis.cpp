@@ -143,6 +143,7 @@ CheckedAnalysis::CheckedAnalysis(DocumentSnapshot doc, std::unique_ptr<SourceMan
   for (SymbolId s = 0; s < sema_->symbols.size(); ++s) {
     const auto& sym = sema_->symbols[s];
     if (!sym.imported && sym.name_range.file == self) declared_at_.emplace(sym.name_range.begin, s);
+    by_name_[sym.name].push_back(s);
   }
 }
 
@@ -167,9 +168,10 @@ std::vector<const tl::Diagnostic*> CheckedAnalysis::all_diagnostics() const {
 SymbolId CheckedAnalysis::visible_symbol(std::string_view name, size_t offset) const {
   SymbolId best = sema::kNoSymbol;
   uint32_t best_size = UINT32_MAX;
-  for (SymbolId s = 0; s < sema_->symbols.size(); ++s) {
+  auto it = by_name_.find(name);
+  if (it == by_name_.end()) return best;
+  for (SymbolId s : it->second) {
     const auto& sym = sema_->symbols[s];
-    if (sym.name != name) continue;
     bool in_scope = sym.global || sym.imported ||
                     (sym.scope.begin <= offset && offset <= sym.scope.end &&
                      (sym.kind == sema::SymbolKind::Parameter || sym.name_range.end <= offset));
@@ -280,14 +282,17 @@ std::vector<DocumentSymbol> CheckedAnalysis::symbols() const {
     else
       locals.push_back(&s);
   }
-  // A function's parameters and local names become its children.
+  // A function's parameters and local names become its children (locals sorted by position,
+  // so each function takes its slice: linear in the file, not functions x locals).
+  std::sort(locals.begin(), locals.end(),
+            [](const auto* a, const auto* b) { return a->name_range.begin < b->name_range.begin; });
   for (auto& f : out) {
     if (f.kind != lsp::SymbolKind::kFunction) continue;
-    for (const auto* s : locals)
-      if (f.range.begin <= s->name_range.begin && s->name_range.end <= f.range.end)
-        f.children.push_back(make(*s));
-    std::sort(f.children.begin(), f.children.end(),
-              [](const auto& a, const auto& b) { return a.selection.begin < b.selection.begin; });
+    auto first =
+        std::lower_bound(locals.begin(), locals.end(), f.range.begin,
+                         [](const sema::Symbol* s, size_t b) { return s->name_range.begin < b; });
+    for (auto l = first; l != locals.end() && (*l)->name_range.end <= f.range.end; ++l)
+      f.children.push_back(make(**l));
   }
   // The parser's entries for what the checker does not declare: `main` blocks and imports.
   for (auto& s : SyntaxAnalysis::symbols())

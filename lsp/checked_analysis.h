@@ -68,6 +68,8 @@ class CheckedAnalysis : public SyntaxAnalysis {
   std::unique_ptr<sema::AnalysisContext> ctx_;
   std::unique_ptr<sema::Analysis> sema_;  // refers to the tree and ctx_'s imports: declared last
   std::unordered_map<uint32_t, sema::SymbolId> declared_at_;  // name offset -> local symbol
+  // Every symbol of each name (views into sema_'s symbol names), for scope lookups.
+  std::unordered_map<std::string_view, std::vector<sema::SymbolId>> by_name_;
 };
 
 class CheckedAnalyzer : public Analyzer {
