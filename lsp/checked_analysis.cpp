@@ -145,6 +145,9 @@ CheckedAnalysis::CheckedAnalysis(DocumentSnapshot doc, std::unique_ptr<SourceMan
     if (!sym.imported && sym.name_range.file == self) declared_at_.emplace(sym.name_range.begin, s);
     by_name_[sym.name].push_back(s);
   }
+  if (tree().module())
+    for (const Stmt* st : tree().module()->items)
+      if (const auto* fn = dyn_cast<FnDecl>(st)) function_ranges_.push_back(to_range(fn->range));
 }
 
 CheckedAnalysis::~CheckedAnalysis() {
@@ -165,6 +168,12 @@ std::vector<const tl::Diagnostic*> CheckedAnalysis::all_diagnostics() const {
   return out;
 }
 
+bool CheckedAnalysis::in_function(size_t offset) const {
+  auto it = std::upper_bound(function_ranges_.begin(), function_ranges_.end(), offset,
+                             [](size_t o, const TextRange& r) { return o < r.begin; });
+  return it != function_ranges_.begin() && offset <= std::prev(it)->end;
+}
+
 SymbolId CheckedAnalysis::visible_symbol(std::string_view name, size_t offset) const {
   SymbolId best = sema::kNoSymbol;
   uint32_t best_size = UINT32_MAX;
@@ -172,9 +181,13 @@ SymbolId CheckedAnalysis::visible_symbol(std::string_view name, size_t offset) c
   if (it == by_name_.end()) return best;
   for (SymbolId s : it->second) {
     const auto& sym = sema_->symbols[s];
-    bool in_scope = sym.global || sym.imported ||
+    // Functions are hoisted and function bodies see every top-level name (the checker checks
+    // them after the module's statements); elsewhere a name is visible after its declaration.
+    bool declared_before = sym.name_range.end <= offset;
+    bool in_scope = sym.imported || sym.kind == sema::SymbolKind::Function ||
+                    (sym.global && (declared_before || in_function(offset))) ||
                     (sym.scope.begin <= offset && offset <= sym.scope.end &&
-                     (sym.kind == sema::SymbolKind::Parameter || sym.name_range.end <= offset));
+                     (sym.kind == sema::SymbolKind::Parameter || declared_before));
     if (!in_scope) continue;
     uint32_t size = sym.global || sym.imported ? UINT32_MAX - 1 : sym.scope.size();
     // Innermost scope first; in the same scope the latest declaration before the cursor.
@@ -300,7 +313,6 @@ std::vector<DocumentSymbol> CheckedAnalysis::symbols() const {
       out.push_back(std::move(s));
   std::sort(out.begin(), out.end(),
             [](const auto& a, const auto& b) { return a.range.begin < b.range.begin; });
-  // A top-level name assigned again (`x = 1` then `x = 2`) is one symbol.
   return out;
 }
 
@@ -569,6 +581,7 @@ std::vector<Location> CheckedAnalysis::definition(size_t offset) const {
   SymbolId s = sema_->symbol_at(off);
   if (s != sema::kNoSymbol) return {location(sema_->symbols[s].name_range)};
   // On an import's path: the imported file.
+  if (!tree().module()) return {};
   for (const Stmt* st : tree().module()->items)
     if (const auto* im = dyn_cast<ImportDecl>(st); im && im->path->range.contains(off)) {
       namespace fs = std::filesystem;

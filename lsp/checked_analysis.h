@@ -55,6 +55,7 @@ class CheckedAnalysis : public SyntaxAnalysis {
   Location location(SourceRange r) const;  // uri empty for this document
   // The symbol named `name` visible at `offset` (innermost scope), or kNoSymbol.
   sema::SymbolId visible_symbol(std::string_view name, size_t offset) const;
+  bool in_function(size_t offset) const;  // inside a function declaration of this file
   // The type of the expression that ends at `end` (e.g. before a '.'), via the tree, else by name.
   sema::Type type_ending_at(size_t end) const;
   std::shared_ptr<const ModelHeader> current_header(const sema::Type& model) const;
@@ -70,6 +71,7 @@ class CheckedAnalysis : public SyntaxAnalysis {
   std::unordered_map<uint32_t, sema::SymbolId> declared_at_;  // name offset -> local symbol
   // Every symbol of each name (views into sema_'s symbol names), for scope lookups.
   std::unordered_map<std::string_view, std::vector<sema::SymbolId>> by_name_;
+  std::vector<TextRange> function_ranges_;  // this file's functions, in source order
 };
 
 class CheckedAnalyzer : public Analyzer {

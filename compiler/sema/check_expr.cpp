@@ -113,7 +113,20 @@ Type Checker::check_unary(const Unary* u) {
 }
 
 Type Checker::check_binary(const Binary* b) {
-  Type l = as_value(check_expr(b->lhs));
+  // `1 + 1 + ... + 1` (10,000 terms is legal) is a left-nested tree as deep as it is long: check
+  // its left spine bottom-up in a loop, so that the recursion does not follow it down the stack.
+  auto done = [&](const Expr* x) { return x->id < spine_done_.size() && spine_done_[x->id]; };
+  if (isa<Binary>(b->lhs) && !done(b->lhs)) {
+    std::vector<const Binary*> spine;
+    for (const Expr* x = b->lhs; isa<Binary>(x) && !done(x); x = cast<Binary>(x)->lhs)
+      spine.push_back(cast<Binary>(x));
+    if (spine_done_.size() < tree_.expr_count()) spine_done_.resize(tree_.expr_count(), 0);
+    for (auto it = spine.rbegin(); it != spine.rend(); ++it) {
+      check_expr(*it);  // its own lhs is done (or not a Binary): no deeper recursion
+      spine_done_[(*it)->id] = 1;
+    }
+  }
+  Type l = as_value(done(b->lhs) ? out_.expr_types[b->lhs->id] : check_expr(b->lhs));
   Type r = as_value(check_expr(b->rhs));
   std::string_view op = binary_op_spelling(b->op);
   auto mismatch = [&]() {

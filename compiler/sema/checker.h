@@ -144,6 +144,7 @@ class Checker {
   std::vector<std::pair<SymbolId, Type>> assign_log_;  // (symbol, type before) for joins
   // Module-wide first declaration of each name (for "used before its definition").
   std::unordered_map<std::string_view, SourceRange> later_decls_;
+  std::vector<uint8_t> spine_done_;  // by Expr::id: a Binary checked by check_binary's spine loop
   uint32_t loop_depth_ = 0;
   uint32_t current_fn_ = kNoFunction;
   std::vector<Type> fn_returns_;   // return types seen in the current function

@@ -3,6 +3,7 @@
 // and property paths from file headers (safetensors and GGUF fixtures in data/models), signature
 // help, definition into imported files, references, rename, inlay hints, quick fixes, and a model
 // file changed on disk being re-read.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -172,6 +173,11 @@ TEST_F(Guide, CompletionOffersNamesInScopeWithTypes) {
   ASSERT_TRUE(in.count("weights"));
   EXPECT_EQ(in["weights"]["detail"], "float16[D_in, D_out]");
   EXPECT_EQ(in["output"]["detail"], "float16[N, D_out]");  // forward's own `output` wins
+  EXPECT_TRUE(in.count("X"));  // function bodies see every top-level name
+  // Before the top-level lets: functions (hoisted) but not the variables declared later.
+  auto first = completion(c, 0, 0);
+  EXPECT_TRUE(first.count("forward"));
+  EXPECT_FALSE(first.count("output") || first.count("X"));
 }
 
 TEST_F(Guide, SignatureHelpForUserFunctionsAndBuiltins) {
@@ -371,6 +377,34 @@ TEST(ModelOnDisk, AChangedFileIsReRead) {
   write_file(model, renamed);
   fs::last_write_time(model, fs::last_write_time(model) + std::chrono::seconds(5));
   EXPECT_EQ(names(), (std::set<std::string>{"layer.0.biaz", "layer.0.weight"}));
+  finish(c);
+}
+
+TEST(ModelOnDisk, AFifoNamedAsAModelDoesNotHangTheServer) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  ASSERT_EQ(mkfifo((dir.path() / "pipe.gguf").c_str(), 0600), 0);
+  const std::string uri = "file://" + (dir.path() / "main.tl").string();
+  LspClient c{{"--quiet", "--debounce-ms=10"}};
+  c.initialize();
+  c.open(uri, "let m = load_model(\"pipe.gguf\")\n");
+  json d = diagnostics_for(c, 1, uri);
+  ASSERT_EQ(d.size(), 1u) << d.dump();
+  EXPECT_EQ(d[0]["code"], "E0504");
+  EXPECT_TRUE(contains(d[0]["message"], "not a regular file")) << d.dump();
+  finish(c);
+}
+
+TEST(Robustness, ALongOperatorChainIsCheckedWithoutOverflowingTheStack) {
+  // 100,000 terms: a left-nested tree as deep as it is long.
+  std::string text = "let x = 1";
+  for (int i = 0; i < 100000; ++i) text += " + 1";
+  text += "\nlet y = x\n";
+  LspClient c{{"--quiet", "--debounce-ms=10"}};
+  c.initialize();
+  c.open(kUri, text);
+  EXPECT_EQ(diagnostics_for(c, 1), json::array());
+  EXPECT_TRUE(contains(hover_text(c, 1, 4), "y: int"));
   finish(c);
 }
 
