@@ -29,21 +29,17 @@ const Expr* expr_of(const BoundArgs& a, std::string_view name) {
   return i < a.exprs.size() ? a.exprs[i] : nullptr;
 }
 
-bool const_bool(const Type& t, bool dflt) {
-  (void)t;
-  return dflt;
-}
-
 }  // namespace
 
 Type Checker::builtin_rule(const Call* c, Builtin b, BoundArgs& a) {
   const Type& x = type_of(a, "x");
   auto same_as_x = [&]() { return x.is_tensor() ? x : Type::tensor_unknown_rank(); };
-  auto keepdim = [&]() {
+  // keepdim: a literal, or absent (false); a computed bool leaves the result's rank unknown.
+  auto keepdim = [&]() -> std::optional<bool> {
     const Expr* e = expr_of(a, "keepdim");
     if (!e) return false;
     if (const auto* lit = dyn_cast<BoolLit>(e)) return lit->value;
-    return const_bool(type_of(a, "keepdim"), false);
+    return std::nullopt;
   };
   // A tensor that must match x's last dim (norm weights and biases).
   auto check_last_dim = [&](std::string_view pname, std::string_view fn) {
@@ -202,7 +198,8 @@ Type Checker::builtin_rule(const Call* c, Builtin b, BoundArgs& a) {
     case Builtin::Mean:
     case Builtin::Max:
     case Builtin::Min:
-      return reduce(x, expr_of(a, "dim"), type_of(a, "dim"), keepdim(), builtin_info(b).name);
+      if (!keepdim()) return Type::tensor_unknown_rank();
+      return reduce(x, expr_of(a, "dim"), type_of(a, "dim"), *keepdim(), builtin_info(b).name);
     case Builtin::ArgMax:
       if (!expr_of(a, "dim")) return Type::of(TypeKind::Int);
       return reduce(x, expr_of(a, "dim"), type_of(a, "dim"), false, "argmax");

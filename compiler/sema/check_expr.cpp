@@ -41,11 +41,11 @@ Type Checker::check_expr_impl(const Expr* e) {
     case NodeKind::Binary:
       return check_binary(cast<Binary>(e));
     case NodeKind::Call:
-      return check_call(cast<Call>(e));
+      return check_postfix(e);
     case NodeKind::Member:
-      return check_member(cast<Member>(e));
+      return check_postfix(e);
     case NodeKind::Index:
-      return check_index(cast<Index>(e));
+      return check_postfix(e);
     case NodeKind::Slice: {
       const auto* s = cast<Slice>(e);
       for (const Expr* part : {s->start, s->stop, s->step}) {
@@ -112,21 +112,24 @@ Type Checker::check_unary(const Unary* u) {
   return Type::unknown();
 }
 
-Type Checker::check_binary(const Binary* b) {
-  // `1 + 1 + ... + 1` (10,000 terms is legal) is a left-nested tree as deep as it is long: check
-  // its left spine bottom-up in a loop, so that the recursion does not follow it down the stack.
-  auto done = [&](const Expr* x) { return x->id < spine_done_.size() && spine_done_[x->id]; };
-  if (isa<Binary>(b->lhs) && !done(b->lhs)) {
-    std::vector<const Binary*> spine;
-    for (const Expr* x = b->lhs; isa<Binary>(x) && !done(x); x = cast<Binary>(x)->lhs)
-      spine.push_back(cast<Binary>(x));
-    if (spine_done_.size() < tree_.expr_count()) spine_done_.resize(tree_.expr_count(), 0);
-    for (auto it = spine.rbegin(); it != spine.rend(); ++it) {
-      check_expr(*it);  // its own lhs is done (or not a Binary): no deeper recursion
-      spine_done_[(*it)->id] = 1;
-    }
+// Left-deep chains (`1 + 1 + ... + 1`, legal at any length) are walked iteratively: recursion
+// on the left operand would follow the chain's length, not the parser's nesting limit.
+Type Checker::check_binary(const Binary* top) {
+  std::vector<const Binary*> spine;
+  const Expr* leftmost = top;
+  while (const auto* b = dyn_cast<Binary>(leftmost)) {
+    spine.push_back(b);
+    leftmost = b->lhs;
   }
-  Type l = as_value(done(b->lhs) ? out_.expr_types[b->lhs->id] : check_expr(b->lhs));
+  Type l = check_expr(leftmost);
+  for (size_t i = spine.size(); i-- > 1;) {
+    l = binary_result(spine[i], as_value(l));
+    out_.expr_types[spine[i]->id] = l;
+  }
+  return binary_result(top, as_value(l));
+}
+
+Type Checker::binary_result(const Binary* b, Type l) {
   Type r = as_value(check_expr(b->rhs));
   std::string_view op = binary_op_spelling(b->op);
   auto mismatch = [&]() {
@@ -338,8 +341,44 @@ Type Checker::check_tensor_ctor(const TensorCtor* tc) {
 
 // --- members and indexing -----------------------------------------------------------------------
 
-Type Checker::check_member(const Member* m) {
-  Type obj = check_expr(m->object);
+// The object a postfix operation applies to: `o` in `o.m`, `o[i]`, `o.f(a)` and `o(a)`; nullptr
+// for a call of a name (`f(a)`), which starts a chain.
+static const Expr* postfix_object(const Expr* e) {
+  if (const auto* m = dyn_cast<Member>(e)) return m->object;
+  if (const auto* ix = dyn_cast<Index>(e)) return ix->object;
+  if (const auto* c = dyn_cast<Call>(e)) {
+    if (isa<Ident>(c->callee)) return nullptr;
+    if (const auto* m = dyn_cast<Member>(c->callee)) return m->object;
+    return c->callee;
+  }
+  return nullptr;
+}
+
+// Postfix chains (`x.relu().exp()[0].shape`, legal at any length) are walked iteratively, from
+// the innermost object out, for the same reason as operator chains.
+Type Checker::check_postfix(const Expr* top) {
+  std::vector<const Expr*> spine;
+  const Expr* base = top;
+  while (const Expr* next = postfix_object(base)) {
+    spine.push_back(base);
+    base = next;
+  }
+  Type t = isa<Call>(base) ? check_call(cast<Call>(base), nullptr) : check_expr(base);
+  if (isa<Call>(base)) out_.expr_types[base->id] = t;
+  for (size_t i = spine.size(); i-- > 0;) {
+    const Expr* e = spine[i];
+    if (const auto* m = dyn_cast<Member>(e))
+      t = check_member(m, std::move(t));
+    else if (const auto* ix = dyn_cast<Index>(e))
+      t = check_index(ix, std::move(t));
+    else
+      t = check_call(cast<Call>(e), &t);
+    out_.expr_types[e->id] = t;
+  }
+  return t;
+}
+
+Type Checker::check_member(const Member* m, Type obj) {
   if (obj.is(TypeKind::Model) || obj.is(TypeKind::ModelPath)) {
     std::string path =
         obj.is(TypeKind::Model) ? std::string(m->name) : obj.path + "." + std::string(m->name);
@@ -356,8 +395,7 @@ Type Checker::check_member(const Member* m) {
   return Type::unknown();
 }
 
-Type Checker::check_index(const Index* ix) {
-  Type obj = check_expr(ix->object);
+Type Checker::check_index(const Index* ix, Type obj) {
   std::vector<Type> items;
   for (const Expr* it : ix->items) items.push_back(as_value(check_expr(it)));
   if (obj.is(TypeKind::Model) || obj.is(TypeKind::ModelPath)) {
@@ -415,7 +453,7 @@ Type Checker::check_index(const Index* ix) {
 
 // --- calls --------------------------------------------------------------------------------------
 
-Type Checker::check_call(const Call* c) {
+Type Checker::check_call(const Call* c, const Type* object) {
   CallInfo info;
   Type result = Type::unknown();
   bool handled = false;
@@ -441,7 +479,7 @@ Type Checker::check_call(const Call* c) {
       report_unknown_name(id->name, id->range);
     }
   } else if (const auto* m = dyn_cast<Member>(c->callee)) {
-    Type self = check_expr(m->object);
+    Type self = *object;
     if (auto b = builtin_by_name(m->name)) {
       info.method = true;
       Type v = as_value(self);
@@ -457,7 +495,7 @@ Type Checker::check_call(const Call* c) {
         d.note({}, "did you mean " + join_names(close) + "?").fix(m->name_range, close[0]);
     }
   } else {
-    Type t = check_expr(c->callee);
+    const Type& t = *object;
     if (!t.is_unknown())
       sink_.report(DiagCode::E0310, c->callee->range,
                    fmt::format("a {} cannot be called", t.to_string()));

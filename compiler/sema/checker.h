@@ -78,9 +78,12 @@ class Checker {
   Type check_ident(const ast::Ident* id);
   Type check_unary(const ast::Unary* u);
   Type check_binary(const ast::Binary* b);
-  Type check_call(const ast::Call* c);
-  Type check_member(const ast::Member* m);
-  Type check_index(const ast::Index* ix);
+  Type binary_result(const ast::Binary* b, Type lhs);
+  Type check_postfix(const ast::Expr* e);
+  // `object`: the type of the callee's object (`o.f(a)`) or of the callee (`o(a)`); null for f(a).
+  Type check_call(const ast::Call* c, const Type* object);
+  Type check_member(const ast::Member* m, Type object);
+  Type check_index(const ast::Index* ix, Type object);
   Type check_list(const ast::ListLit* l);
   Type check_tensor_ctor(const ast::TensorCtor* t);
   Type call_function(const ast::Call* c, uint32_t fn, CallInfo& info);
@@ -144,7 +147,6 @@ class Checker {
   std::vector<std::pair<SymbolId, Type>> assign_log_;  // (symbol, type before) for joins
   // Module-wide first declaration of each name (for "used before its definition").
   std::unordered_map<std::string_view, SourceRange> later_decls_;
-  std::vector<uint8_t> spine_done_;  // by Expr::id: a Binary checked by check_binary's spine loop
   uint32_t loop_depth_ = 0;
   uint32_t current_fn_ = kNoFunction;
   std::vector<Type> fn_returns_;   // return types seen in the current function

@@ -102,10 +102,7 @@ Type Checker::model_tensor(const Type& model, std::string_view name, SourceRange
 Type Checker::model_path(const Type& model, std::string path, SourceRange range) {
   Type t = Type::of(TypeKind::ModelPath);
   t.model = model.model;
-  if (!model.model) {
-    t.path = std::move(path);
-    return t;
-  }
+  if (!model.model) return t;  // no header: the path is not needed (and would only grow)
   const ModelHeader& h = *model.model;
   if (h.find(path)) return model_tensor(model, path, range, path);
   std::string prefix = path + ".";

@@ -37,13 +37,19 @@ const CallInfo* Analysis::call_info(const ast::Expr* e) const {
 }
 
 const ast::Expr* Analysis::expr_at(uint32_t offset) const {
+  // An explicit stack: operator chains may be far deeper than the call stack allows.
   const ast::Expr* best = nullptr;
-  ast::walk(tree_->module(), [&](const ast::Node* n) {
+  std::vector<const ast::Node*> stack{tree_->module()};
+  while (!stack.empty()) {
+    const ast::Node* n = stack.back();
+    stack.pop_back();
     bool inside = n->range.begin <= offset && offset < n->range.end;
-    if (!inside && !(n->range.begin == offset && n->range.end == offset)) return false;
-    if (const auto* e = ast::dyn_cast<ast::Expr>(n)) best = e;  // pre-order: deeper comes later
-    return true;
-  });
+    if (!inside && !(n->range.begin == offset && n->range.end == offset)) continue;
+    if (const auto* e = ast::dyn_cast<ast::Expr>(n)) {
+      if (!best || (e->range.size() <= best->range.size())) best = e;
+    }
+    ast::for_each_child(n, [&](const ast::Node* c) { stack.push_back(c); });
+  }
   return best;
 }
 

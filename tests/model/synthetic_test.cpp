@@ -175,6 +175,11 @@ TEST_F(Synthetic, GgufDuplicatesOverlapsAndBadBool) {
     EXPECT_ERROR_HAS(g.bytes(), "not a multiple of the Q4_0 block size 32");
   }
   {
+    Gguf g(3, 1, 0);  // a 0-d tensor cannot be a whole Q8_0 block
+    g.tensor("s", {}, /*Q8_0*/ 8, 0).pad_to(32).zeros(64);
+    EXPECT_ERROR_HAS(g.bytes(), "not a multiple of the Q8_0 block size 32");
+  }
+  {
     Gguf g(3, 0, 1);
     g.str("x").u32(13).u32(0);
     EXPECT_ERROR_HAS(g.bytes(), "unknown value type 13");

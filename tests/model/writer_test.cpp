@@ -1,6 +1,10 @@
 // save_safetensors: round trip, the reference writer's layout, atomicity.
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include "tests/model/test_util.h"
 #include "vm/model/model.h"
@@ -138,6 +142,41 @@ TEST(Writer, UnwritableDirectoryFailsCleanly) {
     ::chmod(ro.c_str(), 0755);
     EXPECT_EQ(test::read_text(p), before);
   }
+}
+
+// A write that fails part-way (as on a full disk) leaves the old file as it was and no temporary
+// file behind. RLIMIT_FSIZE makes write() fail with EFBIG after 4 KiB, in a child process so the
+// limit does not leak into other tests.
+TEST(Writer, FailedWriteLeavesTheOldFileIntact) {
+  test::TempDir dir;
+  const auto p = dir.path() / "m.safetensors";
+  std::filesystem::copy_file(test::fixture("safetensors/mlp.safetensors"), p);
+  ::chmod(p.c_str(), 0644);
+  const std::string before = test::read_text(p);
+  const std::vector<f16_bits> big(1 << 16, 0x3c00);  // 128 KiB of data
+  const std::vector<NamedTensorF16> tensors = {{"big", Shape{1 << 16}, big}};
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    std::signal(SIGXFSZ, SIG_IGN);
+    const rlimit limit{4096, 4096};
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+    try {
+      save_safetensors(p, tensors);
+    } catch (const RuntimeError& e) {
+      const std::string what = e.what();
+      ::_exit(what.find("write failed") != std::string::npos ? 0 : 2);
+    }
+    ::_exit(1);  // no error: the limit did not bite
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: no error, 2: error without 'write failed'";
+  EXPECT_EQ(test::read_text(p), before);
+  size_t entries = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.path())) ++entries;
+  EXPECT_EQ(entries, 1u);  // the temporary file was removed
 }
 
 TEST(Writer, ReplacesAnExistingWritableFile) {

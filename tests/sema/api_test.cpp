@@ -192,5 +192,24 @@ TEST(Imports, DeclarationsAreVisibleAndCyclesReported) {
   fs::remove_all(dir);
 }
 
+// Operator and postfix chains are legal at any length: the checker walks them iteratively.
+TEST(Robustness, LongChainsDoNotExhaustTheStack) {
+  auto repeat = [](std::string_view s, int n) {
+    std::string out;
+    for (int i = 0; i < n; ++i) out += s;
+    return out;
+  };
+  const int n = 200000;
+  auto sums = check("let x = 1" + repeat(" + 1", n) + "\n");
+  EXPECT_TRUE(sums->a->diagnostics.empty());
+  auto methods = check("let x = zeros(2)" + repeat(".relu()", n) + "\nlet y: float16[2] = x\n");
+  EXPECT_TRUE(methods->a->diagnostics.empty());
+  auto members = check("let m = load_model(\"missing.gguf\")\nlet x = m" + repeat(".b", n) + "\n");
+  EXPECT_EQ(members->a->diagnostics.size(), 1u);  // W0501: the file is missing
+  auto indices = check("let x = zeros(2)" + repeat("[0]", n) + "\n");
+  EXPECT_FALSE(indices->a->diagnostics.empty());  // E0413: too many indices, once
+  EXPECT_NE(sums->a->expr_at(sums->offset("+ 1", 2)), nullptr);
+}
+
 }  // namespace
 }  // namespace tl::sema

@@ -250,9 +250,9 @@ ModelHeader parse_gguf(const std::filesystem::path& path, std::span<const std::b
                                   "in 63 bits",
                                   where, fmt::join(ne, ", ")));
     }
-    if (!ne.empty() && ne[0] % di.block_elems != 0)
+    if ((!ne.empty() && ne[0] % di.block_elems != 0) || elems % di.block_elems != 0)
       r.fail_at(at, fmt::format("{}: row length {} is not a multiple of the {} block size {}",
-                                where, ne[0], di.name, di.block_elems));
+                                where, ne.empty() ? 1 : ne[0], di.name, di.block_elems));
     const uint64_t nbytes =
         elems / di.block_elems * di.block_bytes;  // cannot overflow: bb <= 292 * be
     if (rel % h.alignment != 0)

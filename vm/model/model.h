@@ -75,7 +75,8 @@ struct ModelHeader {
 // safetensors/GGUF alternatives.
 ModelHeader read_model_header(const std::filesystem::path& path);
 
-// Header reads cached by path, size and mtime (owned by its user: the checker, the LSP).
+// Header reads cached by path, size and mtime (owned by its user: the checker, the LSP). Not
+// thread-safe: one cache per thread, or a lock around get().
 class ModelHeaderCache {
  public:
   std::shared_ptr<const ModelHeader> get(const std::filesystem::path& path);
