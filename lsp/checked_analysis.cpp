@@ -316,6 +316,27 @@ std::vector<DocumentSymbol> CheckedAnalysis::symbols() const {
   return out;
 }
 
+// The parser's tokens, with each name the checker resolved classified by its symbol: a
+// parameter, a function, or a variable (a local that shadows a parameter is a variable).
+std::vector<SemanticToken> CheckedAnalysis::semantic_tokens() const {
+  std::vector<SemanticToken> tokens = SyntaxAnalysis::semantic_tokens();
+  const FileId self = tree().source().id();
+  std::unordered_map<uint32_t, sema::SymbolKind> kind_at;
+  for (const auto& r : sema_->references)
+    if (r.range.file == self) kind_at.emplace(r.range.begin, sema_->symbols[r.symbol].kind);
+  for (auto& t : tokens) {
+    if (t.type != TokenType::kVariable && t.type != TokenType::kParameter &&
+        t.type != TokenType::kFunction)
+      continue;
+    auto it = kind_at.find(static_cast<uint32_t>(t.range.begin));
+    if (it == kind_at.end()) continue;
+    t.type = it->second == sema::SymbolKind::Parameter  ? TokenType::kParameter
+             : it->second == sema::SymbolKind::Function ? TokenType::kFunction
+                                                        : TokenType::kVariable;
+  }
+  return tokens;
+}
+
 // --- hover --------------------------------------------------------------------------------------
 
 std::optional<HoverInfo> CheckedAnalysis::hover_string(const StringLit* lit,

@@ -37,6 +37,7 @@ class CheckedAnalysis : public SyntaxAnalysis {
 
   std::vector<Diagnostic> diagnostics() const override;
   std::vector<DocumentSymbol> symbols() const override;
+  std::vector<SemanticToken> semantic_tokens() const override;
   std::optional<HoverInfo> hover(size_t offset) const override;
   std::vector<CompletionItem> completion(size_t offset) const override;
   std::vector<Location> definition(size_t offset) const override;

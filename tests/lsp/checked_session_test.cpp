@@ -395,6 +395,28 @@ TEST(ModelOnDisk, AFifoNamedAsAModelDoesNotHangTheServer) {
   finish(c);
 }
 
+TEST(SemanticTokens, NamesClassifiedByTheCheckersSymbols) {
+  LspClient c{{"--quiet", "--debounce-ms=10"}};
+  c.initialize();
+  // The inner `x` shadows the parameter: the parser alone would call its use a parameter.
+  c.open(kUri,
+         "fn f(x: int) -> int {\n    if true {\n        let x = 2\n        print(x)\n    }\n"
+         "    x\n}\n");
+  EXPECT_EQ(diagnostics_for(c, 1), json::array());
+  json data = c.call("textDocument/semanticTokens/full",
+                     {{"textDocument", {{"uri", kUri}}}})["result"]["data"];
+  std::map<std::string, int64_t> type_at;  // "line:col" -> token type
+  int64_t line = 0, col = 0;
+  for (size_t i = 0; i + 4 < data.size(); i += 5) {
+    line += data[i].get<int64_t>();
+    col = data[i].get<int64_t>() ? data[i + 1].get<int64_t>() : col + data[i + 1].get<int64_t>();
+    type_at[std::to_string(line) + ":" + std::to_string(col)] = data[i + 3];
+  }
+  EXPECT_EQ(type_at["3:14"], 2);  // print(x): the local variable
+  EXPECT_EQ(type_at["5:4"], 3);   // x: the parameter
+  finish(c);
+}
+
 TEST(Robustness, ALongOperatorChainIsCheckedWithoutOverflowingTheStack) {
   // 100,000 terms: a left-nested tree as deep as it is long.
   std::string text = "let x = 1";
