@@ -307,10 +307,24 @@ std::vector<DocumentSymbol> CheckedAnalysis::symbols() const {
     for (auto l = first; l != locals.end() && (*l)->name_range.end <= f.range.end; ++l)
       f.children.push_back(make(**l));
   }
-  // The parser's entries for what the checker does not declare: `main` blocks and imports.
-  for (auto& s : SyntaxAnalysis::symbols())
-    if (s.kind == lsp::SymbolKind::kModule || (s.name == "main" && s.detail.empty()))
-      out.push_back(std::move(s));
+  // What the checker does not declare: `main` blocks and imports.
+  if (tree().module())
+    for (const Stmt* st : tree().module()->items) {
+      if (const auto* mb = dyn_cast<MainBlock>(st))
+        out.push_back({"main",
+                       {},
+                       lsp::SymbolKind::kFunction,
+                       to_range(mb->range),
+                       {mb->range.begin, std::min<size_t>(mb->range.begin + 4, mb->range.end)},
+                       {}});
+      else if (const auto* im = dyn_cast<ImportDecl>(st))
+        out.push_back({std::string(im->path->value),
+                       {},
+                       lsp::SymbolKind::kModule,
+                       to_range(im->range),
+                       to_range(im->path->range),
+                       {}});
+    }
   std::sort(out.begin(), out.end(),
             [](const auto& a, const auto& b) { return a.range.begin < b.range.begin; });
   return out;
@@ -459,6 +473,7 @@ std::vector<CompletionItem> CheckedAnalysis::tensor_name_completion(size_t offse
     }
   }
   if (!in_string) return {};
+  *handled = true;  // inside any other string literal: nothing to offer
   // Before the quote: `get_tensor(` (a method call on a model) or `get_tensor(<expr>, `.
   size_t p = quote;
   auto skip_space = [&] {
@@ -491,7 +506,6 @@ std::vector<CompletionItem> CheckedAnalysis::tensor_name_completion(size_t offse
   }
   auto h = current_header(model);
   if (!h) return {};
-  *handled = true;
   size_t end = offset;
   while (end < t.size() && t[end] != '"' && t[end] != '\n' && t[end] != ')') ++end;
   TextRange replace{quote + 1, end};
@@ -562,6 +576,15 @@ std::vector<CompletionItem> CheckedAnalysis::member_completion(size_t offset, bo
 }
 
 std::vector<CompletionItem> CheckedAnalysis::completion(size_t offset) const {
+  // Nothing inside a comment.
+  const auto& comments = tree().comments();
+  auto c = std::upper_bound(comments.begin(), comments.end(), offset,
+                            [](size_t o, const ast::Comment& k) { return o < k.range.begin; });
+  if (c != comments.begin()) {
+    const ast::Comment& k = *std::prev(c);
+    if (offset > k.range.begin && (offset < k.range.end || (offset == k.range.end && !k.block)))
+      return {};
+  }
   bool handled = false;
   auto names = tensor_name_completion(offset, &handled);
   if (handled) return names;

@@ -174,6 +174,9 @@ TEST_F(Guide, CompletionOffersNamesInScopeWithTypes) {
   EXPECT_EQ(in["weights"]["detail"], "float16[D_in, D_out]");
   EXPECT_EQ(in["output"]["detail"], "float16[N, D_out]");  // forward's own `output` wins
   EXPECT_TRUE(in.count("X"));  // function bodies see every top-level name
+  // Nothing inside a comment or an ordinary string (`"` is a trigger character).
+  EXPECT_TRUE(completion(c, 4, 12).empty());   // `    // 線形変換...`
+  EXPECT_TRUE(completion(c, 32, 10).empty());  // print("Out|put:", output)
   // Before the top-level lets: functions (hoisted) but not the variables declared later.
   auto first = completion(c, 0, 0);
   EXPECT_TRUE(first.count("forward"));
