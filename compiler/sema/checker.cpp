@@ -121,6 +121,14 @@ void Checker::run() {
   out_.expr_symbol.assign(tree_.expr_count(), kNoSymbol);
   out_.expr_call.assign(tree_.expr_count(), ~0u);
   out_.origins.push_back({});  // OriginId 0: none
+  // Rough sizes from the tree, so that big files do not rehash and reallocate as they go.
+  const size_t estimate = tree_.expr_count() / 8 + 16;
+  bindings_.reserve(estimate);
+  out_.symbols.reserve(estimate);
+  current_.reserve(estimate);
+  annotated_.reserve(estimate);
+  out_.origins.reserve(estimate);
+  out_.references.reserve(estimate * 2);
   push_scope(ScopeKind::Module, tree_.module()->range);
   collect_module_declarations();
 
