@@ -48,7 +48,7 @@ struct Suppression {
 // The range of the outermost statement or declaration that starts on each line (1-based).
 std::vector<SourceRange> statements_by_line(const SyntaxTree& tree) {
   std::vector<SourceRange> by_line(tree.source().line_count() + 2);
-  walk(tree.module(), [&](const Node* n) {
+  traverse(tree.module(), [&](const Node* n) {
     if (isa<Stmt>(n)) {
       uint32_t line = tree.source().position(n->range.begin).line;
       if (line < by_line.size() && !by_line[line].valid()) by_line[line] = n->range;

@@ -53,19 +53,24 @@ class ScopeRules {
     return !s.imported && s.name_range.file == tree_.source().id();
   }
 
-  // One walk: initialisers by declared name, scopes, assignments that declare, typed `==`.
+  // One walk: initialisers by declared name, the scope tree and the scope of every declaration,
+  // assignments that declare, typed `==`.
   void collect() {
-    scopes_.push_back(tree_.module()->range);
-    walk(tree_.module(), [&](const Node* n) {
+    scopes_.push_back({0});  // the module; parent of itself
+    open_.push_back(0);
+    auto declared_in = [&](SourceRange name, uint32_t scope) { scope_at_[name.begin] = scope; };
+    auto enter = [&](const Node* n) {
       switch (n->kind) {
         case NodeKind::Let:
           init_of_[cast<Let>(n)->name_range.begin] = cast<Let>(n)->init;
+          declared_in(cast<Let>(n)->name_range, open_.back());
           break;
         case NodeKind::Assign: {
           const Assign* as = cast<Assign>(n);
           const Ident* id = dyn_cast<Ident>(as->target);
           if (!id) break;
           init_of_[id->range.begin] = as->value;
+          declared_in(id->range, open_.back());
           SymbolId s = id->id < a_.expr_symbol.size() ? a_.expr_symbol[id->id] : sema::kNoSymbol;
           if (s < a_.symbols.size() && a_.symbols[s].name_range == id->range) {
             out_.report(DiagCode::W0606, id->range,
@@ -78,9 +83,15 @@ class ScopeRules {
         }
         case NodeKind::Block:
         case NodeKind::FnDecl:
-        case NodeKind::For:
-          scopes_.push_back(n->range);
+        case NodeKind::For: {
+          uint32_t id = static_cast<uint32_t>(scopes_.size());
+          scopes_.push_back({open_.back()});
+          open_.push_back(id);
+          if (const For* f = dyn_cast<For>(n)) declared_in(f->var_range, id);
+          if (const FnDecl* f = dyn_cast<FnDecl>(n))
+            for (const Param& p : f->params) declared_in(p.name_range, id);
           break;
+        }
         case NodeKind::Binary: {
           const Binary* b = cast<Binary>(n);
           if ((b->op == BinaryOp::Eq || b->op == BinaryOp::Ne) && typed(b->lhs) && typed(b->rhs) &&
@@ -98,7 +109,11 @@ class ScopeRules {
           break;
       }
       return true;
-    });
+    };
+    auto leave = [&](const Node* n) {
+      if (isa<Block>(n) || isa<FnDecl>(n) || isa<For>(n)) open_.pop_back();
+    };
+    traverse(tree_.module(), enter, leave);
   }
 
   bool typed(const Expr* e) const { return e->id < a_.expr_types.size(); }
@@ -144,42 +159,51 @@ class ScopeRules {
     }
   }
 
-  // The innermost scope (module, function, for, block) that contains the declaration.
-  SourceRange scope_of(const Symbol& s) const {
-    if (s.global || s.kind == SymbolKind::Function || s.kind == SymbolKind::Tensor)
-      return tree_.module()->range;
-    SourceRange best = tree_.module()->range;
-    for (const SourceRange& r : scopes_)
-      if (r.begin <= s.name_range.begin && s.name_range.end <= r.end && r.size() <= best.size())
-        best = r;
-    return best;
+  // The scope (index in scopes_) a symbol is declared in: the module for hoisted declarations.
+  uint32_t scope_of(const Symbol& s) const {
+    if (!own(s) || s.global || s.kind == SymbolKind::Function || s.kind == SymbolKind::Tensor)
+      return 0;
+    auto it = scope_at_.find(s.name_range.begin);
+    return it == scope_at_.end() ? 0 : it->second;
+  }
+  static bool hoisted(const Symbol& s) {
+    return s.imported || s.kind == SymbolKind::Function || s.kind == SymbolKind::Tensor;
   }
 
+  // For each declaration, look up its name in the enclosing scopes (a walk up the scope tree,
+  // so the cost is the nesting depth, not the number of same-named symbols).
   void shadowing() {
-    std::map<std::string_view, std::vector<SymbolId>> by_name;
-    for (SymbolId id = 0; id < a_.symbols.size(); ++id) by_name[a_.symbols[id].name].push_back(id);
-    for (const auto& [name, ids] : by_name) {
-      if (ids.size() < 2) continue;
-      for (SymbolId inner : ids) {
-        const Symbol& s = a_.symbols[inner];
-        if (!own(s) || s.kind == SymbolKind::Function || s.kind == SymbolKind::Tensor) continue;
-        SourceRange si = scope_of(s);
-        for (SymbolId outer : ids) {
-          if (outer == inner) continue;
-          const Symbol& o = a_.symbols[outer];
-          bool hoisted =
-              o.imported || o.kind == SymbolKind::Function || o.kind == SymbolKind::Tensor;
-          if (!hoisted && !(own(o) && o.name_range.begin < s.name_range.begin)) continue;
-          SourceRange so = hoisted ? tree_.module()->range : scope_of(o);
-          bool encloses = so.begin <= si.begin && si.end <= so.end && so.size() > si.size();
-          if (!encloses) continue;
-          Diagnostic& d =
-              out_.report(DiagCode::W0605, s.name_range,
-                          fmt::format("'{}' shadows the {} of the same name in an enclosing scope",
-                                      s.name, sema::symbol_kind_name(o.kind)));
-          if (own(o)) d.note(o.name_range, "the shadowed declaration");
-          break;
-        }
+    struct Key {
+      uint32_t scope;
+      std::string_view name;
+      bool operator<(const Key& o) const {
+        return scope != o.scope ? scope < o.scope : name < o.name;
+      }
+    };
+    std::map<Key, SymbolId> first;  // the earliest declaration of a name in a scope
+    auto offset = [&](const Symbol& s) { return hoisted(s) ? 0u : s.name_range.begin; };
+    for (SymbolId id = 0; id < a_.symbols.size(); ++id) {
+      const Symbol& s = a_.symbols[id];
+      if (!own(s) && !s.imported) continue;
+      auto [it, fresh] = first.try_emplace(Key{scope_of(s), s.name}, id);
+      if (!fresh && offset(s) < offset(a_.symbols[it->second])) it->second = id;
+    }
+    for (SymbolId id = 0; id < a_.symbols.size(); ++id) {
+      const Symbol& s = a_.symbols[id];
+      if (!own(s) || hoisted(s)) continue;
+      uint32_t scope = scope_of(s);
+      while (scope != 0) {
+        scope = scopes_[scope].parent;
+        auto it = first.find(Key{scope, s.name});
+        if (it == first.end()) continue;
+        const Symbol& o = a_.symbols[it->second];
+        if (!hoisted(o) && o.name_range.begin >= s.name_range.begin) continue;
+        Diagnostic& d =
+            out_.report(DiagCode::W0605, s.name_range,
+                        fmt::format("'{}' shadows the {} of the same name in an enclosing scope",
+                                    s.name, sema::symbol_kind_name(o.kind)));
+        if (own(o)) d.note(o.name_range, "the shadowed declaration");
+        break;
       }
     }
   }
@@ -213,7 +237,12 @@ class ScopeRules {
   DiagnosticSink& out_;
   std::vector<uint32_t> reads_;
   std::map<uint32_t, const Expr*> init_of_;  // declared name's offset -> its first value
-  std::vector<SourceRange> scopes_;
+  struct Scope {
+    uint32_t parent;
+  };
+  std::vector<Scope> scopes_;              // 0: the module
+  std::vector<uint32_t> open_;             // scopes enclosing the node being visited
+  std::map<uint32_t, uint32_t> scope_at_;  // declared name's offset -> its scope
 };
 
 }  // namespace

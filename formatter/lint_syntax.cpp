@@ -97,7 +97,10 @@ class SyntaxRules {
  public:
   SyntaxRules(const SyntaxTree& tree, DiagnosticSink& out) : tree_(tree), out_(out) {}
 
-  void run() { visit(tree_.module()); }
+  void run() {
+    traverse(
+        tree_.module(), [&](const Node* n) { return enter(n); }, [&](const Node* n) { leave(n); });
+  }
 
  private:
   struct Loop {
@@ -105,7 +108,8 @@ class SyntaxRules {
     std::set<std::string_view> assigned;  // names given a value anywhere in the loop
   };
 
-  void visit(const Node* n) {
+  // Checks `n`; loops and functions open a context that leave() closes.
+  bool enter(const Node* n) {
     switch (n->kind) {
       case NodeKind::FnDecl: {
         const FnDecl* f = cast<FnDecl>(n);
@@ -115,11 +119,9 @@ class SyntaxRules {
               .fix(kw, "fn");
         }
         // A function body is not part of an enclosing loop (declarations are top level anyway).
-        std::vector<Loop> saved = std::move(loops_);
+        saved_loops_.push_back(std::move(loops_));
         loops_.clear();
-        children(n);
-        loops_ = std::move(saved);
-        return;
+        return true;
       }
       case NodeKind::Let: {
         const Let* l = cast<Let>(n);
@@ -156,12 +158,12 @@ class SyntaxRules {
         if (b && !b->value)
           out_.report(DiagCode::W0610, w->cond->range,
                       "the condition is always false: the loop body never runs");
-        loop(w, [&] { children(n); });
-        return;
+        open_loop(w);
+        return true;
       }
       case NodeKind::For:
-        loop(cast<For>(n), [&] { children(n); });
-        return;
+        open_loop(cast<For>(n));
+        return true;
       case NodeKind::Assign: {
         const Assign* a = cast<Assign>(n);
         if (same_place(a->target, a->value))
@@ -182,11 +184,16 @@ class SyntaxRules {
       default:
         break;
     }
-    children(n);
+    return true;
   }
 
-  void children(const Node* n) {
-    for_each_child(n, [&](const Node* c) { visit(c); });
+  void leave(const Node* n) {
+    if (isa<While>(n) || isa<For>(n)) {
+      loops_.pop_back();
+    } else if (isa<FnDecl>(n)) {
+      loops_ = std::move(saved_loops_.back());
+      saved_loops_.pop_back();
+    }
   }
 
   void colon_equal(const Let* l) {
@@ -245,11 +252,10 @@ class SyntaxRules {
                             binary_op_spelling(b->op)));
   }
 
-  template <class F>
-  void loop(const Stmt* s, F&& body) {
+  void open_loop(const Stmt* s) {
     Loop l{s, {}};
     if (const For* f = dyn_cast<For>(s)) l.assigned.insert(f->var);
-    walk(s, [&](const Node* n) {
+    traverse(s, [&](const Node* n) {
       if (const Assign* a = dyn_cast<Assign>(n)) {
         std::string_view r = root_name(a->target);
         if (!r.empty()) l.assigned.insert(r);
@@ -261,8 +267,6 @@ class SyntaxRules {
       return true;
     });
     loops_.push_back(std::move(l));
-    body();
-    loops_.pop_back();
   }
 
   void get_tensor_in_loop(const Call* c) {
@@ -295,7 +299,8 @@ class SyntaxRules {
 
   const SyntaxTree& tree_;
   DiagnosticSink& out_;
-  std::vector<Loop> loops_;
+  std::vector<Loop> loops_;                     // enclosing loops, innermost last
+  std::vector<std::vector<Loop>> saved_loops_;  // loops outside the functions being visited
 };
 
 }  // namespace

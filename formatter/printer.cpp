@@ -381,12 +381,22 @@ class Printer {
         break;
       }
       case NodeKind::Binary: {
-        const Binary* b = cast<Binary>(e);
-        expr(b->lhs);
-        w_.space();
-        w_.token(b->op_range, binary_op_spelling(b->op));
-        w_.space();
-        expr(b->rhs);
+        // `a + b + c + ...` nests to the left as deep as it is long: walk that spine with a
+        // loop, not recursion (right operands are shallow: the parser bounds their depth).
+        std::vector<const Binary*> spine;
+        const Expr* left = e;
+        while (const Binary* b = dyn_cast<Binary>(left)) {
+          spine.push_back(b);
+          left = b->lhs;
+        }
+        expr(left);
+        for (auto it = spine.rbegin(); it != spine.rend(); ++it) {
+          if (w_.flat() && w_.failed()) return;
+          w_.space();
+          w_.token((*it)->op_range, binary_op_spelling((*it)->op));
+          w_.space();
+          expr((*it)->rhs);
+        }
         break;
       }
       case NodeKind::Call: {

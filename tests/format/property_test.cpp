@@ -98,6 +98,50 @@ TEST(FormatProperties, GeneratedPrograms) {
   }
 }
 
+TEST(FormatProperties, SameMeaningAgreesWithTheDumps) {
+  // The fast check used by format_file must say exactly what comparing meaning_dump says.
+  for (uint32_t seed = 1; seed <= 100; ++seed) {
+    auto a = parse_text(ProgramGenerator(seed).program(8));
+    auto formatted = parse_text(tl::format::format_tree(*a));
+    EXPECT_TRUE(tl::format::same_meaning(*a, *formatted)) << seed;
+    auto b = parse_text(ProgramGenerator(seed + 1000).program(8));
+    EXPECT_EQ(tl::format::same_meaning(*a, *b),
+              tl::format::meaning_dump(*a) == tl::format::meaning_dump(*b))
+        << seed;
+  }
+  // Small differences the encoding must see.
+  const char* pairs[][2] = {
+      {"x[1:]", "x[:1]"},
+      {"f(a: 1)", "f(b: 1)"},
+      {"let x = 1", "let y = 1"},
+      {"let x = 1.0", "let x = 1.00"},
+      {"x = 1 // a", "x = 1 // b"},
+      {"x = 1", "x = 1 // c"},
+      {"fn f(a) {}", "fn f(a: int) {}"},
+      {"x = -a", "x = !a"},
+      {"x = a + b", "x = a - b"},
+  };
+  for (auto& p : pairs) {
+    auto a = parse_text(p[0]);
+    auto b = parse_text(p[1]);
+    EXPECT_FALSE(tl::format::same_meaning(*a, *b)) << p[0] << " vs " << p[1];
+  }
+  auto a = parse_text("function f(x) { y := x }\n");
+  auto b = parse_text("fn f(x) {\n    let y = x\n}\n");
+  EXPECT_TRUE(tl::format::same_meaning(*a, *b));
+}
+
+TEST(FormatProperties, LongOperatorChainsDoNotRecurse) {
+  // `a + a + ...` nests to the left as deep as it is long: 200k terms must not overflow the stack.
+  std::string text = "x = a";
+  for (int i = 1; i < 200000; ++i) text += " + a";
+  text += "\n";
+  auto file = std::make_shared<const tl::SourceFile>(0, "chain.tl", text);
+  tl::format::FormatResult r = tl::format::format_file(file, /*verify=*/true);
+  ASSERT_TRUE(r.ok) << r.internal_error;
+  EXPECT_EQ(r.text, text);
+}
+
 TEST(FormatProperties, NarrowAndDeepPrograms) {
   // Deep nesting: parenthesised and bracketed 200 levels deep still formats (and stays linear).
   std::string deep = "let x = " + std::string(200, '(') + "1" + std::string(200, ')') + "\n";

@@ -119,6 +119,18 @@ TEST(LintRules, WithoutAnalysisOnlySyntacticRulesRun) {
   EXPECT_NE(text.find("W0614"), std::string::npos);
 }
 
+TEST(LintRules, LongOperatorChainsDoNotRecurse) {
+  std::string text = "x = 0.5";
+  for (int i = 1; i < 200000; ++i) text += " + 0.5";
+  text += "\nif x == 1.0 { x = x }\n";
+  auto tree = tl::parse(std::make_shared<const tl::SourceFile>(0, "chain.tl", text));
+  ASSERT_FALSE(tree->has_errors());
+  std::vector<tl::Diagnostic> found = tl::lint::lint(*tree);
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[0].code, tl::DiagCode::W0612);
+  EXPECT_EQ(found[1].code, tl::DiagCode::W0611);
+}
+
 TEST(LintRules, TheGuideExampleIsClean) {
   EXPECT_EQ(lint_text(fs::path(TL_TESTS_DIR).parent_path() / "docs" / "examples" / "guide.tl"), "");
 }
