@@ -443,6 +443,25 @@ std::optional<HoverInfo> CheckedAnalysis::hover(size_t offset) const {
     return HoverInfo{
         to_range(m->name_range),
         code_block(fmt::format(".{}: {}", m->name, sema_->expr_types[m->id].to_string()))};
+  // A size variable in a type: `N` in `float16[N, D_in]`.
+  for (auto it = path.rbegin(); it != path.rend(); ++it) {
+    const auto* tt = dyn_cast<TensorType>(*it);
+    if (!tt) continue;
+    for (const ast::Dim& d : tt->dims) {
+      if (d.kind != ast::Dim::Kind::Name || !d.range.contains(off)) continue;
+      const FnDecl* fn = nullptr;
+      for (const Node* n : path)
+        if (const auto* f = dyn_cast<FnDecl>(n)) fn = f;
+      std::string md = code_block(fmt::format("size variable {}", d.name));
+      if (fn)
+        md += fmt::format(
+            "\n\nA dimension of `{}`'s signature: each call binds it from the "
+            "arguments' shapes, and every use must agree.",
+            fn->name);
+      return HoverInfo{to_range(d.range), md};
+    }
+    break;
+  }
   if (auto h = LexicalAnalysis::hover(offset)) return h;  // a builtin named outside a call
   if (e && e->range.contains(off) && !isa<ErrorExpr>(e) && !sema_->expr_types[e->id].is_unknown()) {
     TextRange r = to_range(e->range);

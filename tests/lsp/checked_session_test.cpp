@@ -160,6 +160,9 @@ TEST_F(Guide, HoverShowsTypesAndShapes) {
   std::string p = hover_text(c, 31, 2);
   EXPECT_TRUE(contains(p, "print(values: any...) -> none")) << p;
   EXPECT_TRUE(contains(hover_text(c, 31, 31), ".shape: Shape [4, 2]")) << hover_text(c, 31, 31);
+  // A size variable of forward's signature.
+  std::string n = hover_text(c, 1, 32);  // `N` in `input: float16[N, D_in]`
+  EXPECT_TRUE(contains(n, "size variable N") && contains(n, "`forward`")) << n;
 }
 
 TEST_F(Guide, CompletionOffersNamesInScopeWithTypes) {
