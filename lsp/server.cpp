@@ -125,6 +125,9 @@ json Server::dispatch(const std::string& method, const json& params, bool is_req
   if (method == "textDocument/didChange") return did_change(params), nullptr;
   if (method == "textDocument/didClose") return did_close(params), nullptr;
   if (method == "textDocument/didSave") return nullptr;
+  // A model or an imported file changed on disk: every open document is checked again (the
+  // header cache re-reads what changed by size and mtime).
+  if (method == "workspace/didChangeWatchedFiles") return recheck_all(), nullptr;
 
   if (!is_request) {
     if (method.rfind("$/", 0) != 0) log(fmt::format("ignoring notification {}", method));
@@ -428,6 +431,18 @@ void Server::did_close(const json& params) {
                {"params", {{"uri", uri}, {"diagnostics", json::array()}}}});
   }
   if (debouncer_) debouncer_->cancel(uri);
+}
+
+void Server::recheck_all() {
+  std::vector<std::string> uris;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [uri, entry] : docs_) {
+      entry.cache = {};
+      uris.push_back(uri);
+    }
+  }
+  for (const auto& uri : uris) document_changed(uri);
 }
 
 void Server::document_changed(const std::string& uri) {

@@ -63,6 +63,7 @@ class Server {
   // Debounced / synchronous analysis + publishDiagnostics, dropped when a newer version exists.
   void analyze_and_publish(const std::string& uri);
   void document_changed(const std::string& uri);
+  void recheck_all();  // workspace/didChangeWatchedFiles
   void log(const std::string& line) const;
 
   nlohmann::json range_json(const TextDocument& doc, TextRange r) const;

@@ -14,7 +14,11 @@ function activate(context) {
     'tensorlogic',
     'TensorLogic',
     { run, debug: run },
-    { documentSelector: [{ scheme: 'file', language: 'tensorlogic' }, { scheme: 'untitled', language: 'tensorlogic' }] }
+    {
+      documentSelector: [{ scheme: 'file', language: 'tensorlogic' }, { scheme: 'untitled', language: 'tensorlogic' }],
+      // Model files and imported .tl files changed on disk: the server checks open documents again.
+      synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/*.{tl,safetensors,gguf}') },
+    }
   );
   context.subscriptions.push(client);
   return client.start();

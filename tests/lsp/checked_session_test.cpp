@@ -383,6 +383,17 @@ TEST(ModelOnDisk, AChangedFileIsReRead) {
   write_file(model, renamed);
   fs::last_write_time(model, fs::last_write_time(model) + std::chrono::seconds(5));
   EXPECT_EQ(names(), (std::set<std::string>{"layer.0.biaz", "layer.0.weight"}));
+  // The file watcher's notice re-checks the open document: a tensor named in it disappeared.
+  change(c, 2, "let m = load_model(\"m.safetensors\")\nlet t = m.get_tensor(\"layer.0.biaz\")\n",
+         uri);
+  EXPECT_EQ(diagnostics_for(c, 2, uri), json::array());
+  write_file(model, original);
+  fs::last_write_time(model, fs::last_write_time(model) + std::chrono::seconds(10));
+  c.notify("workspace/didChangeWatchedFiles",
+           {{"changes", {{{"uri", "file://" + model.string()}, {"type", 2}}}}});
+  json d = diagnostics_for(c, 2, uri);
+  ASSERT_EQ(d.size(), 1u) << d.dump();
+  EXPECT_EQ(d[0]["code"], "E0501");
   finish(c);
 }
 
