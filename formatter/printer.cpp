@@ -293,8 +293,13 @@ class Printer {
     w_.space();
     block(f->then_block);
     if (!f->else_branch) return;
-    w_.space();
-    anchored(find(f->then_block->range.end, TokenKind::Else), "else");
+    SourceRange else_kw = find(f->then_block->range.end, TokenKind::Else);
+    // A comment between `}` and `else` keeps them on separate lines, as in the source.
+    if (else_kw.valid() && w_.has_comments_in(f->then_block->range.end, else_kw.begin))
+      w_.newline();
+    else
+      w_.space();
+    anchored(else_kw, "else");
     w_.space();
     if (const If* elif = dyn_cast<If>(f->else_branch))
       if_stmt(elif);
