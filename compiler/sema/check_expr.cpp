@@ -491,7 +491,8 @@ Type Checker::check_call(const Call* c, const Type* object) {
       std::vector<std::string> names;
       for (const auto& bi : kBuiltinTable) names.emplace_back(bi.name);
       auto close = closest(m->name, names);
-      if (!close.empty()) d.note({}, "did you mean " + join_names(close) + "?");
+      if (!close.empty())
+        d.note({}, "did you mean " + join_names(close) + "?").fix(m->name_range, close[0]);
     }
   } else {
     const Type& t = *object;
@@ -547,7 +548,8 @@ bool Checker::bind_builtin_args(const Call* c, const BuiltinSignature& sig, cons
       std::vector<std::string> names;
       for (const auto& bp : sig.params) names.push_back(bp.name);
       auto close = closest(a.name, names);
-      if (!close.empty()) d.note({}, "did you mean " + join_names(close) + "?");
+      if (!close.empty())
+        d.note({}, "did you mean " + join_names(close) + "?").fix(a.name_range, close[0]);
       ok = false;
       continue;
     }

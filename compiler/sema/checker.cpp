@@ -32,8 +32,8 @@ Type join(const Type& newer, const Type& older) {
 
 // --- scopes -------------------------------------------------------------------------------------
 
-void Checker::push_scope(ScopeKind k) {
-  scopes_.push_back({k, {}});
+void Checker::push_scope(ScopeKind k, SourceRange range) {
+  scopes_.push_back({k, {}, range});
 }
 
 void Checker::pop_scope() {
@@ -64,6 +64,7 @@ SymbolId Checker::declare(std::string_view name, SymbolKind kind, SourceRange na
   s.decl_range = decl_range;
   s.type = type;
   s.global = depth == 0;
+  s.scope = scopes_.back().range;
   out_.symbols.push_back(std::move(s));
   current_.push_back(std::move(type));
   annotated_.push_back(false);
@@ -110,7 +111,7 @@ void Checker::report_unknown_name(std::string_view name, SourceRange range) {
   }
   auto& d = sink_.report(DiagCode::E0301, range, fmt::format("unknown name `{}`", name));
   auto close = closest(name, visible_names());
-  if (!close.empty()) d.note({}, "did you mean " + join_names(close) + "?");
+  if (!close.empty()) d.note({}, "did you mean " + join_names(close) + "?").fix(range, close[0]);
 }
 
 // --- the module ---------------------------------------------------------------------------------
@@ -128,7 +129,7 @@ void Checker::run() {
   annotated_.reserve(estimate);
   out_.origins.reserve(estimate);
   out_.references.reserve(estimate * 2);
-  push_scope(ScopeKind::Module);
+  push_scope(ScopeKind::Module, tree_.module()->range);
   collect_module_declarations();
 
   const Module* m = tree_.module();
@@ -286,7 +287,7 @@ void Checker::check_function_body(uint32_t f) {
   for (const Type& p : info.params)
     for (const Dim& d : p.dims)
       if (d.is_var()) rigid_vars_.push_back(d.name);
-  push_scope(ScopeKind::Function);
+  push_scope(ScopeKind::Function, fn->range);
   scope_floor_ = static_cast<uint32_t>(scopes_.size() - 1);
   loop_depth_ = 0;
   current_fn_ = f;
@@ -353,7 +354,7 @@ void Checker::check_stmts(NodeList<Stmt*> stmts) {
 }
 
 void Checker::check_block(const Block* b, ScopeKind kind) {
-  push_scope(kind);
+  push_scope(kind, b->range);
   size_t mark = assign_log_.size();
   check_stmts(b->stmts);
   pop_scope();
@@ -456,7 +457,7 @@ void Checker::check_for(const For* f) {
                    fmt::format("cannot iterate over a value of type {}", it.to_string()));
   }
   ++loop_depth_;
-  push_scope(ScopeKind::Loop);
+  push_scope(ScopeKind::Loop, f->range);
   size_t mark = assign_log_.size();
   declare(f->var, SymbolKind::LoopVariable, f->var_range, f->range, var);
   check_stmts(f->body->stmts);
@@ -728,7 +729,8 @@ Type Checker::resolve_type(const TypeRef* t, OriginId origin) {
     names.emplace_back("float16");
     auto& d = sink_.report(DiagCode::E0308, nt->range, fmt::format("unknown type `{}`", nt->name));
     auto close = closest(nt->name, names);
-    if (!close.empty()) d.note({}, "did you mean " + join_names(close) + "?");
+    if (!close.empty())
+      d.note({}, "did you mean " + join_names(close) + "?").fix(nt->range, close[0]);
     return Type::unknown();
   }
   return Type::unknown();

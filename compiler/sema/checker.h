@@ -36,8 +36,9 @@ class Checker {
   struct Scope {
     ScopeKind kind;
     std::vector<std::string_view> names;
+    SourceRange range;  // Symbol::scope of the names declared in it
   };
-  void push_scope(ScopeKind k);
+  void push_scope(ScopeKind k, SourceRange range);
   void pop_scope();
   SymbolId declare(std::string_view name, SymbolKind kind, SourceRange name_range,
                    SourceRange decl_range, Type type, bool check_redeclaration = true);

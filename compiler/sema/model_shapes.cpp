@@ -76,7 +76,12 @@ Type Checker::model_tensor(const Type& model, std::string_view name, SourceRange
     auto& d = sink_.report(DiagCode::E0501, range,
                            fmt::format("model `{}` has no tensor `{}`", file, name));
     auto close = h.closest_names(name, 3);
-    if (!close.empty()) d.note({}, "did you mean " + join_names(close) + "?");
+    if (!close.empty()) {
+      d.note({}, "did you mean " + join_names(close) + "?");
+      // The fix-it replaces the string literal (quotes kept) with the closest name.
+      if (range.file == tree_.source().id() && tree_.text(range).starts_with('"'))
+        d.fix(range, "\"" + close[0] + "\"");
+    }
     return Type::unknown();
   }
   DTypeKind kind = dtype_info(info->dtype).kind;

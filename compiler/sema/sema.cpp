@@ -115,7 +115,9 @@ std::string Analysis::hover(uint32_t offset) const {
 // --- context ------------------------------------------------------------------------------------
 
 AnalysisContext::AnalysisContext(SourceManager& sources)
-    : sources_(sources), headers_(std::make_unique<ModelHeaderCache>()) {}
+    : sources_(sources), headers_(std::make_shared<ModelHeaderCache>()) {}
+AnalysisContext::AnalysisContext(SourceManager& sources, std::shared_ptr<ModelHeaderCache> headers)
+    : sources_(sources), headers_(std::move(headers)) {}
 AnalysisContext::~AnalysisContext() = default;
 
 AnalysisContext::Imported* AnalysisContext::import_file(const std::filesystem::path& canonical,

@@ -56,6 +56,7 @@ struct Symbol {
   uint32_t function = kNoFunction;  // Function: index in Analysis::functions
   bool imported = false;            // declared in an imported file (ranges are in that file)
   bool global = false;              // declared at the top level of its file
+  SourceRange scope;  // the scope the name is declared in (module, function, block or loop)
 };
 
 // One occurrence of a name in the analysed file that resolves to a symbol.
@@ -156,6 +157,9 @@ struct AnalysisOptions {
 class AnalysisContext {
  public:
   explicit AnalysisContext(SourceManager& sources);
+  // Shares `headers` with other contexts (an editor keeps one cache for its whole session while
+  // each analysis gets a fresh context). The caller serialises use of a shared cache.
+  AnalysisContext(SourceManager& sources, std::shared_ptr<ModelHeaderCache> headers);
   ~AnalysisContext();
   AnalysisContext(const AnalysisContext&) = delete;
   AnalysisContext& operator=(const AnalysisContext&) = delete;
@@ -178,7 +182,7 @@ class AnalysisContext {
 
  private:
   SourceManager& sources_;
-  std::unique_ptr<ModelHeaderCache> headers_;
+  std::shared_ptr<ModelHeaderCache> headers_;
   std::map<std::string, std::unique_ptr<Imported>> imports_;
 };
 

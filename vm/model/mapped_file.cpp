@@ -27,7 +27,9 @@ MappedFile::MappedFile(const std::filesystem::path& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
     throw ModelFileError(path, "is a directory, not a model file");
-  Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  // O_NONBLOCK: opening a FIFO without a writer must not hang (the checker and the LSP open
+  // whatever path a program names); regular files ignore the flag.
+  Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK)};
   if (f.fd < 0) throw ModelFileError(path, std::string("cannot open: ") + std::strerror(errno));
   struct stat st {};
   if (::fstat(f.fd, &st) != 0)

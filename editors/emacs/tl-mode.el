@@ -1,0 +1,88 @@
+;;; tl-mode.el --- Major mode for TensorLogic (.tl) with tl-lsp  -*- lexical-binding: t; -*-
+
+;; Version: 0.1.0
+;; Package-Requires: ((emacs "27.1"))
+;; Keywords: languages
+
+;;; Commentary:
+
+;; Syntax highlighting and indentation for TensorLogic, and registration of the tl-lsp language
+;; server with eglot (built into Emacs 29) and, when present, lsp-mode.
+;;
+;;   (add-to-list 'load-path "/path/to/editors/emacs")
+;;   (require 'tl-mode)
+;;   (add-hook 'tl-mode-hook #'eglot-ensure)      ; or #'lsp-deferred with lsp-mode
+
+;;; Code:
+
+(defgroup tl nil "TensorLogic." :group 'languages)
+
+(defcustom tl-lsp-command '("tl-lsp" "--stdio")
+  "Command line that starts the tl-lsp language server."
+  :type '(repeat string) :group 'tl)
+
+(defcustom tl-indent-offset 4
+  "Indentation of TensorLogic blocks."
+  :type 'integer :group 'tl)
+
+(defconst tl-keywords
+  '("fn" "function" "let" "tensor" "import" "main" "if" "else" "while" "for" "in"
+    "break" "continue" "return" "learnable" "frozen"))
+
+(defconst tl-types
+  '("float16" "float32" "float64" "bfloat16" "int" "float" "bool" "string" "Shape" "Model"))
+
+(defconst tl-font-lock-keywords
+  `((,(regexp-opt tl-keywords 'symbols) . font-lock-keyword-face)
+    (,(regexp-opt tl-types 'symbols) . font-lock-type-face)
+    (,(regexp-opt '("true" "false" "none" "gpu" "cpu") 'symbols) . font-lock-constant-face)
+    ("\\_<\\(?:fn\\|function\\)\\_>[ \t]+\\([[:alpha:]_][[:alnum:]_]*\\)" 1 font-lock-function-name-face)
+    ("\\_<\\(?:let\\|tensor\\)\\_>[ \t]+\\([[:alpha:]_][[:alnum:]_]*\\)" 1 font-lock-variable-name-face)
+    ("\\_<\\([[:alpha:]_][[:alnum:]_]*\\)[ \t]*(" 1 font-lock-function-name-face)))
+
+(defvar tl-mode-syntax-table
+  (let ((st (make-syntax-table)))
+    (modify-syntax-entry ?_ "_" st)
+    (modify-syntax-entry ?/ ". 124b" st)
+    (modify-syntax-entry ?* ". 23" st)
+    (modify-syntax-entry ?\n "> b" st)
+    (modify-syntax-entry ?\" "\"" st)
+    (modify-syntax-entry ?@ "." st)
+    st)
+  "Syntax table for `tl-mode': // and /* */ comments, double-quoted strings.")
+
+(defun tl-indent-line ()
+  "Indent by bracket depth."
+  (interactive)
+  (let* ((depth (save-excursion (car (syntax-ppss (line-beginning-position)))))
+         (closing (save-excursion (back-to-indentation) (looking-at-p "[]})]")))
+         (col (* tl-indent-offset (max 0 (- depth (if closing 1 0))))))
+    (if (<= (current-column) (current-indentation))
+        (indent-line-to col)
+      (save-excursion (indent-line-to col)))))
+
+;;;###autoload
+(define-derived-mode tl-mode prog-mode "TensorLogic"
+  "Major mode for TensorLogic source files."
+  (setq-local comment-start "// ")
+  (setq-local comment-end "")
+  (setq-local font-lock-defaults '(tl-font-lock-keywords))
+  (setq-local indent-line-function #'tl-indent-line))
+
+;;;###autoload
+(add-to-list 'auto-mode-alist '("\\.tl\\'" . tl-mode))
+
+;; eglot (Emacs 29 built-in, or the package).
+(with-eval-after-load 'eglot
+  (add-to-list 'eglot-server-programs `(tl-mode . ,tl-lsp-command)))
+
+;; lsp-mode, when installed.
+(with-eval-after-load 'lsp-mode
+  (add-to-list 'lsp-language-id-configuration '(tl-mode . "tensorlogic"))
+  (lsp-register-client
+   (make-lsp-client :new-connection (lsp-stdio-connection (lambda () tl-lsp-command))
+                    :activation-fn (lsp-activate-on "tensorlogic")
+                    :server-id 'tl-lsp)))
+
+(provide 'tl-mode)
+;;; tl-mode.el ends here

@@ -1,0 +1,775 @@
+#include "lsp/checked_analysis.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include "compiler/sema/builtin_sigs.h"
+#include "formatter/format.h"
+#include "lsp/text_document.h"
+#include "vm/bytecode/builtins.h"
+
+namespace tl::lsp {
+
+namespace {
+
+using namespace tl::ast;
+using sema::SymbolId;
+using sema::Type;
+using sema::TypeKind;
+
+TextRange to_range(SourceRange r) {
+  return {r.begin, r.end};
+}
+
+bool is_ident_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+bool is_identifier(std::string_view s) {
+  return !s.empty() && !(s[0] >= '0' && s[0] <= '9') &&
+         std::all_of(s.begin(), s.end(), is_ident_char);
+}
+
+std::string code_block(std::string_view s) {
+  return fmt::format("```tensorlogic\n{}\n```", s);
+}
+
+std::string human_bytes(uint64_t n) {
+  if (n < 1024) return fmt::format("{} bytes", n);
+  const char* units[] = {"KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(n);
+  int u = -1;
+  while (v >= 1024 && u < 3) v /= 1024, ++u;
+  return fmt::format("{} bytes ({:.1f} {})", n, v, units[u]);
+}
+
+std::string shape_text(const Shape& s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.dims().size(); ++i)
+    out += fmt::format("{}{}", i ? ", " : "", s.dims()[i]);
+  return out + "]";
+}
+
+// "Q4_0 (quantized: blocks of 32 elements in 18 bytes)".
+std::string dtype_text(DType t) {
+  const DTypeInfo& i = dtype_info(t);
+  switch (i.kind) {
+    case DTypeKind::Quant:
+      return fmt::format(
+          "{} (quantized: blocks of {} elements in {} bytes; dequantized to float16)", i.name,
+          i.block_elems, i.block_bytes);
+    case DTypeKind::Float:
+      return fmt::format("{} (converted to float16)", i.name);
+    case DTypeKind::Int:
+      return fmt::format("{} (integer: not usable as a TL tensor)", i.name);
+    case DTypeKind::Unsupported:
+      return fmt::format("{} (not supported)", i.name);
+  }
+  return std::string(i.name);
+}
+
+std::string tensor_markdown(const ModelHeader& h, const TensorInfo& t) {
+  return fmt::format("**`{}`** in `{}` ({})\n\n- dtype: {}\n- shape: {}\n- size: {}", t.name,
+                     h.path.filename().string(), format_name(h.format), dtype_text(t.dtype),
+                     shape_text(t.shape), human_bytes(t.nbytes));
+}
+
+// "forward(input: float16[N, D_in], ...) -> float16[N, D_out]" and the parameters' ranges in it.
+std::string function_label(const sema::Analysis& a, const sema::FunctionInfo& f,
+                           std::vector<TextRange>* params = nullptr) {
+  std::string s = a.symbols[f.symbol].name + "(";
+  for (size_t i = 0; i < f.param_names.size(); ++i) {
+    if (i) s += ", ";
+    size_t b = s.size();
+    s += f.param_names[i];
+    if (i < f.params.size() && !f.params[i].is_unknown()) s += ": " + f.params[i].to_string();
+    if (params) params->push_back({b, s.size()});
+  }
+  return s + ") -> " + f.result.to_string();
+}
+
+lsp::SymbolKind lsp_kind(sema::SymbolKind k) {
+  return k == sema::SymbolKind::Function ? lsp::SymbolKind::kFunction : lsp::SymbolKind::kVariable;
+}
+
+// The call whose callee is `callee` among the parents in `path` (innermost last), or null.
+const Call* call_of_callee(const std::vector<const Node*>& path, const Expr* callee) {
+  for (auto it = path.rbegin(); it != path.rend(); ++it)
+    if (const auto* c = dyn_cast<Call>(*it)) return c->callee == callee ? c : nullptr;
+  return nullptr;
+}
+
+}  // namespace
+
+std::string path_to_uri(std::string_view path) {
+  std::string out = "file://";
+  for (unsigned char c : path) {
+    if (is_ident_char(static_cast<char>(c)) || c == '/' || c == '-' || c == '.' || c == '~')
+      out.push_back(static_cast<char>(c));
+    else
+      out += fmt::format("%{:02X}", c);
+  }
+  return out;
+}
+
+std::shared_ptr<const ModelHeader> SharedModelHeaders::refresh(
+    const std::shared_ptr<const ModelHeader>& h) {
+  if (!h) return h;
+  std::lock_guard lock(mu);
+  try {
+    return cache->get(h->path);
+  } catch (const std::exception&) {
+    return h;  // unreadable now: the diagnostics of the next analysis say why
+  }
+}
+
+// --- construction -------------------------------------------------------------------------------
+
+CheckedAnalysis::CheckedAnalysis(DocumentSnapshot doc, std::unique_ptr<SourceManager> sources,
+                                 std::shared_ptr<const SourceFile> file,
+                                 std::shared_ptr<SharedModelHeaders> headers)
+    : SyntaxAnalysis(std::move(doc), std::move(file)),
+      sources_(std::move(sources)),
+      headers_(std::move(headers)) {
+  {
+    std::lock_guard lock(headers_->mu);
+    ctx_ = std::make_unique<sema::AnalysisContext>(*sources_, headers_->cache);
+    sema_ = sema::analyze(tree(), *ctx_);
+  }
+  const FileId self = tree().source().id();
+  for (SymbolId s = 0; s < sema_->symbols.size(); ++s) {
+    const auto& sym = sema_->symbols[s];
+    if (!sym.imported && sym.name_range.file == self) declared_at_.emplace(sym.name_range.begin, s);
+    by_name_[sym.name].push_back(s);
+  }
+  if (tree().module())
+    for (const Stmt* st : tree().module()->items)
+      if (const auto* fn = dyn_cast<FnDecl>(st)) function_ranges_.push_back(to_range(fn->range));
+}
+
+CheckedAnalysis::~CheckedAnalysis() {
+  sema_.reset();  // before the imports it refers to
+}
+
+Location CheckedAnalysis::location(SourceRange r) const {
+  if (r.file == tree().source().id()) return {{}, to_range(r)};
+  const SourceFile* f = sources_->file(r.file);
+  if (!f) return {{}, {0, 0}};
+  return {path_to_uri(f->path()), to_range(r)};
+}
+
+std::vector<const tl::Diagnostic*> CheckedAnalysis::all_diagnostics() const {
+  std::vector<const tl::Diagnostic*> out;
+  for (const auto& d : tree().diagnostics()) out.push_back(&d);
+  for (const auto& d : sema_->diagnostics) out.push_back(&d);
+  return out;
+}
+
+bool CheckedAnalysis::in_function(size_t offset) const {
+  auto it = std::upper_bound(function_ranges_.begin(), function_ranges_.end(), offset,
+                             [](size_t o, const TextRange& r) { return o < r.begin; });
+  return it != function_ranges_.begin() && offset <= std::prev(it)->end;
+}
+
+SymbolId CheckedAnalysis::visible_symbol(std::string_view name, size_t offset) const {
+  SymbolId best = sema::kNoSymbol;
+  uint32_t best_size = UINT32_MAX;
+  auto it = by_name_.find(name);
+  if (it == by_name_.end()) return best;
+  for (SymbolId s : it->second) {
+    const auto& sym = sema_->symbols[s];
+    // Functions are hoisted and function bodies see every top-level name (the checker checks
+    // them after the module's statements); elsewhere a name is visible after its declaration.
+    bool declared_before = sym.name_range.end <= offset;
+    bool in_scope = sym.imported || sym.kind == sema::SymbolKind::Function ||
+                    (sym.global && (declared_before || in_function(offset))) ||
+                    (sym.scope.begin <= offset && offset <= sym.scope.end &&
+                     (sym.kind == sema::SymbolKind::Parameter || declared_before));
+    if (!in_scope) continue;
+    uint32_t size = sym.global || sym.imported ? UINT32_MAX - 1 : sym.scope.size();
+    // Innermost scope first; in the same scope the latest declaration before the cursor.
+    if (size < best_size || (size == best_size && sym.name_range.begin <= offset)) {
+      best = s;
+      best_size = size;
+    }
+  }
+  return best;
+}
+
+Type CheckedAnalysis::type_ending_at(size_t end) const {
+  const Expr* best = nullptr;
+  walk(tree().module(), [&](const Node* n) {
+    if (n->range.begin > end || n->range.end < end) return false;
+    if (const auto* e = dyn_cast<Expr>(n); e && e->range.end == end && !isa<ErrorExpr>(e))
+      if (!best || e->range.begin > best->range.begin) best = e;
+    return true;
+  });
+  if (best && !sema_->expr_types[best->id].is_unknown()) return sema_->expr_types[best->id];
+  // Not in the tree (an unfinished line): the identifier before `end`, by name.
+  std::string_view t = text();
+  size_t b = end;
+  while (b > 0 && is_ident_char(t[b - 1])) --b;
+  if (b == end) return Type::unknown();
+  SymbolId s = visible_symbol(t.substr(b, end - b), end);
+  return s == sema::kNoSymbol ? Type::unknown() : sema_->symbols[s].type;
+}
+
+std::shared_ptr<const ModelHeader> CheckedAnalysis::current_header(const Type& model) const {
+  if (!model.is(TypeKind::Model) && !model.is(TypeKind::ModelPath)) return nullptr;
+  return headers_->refresh(model.model);
+}
+
+// --- diagnostics and fixes ----------------------------------------------------------------------
+
+std::vector<Diagnostic> CheckedAnalysis::diagnostics() const {
+  std::vector<Diagnostic> out;
+  std::string_view t = text();
+  const FileId self = tree().source().id();
+  for (const tl::Diagnostic* d : all_diagnostics()) {
+    Diagnostic o;
+    o.range = d->range.file == self ? to_range(d->range) : TextRange{0, 0};
+    // An empty range (a missing token) still needs something to underline.
+    if (o.range.begin == o.range.end) {
+      if (o.range.end < t.size() && t[o.range.end] != '\n' && t[o.range.end] != '\r')
+        o.range.end += utf8_sequence_length(t, o.range.end);
+      else if (o.range.begin > 0 && t[o.range.begin - 1] != '\n')
+        o.range.begin -= 1;
+    }
+    o.severity = d->severity == tl::Severity::Error     ? Severity::kError
+                 : d->severity == tl::Severity::Warning ? Severity::kWarning
+                                                        : Severity::kInformation;
+    o.code = std::string(diag_info(d->code).id);
+    o.message = d->message;
+    for (const auto& n : d->notes) {
+      if (n.range.valid())
+        o.related.push_back({location(n.range), n.message});
+      else
+        o.message += "\n" + n.message;  // "did you mean ..." has no place of its own
+    }
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+std::vector<CodeAction> CheckedAnalysis::code_actions(TextRange range) const {
+  std::vector<CodeAction> out;
+  const FileId self = tree().source().id();
+  auto diags = all_diagnostics();
+  for (size_t i = 0; i < diags.size(); ++i) {
+    const tl::Diagnostic& d = *diags[i];
+    if (d.fixits.empty() || d.range.file != self) continue;
+    if (d.range.end < range.begin || d.range.begin > range.end) continue;
+    CodeAction a;
+    a.diagnostic = i;
+    a.preferred = d.fixits.size() == 1;
+    for (const auto& f : d.fixits) a.edits.push_back({location(f.range), f.replacement});
+    const auto& f0 = d.fixits.front();
+    a.title = f0.range.size() == 0
+                  ? fmt::format("Insert `{}`", f0.replacement)
+                  : fmt::format("Change `{}` to `{}`", tree().text(f0.range), f0.replacement);
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+// --- symbols ------------------------------------------------------------------------------------
+
+std::vector<DocumentSymbol> CheckedAnalysis::symbols() const {
+  std::vector<DocumentSymbol> out;
+  const FileId self = tree().source().id();
+  auto make = [&](const sema::Symbol& s) {
+    std::string detail = s.kind == sema::SymbolKind::Function
+                             ? function_label(*sema_, sema_->functions[s.function])
+                             : s.type.to_string();
+    return DocumentSymbol{
+        s.name, detail, lsp_kind(s.kind), to_range(s.decl_range), to_range(s.name_range), {}};
+  };
+  std::vector<const sema::Symbol*> locals;
+  for (const auto& s : sema_->symbols) {
+    if (s.imported || s.name_range.file != self) continue;
+    if (s.global)
+      out.push_back(make(s));
+    else
+      locals.push_back(&s);
+  }
+  // A function's parameters and local names become its children (locals sorted by position,
+  // so each function takes its slice: linear in the file, not functions x locals).
+  std::sort(locals.begin(), locals.end(),
+            [](const auto* a, const auto* b) { return a->name_range.begin < b->name_range.begin; });
+  for (auto& f : out) {
+    if (f.kind != lsp::SymbolKind::kFunction) continue;
+    auto first =
+        std::lower_bound(locals.begin(), locals.end(), f.range.begin,
+                         [](const sema::Symbol* s, size_t b) { return s->name_range.begin < b; });
+    for (auto l = first; l != locals.end() && (*l)->name_range.end <= f.range.end; ++l)
+      f.children.push_back(make(**l));
+  }
+  // What the checker does not declare: `main` blocks and imports.
+  if (tree().module())
+    for (const Stmt* st : tree().module()->items) {
+      if (const auto* mb = dyn_cast<MainBlock>(st))
+        out.push_back({"main",
+                       {},
+                       lsp::SymbolKind::kFunction,
+                       to_range(mb->range),
+                       {mb->range.begin, std::min<size_t>(mb->range.begin + 4, mb->range.end)},
+                       {}});
+      else if (const auto* im = dyn_cast<ImportDecl>(st))
+        out.push_back({std::string(im->path->value),
+                       {},
+                       lsp::SymbolKind::kModule,
+                       to_range(im->range),
+                       to_range(im->path->range),
+                       {}});
+    }
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.range.begin < b.range.begin; });
+  return out;
+}
+
+// The parser's tokens, with each name the checker resolved classified by its symbol: a
+// parameter, a function, or a variable (a local that shadows a parameter is a variable).
+std::vector<SemanticToken> CheckedAnalysis::semantic_tokens() const {
+  std::vector<SemanticToken> tokens = SyntaxAnalysis::semantic_tokens();
+  const FileId self = tree().source().id();
+  std::unordered_map<uint32_t, sema::SymbolKind> kind_at;
+  for (const auto& r : sema_->references)
+    if (r.range.file == self) kind_at.emplace(r.range.begin, sema_->symbols[r.symbol].kind);
+  for (auto& t : tokens) {
+    if (t.type != TokenType::kVariable && t.type != TokenType::kParameter &&
+        t.type != TokenType::kFunction)
+      continue;
+    auto it = kind_at.find(static_cast<uint32_t>(t.range.begin));
+    if (it == kind_at.end()) continue;
+    t.type = it->second == sema::SymbolKind::Parameter  ? TokenType::kParameter
+             : it->second == sema::SymbolKind::Function ? TokenType::kFunction
+                                                        : TokenType::kVariable;
+  }
+  return tokens;
+}
+
+// --- hover --------------------------------------------------------------------------------------
+
+std::optional<HoverInfo> CheckedAnalysis::hover_string(const StringLit* lit,
+                                                       const std::vector<const Node*>& path) const {
+  const Call* call = nullptr;
+  for (auto it = path.rbegin(); it != path.rend(); ++it)
+    if ((call = dyn_cast<Call>(*it))) break;
+  if (!call) return std::nullopt;
+  const sema::CallInfo* ci = sema_->call_info(call);
+  if (!ci || ci->callee != sema::CallInfo::Callee::Builtin) return std::nullopt;
+  if (ci->builtin == Builtin::GetTensor) {
+    const Expr* model = nullptr;
+    if (const auto* m = dyn_cast<Member>(call->callee))
+      model = m->object;
+    else if (!call->args.empty() && call->args[0].value != lit)
+      model = call->args[0].value;
+    if (!model) return std::nullopt;
+    auto h = current_header(sema_->expr_types[model->id]);
+    if (!h) return std::nullopt;
+    const TensorInfo* t = h->find(lit->value);
+    if (!t) return std::nullopt;
+    return HoverInfo{to_range(lit->range), tensor_markdown(*h, *t)};
+  }
+  if (ci->builtin == Builtin::LoadModel) {
+    auto h = current_header(sema_->expr_types[call->id]);
+    if (!h) return std::nullopt;
+    uint64_t bytes = 0;
+    for (const auto& t : h->tensors) bytes += t.nbytes;
+    return HoverInfo{
+        to_range(lit->range),
+        fmt::format("**`{}`**: {}{}, {} tensors ({} of tensor data), {} metadata "
+                    "entries; file size {}",
+                    h->path.filename().string(), format_name(h->format),
+                    h->version ? fmt::format(" v{}", h->version) : "", h->tensors.size(),
+                    human_bytes(bytes), h->metadata.size(), human_bytes(h->file_size))};
+  }
+  return std::nullopt;
+}
+
+std::optional<HoverInfo> CheckedAnalysis::hover(size_t offset) const {
+  const uint32_t off = static_cast<uint32_t>(offset);
+  auto path = nodes_at(tree().module(), off);
+  const Expr* e = nullptr;
+  for (auto it = path.rbegin(); it != path.rend() && !e; ++it) e = dyn_cast<Expr>(*it);
+  if (const auto* lit = dyn_cast<StringLit>(e)) return hover_string(lit, path);
+
+  // A callee: the function's signature and what this call binds.
+  const Expr* callee_word = nullptr;
+  if (const auto* id = dyn_cast<Ident>(e)) callee_word = id;
+  if (const auto* m = dyn_cast<Member>(e);
+      m && m->name_range.begin <= off && off <= m->name_range.end)
+    callee_word = m;
+  if (callee_word) {
+    if (const Call* call = call_of_callee(path, callee_word)) {
+      const sema::CallInfo* ci = sema_->call_info(call);
+      TextRange word = isa<Member>(callee_word) ? to_range(cast<Member>(callee_word)->name_range)
+                                                : to_range(callee_word->range);
+      std::string result = sema_->expr_types[call->id].to_string();
+      if (ci && ci->callee == sema::CallInfo::Callee::Function) {
+        const auto& f = sema_->functions[ci->function];
+        std::string md = code_block("fn " + function_label(*sema_, f));
+        md += fmt::format("\n\nThis call returns `{}`", result);
+        for (size_t i = 0; i < ci->bindings.size(); ++i)
+          md += fmt::format("{}`{} = {}`", i ? ", " : " with ", ci->bindings[i].name,
+                            ci->bindings[i].value.to_string());
+        return HoverInfo{word, md};
+      }
+      if (ci && ci->callee == sema::CallInfo::Callee::Builtin) {
+        std::string md = builtin_markdown(builtin_info(ci->builtin).name);
+        md += fmt::format("\n\nThis call returns `{}`", result);
+        return HoverInfo{word, md};
+      }
+    }
+  }
+
+  SymbolId s = sema_->symbol_at(off);
+  if (s != sema::kNoSymbol) {
+    const auto& sym = sema_->symbols[s];
+    TextRange word = word_at(offset);
+    if (sym.kind == sema::SymbolKind::Function)
+      return HoverInfo{word,
+                       code_block("fn " + function_label(*sema_, sema_->functions[sym.function]))};
+    const Type& t = e && sema_->expr_symbol[e->id] == s ? sema_->expr_types[e->id] : sym.type;
+    return HoverInfo{word, code_block(fmt::format("{} {}: {}", sema::symbol_kind_name(sym.kind),
+                                                  sym.name, t.to_string()))};
+  }
+  if (const auto* m = dyn_cast<Member>(e); m && m->name_range.begin <= off &&
+                                           off <= m->name_range.end &&
+                                           !sema_->expr_types[m->id].is_unknown())
+    return HoverInfo{
+        to_range(m->name_range),
+        code_block(fmt::format(".{}: {}", m->name, sema_->expr_types[m->id].to_string()))};
+  // A size variable in a type: `N` in `float16[N, D_in]`.
+  for (auto it = path.rbegin(); it != path.rend(); ++it) {
+    const auto* tt = dyn_cast<TensorType>(*it);
+    if (!tt) continue;
+    for (const ast::Dim& d : tt->dims) {
+      if (d.kind != ast::Dim::Kind::Name || !d.range.contains(off)) continue;
+      const FnDecl* fn = nullptr;
+      for (const Node* n : path)
+        if (const auto* f = dyn_cast<FnDecl>(n)) fn = f;
+      std::string md = code_block(fmt::format("size variable {}", d.name));
+      if (fn)
+        md += fmt::format(
+            "\n\nA dimension of `{}`'s signature: each call binds it from the "
+            "arguments' shapes, and every use must agree.",
+            fn->name);
+      return HoverInfo{to_range(d.range), md};
+    }
+    break;
+  }
+  if (auto h = LexicalAnalysis::hover(offset)) return h;  // a builtin named outside a call
+  if (e && e->range.contains(off) && !isa<ErrorExpr>(e) && !sema_->expr_types[e->id].is_unknown()) {
+    TextRange r = to_range(e->range);
+    if (const auto* m = dyn_cast<Member>(e)) r = to_range(m->name_range);
+    return HoverInfo{r, code_block(sema_->expr_types[e->id].to_string())};
+  }
+  return std::nullopt;
+}
+
+// --- completion ---------------------------------------------------------------------------------
+
+// Inside the string of get_tensor("...") / model.get_tensor("..."): the model's tensor names.
+std::vector<CompletionItem> CheckedAnalysis::tensor_name_completion(size_t offset,
+                                                                    bool* handled) const {
+  std::string_view t = text();
+  size_t line_begin = t.rfind('\n', offset == 0 ? 0 : offset - 1);
+  line_begin = line_begin == std::string_view::npos || offset == 0 ? 0 : line_begin + 1;
+  size_t quote = std::string_view::npos;
+  bool in_string = false;
+  for (size_t i = line_begin; i < offset; ++i) {
+    if (t[i] == '\\' && in_string) {
+      ++i;
+      continue;
+    }
+    if (t[i] == '"') {
+      in_string = !in_string;
+      quote = i;
+    }
+  }
+  if (!in_string) return {};
+  *handled = true;  // inside any other string literal: nothing to offer
+  // Before the quote: `get_tensor(` (a method call on a model) or `get_tensor(<expr>, `.
+  size_t p = quote;
+  auto skip_space = [&] {
+    while (p > 0 && (t[p - 1] == ' ' || t[p - 1] == '\t')) --p;
+  };
+  skip_space();
+  Type model;
+  size_t open = std::string_view::npos;
+  if (p > 0 && t[p - 1] == ',') {
+    --p;
+    skip_space();
+    size_t arg_end = p;
+    while (p > 0 && t[p - 1] != '(' && t[p - 1] != '\n') --p;
+    if (p == 0 || t[p - 1] != '(') return {};
+    open = p - 1;
+    model = type_ending_at(arg_end);
+  } else if (p > 0 && t[p - 1] == '(') {
+    open = p - 1;
+  } else {
+    return {};
+  }
+  p = open;
+  skip_space();
+  size_t name_end = p;
+  while (p > 0 && is_ident_char(t[p - 1])) --p;
+  if (t.substr(p, name_end - p) != "get_tensor") return {};
+  if (model.is_unknown()) {
+    if (p == 0 || t[p - 1] != '.') return {};
+    model = type_ending_at(p - 1);
+  }
+  auto h = current_header(model);
+  if (!h) return {};
+  size_t end = offset;
+  while (end < t.size() && t[end] != '"' && t[end] != '\n' && t[end] != ')') ++end;
+  TextRange replace{quote + 1, end};
+  std::vector<CompletionItem> items;
+  items.reserve(h->tensors.size());
+  for (const auto& ti : h->tensors)
+    items.push_back({ti.name, CompletionKind::kConstant,
+                     fmt::format("{} {}", dtype_name(ti.dtype), shape_text(ti.shape)),
+                     tensor_markdown(*h, ti), replace});
+  return items;
+}
+
+// After `expr.`: a model's next name segments, `shape`, and the builtins callable as methods.
+std::vector<CompletionItem> CheckedAnalysis::member_completion(size_t offset, bool* handled) const {
+  std::string_view t = text();
+  size_t b = std::min(offset, t.size());
+  while (b > 0 && is_ident_char(t[b - 1])) --b;
+  if (b == 0 || t[b - 1] != '.') return {};
+  size_t dot = b - 1;
+  if (dot > 0 && t[dot - 1] >= '0' && t[dot - 1] <= '9') {  // `1.` is a number
+    size_t k = dot;
+    while (k > 0 && is_ident_char(t[k - 1])) --k;
+    if (k < dot && t[k] >= '0' && t[k] <= '9') return {};
+  }
+  Type obj = type_ending_at(dot);
+  *handled = true;
+  std::vector<CompletionItem> items;
+  if (auto h = current_header(obj)) {
+    std::string prefix = obj.is(TypeKind::ModelPath) ? obj.path + "." : "";
+    std::set<std::string, std::less<>> seen;
+    for (const auto& ti : h->tensors) {
+      if (ti.name.compare(0, prefix.size(), prefix) != 0) continue;
+      std::string_view rest = std::string_view(ti.name).substr(prefix.size());
+      size_t cut = rest.find('.');
+      std::string seg(rest.substr(0, cut));
+      if (!is_identifier(seg) || !seen.insert(seg).second) continue;
+      bool leaf = cut == std::string_view::npos;
+      std::string next;
+      if (!leaf) {
+        size_t cut2 = rest.find('.', cut + 1);
+        std::string_view after = rest.substr(
+            cut + 1, cut2 == std::string_view::npos ? std::string_view::npos : cut2 - cut - 1);
+        if (!after.empty() && after[0] >= '0' && after[0] <= '9') next = "[...]";
+      }
+      items.push_back({seg, leaf ? CompletionKind::kConstant : CompletionKind::kModule,
+                       leaf ? fmt::format("{} {}", dtype_name(ti.dtype), shape_text(ti.shape))
+                            : prefix + seg + (next.empty() ? ".*" : next),
+                       leaf ? tensor_markdown(*h, ti) : std::string()});
+    }
+  }
+  if (obj.is_tensor())
+    items.push_back({"shape",
+                     CompletionKind::kVariable,
+                     obj.rank_known ? Type::shape(obj.dims).to_string() : "Shape",
+                     {}});
+  if (!obj.is_unknown() && !obj.is(TypeKind::ModelPath)) {  // a path prefix is no value yet
+    const Type& value = obj;
+    for (const auto& sig : sema::builtin_signatures()) {
+      if (sig.params.empty() || sig.params[0].type == sema::ParamType::Any) continue;
+      if (!sema::accepts(sig.params[0].type, value)) continue;
+      if (obj.is_tensor() && sig.id == Builtin::ShapeOf) continue;  // offered as `.shape` above
+      const auto& info = builtin_info(sig.id);
+      items.push_back({std::string(info.name), CompletionKind::kFunction,
+                       fmt::format("{}{}", info.name, info.signature), std::string(info.doc)});
+    }
+  }
+  return items;
+}
+
+std::vector<CompletionItem> CheckedAnalysis::completion(size_t offset) const {
+  // Nothing inside a comment.
+  const auto& comments = tree().comments();
+  auto c = std::upper_bound(comments.begin(), comments.end(), offset,
+                            [](size_t o, const ast::Comment& k) { return o < k.range.begin; });
+  if (c != comments.begin()) {
+    const ast::Comment& k = *std::prev(c);
+    if (offset > k.range.begin && (offset < k.range.end || (offset == k.range.end && !k.block)))
+      return {};
+  }
+  bool handled = false;
+  auto names = tensor_name_completion(offset, &handled);
+  if (handled) return names;
+  auto members = member_completion(offset, &handled);
+  if (handled) return members;
+
+  std::vector<CompletionItem> items = LexicalAnalysis::completion(offset);
+  std::set<std::string, std::less<>> seen;
+  for (const auto& i : items) seen.insert(i.label);
+  // Names in scope, innermost first.
+  std::vector<std::pair<uint32_t, SymbolId>> visible;
+  for (SymbolId s = 0; s < sema_->symbols.size(); ++s) {
+    const auto& sym = sema_->symbols[s];
+    if (sym.name_range.contains(static_cast<uint32_t>(offset)) ||
+        sym.name_range.end == offset)  // the name being typed at its declaration
+      continue;
+    if (visible_symbol(sym.name, offset) != s) continue;
+    visible.push_back({sym.global ? UINT32_MAX : sym.scope.size(), s});
+  }
+  std::sort(visible.begin(), visible.end());
+  for (auto [size, s] : visible) {
+    const auto& sym = sema_->symbols[s];
+    if (!seen.insert(sym.name).second) continue;
+    bool fn = sym.kind == sema::SymbolKind::Function;
+    items.push_back(
+        {sym.name,
+         fn ? CompletionKind::kFunction : CompletionKind::kVariable,
+         fn ? function_label(*sema_, sema_->functions[sym.function]) : sym.type.to_string(),
+         {}});
+  }
+  return items;
+}
+
+// --- navigation ---------------------------------------------------------------------------------
+
+std::vector<Location> CheckedAnalysis::definition(size_t offset) const {
+  const uint32_t off = static_cast<uint32_t>(offset);
+  SymbolId s = sema_->symbol_at(off);
+  if (s != sema::kNoSymbol) return {location(sema_->symbols[s].name_range)};
+  // On an import's path: the imported file.
+  if (!tree().module()) return {};
+  for (const Stmt* st : tree().module()->items)
+    if (const auto* im = dyn_cast<ImportDecl>(st); im && im->path->range.contains(off)) {
+      namespace fs = std::filesystem;
+      fs::path p(std::string(im->path->value));
+      if (p.is_relative()) p = fs::path(tree().source().path()).parent_path() / p;
+      std::error_code ec;
+      if (!fs::is_regular_file(p, ec)) return {};
+      return {Location{path_to_uri(fs::weakly_canonical(p, ec).string()), {0, 0}}};
+    }
+  return {};
+}
+
+std::vector<Location> CheckedAnalysis::references(size_t offset, bool include_declaration) const {
+  SymbolId s = sema_->symbol_at(static_cast<uint32_t>(offset));
+  if (s == sema::kNoSymbol) return {};
+  std::vector<Location> out;
+  if (include_declaration) out.push_back(location(sema_->symbols[s].name_range));
+  for (const auto& r : sema_->references_to(s)) out.push_back(location(r));
+  return out;
+}
+
+std::optional<std::vector<Location>> CheckedAnalysis::rename_ranges(size_t offset) const {
+  SymbolId s = sema_->symbol_at(static_cast<uint32_t>(offset));
+  if (s == sema::kNoSymbol || sema_->symbols[s].imported) return std::nullopt;
+  return references(offset, true);
+}
+
+// --- signature help -----------------------------------------------------------------------------
+
+std::optional<SignatureInfo> CheckedAnalysis::signature_help(size_t offset) const {
+  // The innermost unclosed '(' before the cursor, in the tokens (strings and comments skipped).
+  const auto& tokens = tree().tokens();
+  std::vector<std::pair<size_t, int>> stack;  // (token index of '(' / '[' / '{', commas)
+  for (size_t i = 0; i < tokens.size() && tokens[i].begin < offset; ++i) {
+    switch (tokens[i].kind) {
+      case TokenKind::LParen:
+      case TokenKind::LBracket:
+      case TokenKind::LBrace:
+        stack.push_back({i, 0});
+        break;
+      case TokenKind::RParen:
+      case TokenKind::RBracket:
+      case TokenKind::RBrace:
+        if (!stack.empty() && tokens[i].end <= offset) stack.pop_back();
+        break;
+      case TokenKind::Comma:
+        if (!stack.empty()) ++stack.back().second;
+        break;
+      default:
+        break;
+    }
+  }
+  if (stack.empty() || tokens[stack.back().first].kind != TokenKind::LParen) return std::nullopt;
+  auto [open, commas] = stack.back();
+  if (open == 0 || tokens[open - 1].kind != TokenKind::Identifier) return std::nullopt;
+  const Token& name_tok = tokens[open - 1];
+  std::string_view name = text().substr(name_tok.begin, name_tok.end - name_tok.begin);
+  bool method = open >= 2 && tokens[open - 2].kind == TokenKind::Dot;
+  if (!method) {
+    SymbolId s = visible_symbol(name, name_tok.begin);
+    if (s != sema::kNoSymbol && sema_->symbols[s].kind == sema::SymbolKind::Function) {
+      const auto& f = sema_->functions[sema_->symbols[s].function];
+      SignatureInfo info;
+      info.label = function_label(*sema_, f, &info.parameters);
+      info.documentation = "";
+      int n = static_cast<int>(info.parameters.size());
+      info.active_parameter = n == 0 ? 0 : std::min(commas, n - 1);
+      return info;
+    }
+  }
+  // A builtin: its table signature (the lexical layer formats it), shifted by one for `x.f(`.
+  auto info = LexicalAnalysis::signature_help(offset);
+  if (info && method) {
+    int n = static_cast<int>(info->parameters.size());
+    info->active_parameter = n == 0 ? 0 : std::min(commas + 1, n - 1);
+  }
+  return info;
+}
+
+// --- inlay hints --------------------------------------------------------------------------------
+
+std::vector<InlayHint> CheckedAnalysis::inlay_hints(TextRange visible) const {
+  std::vector<InlayHint> out;
+  auto hint = [&](SourceRange name) {
+    if (name.end < visible.begin || name.begin > visible.end) return;
+    auto it = declared_at_.find(name.begin);
+    if (it == declared_at_.end()) return;
+    const Type& t = sema_->symbols[it->second].type;
+    if (t.is_unknown()) return;
+    out.push_back({name.end, ": " + t.to_string(), true});
+  };
+  walk(tree().module(), [&](const Node* n) {
+    if (n->range.end < visible.begin || n->range.begin > visible.end) return false;
+    if (const auto* l = dyn_cast<Let>(n); l && !l->type) hint(l->name_range);
+    if (const auto* f = dyn_cast<For>(n)) hint(f->var_range);
+    return !isa<Expr>(n);
+  });
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.offset < b.offset; });
+  return out;
+}
+
+// The same code path as `tl fmt` (formatter/format.h), its self-check included.
+std::optional<std::string> CheckedAnalysis::formatted() const {
+  format::FormatResult r = format::format_file(tree().source_ptr());
+  if (!r.ok) return std::nullopt;
+  return std::move(r.text);
+}
+
+// --- the analyzer -------------------------------------------------------------------------------
+
+std::shared_ptr<const Analysis> CheckedAnalyzer::analyze(const DocumentSnapshot& doc) const {
+  auto sources = std::make_unique<SourceManager>();
+  auto file = sources->add(doc.path.empty() ? doc.uri : doc.path, *doc.text);
+  return std::make_shared<CheckedAnalysis>(doc, std::move(sources), std::move(file), headers_);
+}
+
+Features CheckedAnalyzer::features() const {
+  return {.definition = true,
+          .references = true,
+          .rename = true,
+          .signature_help = true,
+          .inlay_hints = true,
+          .code_actions = true,
+          .formatting = true};
+}
+
+}  // namespace tl::lsp

@@ -1,0 +1,45 @@
+// tl-lsp: the TensorLogic language server (LSP 3.17 over stdio).
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "lsp/analyzers.h"
+#include "lsp/stdio_loop.h"
+
+int main(int argc, char** argv) {
+  tl::lsp::ServerOptions options;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      std::puts(
+          "Usage: tl-lsp [--stdio] [--debounce-ms=N] [--quiet]\n"
+          "The TensorLogic language server: LSP 3.17 (JSON-RPC over stdin/stdout).\n"
+          "  --stdio          talk over stdin/stdout (the default and only transport)\n"
+          "  --debounce-ms=N  wait N ms after the last edit before analysing (default 150)\n"
+          "  --quiet          no log lines on stderr\n"
+          "  --version        print the version");
+      return 0;
+    }
+    if (a == "--version") {
+      std::printf("tl-lsp %s\n", TL_VERSION);
+      return 0;
+    }
+    if (a == "--stdio") continue;
+    if (a == "--quiet") {
+      options.log = nullptr;
+      continue;
+    }
+    if (a.rfind("--debounce-ms=", 0) == 0) {
+      try {
+        options.debounce = std::chrono::milliseconds(std::stoul(a.substr(14)));
+        continue;
+      } catch (const std::exception&) {
+      }
+    }
+    std::fprintf(stderr, "tl-lsp: error: unknown option '%s' (see --help)\n", argv[i]);
+    return 2;
+  }
+  std::signal(SIGPIPE, SIG_IGN);  // a vanished client shows as a failed write, not a kill
+  return tl::lsp::run_server(0, 1, tl::lsp::make_default_analyzer(), options);
+}
