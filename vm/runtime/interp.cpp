@@ -464,7 +464,7 @@ Value Vm::execute(size_t first_frame) {
                            std::span<const Value>(R + A + 1, static_cast<size_t>(C)));
     RA = std::move(r);
   }
-  DISPATCH();
+    DISPATCH();
   L_RETURN : {
     Value result = B ? std::move(RA) : Value();
     uint8_t ret = frames_.back().ret;
@@ -475,7 +475,7 @@ Value Vm::execute(size_t first_frame) {
     R = f.base;
     R[ret] = std::move(result);
   }
-  DISPATCH();
+    DISPATCH();
   L_NEWLIST:
     RA = Value::list(std::vector<Value>(R + B, R + B + C));
     DISPATCH();
@@ -484,7 +484,7 @@ Value Vm::execute(size_t first_frame) {
     for (int k = 0; k < C; ++k) set_index(m, R[B + 2 * k], R[B + 2 * k + 1]);
     RA = std::move(m);
   }
-  DISPATCH();
+    DISPATCH();
   L_GETINDEX:
     RA = get_index(be, RB, RC);
     DISPATCH();
