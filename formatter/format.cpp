@@ -6,6 +6,24 @@
 
 namespace tl::format {
 
+namespace {
+// A comment's text with each line's trailing whitespace dropped: what the formatter must keep.
+std::string clean_comment_text(std::string_view text) {
+  std::string out;
+  size_t i = 0;
+  while (true) {
+    size_t nl = text.find('\n', i);
+    std::string_view line = text.substr(i, nl == text.npos ? text.npos : nl - i);
+    size_t end = line.find_last_not_of(" \t\r\f\v");
+    out += line.substr(0, end == line.npos ? 0 : end + 1);
+    if (nl == text.npos) break;
+    out += '\n';
+    i = nl + 1;
+  }
+  return out;
+}
+}  // namespace
+
 std::string meaning_dump(const ast::SyntaxTree& tree) {
   ast::DumpOptions options;
   options.ranges = false;
@@ -14,17 +32,12 @@ std::string meaning_dump(const ast::SyntaxTree& tree) {
   out += "(Comments";
   for (const ast::Comment& c : tree.comments()) {
     out += "\n  ";
-    std::string_view text = tree.text(c.range);
-    // Per line, trailing whitespace dropped; line breaks shown as \n to keep one line per comment.
-    size_t i = 0;
-    while (true) {
-      size_t nl = text.find('\n', i);
-      std::string_view line = text.substr(i, nl == text.npos ? text.npos : nl - i);
-      size_t end = line.find_last_not_of(" \t\r\f\v");
-      out += line.substr(0, end == line.npos ? 0 : end + 1);
-      if (nl == text.npos) break;
-      out += "\\n";
-      i = nl + 1;
+    // Line breaks shown as \n to keep one line per comment.
+    for (char ch : clean_comment_text(tree.text(c.range))) {
+      if (ch == '\n')
+        out += "\\n";
+      else
+        out += ch;
     }
   }
   out += ")\n";
@@ -168,21 +181,6 @@ void node_signature(const ast::Node* n, std::string& out) {
     default:
       break;
   }
-}
-
-std::string clean_comment_text(std::string_view text) {
-  std::string out;
-  size_t i = 0;
-  while (true) {
-    size_t nl = text.find('\n', i);
-    std::string_view line = text.substr(i, nl == text.npos ? text.npos : nl - i);
-    size_t end = line.find_last_not_of(" \t\r\f\v");
-    out += line.substr(0, end == line.npos ? 0 : end + 1);
-    if (nl == text.npos) break;
-    out += '\n';
-    i = nl + 1;
-  }
-  return out;
 }
 
 }  // namespace
