@@ -209,6 +209,26 @@ Tensor CpuBackend::binary_scalar(BinaryOp op, const Tensor& a, float s, bool sca
   return y;
 }
 
+Tensor CpuBackend::elementwise(const ElementwiseProgram& p, std::span<const ElementwiseArg> args) {
+  if (std::string why = validate(p); !why.empty())
+    throw RuntimeError("malformed fused element-wise program: " + why);
+  const Shape out = elementwise_shape(p, args);
+  std::vector<Tensor> tmp(args.size());
+  std::vector<cpu::FusedInput> inputs(args.size());
+  for (size_t k = 0; k < args.size(); ++k) {
+    if (!args[k].tensor.buffer) {
+      inputs[k].scalar = args[k].scalar;
+      continue;
+    }
+    const Tensor& t = args[k].tensor;
+    inputs[k].data = f16_of(t, tmp[k], "fused element-wise op");
+    inputs[k].strides = cpu::broadcast_strides(out, t.shape);
+  }
+  Tensor y = make(out);
+  cpu::elementwise(make_ctx(options_, pool_), p, inputs, out.dims(), f16_mut(y));
+  return y;
+}
+
 Tensor CpuBackend::matmul(const Tensor& a, const Tensor& b) {
   const Shape out = matmul_shape(a.shape, b.shape);
   Tensor ta, tb;

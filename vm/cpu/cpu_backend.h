@@ -51,6 +51,8 @@ class CpuBackend final : public Backend {
   Tensor unary(UnaryOp op, const Tensor& x) override;
   Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) override;
   Tensor binary_scalar(BinaryOp op, const Tensor& a, float s, bool scalar_on_left) override;
+  // Fused: every step in f32, one rounding (cpu::elementwise); see docs/cpu-backend.md.
+  Tensor elementwise(const ElementwiseProgram& p, std::span<const ElementwiseArg> args) override;
 
   Tensor matmul(const Tensor& a, const Tensor& b) override;
   Tensor linear(const Tensor& x, const Tensor& w, const Tensor* b) override;

@@ -84,15 +84,16 @@ float binary_f32(BinaryOp op, float a, float b) {
 namespace {
 // One loop per op, so that the compiler sees a fixed body (and vectorises the simple ones).
 template <UnaryOp Op>
-void unary_loop(float* v, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) v[i] = unary_f32(Op, v[i]);
+void unary_loop(const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = unary_f32(Op, x[i]);
 }
 
-void unary_inplace(UnaryOp op, float* v, int64_t n) {
+// y[i] = op(x[i]); x == y is allowed.
+void unary_run(UnaryOp op, const float* x, float* y, int64_t n) {
   switch (op) {
-#define X(e, s)                   \
-  case UnaryOp::e:                \
-    unary_loop<UnaryOp::e>(v, n); \
+#define X(e, s)                      \
+  case UnaryOp::e:                   \
+    unary_loop<UnaryOp::e>(x, y, n); \
     break;
     TL_UNARY_OPS(X)
 #undef X
@@ -135,7 +136,7 @@ void unary(const Ctx& ctx, UnaryOp op, const f16_bits* x, f16_bits* y, int64_t n
     float buf[kChunk];
     const int64_t i0 = c * kChunk, len = std::min(kChunk, n - i0);
     f16_to_f32_row(x + i0, buf, len);
-    unary_inplace(op, buf, len);
+    unary_run(op, buf, buf, len);
     f32_to_f16_row(buf, y + i0, len);
   };
   parallel(n >= kParallelMin ? ctx : Ctx{nullptr, true}, chunks, body);
@@ -143,17 +144,16 @@ void unary(const Ctx& ctx, UnaryOp op, const f16_bits* x, f16_bits* y, int64_t n
 
 // ---- binary with broadcasting ------------------------------------------------------------------
 
+std::vector<int64_t> broadcast_strides(const Shape& out, const Shape& s) {
+  std::vector<int64_t> st(out.rank(), 0);
+  const auto strides = s.strides();
+  const size_t off = out.rank() - s.rank();
+  for (size_t i = 0; i < s.rank(); ++i) st[off + i] = s[i] == 1 ? 0 : strides[i];
+  return st;
+}
+
 BroadcastView broadcast_view(const Shape& out, const Shape& a, const Shape& b) {
-  const size_t r = out.rank();
-  BroadcastView v{out.dims(), std::vector<int64_t>(r, 0), std::vector<int64_t>(r, 0)};
-  auto fill = [&](const Shape& s, std::vector<int64_t>& st) {
-    const auto strides = s.strides();
-    const size_t off = r - s.rank();
-    for (size_t i = 0; i < s.rank(); ++i) st[off + i] = s[i] == 1 ? 0 : strides[i];
-  };
-  fill(a, v.sa);
-  fill(b, v.sb);
-  return v;
+  return BroadcastView{out.dims(), broadcast_strides(out, a), broadcast_strides(out, b)};
 }
 
 namespace {
@@ -245,6 +245,126 @@ void binary_scalar(const Ctx& ctx, BinaryOp op, const f16_bits* a, float s, bool
     f32_to_f16_row(fy, y + i0, len);
   };
   parallel(n >= kParallelMin ? ctx : Ctx{nullptr, true}, chunks, body);
+}
+
+// ---- fused element-wise programs -----------------------------------------------------------
+
+namespace {
+constexpr int64_t kTile = 1024;  // output elements per tile: a few f32 buffers stay in L1
+
+// One program value (input or step) at one output element, in f32.
+float eval_step(const ElementwiseProgram& p, const ElementwiseProgram::Step& s, const float* v) {
+  if (s.kind == ElementwiseProgram::StepKind::Unary) return unary_f32(p.unary_op(s), v[s.a]);
+  return binary_f32(p.binary_op(s), v[s.a], v[s.b]);
+}
+
+// Merges adjacent output dims that are contiguous (or broadcast) in every input and drops size-1
+// dims: the binary op's coalescing, over any number of inputs. Keeps at least one dim.
+void coalesce_all(std::vector<int64_t>& dims, std::vector<std::vector<int64_t>>& strides) {
+  std::vector<int64_t> d;
+  std::vector<std::vector<int64_t>> st(strides.size());
+  for (size_t i = 0; i < dims.size(); ++i) {
+    if (dims[i] == 1) continue;
+    bool merge = !d.empty();
+    for (size_t k = 0; merge && k < strides.size(); ++k)
+      merge = st[k].back() == strides[k][i] * dims[i];
+    if (merge) {
+      d.back() *= dims[i];
+      for (size_t k = 0; k < strides.size(); ++k) st[k].back() = strides[k][i];
+      continue;
+    }
+    d.push_back(dims[i]);
+    for (size_t k = 0; k < strides.size(); ++k) st[k].push_back(strides[k][i]);
+  }
+  if (d.empty()) {
+    d.push_back(1);
+    for (auto& v : st) v.push_back(0);
+  }
+  dims = std::move(d);
+  strides = std::move(st);
+}
+}  // namespace
+
+void elementwise(const Ctx& ctx, const ElementwiseProgram& p, std::span<const FusedInput> inputs,
+                 const std::vector<int64_t>& out_dims, f16_bits* y) {
+  int64_t n = 1;
+  for (int64_t d : out_dims) n *= d;
+  if (n == 0) return;
+  const size_t ni = inputs.size(), nv = ni + p.steps.size();
+  if (!ctx.fast) {
+    // Reference: unravel every output index, evaluate the whole program in f32, round once.
+    std::vector<float> v(nv);
+    for (int64_t i = 0; i < n; ++i) {
+      for (size_t k = 0; k < ni; ++k) {
+        if (!inputs[k].data) {
+          v[k] = inputs[k].scalar;
+          continue;
+        }
+        int64_t rem = i, off = 0;
+        for (size_t d = out_dims.size(); d-- > 0;) {
+          off += rem % out_dims[d] * inputs[k].strides[d];
+          rem /= out_dims[d];
+        }
+        v[k] = f16_to_f32(inputs[k].data[off]);
+      }
+      for (size_t s = 0; s < p.steps.size(); ++s) v[ni + s] = eval_step(p, p.steps[s], v.data());
+      y[i] = f32_to_f16(v[nv - 1]);
+    }
+    return;
+  }
+
+  std::vector<int64_t> dims = out_dims;
+  std::vector<std::vector<int64_t>> strides(ni);
+  for (size_t k = 0; k < ni; ++k)
+    strides[k] = inputs[k].data ? inputs[k].strides : std::vector<int64_t>(dims.size(), 0);
+  coalesce_all(dims, strides);
+  const size_t r = dims.size();
+  const int64_t inner = dims[r - 1], rows = n / inner;
+  const int64_t tiles_per_row = (inner + kTile - 1) / kTile, tiles = rows * tiles_per_row;
+  // Whether each value varies along a tile (stride 1) or is one number for the whole tile (0):
+  // a broadcast row or a scalar is converted and computed on once per tile, not per element.
+  std::vector<int64_t> step_of(nv, 0);
+  for (size_t k = 0; k < ni; ++k) step_of[k] = strides[k][r - 1] != 0;
+  for (size_t s = 0; s < p.steps.size(); ++s) {
+    const auto& st = p.steps[s];
+    step_of[ni + s] =
+        step_of[st.a] | (st.kind == ElementwiseProgram::StepKind::Binary ? step_of[st.b] : 0);
+  }
+  const bool threaded = n >= kParallelMin && ctx.pool;
+  const int64_t tasks = threaded ? std::min<int64_t>(tiles, 4 * ctx.pool->size()) : 1;
+  auto body = [&](int64_t task) {
+    std::vector<float> scratch(nv * kTile);  // one f32 tile per value, reused for every tile
+    auto buf = [&](size_t v) { return scratch.data() + v * kTile; };
+    for (int64_t t = tiles * task / tasks; t < tiles * (task + 1) / tasks; ++t) {
+      const int64_t row = t / tiles_per_row, c0 = t % tiles_per_row * kTile;
+      const int64_t len = std::min(kTile, inner - c0);
+      for (size_t k = 0; k < ni; ++k) {
+        if (!inputs[k].data) {
+          buf(k)[0] = inputs[k].scalar;
+          continue;
+        }
+        int64_t rem = row, off = c0 * step_of[k];
+        for (size_t d = r - 1; d-- > 0;) {
+          off += rem % dims[d] * strides[k][d];
+          rem /= dims[d];
+        }
+        f16_to_f32_row(inputs[k].data + off, buf(k), step_of[k] ? len : 1);
+      }
+      for (size_t s = 0; s < p.steps.size(); ++s) {
+        const auto& st = p.steps[s];
+        float* out = buf(ni + s);
+        const int64_t m = step_of[ni + s] ? len : 1;
+        if (st.kind == ElementwiseProgram::StepKind::Unary)
+          unary_run(p.unary_op(st), buf(st.a), out, m);
+        else
+          binary_run(p.binary_op(st), buf(st.a), step_of[st.a], buf(st.b), step_of[st.b], out, m);
+      }
+      float* result = buf(nv - 1);
+      if (!step_of[nv - 1]) std::fill_n(result + 1, len - 1, result[0]);
+      f32_to_f16_row(result, y + row * inner + c0, len);
+    }
+  };
+  parallel(threaded ? ctx : Ctx{nullptr, true}, tasks, body);
 }
 
 }  // namespace tl::cpu

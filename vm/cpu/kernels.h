@@ -7,12 +7,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <vector>
 
 #include "vm/core/dtype.h"
 #include "vm/core/half.h"
 #include "vm/cpu/thread_pool.h"
 #include "vm/tensor/backend.h"
+#include "vm/tensor/elementwise.h"
 
 namespace tl::cpu {
 
@@ -41,10 +43,25 @@ struct BroadcastView {
   std::vector<int64_t> dims, sa, sb;
 };
 BroadcastView broadcast_view(const Shape& out, const Shape& a, const Shape& b);
+// Element strides of a tensor of shape `s` over the dims of `out` (0 where it is broadcast).
+std::vector<int64_t> broadcast_strides(const Shape& out, const Shape& s);
 void binary(const Ctx& ctx, BinaryOp op, const f16_bits* a, const f16_bits* b, f16_bits* y,
             const BroadcastView& v);
 void binary_scalar(const Ctx& ctx, BinaryOp op, const f16_bits* a, float s, bool scalar_on_left,
                    f16_bits* y, int64_t n);
+
+// A fused element-wise program (checked by validate()) over inputs broadcast to `dims`, the
+// output's dims. A tensor input has `data` and element strides over `dims` (0 where broadcast);
+// a scalar input has data == nullptr and `scalar`. Every step runs in f32; y is rounded once.
+// Reference: per output element; fast: tiles of the output evaluated op by op in L1-sized f32
+// buffers, bit-identical to the reference.
+struct FusedInput {
+  const f16_bits* data = nullptr;
+  float scalar = 0.f;
+  std::vector<int64_t> strides;
+};
+void elementwise(const Ctx& ctx, const ElementwiseProgram& p, std::span<const FusedInput> inputs,
+                 const std::vector<int64_t>& dims, f16_bits* y);
 
 // ---- reductions and normalisations (reduce.cpp); x viewed as [outer, n, inner] --------------
 void reduce(const Ctx& ctx, ReduceOp op, const f16_bits* x, f16_bits* y, int64_t outer, int64_t n,

@@ -69,6 +69,9 @@ std::string_view op_name(UnaryOp);
 std::string_view op_name(BinaryOp);
 std::string_view op_name(ReduceOp);
 
+struct ElementwiseProgram;  // vm/tensor/elementwise.h
+struct ElementwiseArg;
+
 // One axis of a slice, NumPy semantics after normalisation (start/stop already clamped and
 // non-negative for step > 0). step must be >= 1.
 struct SliceAxis {
@@ -95,6 +98,11 @@ class Backend {
   virtual Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) = 0;  // broadcasts
   // a op s (scalar_on_left: s op a). The scalar is used in f32.
   virtual Tensor binary_scalar(BinaryOp op, const Tensor& a, float s, bool scalar_on_left) = 0;
+  // A fused chain of the three above (vm/tensor/elementwise.h); args match p's inputs. The
+  // default runs the steps one by one through unary/binary/binary_scalar (the reference, and
+  // what a backend without a fused kernel does); a backend may override it to evaluate all steps
+  // in f32 and round once. Throws RuntimeError for a malformed program or mismatched arguments.
+  virtual Tensor elementwise(const ElementwiseProgram& p, std::span<const ElementwiseArg> args);
 
   // Linear algebra. matmul: NumPy semantics. linear: x @ transpose(w) + b, w of shape
   // [out, in] possibly quantized (nn.Linear and GGUF layout), b of shape [out] or absent.
