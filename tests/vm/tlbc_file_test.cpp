@@ -12,6 +12,7 @@
 #include "vm/bytecode/tlbc_file.h"
 #include "vm/bytecode/verifier.h"
 #include "vm/core/error.h"
+#include "vm/cpu/cpu_backend.h"
 
 namespace tl {
 namespace {
@@ -110,7 +111,8 @@ TEST(TlbcReader, BadMagic) {
 TEST(TlbcReader, BadVersion) {
   auto b = write_module(sample_module());
   b[4] = 99;
-  EXPECT_EQ(read_error(b), "unsupported bytecode format version 99 (this VM reads 1)");
+  EXPECT_EQ(read_error(b), "unsupported bytecode format version 99 (this VM reads " +
+                               std::to_string(kTlbcVersion) + ")");
 }
 
 TEST(TlbcReader, BadChecksum) {
@@ -207,25 +209,122 @@ TEST(TlbcVerifier, StructuralChecks) {
   EXPECT_EQ(read_error(write_module(m)), "invalid bytecode: no functions");
 }
 
+// ---- fused element-wise programs (constant kind 4, ELEMWISE) ----------------------------------
+
+using EP = ElementwiseProgram;
+EP::Step ep_step(EP::StepKind k, int op, uint16_t a, uint16_t b = 0) {
+  return {k, static_cast<uint8_t>(op), a, b};
+}
+// gelu(x0 * s1 + x2)
+EP gelu_program() {
+  return EP{{EP::InputKind::Tensor, EP::InputKind::Scalar, EP::InputKind::Tensor},
+            {ep_step(EP::StepKind::Binary, static_cast<int>(BinaryOp::Mul), 0, 1),
+             ep_step(EP::StepKind::Binary, static_cast<int>(BinaryOp::Add), 3, 2),
+             ep_step(EP::StepKind::Unary, static_cast<int>(UnaryOp::Gelu), 4)}};
+}
+
+// R1 = ones(2, 3), R2 = 0.5, R3 = ones(3); R0 = ELEMWISE(gelu program)(R1, R2, R3); print(R0)
+Module fused_module() {
+  test::Script s(12);
+  auto& f = s.f();
+  f.emit(OpCode::LOADI, 5, 2);
+  f.emit(OpCode::LOADI, 6, 3);
+  f.call_builtin(4, Builtin::Ones, 2);
+  f.emit(OpCode::MOVE, 1, 4);
+  f.emit(OpCode::LOADK, 2, static_cast<int>(s.mb.constant(0.5)));
+  f.emit(OpCode::LOADI, 5, 3);
+  f.call_builtin(4, Builtin::Ones, 1);
+  f.emit(OpCode::MOVE, 3, 4);
+  f.emit(OpCode::ELEMWISE, 0, static_cast<int>(s.mb.constant(gelu_program())));
+  s.print({0}, 8);
+  return s.finish();
+}
+
+TEST(TlbcFile, FusedProgramRoundTripsAndDisassembles) {
+  Module m = fused_module();
+  std::vector<uint8_t> bytes = write_module(m);
+  Module back = read_module(bytes);
+  EXPECT_EQ(back, m);
+  EXPECT_EQ(write_module(back), bytes);
+  std::ostringstream out;
+  disassemble(back, out);
+  EXPECT_NE(out.str().find("fused   (tensor, f32, tensor) { %0 = x0 * x1:f32; %1 = %0 + x2; "
+                           "%2 = gelu(%1) }"),
+            std::string::npos)
+      << out.str();
+  EXPECT_NE(out.str().find("ELEMWISE    0 "), std::string::npos) << out.str();
+}
+
+TEST(TlbcVerifier, MalformedFusedPrograms) {
+  const Instr ret = make_abc(OpCode::RETURN, 0, 0, 0);
+  // A step that refers to itself (a forward reference).
+  EP fwd = gelu_program();
+  fwd.steps[1].b = 4;
+  EXPECT_NE(bad_code({make_abx(OpCode::ELEMWISE, 0, 0), ret}, 4, {Constant(fwd)})
+                .find("constant 0: malformed fused element-wise program: step 1 uses operand 4"),
+            std::string::npos);
+  EP op = gelu_program();
+  op.steps[2].op = 200;
+  EXPECT_NE(bad_code({make_abx(OpCode::ELEMWISE, 0, 0), ret}, 4, {Constant(op)})
+                .find("unary op 200 out of range"),
+            std::string::npos);
+  // Inputs past the frame: 3 inputs need R[A+1..A+3].
+  EXPECT_NE(bad_code({make_abx(OpCode::ELEMWISE, 1, 0), ret}, 4, {Constant(gelu_program())})
+                .find("register 4 (result, inputs) out of range"),
+            std::string::npos);
+  // Bx must name a program; LOADK must not load one.
+  EXPECT_NE(bad_code({make_abx(OpCode::ELEMWISE, 0, 0), ret}, 4, {Constant(int64_t{3})})
+                .find("constant 0 must be a fused element-wise program"),
+            std::string::npos);
+  EXPECT_NE(bad_code({make_abx(OpCode::LOADK, 0, 0), ret}, 4, {Constant(gelu_program())})
+                .find("is a fused element-wise program, not a value"),
+            std::string::npos);
+  // Truncated program bytes inside the constants section.
+  Module m;
+  m.constants = {Constant(gelu_program())};
+  Proto p;
+  p.name = "f";
+  p.code = {ret};
+  m.functions.push_back(p);
+  auto b = write_module(m);
+  EXPECT_EQ(read_error(b), "");
+  // Constants section: u32 count, u8 kind 4, u8 inputs = 3; claim 200 inputs.
+  const uint32_t consts_at = b[24] | b[25] << 8 | b[26] << 16 | static_cast<uint32_t>(b[27]) << 24;
+  b[consts_at + 5] = 200;
+  fix_crc(b);
+  EXPECT_NE(read_error(b).find("truncated"), std::string::npos) << read_error(b);
+}
+
+TEST(TlbcFile, FusedProgramRuns) {
+  Module m = read_module(write_module(fused_module()));
+  CpuBackend cpu{CpuOptions{.threads = 1}};
+  const auto r = test::run_module(m, &cpu);
+  EXPECT_EQ(r.error, "");
+  // gelu(1 * 0.5 + 1) = gelu(1.5) = 1.39957... (f16 1.3994)
+  EXPECT_EQ(r.out, "[[1.3994, 1.3994, 1.3994], [1.3994, 1.3994, 1.3994]]\n");
+}
+
 // Every truncation and every single-byte change of a real file (CRC fixed up, so the parser and
 // the verifier see the damage) loads or is rejected with FormatError: nothing else escapes.
 TEST(TlbcReader, MutationSweep) {
-  auto good = write_module(sample_module());
-  size_t rejected = 0;
-  for (size_t n = 0; n < good.size(); ++n) {
-    std::vector<uint8_t> b(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(n));
-    EXPECT_NE(read_error(b), "");
-  }
-  for (size_t i = 0; i < good.size(); ++i) {
-    for (uint8_t v : {uint8_t{0}, uint8_t{1}, uint8_t{0x7f}, uint8_t{0xff}}) {
-      auto b = good;
-      if (b[i] == v) continue;
-      b[i] = v;
-      fix_crc(b);
-      if (!read_error(b).empty()) ++rejected;
+  for (const Module& sample : {sample_module(), fused_module()}) {
+    auto good = write_module(sample);
+    size_t rejected = 0;
+    for (size_t n = 0; n < good.size(); ++n) {
+      std::vector<uint8_t> b(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(n));
+      EXPECT_NE(read_error(b), "");
     }
+    for (size_t i = 0; i < good.size(); ++i) {
+      for (uint8_t v : {uint8_t{0}, uint8_t{1}, uint8_t{0x7f}, uint8_t{0xff}}) {
+        auto b = good;
+        if (b[i] == v) continue;
+        b[i] = v;
+        fix_crc(b);
+        if (!read_error(b).empty()) ++rejected;
+      }
+    }
+    EXPECT_GT(rejected, good.size());  // most damage is caught
   }
-  EXPECT_GT(rejected, good.size());  // most damage is caught
 }
 
 TEST(Disasm, ListsConstantsInstructionsAndSource) {

@@ -110,6 +110,18 @@ uint32_t ModuleBuilder::add(Constant k) {
       for (int64_t d : std::get<ShapeConst>(k).dims)
         key.append(reinterpret_cast<const char*>(&d), sizeof d);
       break;
+    case ConstKind::Elementwise: {
+      const auto& p = std::get<ElementwiseProgram>(k);
+      for (auto in : p.inputs) key.push_back(static_cast<char>(in));
+      key.push_back('|');
+      for (const auto& s : p.steps) {
+        const uint8_t bytes[6] = {static_cast<uint8_t>(s.kind), s.op,
+                                  static_cast<uint8_t>(s.a),    static_cast<uint8_t>(s.a >> 8),
+                                  static_cast<uint8_t>(s.b),    static_cast<uint8_t>(s.b >> 8)};
+        key.append(reinterpret_cast<const char*>(bytes), sizeof bytes);
+      }
+      break;
+    }
   }
   auto [it, fresh] =
       const_index_.try_emplace({static_cast<int>(k.index()), key}, constants_.size());
@@ -127,6 +139,9 @@ uint32_t ModuleBuilder::constant(std::string_view v) {
   return add(Constant(std::string(v)));
 }
 uint32_t ModuleBuilder::constant(ShapeConst v) {
+  return add(Constant(std::move(v)));
+}
+uint32_t ModuleBuilder::constant(ElementwiseProgram v) {
   return add(Constant(std::move(v)));
 }
 

@@ -70,6 +70,7 @@ class ModuleBuilder {
   uint32_t constant(std::string_view v);
   uint32_t constant(const char* v) { return constant(std::string_view(v)); }
   uint32_t constant(ShapeConst v);
+  uint32_t constant(ElementwiseProgram v);
 
   uint32_t source(std::string path);  // index of a source file name
 

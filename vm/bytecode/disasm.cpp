@@ -51,6 +51,14 @@ std::string constant_text(const Constant& k) {
         s += (i ? ", " : "") + (d[i] < 0 ? std::string("?") : std::to_string(d[i]));
       return s + "]";
     }
+    case ConstKind::Elementwise: {
+      const auto& p = std::get<ElementwiseProgram>(k);
+      std::string in;
+      for (auto kind : p.inputs)
+        in += std::string(in.empty() ? "" : ", ") +
+              (kind == ElementwiseProgram::InputKind::Scalar ? "f32" : "tensor");
+      return fmt::format("({}) {{ {} }}", in, to_string(p));
+    }
   }
   return "?";
 }
@@ -83,6 +91,7 @@ std::string disassemble_instr(const Module& m, Instr i, uint32_t pc) {
       case OperandKind::K:
       case OperandKind::S:
       case OperandKind::P:
+      case OperandKind::E:
         if (static_cast<size_t>(v) < m.constants.size())
           add_comment(fmt::format("K{} = {}", v, constant_text(m.constants[v])));
         break;
@@ -153,7 +162,7 @@ void disassemble(const Module& m, std::ostream& out, const std::filesystem::path
   };
 
   out << fmt::format("constants ({}):\n", m.constants.size());
-  static constexpr const char* kinds[] = {"int", "float", "string", "shape"};
+  static constexpr const char* kinds[] = {"int", "float", "string", "shape", "fused"};
   for (size_t k = 0; k < m.constants.size(); ++k)
     out << fmt::format("  K{:<4} {:<7} {}\n", k, kinds[m.constants[k].index()],
                        constant_text(m.constants[k]));

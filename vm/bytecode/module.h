@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "vm/bytecode/opcodes.h"
+#include "vm/tensor/elementwise.h"
 
 namespace tl {
 
@@ -17,8 +18,9 @@ struct ShapeConst {
   bool operator==(const ShapeConst&) const = default;
 };
 
-using Constant = std::variant<int64_t, double, std::string, ShapeConst>;
-enum class ConstKind : uint8_t { Int = 0, Float = 1, String = 2, Shape = 3 };
+// An ElementwiseProgram constant is the fused element-wise chain that ELEMWISE runs.
+using Constant = std::variant<int64_t, double, std::string, ShapeConst, ElementwiseProgram>;
+enum class ConstKind : uint8_t { Int = 0, Float = 1, String = 2, Shape = 3, Elementwise = 4 };
 inline ConstKind const_kind(const Constant& k) {
   return static_cast<ConstKind>(k.index());
 }

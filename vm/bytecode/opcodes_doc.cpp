@@ -9,8 +9,9 @@
 namespace tl {
 
 std::string opcode_table_markdown() {
-  static constexpr std::string_view kind_names[] = {"_", "R", "K", "S", "P", "F",
-                                                    "X", "J", "U", "D", "I"};
+  // In OperandKind's order (opcodes.h).
+  static constexpr std::string_view kind_names[] = {"_", "R", "K", "S", "P", "F", "X",
+                                                    "J", "U", "D", "I", "G", "E"};
   std::string s = "| # | Opcode | Format | A B C | Semantics |\n|---|---|---|---|---|\n";
   for (const auto& i : kOpTable) {
     std::string kinds =

@@ -158,6 +158,20 @@ std::vector<uint8_t> write_module(const Module& m) {
         for (int64_t x : d) consts.u64(static_cast<uint64_t>(x));
         break;
       }
+      case ConstKind::Elementwise: {
+        // u8 input count, one u8 kind per input, u16 step count, 6 bytes per step.
+        const auto& p = std::get<ElementwiseProgram>(k);
+        consts.u8(static_cast<uint8_t>(p.inputs.size()));
+        for (auto in : p.inputs) consts.u8(static_cast<uint8_t>(in));
+        consts.u16(static_cast<uint16_t>(p.steps.size()));
+        for (const auto& s : p.steps) {
+          consts.u8(static_cast<uint8_t>(s.kind));
+          consts.u8(s.op);
+          consts.u16(s.a);
+          consts.u16(s.b);
+        }
+        break;
+      }
     }
   }
   bool has_debug = false;
@@ -276,6 +290,25 @@ Module read_module(std::span<const uint8_t> bytes) {
         ShapeConst s;
         for (uint32_t d = 0; d < rank; ++d) s.dims.push_back(static_cast<int64_t>(c.u64()));
         m.constants.emplace_back(std::move(s));
+        break;
+      }
+      case 4: {  // well-formedness is the verifier's (validate()); here only the layout
+        ElementwiseProgram p;
+        const uint8_t ninputs = c.u8();
+        c.need(ninputs);
+        for (uint8_t k = 0; k < ninputs; ++k)
+          p.inputs.push_back(static_cast<ElementwiseProgram::InputKind>(c.u8()));
+        const uint16_t nsteps = c.u16();
+        c.need(6 * static_cast<size_t>(nsteps));
+        for (uint16_t k = 0; k < nsteps; ++k) {
+          ElementwiseProgram::Step s;
+          s.kind = static_cast<ElementwiseProgram::StepKind>(c.u8());
+          s.op = c.u8();
+          s.a = c.u16();
+          s.b = c.u16();
+          p.steps.push_back(s);
+        }
+        m.constants.emplace_back(std::move(p));
         break;
       }
       default:

@@ -16,7 +16,8 @@
 
 namespace tl {
 
-inline constexpr uint16_t kTlbcVersion = 1;
+// 2: constant kind 4 (fused element-wise program) and the ELEMWISE opcode.
+inline constexpr uint16_t kTlbcVersion = 2;
 
 uint32_t crc32(std::span<const uint8_t> data);
 

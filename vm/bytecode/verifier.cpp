@@ -31,6 +31,10 @@ class Verifier {
                               m_.functions.size()));
     if (m_.functions[m_.entry].num_params != 0)
       fail_module("the entry function must take no parameters");
+    for (size_t k = 0; k < m_.constants.size(); ++k)
+      if (const auto* p = std::get_if<ElementwiseProgram>(&m_.constants[k]))
+        if (std::string why = validate(*p); !why.empty())
+          fail_module(fmt::format("constant {}: malformed fused element-wise program: {}", k, why));
     for (size_t f = 0; f < m_.functions.size(); ++f) function(static_cast<uint32_t>(f));
   }
 
@@ -110,6 +114,11 @@ class Verifier {
         if (const_kind(m_.constants[v]) != ConstKind::Shape)
           fail(fmt::format("constant {} must be a shape", v));
         break;
+      case OperandKind::E:
+        constant(v, field);
+        if (const_kind(m_.constants[v]) != ConstKind::Elementwise)
+          fail(fmt::format("constant {} must be a fused element-wise program", v));
+        break;
       case OperandKind::F:
         if (static_cast<size_t>(v) >= m_.functions.size())
           fail(
@@ -157,6 +166,16 @@ class Verifier {
         break;
     }
     switch (info.op) {
+      case OpCode::LOADK:
+        if (const_kind(m_.constants[get_bx(i)]) == ConstKind::Elementwise)
+          fail(fmt::format("constant {} is a fused element-wise program, not a value", get_bx(i)));
+        break;
+      case OpCode::ELEMWISE:
+        reg_range(p, a,
+                  1 + static_cast<int>(
+                          std::get<ElementwiseProgram>(m_.constants[get_bx(i)]).num_inputs()),
+                  "result, inputs");
+        break;
       case OpCode::LOADBOOL:
         if (c != 0) skip(p);
         break;

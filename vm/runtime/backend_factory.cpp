@@ -21,7 +21,7 @@ std::unique_ptr<Backend> make_backend(std::string_view device) {
       throw BackendUnavailable(std::string("cannot use Vulkan: ") + e.what());
     }
 #else
-    throw BackendUnavailable("the vulkan device is not available in this build");
+    throw BackendUnavailable("the Vulkan device is not available in this build");
 #endif
   }
 #ifdef TL_HAVE_VULKAN_BACKEND

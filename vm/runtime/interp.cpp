@@ -41,6 +41,8 @@ Value constant_value(const Constant& k) {
       return Value::string(std::get<std::string>(k));
     case ConstKind::Shape:
       return Value::shape(Shape(std::get<ShapeConst>(k).dims));
+    case ConstKind::Elementwise:  // ELEMWISE reads the program itself; LOADK never loads one
+      return Value();
   }
   return Value();
 }
@@ -571,6 +573,11 @@ Value Vm::execute(size_t first_frame) {
   L_SETGLOBAL:
     globals_[static_cast<size_t>(get_bx(i))] = RA;
     DISPATCH();
+  L_ELEMWISE : {
+    const auto& prog = std::get<ElementwiseProgram>(m_.constants[static_cast<size_t>(get_bx(i))]);
+    RA = t_elementwise(be, prog, std::span<const Value>(R + A + 1, prog.num_inputs()));
+    DISPATCH();
+  }
 #undef DISPATCH
 #undef A
 #undef B

@@ -87,6 +87,19 @@ Value t_unary(Backend* be, UnaryOp op, const Value& x) {
   return Value::tensor(need_backend(be).unary(op, need_tensor(x, what.c_str())));
 }
 
+Value t_elementwise(Backend* be, const ElementwiseProgram& p, std::span<const Value> args) {
+  Backend& B = need_backend(be);
+  std::vector<ElementwiseArg> in;
+  in.reserve(args.size());
+  for (size_t k = 0; k < args.size(); ++k) {
+    if (p.inputs[k] == ElementwiseProgram::InputKind::Scalar)
+      in.push_back(ElementwiseArg::of(scalar_of(args[k], "fused element-wise op")));
+    else
+      in.push_back(ElementwiseArg::of(need_tensor(args[k], "fused element-wise op")));
+  }
+  return Value::tensor(B.elementwise(p, in));
+}
+
 Value t_matmul(Backend* be, const Value& a, const Value& b) {
   return Value::tensor(need_backend(be).matmul(need_tensor(a, "matmul"), need_tensor(b, "matmul")));
 }

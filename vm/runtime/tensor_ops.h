@@ -19,6 +19,8 @@ std::vector<float> download_f32(const Tensor& t);
 
 Value t_binary(Backend* be, BinaryOp op, const Value& a, const Value& b);
 Value t_unary(Backend* be, UnaryOp op, const Value& x);
+// ELEMWISE: tensors (quantized ones dequantized) and numbers for the program's scalar inputs.
+Value t_elementwise(Backend* be, const ElementwiseProgram& p, std::span<const Value> args);
 Value t_matmul(Backend* be, const Value& a, const Value& b);
 Value t_linear(Backend* be, const Value& x, const Value& w, const Value& bias);
 // dim: none (all) or int; keepdim: bool or none. ArgMax over all elements gives an int.
