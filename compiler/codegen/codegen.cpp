@@ -12,9 +12,11 @@
 #include <unordered_set>
 
 #include "compiler/sema/builtin_sigs.h"
+#include "compiler/sema/sema.h"
 #include "vm/bytecode/builder.h"
 #include "vm/core/error.h"
 #include "vm/tensor/backend.h"
+#include "vm/tensor/elementwise.h"
 
 namespace tl {
 namespace {
@@ -136,6 +138,12 @@ class FunctionCompiler {
   void list(const ListLit* l, int dst);
   void map(const MapLit* m, int dst);
   bool property_path(const Expr* e, std::string& path, const Expr*& base) const;
+  // --- fused element-wise chains ---
+  struct Fusion;
+  struct ElementwiseNode;
+  bool fuse(const Expr* e, int dst);
+  std::optional<ElementwiseNode> elementwise_node(const Expr* e) const;
+  std::optional<uint16_t> fuse_tree(const Expr* e, Fusion& f);
 
   ProgramCompiler& program_;
   FunctionBuilder& fb_;
@@ -151,13 +159,17 @@ class FunctionCompiler {
 
 class ProgramCompiler {
  public:
-  ProgramCompiler(const ImportResolver& imports, DiagnosticSink& sink)
-      : imports_(imports), sink_(sink) {}
+  ProgramCompiler(const ImportResolver& imports, DiagnosticSink& sink,
+                  const AnalysisLookup& analyses)
+      : imports_(imports), sink_(sink), analyses_(analyses) {}
 
   std::optional<tl::Module> compile(const SyntaxTree& root);
 
   ModuleBuilder& builder() { return mb_; }
   DiagnosticSink& sink() { return sink_; }
+  const sema::Analysis* analysis_of(const SyntaxTree& t) const {
+    return analyses_ ? analyses_(t) : nullptr;
+  }
   const FunctionEntry* find_function(std::string_view name) const {
     auto it = functions_.find(name);
     return it == functions_.end() ? nullptr : &it->second;
@@ -180,6 +192,7 @@ class ProgramCompiler {
 
   const ImportResolver& imports_;
   DiagnosticSink& sink_;
+  const AnalysisLookup& analyses_;
   ModuleBuilder mb_;
   std::unordered_map<std::string_view, FunctionEntry> functions_;
   std::unordered_map<std::string_view, uint32_t> globals_;
@@ -712,6 +725,7 @@ void FunctionCompiler::expr_to(const Expr* e, int dst) {
       break;
     }
     case NodeKind::Unary: {
+      if (fuse(e, dst)) break;
       const auto* u = cast<Unary>(e);
       const int r = expr_reg(u->operand);
       at(e->range);
@@ -719,9 +733,11 @@ void FunctionCompiler::expr_to(const Expr* e, int dst) {
       break;
     }
     case NodeKind::Binary:
+      if (fuse(e, dst)) break;
       binary(cast<Binary>(e), dst);
       break;
     case NodeKind::Call:
+      if (fuse(e, dst)) break;
       call(cast<Call>(e), dst);
       break;
     case NodeKind::Member:
@@ -809,6 +825,200 @@ void FunctionCompiler::binary(const Binary* b, int dst) {
   }
   at(b->op_range);
   fb_.emit(op, dst, lhs, rhs);
+}
+
+// ------------------------------------------------------------------------------------------------
+// Fused element-wise chains: a tree of element-wise operators and builtins whose result the
+// checker proved to be a tensor of statically known, broadcast-compatible shapes becomes one
+// ELEMWISE instruction (a program constant, vm/tensor/elementwise.h) over its leaves, evaluated
+// in f32 with one rounding. Leaves are any other tensor expression or a number. Anything the
+// checker did not prove, and single ops, compile as before.
+
+namespace {
+
+// Every dim constant or a size variable: known statically (an '?' is not).
+bool proven_tensor(const sema::Type& t) {
+  if (!t.is_tensor() || !t.rank_known) return false;
+  for (const sema::Dim& d : t.dims)
+    if (d.is_unknown()) return false;
+  return true;
+}
+
+// a and b broadcast without a run-time check: aligned from the right, each pair of dims is the
+// same (equal constants or the same size variable) or one of them is the constant 1.
+bool proven_broadcast(const sema::Type& a, const sema::Type& b) {
+  for (size_t i = 1; i <= std::min(a.rank(), b.rank()); ++i) {
+    const sema::Dim &x = a.dims[a.rank() - i], &y = b.dims[b.rank() - i];
+    const bool one = (x.is_const() && x.value == 1) || (y.is_const() && y.value == 1);
+    if (!one && !x.same(y)) return false;
+  }
+  return true;
+}
+
+std::optional<tl::UnaryOp> fusable_unary(Builtin b) {
+  if (auto u = tensor_unary_of(b)) return u;
+  switch (b) {
+    case Builtin::Exp:
+      return tl::UnaryOp::Exp;
+    case Builtin::Log:
+      return tl::UnaryOp::Log;
+    case Builtin::Sqrt:
+      return tl::UnaryOp::Sqrt;
+    case Builtin::Abs:
+      return tl::UnaryOp::Abs;
+    default:
+      return std::nullopt;
+  }
+}
+
+std::optional<tl::BinaryOp> fusable_binary(ast::BinaryOp op) {
+  switch (op) {
+    case ast::BinaryOp::Add:
+      return tl::BinaryOp::Add;
+    case ast::BinaryOp::Sub:
+      return tl::BinaryOp::Sub;
+    case ast::BinaryOp::Mul:
+      return tl::BinaryOp::Mul;
+    case ast::BinaryOp::Div:
+      return tl::BinaryOp::Div;
+    case ast::BinaryOp::Mod:
+      return tl::BinaryOp::Mod;
+    case ast::BinaryOp::Pow:
+      return tl::BinaryOp::Pow;
+    default:
+      return std::nullopt;
+  }
+}
+
+const Expr* strip_parens(const Expr* e) {
+  while (const auto* p = dyn_cast<Paren>(e)) e = p->inner;
+  return e;
+}
+
+}  // namespace
+
+// One element-wise operator or builtin call: its op and operand expressions.
+struct FunctionCompiler::ElementwiseNode {
+  ElementwiseProgram::StepKind kind;
+  uint8_t op;
+  const Expr* operands[2];
+};
+
+struct FunctionCompiler::Fusion {
+  const sema::Analysis& types;
+  ElementwiseProgram program;  // steps' operands are provisional: see fuse_tree
+  std::vector<const Expr*> leaves;
+  std::vector<std::string_view> leaf_local;  // a local variable's name (shared input), or ""
+};
+
+std::optional<FunctionCompiler::ElementwiseNode> FunctionCompiler::elementwise_node(
+    const Expr* e) const {
+  using K = ElementwiseProgram::StepKind;
+  if (const auto* b = dyn_cast<Binary>(e)) {
+    if (auto op = fusable_binary(b->op))
+      return ElementwiseNode{K::Binary, static_cast<uint8_t>(*op), {b->lhs, b->rhs}};
+    return std::nullopt;
+  }
+  if (const auto* u = dyn_cast<Unary>(e)) {
+    if (u->op != ast::UnaryOp::Neg) return std::nullopt;
+    return ElementwiseNode{K::Unary, static_cast<uint8_t>(tl::UnaryOp::Neg), {u->operand, nullptr}};
+  }
+  const auto* c = dyn_cast<Call>(e);
+  if (!c) return std::nullopt;
+  // The builtin called, as call() resolves it: a plain name that no variable or function
+  // shadows, or a method `x.f(...)`; positional arguments only.
+  std::vector<const Expr*> args;
+  std::optional<Builtin> id;
+  if (const auto* name = dyn_cast<Ident>(c->callee)) {
+    if (find_local(name->name) || program_.global_slot(name->name) ||
+        program_.find_function(name->name))
+      return std::nullopt;
+    id = builtin_by_name(name->name);
+  } else if (const auto* m = dyn_cast<Member>(c->callee)) {
+    id = builtin_by_name(m->name);
+    args.push_back(m->object);
+  }
+  if (!id) return std::nullopt;
+  for (const Arg& a : c->args) {
+    if (a.named()) return std::nullopt;
+    args.push_back(a.value);
+  }
+  if (auto u = fusable_unary(*id); u && args.size() == 1)
+    return ElementwiseNode{K::Unary, static_cast<uint8_t>(*u), {args[0], nullptr}};
+  if ((*id == Builtin::Maximum || *id == Builtin::Minimum) && args.size() == 2)
+    return ElementwiseNode{K::Binary,
+                           static_cast<uint8_t>(*id == Builtin::Maximum ? tl::BinaryOp::Maximum
+                                                                        : tl::BinaryOp::Minimum),
+                           {args[0], args[1]}};
+  return std::nullopt;
+}
+
+// Adds `e` to the fusion: a step for an element-wise node with a proven tensor result, else a
+// leaf (a proven tensor or a number). Returns the provisional operand: leaves are numbered
+// 0.., steps kStepBase + index. nullopt: `e` cannot take part (the caller compiles it as before).
+constexpr uint16_t kStepBase = 0x8000;
+
+std::optional<uint16_t> FunctionCompiler::fuse_tree(const Expr* e, Fusion& f) {
+  e = strip_parens(e);
+  const sema::Type& type = f.types.type_of(e);
+  if (auto node = proven_tensor(type) ? elementwise_node(e) : std::nullopt) {
+    const bool binary = node->kind == ElementwiseProgram::StepKind::Binary;
+    uint16_t ops[2] = {0, 0};
+    for (int k = 0; k < (binary ? 2 : 1); ++k) {
+      auto r = fuse_tree(node->operands[k], f);
+      if (!r) return std::nullopt;
+      ops[k] = *r;
+    }
+    if (binary) {
+      const sema::Type &ta = f.types.type_of(strip_parens(node->operands[0])),
+                       &tb = f.types.type_of(strip_parens(node->operands[1]));
+      if (ta.is_tensor() && tb.is_tensor() && !proven_broadcast(ta, tb)) return std::nullopt;
+      if (!ta.is_tensor() && !tb.is_tensor()) return std::nullopt;
+    } else if (!f.types.type_of(strip_parens(node->operands[0])).is_tensor()) {
+      return std::nullopt;
+    }
+    if (f.program.steps.size() >= kMaxElementwiseSteps) return std::nullopt;
+    f.program.steps.push_back({node->kind, node->op, ops[0], ops[1]});
+    return static_cast<uint16_t>(kStepBase + f.program.steps.size() - 1);
+  }
+  const bool tensor = proven_tensor(type);
+  if (!tensor && !type.is(sema::TypeKind::Int) && !type.is(sema::TypeKind::Float))
+    return std::nullopt;
+  // A local read twice (x * sigmoid(x)) is one input.
+  std::string_view local;
+  if (const auto* id = dyn_cast<Ident>(e))
+    if (find_local(id->name)) local = id->name;
+  for (size_t k = 0; !local.empty() && k < f.leaves.size(); ++k)
+    if (f.leaf_local[k] == local) return static_cast<uint16_t>(k);
+  if (f.leaves.size() >= kMaxElementwiseInputs) return std::nullopt;
+  f.leaves.push_back(e);
+  f.leaf_local.push_back(local);
+  f.program.inputs.push_back(tensor ? ElementwiseProgram::InputKind::Tensor
+                                    : ElementwiseProgram::InputKind::Scalar);
+  return static_cast<uint16_t>(f.leaves.size() - 1);
+}
+
+bool FunctionCompiler::fuse(const Expr* e, int dst) {
+  const sema::Analysis* types = program_.analysis_of(current_tree_ ? *current_tree_ : tree_);
+  if (!types || e->id >= types->expr_types.size()) return false;
+  Fusion f{*types, {}, {}, {}};
+  if (!fuse_tree(e, f) || f.program.steps.size() < 2) return false;  // one op: as before
+  const auto ni = static_cast<uint16_t>(f.leaves.size());
+  for (auto& s : f.program.steps) {
+    if (s.a >= kStepBase) s.a = static_cast<uint16_t>(s.a - kStepBase + ni);
+    if (s.kind == ElementwiseProgram::StepKind::Binary && s.b >= kStepBase)
+      s.b = static_cast<uint16_t>(s.b - kStepBase + ni);
+  }
+  if (!validate(f.program).empty()) return false;
+  const uint32_t k = program_.builder().constant(f.program);
+  if (k > static_cast<uint32_t>(kMaxBx)) return false;
+  const int base = alloc(1 + ni, e->range);
+  for (uint16_t i = 0; i < ni; ++i) expr_to(f.leaves[i], base + 1 + i);
+  const auto* b = dyn_cast<Binary>(strip_parens(e));
+  at(b ? b->op_range : e->range);
+  fb_.emit(OpCode::ELEMWISE, base, static_cast<int>(k));
+  if (base != dst) fb_.emit(OpCode::MOVE, dst, base);
+  return true;
 }
 
 // A numeric literal on the right of + - * / % ** uses the constant forms (ADDI, ADDK, ...), as
@@ -1309,8 +1519,9 @@ std::optional<tl::Module> ProgramCompiler::compile(const SyntaxTree& root) {
 }  // namespace
 
 std::optional<tl::Module> compile_program(const ast::SyntaxTree& root,
-                                          const ImportResolver& imports, DiagnosticSink& sink) {
-  ProgramCompiler pc(imports, sink);
+                                          const ImportResolver& imports, DiagnosticSink& sink,
+                                          const AnalysisLookup& analyses) {
+  ProgramCompiler pc(imports, sink, analyses);
   return pc.compile(root);
 }
 

@@ -15,14 +15,22 @@
 
 namespace tl {
 
+namespace sema {
+class Analysis;
+}
+
 // Finds the tree of `import "path"` written in `from`; nullptr when it cannot be had (the caller
 // has reported why). Each file is parsed once by the caller, which owns the trees.
 using ImportResolver =
     std::function<const ast::SyntaxTree*(const ast::SyntaxTree& from, std::string_view path)>;
 
+// The checker's results for a tree (root or import); nullptr when there are none. With them
+// codegen fuses element-wise chains whose shapes the checker proved (see docs/compiler.md).
+using AnalysisLookup = std::function<const sema::Analysis*(const ast::SyntaxTree& tree)>;
+
 // Compiles `root` and the files it imports into a verified Module. Reports what it cannot
 // compile (E07xx) into `sink` and returns nullopt when any error was reported.
 std::optional<Module> compile_program(const ast::SyntaxTree& root, const ImportResolver& imports,
-                                      DiagnosticSink& sink);
+                                      DiagnosticSink& sink, const AnalysisLookup& analyses = {});
 
 }  // namespace tl

@@ -26,7 +26,9 @@ const ast::SyntaxTree* Program::import(const ast::SyntaxTree& from, std::string_
   std::string error;
   bool cycle = false;
   auto* imported = context_.import_file(ec ? full : canonical, {}, &error, &cycle);
-  return imported ? imported->tree.get() : nullptr;
+  if (!imported) return nullptr;
+  imported_analyses_[imported->tree.get()] = imported->analysis.get();
+  return imported->tree.get();
 }
 
 bool Program::check() {
@@ -39,7 +41,13 @@ bool Program::check() {
 
 std::optional<Module> Program::compile() {
   if (sink_.has_errors()) return std::nullopt;
-  return compile_program(*root_, resolver(), sink_);
+  // The checker's types let codegen fuse element-wise chains (none without check()).
+  auto analyses = [this](const ast::SyntaxTree& t) -> const sema::Analysis* {
+    if (&t == root_.get()) return analysis_.get();
+    auto it = imported_analyses_.find(&t);
+    return it == imported_analyses_.end() ? nullptr : it->second;
+  };
+  return compile_program(*root_, resolver(), sink_, analyses);
 }
 
 void Program::print_diagnostics(std::ostream& err, bool color) const {

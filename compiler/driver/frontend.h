@@ -2,6 +2,7 @@
 // the files it imports (each parsed once), check it, lower it to bytecode.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -50,6 +51,7 @@ class Program {
   sema::AnalysisContext context_{sources_};  // after sources_: it keeps a reference
   std::unique_ptr<ast::SyntaxTree> root_;
   std::unique_ptr<sema::Analysis> analysis_;
+  std::map<const ast::SyntaxTree*, const sema::Analysis*> imported_analyses_;  // owned by context_
   DiagnosticSink sink_;
 };
 

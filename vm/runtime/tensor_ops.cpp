@@ -89,15 +89,33 @@ Value t_unary(Backend* be, UnaryOp op, const Value& x) {
 
 Value t_elementwise(Backend* be, const ElementwiseProgram& p, std::span<const Value> args) {
   Backend& B = need_backend(be);
+  // The compiler chose each input's kind from the checker's types; should a value arrive as the
+  // other kind, the program is run with the kinds the values have (as the unfused ops would),
+  // which is an error only where the unfused ops would fail too (a unary op of a number, say).
+  ElementwiseProgram actual;
+  for (size_t k = 0; k < args.size(); ++k) {
+    if (args[k].is_tensor() != (p.inputs[k] == ElementwiseProgram::InputKind::Tensor)) {
+      actual = p;
+      for (size_t j = 0; j < args.size(); ++j)
+        actual.inputs[j] = args[j].is_tensor() ? ElementwiseProgram::InputKind::Tensor
+                                               : ElementwiseProgram::InputKind::Scalar;
+      if (std::string why = validate(actual); !why.empty())
+        throw RuntimeError(fmt::format("element-wise operand {}: expected {}, got {}", k,
+                                       args[k].is_tensor() ? "a number" : "a Tensor",
+                                       tag_name(args[k].tag())));
+      break;
+    }
+  }
+  const ElementwiseProgram& run = actual.steps.empty() ? p : actual;
   std::vector<ElementwiseArg> in;
   in.reserve(args.size());
   for (size_t k = 0; k < args.size(); ++k) {
-    if (p.inputs[k] == ElementwiseProgram::InputKind::Scalar)
-      in.push_back(ElementwiseArg::of(scalar_of(args[k], "fused element-wise op")));
+    if (run.inputs[k] == ElementwiseProgram::InputKind::Scalar)
+      in.push_back(ElementwiseArg::of(scalar_of(args[k], "element-wise operand")));
     else
-      in.push_back(ElementwiseArg::of(need_tensor(args[k], "fused element-wise op")));
+      in.push_back(ElementwiseArg::of(need_tensor(args[k], "element-wise operand")));
   }
-  return Value::tensor(B.elementwise(p, in));
+  return Value::tensor(B.elementwise(run, in));
 }
 
 Value t_matmul(Backend* be, const Value& a, const Value& b) {
