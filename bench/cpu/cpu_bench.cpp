@@ -2,7 +2,12 @@
 //   matmul:  [512, 4096] @ [4096, 4096]        (a prompt of 512 tokens through a 4096x4096 layer)
 //   linear:  same product with W stored [out, in] (nn.Linear / GGUF layout)
 //   matvec:  linear() of one row through W [4096, 4096] in F16, Q8_0, Q4_0 (one decoded token)
-// Counters: GFLOP/s = 2*M*N*K / time; GB/s = bytes of weights streamed / time.
+//   elementwise: gelu(x * s + b) and silu(g) * u (an MLP's activations) at [512, 4096] and
+//            [1, 14336], fused (one Backend::elementwise call) against the same program run
+//            step by step (the base-class default: one unary/binary call per op).
+// Counters: GFLOP/s = 2*M*N*K / time; GB/s = bytes of weights streamed / time; for elementwise,
+// GB/s = the bytes the fused form must move (inputs read once, the result written once) / time,
+// for both variants, so that the two rates compare the same work.
 // The machine is shared, so wall-clock rates fall with its load; cpu_GFLOP/s divides the work by
 // the CPU time of the whole process (all threads) and multiplies by the thread count: what the
 // threads achieve while they actually run (an estimate of the unloaded rate).
@@ -16,6 +21,7 @@
 #include <vector>
 
 #include "vm/cpu/cpu_backend.h"
+#include "vm/tensor/elementwise.h"
 
 namespace {
 
@@ -96,6 +102,45 @@ void BM_Linear(benchmark::State& state) {
   state.SetLabel(std::string(tl::dtype_name(type)));
 }
 
+// state.range: chain (0: gelu(x * s + b), 1: silu(g) * u), rows, cols, fused (0/1).
+void BM_Elementwise(benchmark::State& state) {
+  using P = tl::ElementwiseProgram;
+  const int64_t chain = state.range(0), R = state.range(1), C = state.range(2);
+  const bool fused = state.range(3) != 0;
+  CpuBackend be(CpuOptions{});
+  const Tensor x = be.upload_f16({R, C}, random_f16(R * C, 1));
+  P p;
+  std::vector<tl::ElementwiseArg> args;
+  double bytes = 0;
+  if (chain == 0) {
+    const Tensor b = be.upload_f16({C}, random_f16(C, 2));
+    p = P{{P::InputKind::Tensor, P::InputKind::Scalar, P::InputKind::Tensor},
+          {{P::StepKind::Binary, static_cast<uint8_t>(tl::BinaryOp::Mul), 0, 1},
+           {P::StepKind::Binary, static_cast<uint8_t>(tl::BinaryOp::Add), 3, 2},
+           {P::StepKind::Unary, static_cast<uint8_t>(tl::UnaryOp::Gelu), 4, 0}}};
+    args = {tl::ElementwiseArg::of(x), tl::ElementwiseArg::of(0.7f), tl::ElementwiseArg::of(b)};
+    bytes = 2.0 * (2 * R * C + C);
+  } else {
+    const Tensor u = be.upload_f16({R, C}, random_f16(R * C, 2));
+    p = P{{P::InputKind::Tensor, P::InputKind::Tensor},
+          {{P::StepKind::Unary, static_cast<uint8_t>(tl::UnaryOp::Silu), 0, 0},
+           {P::StepKind::Binary, static_cast<uint8_t>(tl::BinaryOp::Mul), 2, 1}}};
+    args = {tl::ElementwiseArg::of(x), tl::ElementwiseArg::of(u)};
+    bytes = 2.0 * 3 * R * C;
+  }
+  const double cpu0 = process_cpu_seconds();
+  for (auto _ : state)
+    benchmark::DoNotOptimize(fused ? be.elementwise(p, args) : be.Backend::elementwise(p, args));
+  const double cpu = process_cpu_seconds() - cpu0;
+  state.counters["GB/s"] = benchmark::Counter(bytes, benchmark::Counter::kIsIterationInvariantRate,
+                                              benchmark::Counter::kIs1000);
+  state.counters["cpu_GB/s"] =
+      bytes * static_cast<double>(state.iterations()) / cpu * be.threads() / 1e9;
+  state.counters["threads"] = be.threads();
+  state.SetLabel(std::string(chain == 0 ? "gelu(x*s+b)" : "silu(g)*u") +
+                 (fused ? " fused" : " stepwise"));
+}
+
 constexpr int64_t kF16 = static_cast<int64_t>(DType::F16);
 constexpr int64_t kQ8 = static_cast<int64_t>(DType::Q8_0);
 constexpr int64_t kQ4 = static_cast<int64_t>(DType::Q4_0);
@@ -110,6 +155,12 @@ BENCHMARK(BM_Linear)
     ->Args({1, 4096, 4096, kF16})
     ->Args({1, 4096, 4096, kQ8})
     ->Args({1, 4096, 4096, kQ4})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+
+BENCHMARK(BM_Elementwise)
+    ->ArgsProduct({{0, 1}, {512}, {4096}, {0, 1}})
+    ->ArgsProduct({{0, 1}, {1}, {14336}, {0, 1}})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 

@@ -1,6 +1,7 @@
 // libFuzzer: any byte string either loads as a verified module (and disassembles) or is
 // rejected with FormatError. Anything else (a crash, a sanitizer report, another exception) is a
-// bug. Seeds: tests/vm/corpus/*.tlbc (real files written by ModuleBuilder).
+// bug. Seeds: tests/vm/corpus/*.tlbc (golden run cases compiled by `tl compile`; fused.tlbc holds
+// fused element-wise programs). Regenerate them when the format version changes.
 #include <cstddef>
 #include <cstdint>
 #include <sstream>
