@@ -855,39 +855,25 @@ bool proven_broadcast(const sema::Type& a, const sema::Type& b) {
   return true;
 }
 
-std::optional<tl::UnaryOp> fusable_unary(Builtin b) {
-  if (auto u = tensor_unary_of(b)) return u;
-  switch (b) {
-    case Builtin::Exp:
-      return tl::UnaryOp::Exp;
-    case Builtin::Log:
-      return tl::UnaryOp::Log;
-    case Builtin::Sqrt:
-      return tl::UnaryOp::Sqrt;
-    case Builtin::Abs:
-      return tl::UnaryOp::Abs;
-    default:
-      return std::nullopt;
-  }
-}
+// The builtins and operators a fused chain may contain (besides unary minus).
+constexpr std::pair<Builtin, tl::UnaryOp> kFusableUnary[] = {
+    {Builtin::Relu, tl::UnaryOp::Relu}, {Builtin::Gelu, tl::UnaryOp::Gelu},
+    {Builtin::Silu, tl::UnaryOp::Silu}, {Builtin::Sigmoid, tl::UnaryOp::Sigmoid},
+    {Builtin::Tanh, tl::UnaryOp::Tanh}, {Builtin::Exp, tl::UnaryOp::Exp},
+    {Builtin::Log, tl::UnaryOp::Log},   {Builtin::Sqrt, tl::UnaryOp::Sqrt},
+    {Builtin::Abs, tl::UnaryOp::Abs}};
+constexpr std::pair<Builtin, tl::BinaryOp> kFusableBinaryBuiltins[] = {
+    {Builtin::Maximum, tl::BinaryOp::Maximum}, {Builtin::Minimum, tl::BinaryOp::Minimum}};
+constexpr std::pair<ast::BinaryOp, tl::BinaryOp> kFusableOperators[] = {
+    {ast::BinaryOp::Add, tl::BinaryOp::Add}, {ast::BinaryOp::Sub, tl::BinaryOp::Sub},
+    {ast::BinaryOp::Mul, tl::BinaryOp::Mul}, {ast::BinaryOp::Div, tl::BinaryOp::Div},
+    {ast::BinaryOp::Mod, tl::BinaryOp::Mod}, {ast::BinaryOp::Pow, tl::BinaryOp::Pow}};
 
-std::optional<tl::BinaryOp> fusable_binary(ast::BinaryOp op) {
-  switch (op) {
-    case ast::BinaryOp::Add:
-      return tl::BinaryOp::Add;
-    case ast::BinaryOp::Sub:
-      return tl::BinaryOp::Sub;
-    case ast::BinaryOp::Mul:
-      return tl::BinaryOp::Mul;
-    case ast::BinaryOp::Div:
-      return tl::BinaryOp::Div;
-    case ast::BinaryOp::Mod:
-      return tl::BinaryOp::Mod;
-    case ast::BinaryOp::Pow:
-      return tl::BinaryOp::Pow;
-    default:
-      return std::nullopt;
-  }
+template <class K, class V, size_t N>
+std::optional<V> lookup(const std::pair<K, V> (&table)[N], K key) {
+  for (const auto& [k, v] : table)
+    if (k == key) return v;
+  return std::nullopt;
 }
 
 const Expr* strip_parens(const Expr* e) {
@@ -915,7 +901,7 @@ std::optional<FunctionCompiler::ElementwiseNode> FunctionCompiler::elementwise_n
     const Expr* e) const {
   using K = ElementwiseProgram::StepKind;
   if (const auto* b = dyn_cast<Binary>(e)) {
-    if (auto op = fusable_binary(b->op))
+    if (auto op = lookup(kFusableOperators, b->op))
       return ElementwiseNode{K::Binary, static_cast<uint8_t>(*op), {b->lhs, b->rhs}};
     return std::nullopt;
   }
@@ -943,13 +929,10 @@ std::optional<FunctionCompiler::ElementwiseNode> FunctionCompiler::elementwise_n
     if (a.named()) return std::nullopt;
     args.push_back(a.value);
   }
-  if (auto u = fusable_unary(*id); u && args.size() == 1)
+  if (auto u = lookup(kFusableUnary, *id); u && args.size() == 1)
     return ElementwiseNode{K::Unary, static_cast<uint8_t>(*u), {args[0], nullptr}};
-  if ((*id == Builtin::Maximum || *id == Builtin::Minimum) && args.size() == 2)
-    return ElementwiseNode{K::Binary,
-                           static_cast<uint8_t>(*id == Builtin::Maximum ? tl::BinaryOp::Maximum
-                                                                        : tl::BinaryOp::Minimum),
-                           {args[0], args[1]}};
+  if (auto b = lookup(kFusableBinaryBuiltins, *id); b && args.size() == 2)
+    return ElementwiseNode{K::Binary, static_cast<uint8_t>(*b), {args[0], args[1]}};
   return std::nullopt;
 }
 

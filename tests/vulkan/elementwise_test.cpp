@@ -64,7 +64,7 @@ TEST_F(VulkanElementwise, BinaryOpsBroadcast) {
         for (size_t i = 0; i < b.v.size(); ++i) b.v[i] = i % 2 ? -b.v[i] : b.v[i];
       const Shape out = broadcast_shapes(c.a, c.b, "+");
       HostTensor want{out, std::vector<double>(out.numel())};
-      const auto as = vk::broadcast_strides(c.a, out), bs = vk::broadcast_strides(c.b, out);
+      const auto as = broadcast_strides(c.a, out), bs = broadcast_strides(c.b, out);
       for_each_index(out, [&](const std::vector<int64_t>& idx, int64_t flat) {
         int64_t ia = 0, ib = 0;
         for (size_t d = 0; d < idx.size(); ++d) ia += idx[d] * as[d], ib += idx[d] * bs[d];

@@ -17,7 +17,7 @@ HostTensor ref_matmul(const HostTensor& a, const HostTensor& b) {
   const Shape ab(std::vector<int64_t>(as.dims().begin(), as.dims().end() - 2));
   const Shape bb(std::vector<int64_t>(bs.dims().begin(), bs.dims().end() - 2));
   const Shape batch = broadcast_shapes(ab, bb, "@");
-  const auto sa = vk::broadcast_strides(ab, batch), sb = vk::broadcast_strides(bb, batch);
+  const auto sa = broadcast_strides(ab, batch), sb = broadcast_strides(bb, batch);
   const Shape out = matmul_shape(a.shape, b.shape);
   HostTensor y{out, std::vector<double>(out.numel())};
   for_each_index(batch, [&](const std::vector<int64_t>& idx, int64_t flat) {

@@ -6,6 +6,7 @@
 
 #include "tests/vulkan/vulkan_test_util.h"
 #include "vm/cpu/cpu_backend.h"
+#include "vm/tensor/elementwise.h"
 
 namespace tl::test {
 namespace {
@@ -57,6 +58,44 @@ TEST_F(VulkanCpuParity, ElementwiseOps) {
         return be.full(Shape{4, 5}, 0.3f);
       },
       0, 0);
+}
+
+// A fused element-wise program: Vulkan runs it with the base class's stepwise default (bit for
+// bit the op sequence), the CPU fused in f32 with one rounding; they agree within the parity
+// tolerance plus one f16 step per intermediate rounding.
+TEST_F(VulkanCpuParity, FusedElementwiseProgram) {
+  using P = ElementwiseProgram;
+  auto step = [](P::StepKind k, auto op, uint16_t a, uint16_t b) {
+    return P::Step{k, static_cast<uint8_t>(op), a, b};
+  };
+  // gelu(x * s + b) * sigmoid(x) - maximum(x, 0.25)
+  const P p{
+      {P::InputKind::Tensor, P::InputKind::Scalar, P::InputKind::Tensor, P::InputKind::Scalar},
+      {step(P::StepKind::Binary, BinaryOp::Mul, 0, 1),
+       step(P::StepKind::Binary, BinaryOp::Add, 4, 2),
+       step(P::StepKind::Unary, UnaryOp::Gelu, 5, 0),
+       step(P::StepKind::Unary, UnaryOp::Sigmoid, 0, 0),
+       step(P::StepKind::Binary, BinaryOp::Mul, 6, 7),
+       step(P::StepKind::Binary, BinaryOp::Maximum, 0, 3),
+       step(P::StepKind::Binary, BinaryOp::Sub, 8, 9)}};
+  const HostTensor x = random(Shape{7, 129}), b = random(Shape{129});
+  auto args = [](std::vector<Tensor>& t) {
+    return std::vector<ElementwiseArg>{ElementwiseArg::of(t[0]), ElementwiseArg::of(0.7f),
+                                       ElementwiseArg::of(t[1]), ElementwiseArg::of(0.25f)};
+  };
+  check(
+      {x, b}, [&](Backend& be, std::vector<Tensor>& t) { return be.elementwise(p, args(t)); },
+      4 * kParityAtol, 2 * kParityRtol);
+  // On Vulkan the program is exactly the op sequence.
+  std::vector<Tensor> vt = {up(x), up(b)};
+  const Tensor fused = be->elementwise(p, args(vt));
+  const Tensor t0 = be->unary(
+      UnaryOp::Gelu,
+      be->binary(BinaryOp::Add, be->binary_scalar(BinaryOp::Mul, vt[0], 0.7f, false), vt[1]));
+  const Tensor t1 = be->binary(BinaryOp::Mul, t0, be->unary(UnaryOp::Sigmoid, vt[0]));
+  const Tensor want =
+      be->binary(BinaryOp::Sub, t1, be->binary_scalar(BinaryOp::Maximum, vt[0], 0.25f, false));
+  expect_near(fused, down(want), 0, 0);
 }
 
 TEST_F(VulkanCpuParity, LinearAlgebra) {

@@ -9,17 +9,6 @@
 namespace tl {
 namespace {
 
-constexpr int kUnaryOpCount = 0
-#define X(e, s) +1
-    TL_UNARY_OPS(X)
-#undef X
-    ;
-constexpr int kReduceOpCount = 0
-#define X(e, s) +1
-    TL_REDUCE_OPS(X)
-#undef X
-    ;
-
 class Verifier {
  public:
   explicit Verifier(const Module& m) : m_(m) {}

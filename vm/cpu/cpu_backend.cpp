@@ -222,7 +222,7 @@ Tensor CpuBackend::elementwise(const ElementwiseProgram& p, std::span<const Elem
     }
     const Tensor& t = args[k].tensor;
     inputs[k].data = f16_of(t, tmp[k], "fused element-wise op");
-    inputs[k].strides = cpu::broadcast_strides(out, t.shape);
+    inputs[k].strides = broadcast_strides(t.shape, out);
   }
   Tensor y = make(out);
   cpu::elementwise(make_ctx(options_, pool_), p, inputs, out.dims(), f16_mut(y));

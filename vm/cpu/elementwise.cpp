@@ -144,16 +144,8 @@ void unary(const Ctx& ctx, UnaryOp op, const f16_bits* x, f16_bits* y, int64_t n
 
 // ---- binary with broadcasting ------------------------------------------------------------------
 
-std::vector<int64_t> broadcast_strides(const Shape& out, const Shape& s) {
-  std::vector<int64_t> st(out.rank(), 0);
-  const auto strides = s.strides();
-  const size_t off = out.rank() - s.rank();
-  for (size_t i = 0; i < s.rank(); ++i) st[off + i] = s[i] == 1 ? 0 : strides[i];
-  return st;
-}
-
 BroadcastView broadcast_view(const Shape& out, const Shape& a, const Shape& b) {
-  return BroadcastView{out.dims(), broadcast_strides(out, a), broadcast_strides(out, b)};
+  return BroadcastView{out.dims(), broadcast_strides(a, out), broadcast_strides(b, out)};
 }
 
 namespace {
@@ -257,32 +249,6 @@ float eval_step(const ElementwiseProgram& p, const ElementwiseProgram::Step& s, 
   if (s.kind == ElementwiseProgram::StepKind::Unary) return unary_f32(p.unary_op(s), v[s.a]);
   return binary_f32(p.binary_op(s), v[s.a], v[s.b]);
 }
-
-// Merges adjacent output dims that are contiguous (or broadcast) in every input and drops size-1
-// dims: the binary op's coalescing, over any number of inputs. Keeps at least one dim.
-void coalesce_all(std::vector<int64_t>& dims, std::vector<std::vector<int64_t>>& strides) {
-  std::vector<int64_t> d;
-  std::vector<std::vector<int64_t>> st(strides.size());
-  for (size_t i = 0; i < dims.size(); ++i) {
-    if (dims[i] == 1) continue;
-    bool merge = !d.empty();
-    for (size_t k = 0; merge && k < strides.size(); ++k)
-      merge = st[k].back() == strides[k][i] * dims[i];
-    if (merge) {
-      d.back() *= dims[i];
-      for (size_t k = 0; k < strides.size(); ++k) st[k].back() = strides[k][i];
-      continue;
-    }
-    d.push_back(dims[i]);
-    for (size_t k = 0; k < strides.size(); ++k) st[k].push_back(strides[k][i]);
-  }
-  if (d.empty()) {
-    d.push_back(1);
-    for (auto& v : st) v.push_back(0);
-  }
-  dims = std::move(d);
-  strides = std::move(st);
-}
 }  // namespace
 
 void elementwise(const Ctx& ctx, const ElementwiseProgram& p, std::span<const FusedInput> inputs,
@@ -315,9 +281,16 @@ void elementwise(const Ctx& ctx, const ElementwiseProgram& p, std::span<const Fu
 
   std::vector<int64_t> dims = out_dims;
   std::vector<std::vector<int64_t>> strides(ni);
-  for (size_t k = 0; k < ni; ++k)
+  std::vector<std::vector<int64_t>*> coalesced(ni);
+  for (size_t k = 0; k < ni; ++k) {
     strides[k] = inputs[k].data ? inputs[k].strides : std::vector<int64_t>(dims.size(), 0);
-  coalesce_all(dims, strides);
+    coalesced[k] = &strides[k];
+  }
+  coalesce_dims(dims, coalesced);
+  if (dims.empty()) {  // every dim was 1: one element
+    dims.push_back(1);
+    for (auto& s : strides) s.push_back(0);
+  }
   const size_t r = dims.size();
   const int64_t inner = dims[r - 1], rows = n / inner;
   const int64_t tiles_per_row = (inner + kTile - 1) / kTile, tiles = rows * tiles_per_row;

@@ -43,8 +43,6 @@ struct BroadcastView {
   std::vector<int64_t> dims, sa, sb;
 };
 BroadcastView broadcast_view(const Shape& out, const Shape& a, const Shape& b);
-// Element strides of a tensor of shape `s` over the dims of `out` (0 where it is broadcast).
-std::vector<int64_t> broadcast_strides(const Shape& out, const Shape& s);
 void binary(const Ctx& ctx, BinaryOp op, const f16_bits* a, const f16_bits* b, f16_bits* y,
             const BroadcastView& v);
 void binary_scalar(const Ctx& ctx, BinaryOp op, const f16_bits* a, float s, bool scalar_on_left,

@@ -65,6 +65,13 @@ enum class ReduceOp : uint8_t {
 #undef X
 };
 
+// How many ops each list has (the bound of a valid index in bytecode).
+#define X(e, s) +1
+inline constexpr int kUnaryOpCount = 0 TL_UNARY_OPS(X);
+inline constexpr int kBinaryOpCount = 0 TL_BINARY_OPS(X);
+inline constexpr int kReduceOpCount = 0 TL_REDUCE_OPS(X);
+#undef X
+
 std::string_view op_name(UnaryOp);
 std::string_view op_name(BinaryOp);
 std::string_view op_name(ReduceOp);

@@ -9,17 +9,6 @@
 namespace tl {
 namespace {
 
-constexpr size_t kUnaryOpCount = 0
-#define X(e, s) +1
-    TL_UNARY_OPS(X)
-#undef X
-    ;
-constexpr size_t kBinaryOpCount = 0
-#define X(e, s) +1
-    TL_BINARY_OPS(X)
-#undef X
-    ;
-
 std::string operand_text(const ElementwiseProgram& p, size_t v) {
   if (v < p.num_inputs())
     return fmt::format("x{}{}", v,

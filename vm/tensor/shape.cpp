@@ -26,6 +26,34 @@ std::string Shape::to_string() const {
   return fmt::format("[{}]", fmt::join(dims_, ", "));
 }
 
+std::vector<int64_t> broadcast_strides(const Shape& s, const Shape& out) {
+  std::vector<int64_t> st(out.rank(), 0);
+  const std::vector<int64_t> own = s.strides();
+  const size_t lead = out.rank() - s.rank();
+  for (size_t i = 0; i < s.rank(); ++i) st[lead + i] = s[i] == 1 ? 0 : own[i];
+  return st;
+}
+
+void coalesce_dims(std::vector<int64_t>& dims, std::span<std::vector<int64_t>* const> strides) {
+  std::vector<int64_t> nd;
+  std::vector<std::vector<int64_t>> ns(strides.size());
+  for (size_t d = 0; d < dims.size(); ++d) {
+    if (dims[d] == 1) continue;
+    bool merge = !nd.empty();
+    for (size_t k = 0; merge && k < strides.size(); ++k)
+      merge = ns[k].back() == (*strides[k])[d] * dims[d];
+    if (merge) {
+      nd.back() *= dims[d];
+      for (size_t k = 0; k < strides.size(); ++k) ns[k].back() = (*strides[k])[d];
+    } else {
+      nd.push_back(dims[d]);
+      for (size_t k = 0; k < strides.size(); ++k) ns[k].push_back((*strides[k])[d]);
+    }
+  }
+  dims = std::move(nd);
+  for (size_t k = 0; k < strides.size(); ++k) *strides[k] = std::move(ns[k]);
+}
+
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
   const size_t rank = std::max(a.rank(), b.rank());
   std::vector<int64_t> out(rank);

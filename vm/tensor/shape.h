@@ -37,6 +37,12 @@ class Shape {
 
 // NumPy broadcasting of two shapes; `op` names the operator in the error ("+", "*").
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
+// Strides (in elements) of `s` read as broadcast to `out`: 0 along broadcast (missing or size-1)
+// dims. `out` must be a broadcast of `s`.
+std::vector<int64_t> broadcast_strides(const Shape& s, const Shape& out);
+// Index simplification for kernels over broadcast operands: drops size-1 dims and merges
+// neighbours that are contiguous (or broadcast) in every stride list. May leave `dims` empty.
+void coalesce_dims(std::vector<int64_t>& dims, std::span<std::vector<int64_t>* const> strides);
 // NumPy matmul: 1-D operands are promoted and the added dim removed; batch dims broadcast.
 Shape matmul_shape(const Shape& a, const Shape& b);
 // A possibly negative dim resolved against rank; throws when out of range.

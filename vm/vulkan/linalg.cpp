@@ -95,11 +95,12 @@ Tensor VulkanBackend::matmul(const Tensor& a_in, const Tensor& b_in) {
   const Shape b_batch(std::vector<int64_t>(bs.dims().begin(), bs.dims().end() - 2));
   const Shape batch = broadcast_shapes(a_batch, b_batch, "@");
   std::vector<int64_t> bdims = batch.dims();
-  std::vector<int64_t> a_bs = vk::broadcast_strides(a_batch, batch),
-                       b_bs = vk::broadcast_strides(b_batch, batch);
+  std::vector<int64_t> a_bs = broadcast_strides(a_batch, batch),
+                       b_bs = broadcast_strides(b_batch, batch);
   for (int64_t& s : a_bs) s *= m * k;
   for (int64_t& s : b_bs) s *= k * n;
-  vk::coalesce(bdims, {&a_bs, &b_bs});
+  std::vector<int64_t>* batch_strides[] = {&a_bs, &b_bs};
+  coalesce_dims(bdims, batch_strides);
   if (bdims.empty() && k > 0) {
     if (m == 1) {  // vector @ matrix: one invocation per output column
       Tensor y = alloc(out);

@@ -1,5 +1,4 @@
-// Index arithmetic shared by the ops: 32-bit checks, dispatch sizes, broadcast strides and the
-// coalescing of contiguous dims (so kernels loop over as few dims as possible).
+// Index arithmetic shared by the ops: 32-bit checks, dispatch sizes, row views.
 #pragma once
 
 #include <cstdint>
@@ -14,10 +13,8 @@ namespace tl::vk {
 uint32_t u32(int64_t n, std::string_view what);
 // Workgroups for n items at `per_group` items each, capped (kernels use grid-stride loops).
 uint32_t groups(int64_t n, uint32_t per_group = 256);
-// Strides (in elements) of `s` read as broadcast to `out`: 0 along broadcast dims.
-std::vector<int64_t> broadcast_strides(const Shape& s, const Shape& out);
-// Drops size-1 dims and merges neighbours that are contiguous in every stride list.
-void coalesce(std::vector<int64_t>& dims, std::vector<std::vector<int64_t>*> strides);
+// Broadcast strides and the coalescing of dims: tl::broadcast_strides and tl::coalesce_dims
+// (vm/tensor/shape.h), shared with the CPU backend.
 
 // A tensor seen as [outer, r, inner] around dimension `dim`.
 struct RowView {

@@ -168,9 +168,9 @@ Tensor VulkanBackend::binary(BinaryOp op, const Tensor& a_in, const Tensor& b_in
   const std::string op_str(op_name(op));
   const Shape out = broadcast_shapes(a.shape, b.shape, op_str.c_str());
   std::vector<int64_t> dims = out.dims();
-  std::vector<int64_t> sa = vk::broadcast_strides(a.shape, out),
-                       sb = vk::broadcast_strides(b.shape, out);
-  vk::coalesce(dims, {&sa, &sb});
+  std::vector<int64_t> sa = broadcast_strides(a.shape, out), sb = broadcast_strides(b.shape, out);
+  std::vector<int64_t>* st[] = {&sa, &sb};
+  coalesce_dims(dims, st);
   if (dims.size() > 8)
     throw RuntimeError(
         fmt::format("`{}` on {} and {}: broadcasting over more than 8 separate "
@@ -275,7 +275,8 @@ void VulkanBackend::strided_copy(const Tensor& src, const Tensor& dst, std::vect
   int64_t n = 1;
   for (int64_t d : dims) n *= d;
   if (n == 0) return;
-  vk::coalesce(dims, {&ss, &ds});
+  std::vector<int64_t>* st[] = {&ss, &ds};
+  coalesce_dims(dims, st);
   if (dims.size() > 6)
     throw RuntimeError(
         "copies over more than 6 non-contiguous dimensions are not supported by the "
