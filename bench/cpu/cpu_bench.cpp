@@ -102,12 +102,13 @@ void BM_Linear(benchmark::State& state) {
   state.SetLabel(std::string(tl::dtype_name(type)));
 }
 
-// state.range: chain (0: gelu(x * s + b), 1: silu(g) * u), rows, cols, fused (0/1).
+// state.range: chain (0: gelu(x * s + b), 1: silu(g) * u), rows, cols, fused (0/1), threads
+// (0: all).
 void BM_Elementwise(benchmark::State& state) {
   using P = tl::ElementwiseProgram;
   const int64_t chain = state.range(0), R = state.range(1), C = state.range(2);
   const bool fused = state.range(3) != 0;
-  CpuBackend be(CpuOptions{});
+  CpuBackend be(CpuOptions{.threads = static_cast<int>(state.range(4))});
   const Tensor x = be.upload_f16({R, C}, random_f16(R * C, 1));
   P p;
   std::vector<tl::ElementwiseArg> args;
@@ -159,8 +160,8 @@ BENCHMARK(BM_Linear)
     ->UseRealTime();
 
 BENCHMARK(BM_Elementwise)
-    ->ArgsProduct({{0, 1}, {512}, {4096}, {0, 1}})
-    ->ArgsProduct({{0, 1}, {1}, {14336}, {0, 1}})
+    ->ArgsProduct({{0, 1}, {512}, {4096}, {0, 1}, {0, 1}})
+    ->ArgsProduct({{0, 1}, {1}, {14336}, {0, 1}, {1}})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 

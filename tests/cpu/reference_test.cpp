@@ -1,11 +1,13 @@
 // The reference kernels (CpuOptions::use_fast_paths = false) against float64 computations.
 // Tolerances: see test_util.h; each test states its `extra` term.
 #include <algorithm>
+#include <limits>
 #include <numeric>
 
 #include "tests/common/reference64.h"
 #include "tests/cpu/products.h"
 #include "tests/cpu/test_util.h"
+#include "vm/cpu/kernels.h"
 
 namespace tl::cpu_test {
 namespace {
@@ -331,6 +333,40 @@ TEST(Reference, EmptyElementwise) {
   EXPECT_EQ(be().binary(BinaryOp::Add, a, b).shape, (Shape{0, 3}));
   EXPECT_EQ(be().unary(UnaryOp::Exp, a).shape, (Shape{0, 3}));
   EXPECT_EQ(be().softmax(a, 1).shape, (Shape{0, 3}));
+}
+
+}  // namespace
+}  // namespace tl::cpu_test
+
+namespace tl::cpu_test {
+namespace {
+
+// exp_f32 (what exp, silu, sigmoid and gelu use) against float64 over its whole finite range, and
+// its edges: within 2 ulp of f32 (relative 2^-22) where the result is a normal number, within
+// the smallest subnormal below that, exact 1 at 0, inf above ~88.72, NaN and infinities
+// propagated.
+TEST(Reference, ExpF32AgainstFloat64) {
+  double worst = 0;
+  for (float x = -87.0f; x <= 88.7f; x += 0.000731f) {
+    const double want = std::exp(static_cast<double>(x));
+    worst = std::max(worst, std::fabs(cpu::exp_f32(x) - want) / want);
+  }
+  EXPECT_LE(worst, std::ldexp(1.0, -22)) << worst;
+  for (float x = -104.0f; x < -87.0f; x += 0.01f)
+    EXPECT_LE(std::fabs(cpu::exp_f32(x) - std::exp(static_cast<double>(x))), std::ldexp(1.0, -149))
+        << x;
+  EXPECT_EQ(cpu::exp_f32(0.0f), 1.0f);
+  EXPECT_EQ(cpu::exp_f32(89.0f), std::numeric_limits<float>::infinity());
+  EXPECT_EQ(cpu::exp_f32(std::numeric_limits<float>::infinity()),
+            std::numeric_limits<float>::infinity());
+  EXPECT_EQ(cpu::exp_f32(-110.0f), 0.0f);
+  EXPECT_EQ(cpu::exp_f32(-std::numeric_limits<float>::infinity()), 0.0f);
+  EXPECT_TRUE(std::isnan(cpu::exp_f32(std::numeric_limits<float>::quiet_NaN())));
+  // The gelu and silu built on it, at the extremes (no NaN from inf / inf).
+  EXPECT_EQ(cpu::unary_f32(UnaryOp::Gelu, -30.0f), -0.0f);
+  EXPECT_EQ(cpu::unary_f32(UnaryOp::Gelu, 30.0f), 30.0f);
+  EXPECT_EQ(cpu::unary_f32(UnaryOp::Silu, -200.0f), -0.0f);
+  EXPECT_EQ(cpu::unary_f32(UnaryOp::Sigmoid, 200.0f), 1.0f);
 }
 
 }  // namespace

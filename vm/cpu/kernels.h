@@ -34,6 +34,8 @@ inline void parallel(const Ctx& ctx, int64_t n, const std::function<void(int64_t
 // ---- element-wise (elementwise.cpp) --------------------------------------------------------
 // The scalar definitions both paths share (so fast and reference agree bit for bit).
 float unary_f32(UnaryOp op, float x);
+// e^x without libm (vectorisable; <= 2 ulp of f32): what exp, silu, sigmoid and gelu use.
+float exp_f32(float x);
 float binary_f32(BinaryOp op, float a, float b);
 
 void unary(const Ctx& ctx, UnaryOp op, const f16_bits* x, f16_bits* y, int64_t n);
