@@ -6,7 +6,9 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <functional>
 #include <set>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -48,6 +50,16 @@ struct FunctionEntry {
   uint32_t index;
   const FnDecl* decl;
   const SyntaxTree* tree;
+};
+
+using sema::ExpectedDim;
+using sema::RuntimeCheck;
+
+// The checker's run-time checks of one file, by the expression they follow.
+struct FileChecks {
+  const sema::Analysis* analysis = nullptr;
+  std::unordered_map<uint32_t, std::vector<const RuntimeCheck*>> by_expr;
+  std::unordered_set<uint32_t> same_as_targets;  // expressions whose registers later checks read
 };
 
 // Names a function body may take from the top level: every name it mentions except its own
@@ -114,8 +126,15 @@ class FunctionCompiler {
   void for_stmt(const For* s);
   void return_stmt(const Return* s);
   void tensor_decl(const TensorDecl* d);
-  void check_tensor_type(int reg, const TypeRef* type, SourceRange where);
   void emit_return(int reg, bool has_value);
+
+  // --- run-time shape checks (the checker's list; see sema::RuntimeCheck)
+  // The checks that follow `e`, now in `reg`; remembers `reg` when later checks compare with e.
+  void value_checks(const Expr* e, int reg);
+  // One check of the value in `reg`; `param_reg` maps a parameter index to its register.
+  void emit_check(const RuntimeCheck& rc, int reg, const std::function<int(uint32_t)>& expr_reg_of);
+  void emit_dim_equal(int a, uint32_t da, int b, uint32_t db, const std::string& message,
+                      SourceRange where);
 
   // --- expressions ---
   void expr_to(const Expr* e, int dst);
@@ -147,6 +166,7 @@ class FunctionCompiler {
   std::vector<Local> locals_;
   std::vector<Loop> loops_;
   const FnDecl* fn_ = nullptr;
+  std::unordered_map<uint32_t, int> checked_regs_;  // expression id -> register (same_as_targets)
 };
 
 class ProgramCompiler {
@@ -154,7 +174,20 @@ class ProgramCompiler {
   ProgramCompiler(const ImportResolver& imports, DiagnosticSink& sink)
       : imports_(imports), sink_(sink) {}
 
-  std::optional<tl::Module> compile(const SyntaxTree& root);
+  std::optional<tl::Module> compile(CheckedFile root);
+
+  const FileChecks* checks_of(const SyntaxTree& t) const {
+    auto it = checks_.find(&t);
+    return it == checks_.end() ? nullptr : &it->second;
+  }
+  // Parameter checks on entry to `fn` (functions whose value escapes).
+  std::span<const RuntimeCheck* const> entry_checks(const FnDecl* fn) const {
+    auto it = entry_checks_.find(fn);
+    if (it == entry_checks_.end()) return {};
+    return it->second;
+  }
+  void emitted(const RuntimeCheck* rc) { emitted_.insert(rc); }
+  CompileStats stats() const;
 
   ModuleBuilder& builder() { return mb_; }
   DiagnosticSink& sink() { return sink_; }
@@ -176,7 +209,8 @@ class ProgramCompiler {
   }
 
  private:
-  void gather(const SyntaxTree& tree, std::vector<const SyntaxTree*>& order);
+  void gather(CheckedFile file, std::vector<const SyntaxTree*>& order);
+  void index_checks(const SyntaxTree& tree, const sema::Analysis& analysis);
 
   const ImportResolver& imports_;
   DiagnosticSink& sink_;
@@ -185,6 +219,11 @@ class ProgramCompiler {
   std::unordered_map<std::string_view, uint32_t> globals_;
   std::unordered_map<const SyntaxTree*, uint32_t> source_index_;
   std::set<const SyntaxTree*> visiting_;
+  std::unordered_map<const SyntaxTree*, FileChecks> checks_;
+  std::unordered_map<const FnDecl*, std::vector<const RuntimeCheck*>> entry_checks_;
+  std::unordered_map<const FnDecl*, const sema::Analysis*> entry_owner_;
+  std::unordered_set<const RuntimeCheck*> emitted_;
+  size_t requested_ = 0;
 };
 
 // ------------------------------------------------------------------------------------------------
@@ -240,55 +279,11 @@ void FunctionCompiler::compile_function(const FnDecl* fn) {
   fn_ = fn;
   at_top_level_ = false;
   for (const Param& p : fn->params) declare_local(p.name, p.name_range);
-  // Parameters are checked against their annotations on entry: what the checker could not prove
-  // (a caller with unknown dims, tlvm running bytecode from elsewhere) fails here, at the
-  // parameter.
-  int i = 0;
-  for (const Param& p : fn->params) {
-    if (p.type) check_tensor_type(i, p.type, p.name_range);
-    ++i;
-  }
-  // Size variables shared by several parameters must agree (D_in of `input` and of `weights`).
-  struct Binding {
-    int reg;
-    int dim;
-    const Param* param;
-  };
-  std::unordered_map<std::string_view, Binding> first;
-  i = 0;
-  for (const Param& p : fn->params) {
-    const auto* tt = p.type ? dyn_cast<TensorType>(p.type) : nullptr;
-    if (tt) {
-      int d = 0;
-      for (const Dim& dim : tt->dims) {
-        if (dim.kind == Dim::Kind::Name) {
-          auto [it, fresh] = first.emplace(dim.name, Binding{i, d, &p});
-          if (!fresh) {
-            // assert(shape(a)[da] == shape(b)[db], message) with the position of the dimension.
-            const int base = alloc(3, dim.range);
-            at(dim.range);
-            const int lhs = alloc(2, dim.range);
-            fb_.emit(OpCode::GETMEMBER, lhs, it->second.reg, program_.builder().constant("shape"));
-            int_to(lhs + 1, it->second.dim);
-            fb_.emit(OpCode::GETINDEX, lhs, lhs, lhs + 1);
-            const int rhs = alloc(2, dim.range);
-            fb_.emit(OpCode::GETMEMBER, rhs, i, program_.builder().constant("shape"));
-            int_to(rhs + 1, d);
-            fb_.emit(OpCode::GETINDEX, rhs, rhs, rhs + 1);
-            fb_.emit(OpCode::EQ, base + 1, lhs, rhs);
-            const std::string msg =
-                fmt::format("size {} differs between `{}` (dimension {}) and `{}` (dimension {})",
-                            dim.name, it->second.param->name, it->second.dim, p.name, d);
-            fb_.emit(OpCode::LOADK, base + 2, program_.builder().constant(msg));
-            fb_.call_builtin(base, Builtin::Assert, 2);
-            release_to(base);
-          }
-        }
-        ++d;
-      }
-    }
-    ++i;
-  }
+  // A function whose value escapes is checked on entry (the checker cannot see its callers);
+  // direct calls were checked at the call by the checker or by checks at the arguments.
+  for (const RuntimeCheck* rc : program_.entry_checks(fn))
+    emit_check(*rc, static_cast<int>(rc->param),
+               [](uint32_t param) { return static_cast<int>(param); });
   const Block* body = fn->body;
   const size_t mark = open_scope();
   const auto& stmts = body->stmts;
@@ -311,8 +306,6 @@ void FunctionCompiler::compile_function(const FnDecl* fn) {
 }
 
 void FunctionCompiler::emit_return(int reg, bool has_value) {
-  if (fn_ && fn_->return_type && has_value)
-    check_tensor_type(reg, fn_->return_type, fn_->return_type->range);
   fb_.emit(OpCode::RETURN, reg, has_value ? 1 : 0);
 }
 
@@ -403,17 +396,6 @@ void FunctionCompiler::block(const Block* b) {
 
 void FunctionCompiler::let_stmt(const Let* s) {
   bind_name(s->name, s->name_range, s->init, /*declare=*/true);
-  if (s->type) {
-    const auto slot = is_script_ && at_top_level_ ? program_.global_slot(s->name) : std::nullopt;
-    if (slot) {
-      const int r = alloc(1, s->name_range);
-      fb_.emit(OpCode::GETGLOBAL, r, static_cast<int>(*slot));
-      check_tensor_type(r, s->type, s->type->range);
-      release_to(r);
-    } else {
-      check_tensor_type(*find_local(s->name), s->type, s->type->range);
-    }
-  }
 }
 
 // Evaluates `value` and binds it to `name`: a new local (or global slot, for the script's
@@ -624,7 +606,7 @@ void FunctionCompiler::tensor_decl(const TensorDecl* d) {
     fb_.call_builtin(args, Builtin::Zeros, static_cast<int>(tt->dims.size()));
     r = args;
   }
-  check_tensor_type(r, d->type, d->type->range);
+  if (d->init && isa<ListLit>(d->init)) value_checks(d->init, r);
   const auto slot = is_script_ && at_top_level_ ? program_.global_slot(d->name) : std::nullopt;
   if (slot) {
     fb_.emit(OpCode::SETGLOBAL, r, static_cast<int>(*slot));
@@ -637,26 +619,79 @@ void FunctionCompiler::tensor_decl(const TensorDecl* d) {
   }
 }
 
-// CHECKSHAPE against an annotation: constant dims must match; names and '?' only fix the rank
-// here (size variables are compared across parameters by compile_function).
-void FunctionCompiler::check_tensor_type(int reg, const TypeRef* type, SourceRange where) {
-  const auto* tt = dyn_cast<TensorType>(type);
-  if (!tt) return;
+// The checker's run-time checks: CHECKSHAPE for the rank and constant dims, then one comparison
+// per dim that must equal another value's (a size variable bound where the checker could not
+// see it).
+void FunctionCompiler::value_checks(const Expr* e, int reg) {
+  const SyntaxTree& t = current_tree_ ? *current_tree_ : tree_;
+  const FileChecks* fc = program_.checks_of(t);
+  if (!fc) return;
+  if (fc->same_as_targets.count(e->id)) checked_regs_[e->id] = reg;
+  auto it = fc->by_expr.find(e->id);
+  if (it == fc->by_expr.end()) return;
+  for (const RuntimeCheck* rc : it->second)
+    emit_check(*rc, reg, [&](uint32_t expr_id) {
+      auto r = checked_regs_.find(expr_id);
+      if (r == checked_regs_.end())
+        fail(rc->range, "internal compiler error: a shape check reads a value not evaluated yet");
+      return r->second;
+    });
+}
+
+void FunctionCompiler::emit_check(const RuntimeCheck& rc, int reg,
+                                  const std::function<int(uint32_t)>& reg_of) {
+  program_.emitted(&rc);
   ShapeConst shape;
-  for (const Dim& d : tt->dims) shape.dims.push_back(d.kind == Dim::Kind::Int ? d.value : -1);
+  bool has_const = false;
+  for (const ExpectedDim& d : rc.dims) {
+    has_const |= d.kind == ExpectedDim::Kind::Const;
+    shape.dims.push_back(d.kind == ExpectedDim::Kind::Const ? d.value : -1);
+  }
+  if (has_const || rc.rank_unknown) {
+    at(rc.range);
+    fb_.emit(OpCode::CHECKSHAPE, reg, static_cast<int>(program_.builder().constant(shape)));
+  }
+  for (uint32_t j = 0; j < rc.dims.size(); ++j) {
+    const ExpectedDim& d = rc.dims[j];
+    if (d.kind == ExpectedDim::Kind::SameAs)
+      emit_dim_equal(reg_of(d.expr_id), d.dim, reg, j, d.message, rc.range);
+    else if (d.kind == ExpectedDim::Kind::SameAsParam)
+      emit_dim_equal(static_cast<int>(d.param), d.dim, reg, j, d.message, rc.range);
+  }
+}
+
+// assert(shape(a)[da] == shape(b)[db], message), reported at `where`.
+void FunctionCompiler::emit_dim_equal(int a, uint32_t da, int b, uint32_t db,
+                                      const std::string& message, SourceRange where) {
+  const int base = alloc(3, where);
   at(where);
-  fb_.emit(OpCode::CHECKSHAPE, reg, static_cast<int>(program_.builder().constant(shape)));
+  const int lhs = alloc(2, where);
+  fb_.emit(OpCode::GETMEMBER, lhs, a, program_.builder().constant("shape"));
+  int_to(lhs + 1, da);
+  fb_.emit(OpCode::GETINDEX, lhs, lhs, lhs + 1);
+  const int rhs = alloc(2, where);
+  fb_.emit(OpCode::GETMEMBER, rhs, b, program_.builder().constant("shape"));
+  int_to(rhs + 1, db);
+  fb_.emit(OpCode::GETINDEX, rhs, rhs, rhs + 1);
+  fb_.emit(OpCode::EQ, base + 1, lhs, rhs);
+  fb_.emit(OpCode::LOADK, base + 2, program_.builder().constant(message));
+  fb_.call_builtin(base, Builtin::Assert, 2);
+  release_to(base);
 }
 
 // ------------------------------------------------------------------------------------------------
 // Expressions
 
 int FunctionCompiler::expr_reg(const Expr* e) {
+  const Expr* outer = e;
   while (const auto* p = dyn_cast<Paren>(e)) e = p->inner;
   if (const auto* id = dyn_cast<Ident>(e))
-    if (auto r = find_local(id->name)) return *r;
+    if (auto r = find_local(id->name)) {
+      value_checks(outer, *r);
+      return *r;
+    }
   const int r = alloc(1, e->range);
-  expr_to(e, r);
+  expr_to(outer, r);
   return r;
 }
 
@@ -754,6 +789,7 @@ void FunctionCompiler::expr_to(const Expr* e, int dst) {
       fail(e->range, "cannot compile an expression with syntax errors");
   }
   release_to(temps);
+  value_checks(e, dst);
 }
 
 void FunctionCompiler::binary(const Binary* b, int dst) {
@@ -1229,21 +1265,48 @@ void FunctionCompiler::map(const MapLit* m, int dst) {
 // ------------------------------------------------------------------------------------------------
 // The program
 
-void ProgramCompiler::gather(const SyntaxTree& tree, std::vector<const SyntaxTree*>& order) {
+void ProgramCompiler::gather(CheckedFile file, std::vector<const SyntaxTree*>& order) {
+  const SyntaxTree& tree = *file.tree;
   if (std::find(order.begin(), order.end(), &tree) != order.end() || visiting_.count(&tree)) return;
   visiting_.insert(&tree);
   for (const Stmt* s : tree.module()->items)
     if (const auto* imp = dyn_cast<ImportDecl>(s))
       if (imports_)
-        if (const SyntaxTree* t = imports_(tree, imp->path->value)) gather(*t, order);
+        if (CheckedFile t = imports_(tree, imp->path->value); t.tree) gather(t, order);
   visiting_.erase(&tree);
   order.push_back(&tree);
+  if (file.analysis) index_checks(tree, *file.analysis);
 }
 
-std::optional<tl::Module> ProgramCompiler::compile(const SyntaxTree& root) {
+void ProgramCompiler::index_checks(const SyntaxTree& tree, const sema::Analysis& analysis) {
+  FileChecks& fc = checks_[&tree];
+  fc.analysis = &analysis;
+  for (const RuntimeCheck& rc : analysis.runtime_checks) {
+    if (rc.site == RuntimeCheck::Site::Entry) {
+      // An imported function may escape in several files: its checks are the same in each.
+      const FnDecl* fn = analysis.functions[rc.function].decl;
+      auto [it, fresh] = entry_owner_.emplace(fn, &analysis);
+      if (it->second != &analysis) continue;
+      ++requested_;
+      entry_checks_[fn].push_back(&rc);
+      continue;
+    }
+    ++requested_;
+    fc.by_expr[rc.expr_id].push_back(&rc);
+    for (const ExpectedDim& d : rc.dims)
+      if (d.kind == ExpectedDim::Kind::SameAs) fc.same_as_targets.insert(d.expr_id);
+  }
+}
+
+CompileStats ProgramCompiler::stats() const {
+  return {requested_, emitted_.size()};
+}
+
+std::optional<tl::Module> ProgramCompiler::compile(CheckedFile root_file) {
   // Imported files first (dependencies before dependants), the root last.
+  const SyntaxTree& root = *root_file.tree;
   std::vector<const SyntaxTree*> order;
-  gather(root, order);
+  gather(root_file, order);
 
   const uint32_t entry = mb_.declare_function("<script>", 0);
   mb_.set_entry(entry);
@@ -1308,10 +1371,12 @@ std::optional<tl::Module> ProgramCompiler::compile(const SyntaxTree& root) {
 
 }  // namespace
 
-std::optional<tl::Module> compile_program(const ast::SyntaxTree& root,
-                                          const ImportResolver& imports, DiagnosticSink& sink) {
+std::optional<tl::Module> compile_program(CheckedFile root, const ImportResolver& imports,
+                                          DiagnosticSink& sink, CompileStats* stats) {
   ProgramCompiler pc(imports, sink);
-  return pc.compile(root);
+  auto module = pc.compile(root);
+  if (stats) *stats = pc.stats();
+  return module;
 }
 
 }  // namespace tl

@@ -19,14 +19,15 @@ std::unique_ptr<Program> Program::load(const std::string& path, std::string* err
   return p;
 }
 
-const ast::SyntaxTree* Program::import(const ast::SyntaxTree& from, std::string_view path) {
+CheckedFile Program::import(const ast::SyntaxTree& from, std::string_view path) {
   const fs::path full = fs::path(from.source().path()).parent_path() / fs::path(path);
   std::error_code ec;
   const fs::path canonical = fs::weakly_canonical(full, ec);
   std::string error;
   bool cycle = false;
   auto* imported = context_.import_file(ec ? full : canonical, {}, &error, &cycle);
-  return imported ? imported->tree.get() : nullptr;
+  if (!imported) return {};
+  return {imported->tree.get(), imported->analysis.get()};
 }
 
 bool Program::check() {
@@ -39,7 +40,9 @@ bool Program::check() {
 
 std::optional<Module> Program::compile() {
   if (sink_.has_errors()) return std::nullopt;
-  return compile_program(*root_, resolver(), sink_);
+  if (!analysis_) check();
+  if (sink_.has_errors()) return std::nullopt;
+  return compile_program({root_.get(), analysis_.get()}, resolver(), sink_);
 }
 
 void Program::print_diagnostics(std::ostream& err, bool color) const {
