@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <functional>
 #include <set>
@@ -12,6 +13,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 #include "compiler/sema/builtin_sigs.h"
 #include "vm/bytecode/builder.h"
@@ -131,8 +133,9 @@ class FunctionCompiler {
   // --- run-time shape checks (the checker's list; see sema::RuntimeCheck)
   // The checks that follow `e`, now in `reg`; remembers `reg` when later checks compare with e.
   void value_checks(const Expr* e, int reg);
-  // One check of the value in `reg`; `param_reg` maps a parameter index to its register.
-  void emit_check(const RuntimeCheck& rc, int reg, const std::function<int(uint32_t)>& expr_reg_of);
+  void emit_value_checks(const Expr* e, int reg);
+  // One check of the value in `reg`; `reg_of` gives the register of an earlier checked value.
+  void emit_check(const RuntimeCheck& rc, int reg, const std::function<int(uint32_t)>& reg_of);
   void emit_dim_equal(int a, uint32_t da, int b, uint32_t db, const std::string& message,
                       SourceRange where);
 
@@ -167,6 +170,8 @@ class FunctionCompiler {
   std::vector<Loop> loops_;
   const FnDecl* fn_ = nullptr;
   std::unordered_map<uint32_t, int> checked_regs_;  // expression id -> register (same_as_targets)
+  // The arguments of the call being evaluated: their checks wait until all are evaluated.
+  const std::vector<const Expr*>* deferred_args_ = nullptr;
 };
 
 class ProgramCompiler {
@@ -623,6 +628,13 @@ void FunctionCompiler::tensor_decl(const TensorDecl* d) {
 // per dim that must equal another value's (a size variable bound where the checker could not
 // see it).
 void FunctionCompiler::value_checks(const Expr* e, int reg) {
+  if (deferred_args_ &&
+      std::find(deferred_args_->begin(), deferred_args_->end(), e) != deferred_args_->end())
+    return;
+  emit_value_checks(e, reg);
+}
+
+void FunctionCompiler::emit_value_checks(const Expr* e, int reg) {
   const SyntaxTree& t = current_tree_ ? *current_tree_ : tree_;
   const FileChecks* fc = program_.checks_of(t);
   if (!fc) return;
@@ -1044,7 +1056,22 @@ void FunctionCompiler::call_user(const FunctionEntry& f, const Call* c, int dst)
       fail(c->range,
            fmt::format("missing argument `{}` in call to `{}`", params[k].name, f.decl->name));
   const int base = alloc(1 + n, c->range);
-  for (int k = 0; k < n; ++k) expr_to(slots[k], base + 1 + k);
+  // Arguments run in source order (as written, named ones included); their shape checks run
+  // after all of them, in parameter order, as the checker recorded them.
+  const auto* saved = std::exchange(deferred_args_, &slots);
+  int positional_k = 0;
+  for (const Arg& a : c->args) {
+    int k = positional_k;
+    if (a.named()) {
+      k = 0;
+      while (params[k].name != a.name) ++k;
+    } else {
+      ++positional_k;
+    }
+    expr_to(a.value, base + 1 + k);
+  }
+  deferred_args_ = saved;
+  for (int k = 0; k < n; ++k) emit_value_checks(slots[k], base + 1 + k);
   at(c->range);
   fb_.emit(OpCode::CALL, base, static_cast<int>(f.index));
   if (base != dst) fb_.emit(OpCode::MOVE, dst, base);
