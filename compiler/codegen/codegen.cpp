@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <functional>
 #include <set>
@@ -1180,11 +1181,15 @@ void FunctionCompiler::call_builtin(Builtin id, const Expr* receiver, NodeList<A
 
 // `model.blk[0].attn_q.weight` -> ("blk.0.attn_q.weight", model): a chain of names and integer
 // literal indices on a plain name, at least two segments long.
+// `model.blk[0].attn_q.weight`: members and integer indices on a Model, looked up as one dotted
+// tensor-name prefix. Only on a model (by the checker's types; an untyped value whose chain starts
+// with a member may be one): `rows[1][0]` on a list and `x.shape[0]` are ordinary lookups.
 bool FunctionCompiler::property_path(const Expr* e, std::string& path, const Expr*& base) const {
   std::vector<std::string> parts;
   const Expr* cur = e;
   for (;;) {
     if (const auto* m = dyn_cast<Member>(cur)) {
+      if (m->name == "shape") return false;  // `.shape` ends a path: the tensor's shape
       parts.emplace_back(m->name);
       cur = m->object;
     } else if (const auto* ix = dyn_cast<Index>(cur)) {
@@ -1198,6 +1203,12 @@ bool FunctionCompiler::property_path(const Expr* e, std::string& path, const Exp
     }
   }
   if (!isa<Ident>(cur) || parts.size() < 2) return false;
+  const SyntaxTree& t = current_tree_ ? *current_tree_ : tree_;
+  if (const FileChecks* fc = program_.checks_of(t); fc && fc->analysis) {
+    const sema::Type& type = fc->analysis->type_of(cur);
+    const bool starts_with_member = !std::isdigit(static_cast<unsigned char>(parts.back()[0]));
+    if (!type.is(sema::TypeKind::Model) && !(type.is_unknown() && starts_with_member)) return false;
+  }
   path.clear();
   for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
     if (!path.empty()) path += '.';
@@ -1210,8 +1221,7 @@ bool FunctionCompiler::property_path(const Expr* e, std::string& path, const Exp
 void FunctionCompiler::member(const Member* m, int dst) {
   std::string path;
   const Expr* base = nullptr;
-  // `.shape` ends a path: `model.layer.weight.shape` is the shape of the tensor.
-  if (m->name != "shape" && property_path(m, path, base)) {
+  if (property_path(m, path, base)) {
     const int obj = expr_reg(base);
     at(m->range);
     fb_.emit(OpCode::GETMEMBER, dst, obj, static_cast<int>(program_.builder().constant(path)));
