@@ -181,6 +181,15 @@ Type Checker::binary_result(const Binary* b, Type l) {
   if (l.is_tensor() && r.is_number()) return l;
   if (r.is_tensor() && l.is_number()) return r;
   if (l.is(TypeKind::String) && r.is(TypeKind::String) && b->op == BinaryOp::Add) return l;
+  if (l.is(TypeKind::List) && r.is(TypeKind::List) && b->op == BinaryOp::Add) {
+    // A new list: the left's items, then the right's (an empty literal says nothing of them).
+    Type joined = Type::of(TypeKind::List);
+    joined.elem = is_empty_list(l)   ? r.elem
+                  : is_empty_list(r) ? l.elem
+                  : l.elem == r.elem ? l.elem
+                                     : TypeKind::Unknown;
+    return joined;
+  }
   if (!l.is_number() || !r.is_number()) return mismatch();
   if (l.is(TypeKind::Int) && r.is(TypeKind::Int) && b->op != BinaryOp::Div) {
     const Dim* x = l.int_value();
