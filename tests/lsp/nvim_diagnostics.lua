@@ -3,7 +3,10 @@
 -- passes paths in the environment; writes "CODE LINE:COL MESSAGE" lines to TL_NVIM_OUT.
 vim.opt.runtimepath:append(vim.env.TL_NVIM_RTP)
 vim.cmd('filetype on')
-require('tensorlogic').setup({ cmd = { vim.env.TL_LSP_BIN, '--quiet', '--debounce-ms=10' } })
+require('tensorlogic').setup({
+  cmd = { vim.env.TL_LSP_BIN, '--quiet', '--debounce-ms=10' },
+  lint = vim.env.TL_NVIM_LINT ~= '0',
+})
 vim.cmd('edit ' .. vim.fn.fnameescape(vim.env.TL_NVIM_FILE))
 local got = vim.wait(20000, function()
   return #vim.diagnostic.get(0) > 0
