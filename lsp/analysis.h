@@ -201,6 +201,9 @@ struct Features {
   bool signature_help = false;
   bool inlay_hints = false;
   bool code_actions = false;
+  // The CodeActionKinds code_actions() returns (advertised so that clients ask for source
+  // actions such as "source.fixAll.tl" on save); empty: not said.
+  std::vector<std::string> code_action_kinds;
   bool formatting = false;
 };
 

@@ -112,6 +112,7 @@ constexpr std::pair<DiagCode, DiagCode> kRestatedByLint[] = {{DiagCode::W0608, D
                                                              {DiagCode::W0609, DiagCode::W0302}};
 
 constexpr const char* kLintSource = "tl-lint";
+constexpr const char* kFixAllKind = "source.fixAll.tl";
 
 // Code that does nothing, which editors fade (DiagnosticTag Unnecessary).
 std::vector<DiagnosticTag> tags_of(DiagCode code) {
@@ -372,7 +373,7 @@ std::vector<CodeAction> CheckedAnalysis::code_actions(TextRange range) const {
   // Every lint fix at once (e.g. VS Code's "source.fixAll" on save). A finding's fix-its are
   // taken whole, or not at all when they touch what an earlier finding's fix-its edit. The
   // checker's own fix-its are guesses (did you mean ...?) and stay one at a time.
-  CodeAction all{.title = "Fix all lint findings", .kind = "source.fixAll.tl"};
+  CodeAction all{.title = "Fix all lint findings", .kind = kFixAllKind};
   TakenRanges taken;
   for (const Published& p : published_) {
     const tl::Diagnostic* found = p.lint ? p.diag : p.restated;
@@ -883,6 +884,7 @@ Features CheckedAnalyzer::features() const {
           .signature_help = true,
           .inlay_hints = true,
           .code_actions = true,
+          .code_action_kinds = {"quickfix", kFixAllKind},
           .formatting = true};
 }
 

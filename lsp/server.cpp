@@ -385,9 +385,11 @@ json Server::initialize(const json& params) {
       {"referencesProvider", f.references},
       {"renameProvider", f.rename},
       {"inlayHintProvider", f.inlay_hints},
-      {"codeActionProvider", f.code_actions},
       {"documentFormattingProvider", f.formatting},
   };
+  caps["codeActionProvider"] = f.code_action_kinds.empty()
+                                   ? json(f.code_actions)
+                                   : json{{"codeActionKinds", f.code_action_kinds}};
   if (f.signature_help) caps["signatureHelpProvider"] = {{"triggerCharacters", {"(", ","}}};
   return {{"capabilities", caps}, {"serverInfo", {{"name", "tl-lsp"}, {"version", TL_VERSION}}}};
 }

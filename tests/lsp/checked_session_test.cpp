@@ -477,7 +477,8 @@ TEST(Formatting, SameLayoutAsTlFmtAndNothingForSyntaxErrors) {
   LspClient c{{"--quiet", "--debounce-ms=10"}};
   json caps = c.initialize()["result"]["capabilities"];
   EXPECT_EQ(caps["documentFormattingProvider"], true);
-  EXPECT_EQ(caps["codeActionProvider"], true);
+  EXPECT_EQ(caps["codeActionProvider"],
+            json({{"codeActionKinds", {"quickfix", "source.fixAll.tl"}}}));
   c.open(uri, "fn f(x:int)->int{\nx+1}\nlet   y=f(2)\n");
   json opts = {{"tabSize", 4}, {"insertSpaces", true}};
   json edits = c.call("textDocument/formatting",
