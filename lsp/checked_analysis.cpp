@@ -251,6 +251,12 @@ const std::vector<tl::FixIt>& CheckedAnalysis::fixits(const Published& p) const 
   return p.diag->fixits.empty() && p.restated ? p.restated->fixits : p.diag->fixits;
 }
 
+// A restating lint finding may see further (W0609 spans every dead statement, W0302 only the
+// first): the editor marks, and fades, all of it.
+SourceRange CheckedAnalysis::range_of(const Published& p) const {
+  return p.restated ? SourceRange::join(p.diag->range, p.restated->range) : p.diag->range;
+}
+
 CheckedAnalysis::~CheckedAnalysis() {
   sema_.reset();  // before the imports it refers to
 }
@@ -325,11 +331,7 @@ std::vector<Diagnostic> CheckedAnalysis::diagnostics() const {
   for (const Published& p : published_) {
     const tl::Diagnostic* d = p.diag;
     Diagnostic o;
-    o.range = d->range.file == self ? to_range(d->range) : TextRange{0, 0};
-    // A restating lint finding may see further (W0609 spans every dead statement, W0302 only
-    // the first): the editor marks, and fades, all of it.
-    if (p.restated && d->range.file == self)
-      o.range = to_range(SourceRange::join(d->range, p.restated->range));
+    o.range = d->range.file == self ? to_range(range_of(p)) : TextRange{0, 0};
     // An empty range (a missing token) still needs something to underline.
     if (o.range.begin == o.range.end) {
       if (o.range.end < t.size() && t[o.range.end] != '\n' && t[o.range.end] != '\r')
@@ -359,15 +361,15 @@ std::vector<CodeAction> CheckedAnalysis::code_actions(TextRange range) const {
   std::vector<CodeAction> out;
   const FileId self = tree().source().id();
   for (size_t i = 0; i < published_.size(); ++i) {
-    const tl::Diagnostic& d = *published_[i].diag;
+    const SourceRange r = range_of(published_[i]);
     const std::vector<FixIt>& fixes = fixits(published_[i]);
-    if (fixes.empty() || d.range.file != self) continue;
-    if (d.range.end < range.begin || d.range.begin > range.end) continue;
+    if (fixes.empty() || r.file != self) continue;
+    if (r.end < range.begin || r.begin > range.end) continue;
     CodeAction a;
     a.diagnostic = i;
     a.preferred = fixes.size() == 1 || published_[i].lint || published_[i].restated;
     for (const auto& f : fixes) a.edits.push_back({location(f.range), f.replacement});
-    a.title = fix_title(tree(), d.range, fixes);
+    a.title = fix_title(tree(), r, fixes);
     out.push_back(std::move(a));
   }
   // Every lint fix at once (e.g. VS Code's "source.fixAll" on save). A finding's fix-its are

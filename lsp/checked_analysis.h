@@ -62,6 +62,7 @@ class CheckedAnalysis : public SyntaxAnalysis {
   };
   void publish_lint();
   const std::vector<tl::FixIt>& fixits(const Published& p) const;
+  SourceRange range_of(const Published& p) const;
   Location location(SourceRange r) const;  // uri empty for this document
   // The symbol named `name` visible at `offset` (innermost scope), or kNoSymbol.
   sema::SymbolId visible_symbol(std::string_view name, size_t offset) const;
