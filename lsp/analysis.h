@@ -26,14 +26,22 @@ struct TextRange {
   size_t end = 0;
 };
 
+// What the client asked for (initializationOptions, workspace/didChangeConfiguration, CLI flags).
+struct AnalysisSettings {
+  bool lint = true;  // publish the linter's findings (formatter/lint.h) with the checker's
+};
+
 struct DocumentSnapshot {
   std::string uri;   // as the client sent it
   std::string path;  // file system path for file:// URIs (imports, load_model), else empty
   int64_t version = 0;
   std::shared_ptr<const std::string> text;
+  AnalysisSettings settings;
 };
 
 enum class Severity : int { kError = 1, kWarning = 2, kInformation = 3, kHint = 4 };
+// LSP DiagnosticTag values: editors fade code tagged Unnecessary (unused, unreachable).
+enum class DiagnosticTag : int { kUnnecessary = 1 };
 
 // A place in this document (uri empty) or in another file (uri set; range is in bytes of that
 // file's current text: the open document if the client has it open, else the file on disk).
@@ -51,9 +59,11 @@ struct RelatedInfo {
 struct Diagnostic {
   TextRange range;
   Severity severity = Severity::kError;
-  std::string code;  // stable id, e.g. "syntax", "E0101"; shown by editors
+  std::string code;    // stable id, e.g. "syntax", "E0101"; shown by editors
+  std::string source;  // who reports it: empty for the parser and checker ("tl"), or "tl-lint"
   std::string message;
   std::vector<RelatedInfo> related;
+  std::vector<DiagnosticTag> tags;
 };
 
 struct TextEdit {
@@ -61,9 +71,11 @@ struct TextEdit {
   std::string new_text;
 };
 
-// A quick fix (LSP CodeAction of kind "quickfix" with a WorkspaceEdit).
+// A quick fix (LSP CodeAction of kind "quickfix" with a WorkspaceEdit), or a source action such
+// as "source.fixAll.tl".
 struct CodeAction {
   std::string title;
+  std::string kind = "quickfix";
   std::vector<TextEdit> edits;
   bool preferred = false;
   // Index in diagnostics() of the diagnostic it fixes (npos: none).
@@ -175,7 +187,7 @@ class Analysis {
     return std::nullopt;
   }
   virtual std::vector<InlayHint> inlay_hints(TextRange /*visible*/) const { return {}; }
-  // Quick fixes whose diagnostic overlaps `range`.
+  // Quick fixes whose diagnostic overlaps `range`, then the document's source actions.
   virtual std::vector<CodeAction> code_actions(TextRange /*range*/) const { return {}; }
   // The whole document formatted (what `tl fmt` writes); nullopt: cannot (syntax errors).
   virtual std::optional<std::string> formatted() const { return std::nullopt; }
@@ -189,6 +201,9 @@ struct Features {
   bool signature_help = false;
   bool inlay_hints = false;
   bool code_actions = false;
+  // The CodeActionKinds code_actions() returns (advertised so that clients ask for source
+  // actions such as "source.fixAll.tl" on save); empty: not said.
+  std::vector<std::string> code_action_kinds;
   bool formatting = false;
 };
 

@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "compiler/sema/builtin_sigs.h"
 #include "formatter/format.h"
+#include "formatter/lint.h"
 #include "lsp/text_document.h"
 #include "vm/bytecode/builtins.h"
 
@@ -102,6 +104,74 @@ const Call* call_of_callee(const std::vector<const Node*>& path, const Expr* cal
   return nullptr;
 }
 
+// Lint rules that restate a checker warning on purpose (docs/lint.md, "How the rules work"): the
+// editor shows the checker's diagnostic once, and offers the lint rule's fix-its for it. A lint
+// finding restates the checker's when both start at the same place (W0609 spans every dead
+// statement, W0302 the first one).
+constexpr std::pair<DiagCode, DiagCode> kRestatedByLint[] = {{DiagCode::W0608, DiagCode::W0301},
+                                                             {DiagCode::W0609, DiagCode::W0302}};
+
+constexpr const char* kLintSource = "tl-lint";
+constexpr const char* kFixAllKind = "source.fixAll.tl";
+
+// Code that does nothing, which editors fade (DiagnosticTag Unnecessary).
+std::vector<DiagnosticTag> tags_of(DiagCode code) {
+  switch (code) {
+    case DiagCode::W0302:  // unreachable code (checker)
+    case DiagCode::W0601:  // unused_variable
+    case DiagCode::W0602:  // unused_function
+    case DiagCode::W0603:  // unused_import
+    case DiagCode::W0604:  // unused_model
+    case DiagCode::W0609:  // unreachable_code
+    case DiagCode::W0611:  // self_assignment
+      return {DiagnosticTag::kUnnecessary};
+    default:
+      return {};
+  }
+}
+
+// "Change `function` to `fn`", "Insert `let `"; for several edits inside the diagnostic's range,
+// that range before and after them: "Change `x :=` to `let x =`".
+std::string fix_title(const SyntaxTree& tree, SourceRange range, std::vector<FixIt> fixes) {
+  std::sort(fixes.begin(), fixes.end(),
+            [](const FixIt& a, const FixIt& b) { return a.range.begin < b.range.begin; });
+  bool inside = fixes.size() > 1;
+  uint32_t cursor = range.begin;
+  std::string after;
+  for (const FixIt& f : fixes) {
+    if (!inside || f.range.file != range.file || f.range.begin < cursor ||
+        f.range.end > range.end) {
+      inside = false;
+      break;
+    }
+    after += tree.text({range.file, cursor, f.range.begin});
+    after += f.replacement;
+    cursor = f.range.end;
+  }
+  if (inside)
+    return fmt::format("Change `{}` to `{}{}`", tree.text(range), after,
+                       tree.text({range.file, cursor, range.end}));
+  const FixIt& f0 = fixes.front();
+  return f0.range.size() == 0
+             ? fmt::format("Insert `{}`", f0.replacement)
+             : fmt::format("Change `{}` to `{}`", tree.text(f0.range), f0.replacement);
+}
+
+// Edits already taken by a fix-all, by start: an edit that overlaps one, or starts where one
+// starts (two insertions there would have no defined order), is refused.
+class TakenRanges {
+ public:
+  bool free(SourceRange r) const {
+    auto next = taken_.lower_bound(r.begin);
+    if (next != taken_.end() && (next->first == r.begin || next->first < r.end)) return false;
+    return next == taken_.begin() || std::prev(next)->second <= r.begin;
+  }
+  void take(SourceRange r) { taken_.emplace(r.begin, r.end); }
+
+ private:
+  std::map<uint32_t, uint32_t> taken_;
+};
+
 }  // namespace
 
 std::string path_to_uri(std::string_view path) {
@@ -148,6 +218,43 @@ CheckedAnalysis::CheckedAnalysis(DocumentSnapshot doc, std::unique_ptr<SourceMan
   if (tree().module())
     for (const Stmt* st : tree().module()->items)
       if (const auto* fn = dyn_cast<FnDecl>(st)) function_ranges_.push_back(to_range(fn->range));
+  for (const auto& d : tree().diagnostics()) published_.push_back({&d});
+  for (const auto& d : sema_->diagnostics) published_.push_back({&d});
+  if (this->doc().settings.lint && !tree().has_errors()) publish_lint();
+}
+
+// The same call as `tl lint` (compiler/driver/cmd_lint.cpp): the tree, the checker's analysis of
+// it, and the SourceManager that holds its imports.
+void CheckedAnalysis::publish_lint() {
+  lint_ = lint::lint(tree(), sema_.get(), sources_.get());
+  // Checker warnings by (code, start), for the restatements below.
+  std::map<std::pair<DiagCode, uint32_t>, size_t> checker_at;
+  for (size_t i = 0; i < published_.size(); ++i)
+    if (published_[i].diag->range.file == tree().source().id())
+      checker_at.emplace(std::pair{published_[i].diag->code, published_[i].diag->range.begin}, i);
+  for (const tl::Diagnostic& l : lint_) {
+    auto restated = std::find_if(std::begin(kRestatedByLint), std::end(kRestatedByLint),
+                                 [&](const auto& pair) { return pair.first == l.code; });
+    if (restated != std::end(kRestatedByLint)) {
+      auto it = checker_at.find({restated->second, l.range.begin});
+      if (it != checker_at.end()) {
+        Published& checker = published_[it->second];
+        if (!checker.restated) checker.restated = &l;
+        continue;
+      }
+    }
+    published_.push_back({&l, true});
+  }
+}
+
+const std::vector<tl::FixIt>& CheckedAnalysis::fixits(const Published& p) const {
+  return p.diag->fixits.empty() && p.restated ? p.restated->fixits : p.diag->fixits;
+}
+
+// A restating lint finding may see further (W0609 spans every dead statement, W0302 only the
+// first): the editor marks, and fades, all of it.
+SourceRange CheckedAnalysis::range_of(const Published& p) const {
+  return p.restated ? SourceRange::join(p.diag->range, p.restated->range) : p.diag->range;
 }
 
 CheckedAnalysis::~CheckedAnalysis() {
@@ -159,13 +266,6 @@ Location CheckedAnalysis::location(SourceRange r) const {
   const SourceFile* f = sources_->file(r.file);
   if (!f) return {{}, {0, 0}};
   return {path_to_uri(f->path()), to_range(r)};
-}
-
-std::vector<const tl::Diagnostic*> CheckedAnalysis::all_diagnostics() const {
-  std::vector<const tl::Diagnostic*> out;
-  for (const auto& d : tree().diagnostics()) out.push_back(&d);
-  for (const auto& d : sema_->diagnostics) out.push_back(&d);
-  return out;
 }
 
 bool CheckedAnalysis::in_function(size_t offset) const {
@@ -228,9 +328,10 @@ std::vector<Diagnostic> CheckedAnalysis::diagnostics() const {
   std::vector<Diagnostic> out;
   std::string_view t = text();
   const FileId self = tree().source().id();
-  for (const tl::Diagnostic* d : all_diagnostics()) {
+  for (const Published& p : published_) {
+    const tl::Diagnostic* d = p.diag;
     Diagnostic o;
-    o.range = d->range.file == self ? to_range(d->range) : TextRange{0, 0};
+    o.range = d->range.file == self ? to_range(range_of(p)) : TextRange{0, 0};
     // An empty range (a missing token) still needs something to underline.
     if (o.range.begin == o.range.end) {
       if (o.range.end < t.size() && t[o.range.end] != '\n' && t[o.range.end] != '\r')
@@ -242,6 +343,8 @@ std::vector<Diagnostic> CheckedAnalysis::diagnostics() const {
                  : d->severity == tl::Severity::Warning ? Severity::kWarning
                                                         : Severity::kInformation;
     o.code = std::string(diag_info(d->code).id);
+    if (p.lint) o.source = kLintSource;
+    o.tags = tags_of(d->code);
     o.message = d->message;
     for (const auto& n : d->notes) {
       if (n.range.valid())
@@ -257,21 +360,35 @@ std::vector<Diagnostic> CheckedAnalysis::diagnostics() const {
 std::vector<CodeAction> CheckedAnalysis::code_actions(TextRange range) const {
   std::vector<CodeAction> out;
   const FileId self = tree().source().id();
-  auto diags = all_diagnostics();
-  for (size_t i = 0; i < diags.size(); ++i) {
-    const tl::Diagnostic& d = *diags[i];
-    if (d.fixits.empty() || d.range.file != self) continue;
-    if (d.range.end < range.begin || d.range.begin > range.end) continue;
+  for (size_t i = 0; i < published_.size(); ++i) {
+    const SourceRange r = range_of(published_[i]);
+    const std::vector<FixIt>& fixes = fixits(published_[i]);
+    if (fixes.empty() || r.file != self) continue;
+    if (r.end < range.begin || r.begin > range.end) continue;
     CodeAction a;
     a.diagnostic = i;
-    a.preferred = d.fixits.size() == 1;
-    for (const auto& f : d.fixits) a.edits.push_back({location(f.range), f.replacement});
-    const auto& f0 = d.fixits.front();
-    a.title = f0.range.size() == 0
-                  ? fmt::format("Insert `{}`", f0.replacement)
-                  : fmt::format("Change `{}` to `{}`", tree().text(f0.range), f0.replacement);
+    a.preferred = fixes.size() == 1 || published_[i].lint || published_[i].restated;
+    for (const auto& f : fixes) a.edits.push_back({location(f.range), f.replacement});
+    a.title = fix_title(tree(), r, fixes);
     out.push_back(std::move(a));
   }
+  // Every lint fix at once (e.g. VS Code's "source.fixAll" on save). A finding's fix-its are
+  // taken whole, or not at all when they touch what an earlier finding's fix-its edit. The
+  // checker's own fix-its are guesses (did you mean ...?) and stay one at a time.
+  CodeAction all{.title = "Fix all lint findings", .kind = kFixAllKind};
+  TakenRanges taken;
+  for (const Published& p : published_) {
+    const tl::Diagnostic* found = p.lint ? p.diag : p.restated;
+    if (!found || found->fixits.empty() || found->range.file != self) continue;
+    if (!std::all_of(found->fixits.begin(), found->fixits.end(),
+                     [&](const FixIt& f) { return f.range.file == self && taken.free(f.range); }))
+      continue;
+    for (const auto& f : found->fixits) {
+      taken.take(f.range);
+      all.edits.push_back({location(f.range), f.replacement});
+    }
+  }
+  if (!all.edits.empty()) out.push_back(std::move(all));
   return out;
 }
 
@@ -769,6 +886,7 @@ Features CheckedAnalyzer::features() const {
           .signature_help = true,
           .inlay_hints = true,
           .code_actions = true,
+          .code_action_kinds = {"quickfix", kFixAllKind},
           .formatting = true};
 }
 

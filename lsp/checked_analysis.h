@@ -1,8 +1,10 @@
 // The checker's analysis (compiler/sema): type/shape diagnostics with notes, hover types and
 // shapes, scope-aware completion (model tensor names and property paths from file headers),
 // signature help, definition (into imported files), references, rename, document symbols from
-// the checker's declarations, inlay hints and did-you-mean quick fixes. Parsing, semantic tokens
-// and folding come from the SyntaxAnalysis it derives from.
+// the checker's declarations, inlay hints and did-you-mean quick fixes. The linter's findings
+// (formatter/lint.h, the call `tl lint` makes) are published beside the checker's, with their
+// fix-its as quick fixes. Parsing, semantic tokens and folding come from the SyntaxAnalysis it
+// derives from.
 //
 // Every answer comes from tl_sema's results (types by Expr::id, the symbol table with its uses
 // and scopes, call bindings, diagnostics with fix-its); nothing here re-derives a type.
@@ -51,8 +53,16 @@ class CheckedAnalysis : public SyntaxAnalysis {
   const sema::Analysis& checked() const { return *sema_; }
 
  private:
-  // The checker's diagnostics after the parser's, both as tl::Diagnostic.
-  std::vector<const tl::Diagnostic*> all_diagnostics() const;
+  // One published diagnostic: the parser's, the checker's, or the linter's.
+  struct Published {
+    const tl::Diagnostic* diag = nullptr;
+    bool lint = false;
+    // A lint finding dropped as a restatement of this checker diagnostic: its fix-its are offered.
+    const tl::Diagnostic* restated = nullptr;
+  };
+  void publish_lint();
+  const std::vector<tl::FixIt>& fixits(const Published& p) const;
+  SourceRange range_of(const Published& p) const;
   Location location(SourceRange r) const;  // uri empty for this document
   // The symbol named `name` visible at `offset` (innermost scope), or kNoSymbol.
   sema::SymbolId visible_symbol(std::string_view name, size_t offset) const;
@@ -73,6 +83,9 @@ class CheckedAnalysis : public SyntaxAnalysis {
   // Every symbol of each name (views into sema_'s symbol names), for scope lookups.
   std::unordered_map<std::string_view, std::vector<sema::SymbolId>> by_name_;
   std::vector<TextRange> function_ranges_;  // this file's functions, in source order
+  std::vector<tl::Diagnostic> lint_;  // the linter's findings (settings.lint, no syntax errors)
+  // What diagnostics() publishes, in order (diagnostic indexes of code actions refer to it).
+  std::vector<Published> published_;
 };
 
 class CheckedAnalyzer : public Analyzer {

@@ -13,10 +13,12 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     if (a == "--help" || a == "-h") {
       std::puts(
-          "Usage: tl-lsp [--stdio] [--debounce-ms=N] [--quiet]\n"
+          "Usage: tl-lsp [--stdio] [--debounce-ms=N] [--no-lint] [--quiet]\n"
           "The TensorLogic language server: LSP 3.17 (JSON-RPC over stdin/stdout).\n"
           "  --stdio          talk over stdin/stdout (the default and only transport)\n"
           "  --debounce-ms=N  wait N ms after the last edit before analysing (default 150)\n"
+          "  --no-lint        do not publish lint findings until the client's settings\n"
+          "                   (initializationOptions or didChangeConfiguration: lint) ask\n"
           "  --quiet          no log lines on stderr\n"
           "  --version        print the version");
       return 0;
@@ -26,6 +28,10 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (a == "--stdio") continue;
+    if (a == "--no-lint") {
+      options.settings.lint = false;
+      continue;
+    }
     if (a == "--quiet") {
       options.log = nullptr;
       continue;

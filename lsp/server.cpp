@@ -45,10 +45,25 @@ json markdown(const std::string& value) {
   return {{"kind", "markdown"}, {"value", value}};
 }
 
+// CodeActionContext.only: the kinds the client wants (a kind covers its sub-kinds: "source"
+// takes "source.fixAll.tl"); absent or malformed, every kind.
+bool kind_wanted(const json& params, const std::string& kind) {
+  auto ctx = params.find("context");
+  if (ctx == params.end() || !ctx->is_object()) return true;
+  auto only = ctx->find("only");
+  if (only == ctx->end() || !only->is_array()) return true;
+  for (const auto& k : *only)
+    if (k.is_string()) {
+      const auto& want = k.get_ref<const std::string&>();
+      if (kind == want || kind.rfind(want + ".", 0) == 0) return true;
+    }
+  return false;
+}
+
 }  // namespace
 
 Server::Server(Output& out, std::unique_ptr<Analyzer> analyzer, ServerOptions options)
-    : out_(out), analyzer_(std::move(analyzer)), options_(options) {
+    : out_(out), analyzer_(std::move(analyzer)), options_(options), settings_(options.settings) {
   if (!options_.synchronous_analysis)
     debouncer_ = std::make_unique<Debouncer>(
         options_.debounce, [this](const std::string& uri) { analyze_and_publish(uri); });
@@ -128,6 +143,8 @@ json Server::dispatch(const std::string& method, const json& params, bool is_req
   // A model or an imported file changed on disk: every open document is checked again (the
   // header cache re-reads what changed by size and mtime).
   if (method == "workspace/didChangeWatchedFiles") return recheck_all(), nullptr;
+  if (method == "workspace/didChangeConfiguration")
+    return did_change_configuration(params), nullptr;
 
   if (!is_request) {
     if (method.rfind("$/", 0) != 0) log(fmt::format("ignoring notification {}", method));
@@ -284,6 +301,7 @@ json Server::dispatch(const std::string& method, const json& params, bool is_req
     json out = json::array();
     std::vector<Diagnostic> diags;
     for (const auto& act : a.analysis->code_actions(range)) {
+      if (!kind_wanted(params, act.kind)) continue;
       json changes = json::object();
       for (const auto& e : act.edits) {
         json loc = location_json(uri, *a.doc, e.location);
@@ -291,7 +309,7 @@ json Server::dispatch(const std::string& method, const json& params, bool is_req
             {{"range", loc["range"]}, {"newText", e.new_text}});
       }
       json j = {{"title", act.title},
-                {"kind", "quickfix"},
+                {"kind", act.kind},
                 {"isPreferred", act.preferred},
                 {"edit", {{"changes", changes}}}};
       if (act.diagnostic != static_cast<size_t>(-1)) {
@@ -344,6 +362,9 @@ json Server::initialize(const json& params) {
       for (const auto& e : *enc)
         if (e == "utf-8") encoding_ = PositionEncoding::kUtf8;
   }
+  if (params.is_object())
+    if (auto o = params.find("initializationOptions"); o != params.end() && !o->is_null())
+      apply_settings(*o, "initializationOptions");
   const Features f = analyzer_->features();
   json types = json::array(), modifiers = json::array();
   for (auto n : kTokenTypeNames) types.push_back(n);
@@ -364,9 +385,11 @@ json Server::initialize(const json& params) {
       {"referencesProvider", f.references},
       {"renameProvider", f.rename},
       {"inlayHintProvider", f.inlay_hints},
-      {"codeActionProvider", f.code_actions},
       {"documentFormattingProvider", f.formatting},
   };
+  caps["codeActionProvider"] = f.code_action_kinds.empty()
+                                   ? json(f.code_actions)
+                                   : json{{"codeActionKinds", f.code_action_kinds}};
   if (f.signature_help) caps["signatureHelpProvider"] = {{"triggerCharacters", {"(", ","}}};
   return {{"capabilities", caps}, {"serverInfo", {{"name", "tl-lsp"}, {"version", TL_VERSION}}}};
 }
@@ -445,6 +468,52 @@ void Server::recheck_all() {
   for (const auto& uri : uris) document_changed(uri);
 }
 
+// {"lint": bool}; anything else in `options` is left alone, and a wrong shape is logged and
+// ignored (a client's settings must never stop the server). True when a setting changed.
+bool Server::apply_settings(const json& options, const char* where) {
+  if (!options.is_object()) {
+    log(fmt::format("{}: expected an object, ignored", where));
+    return false;
+  }
+  auto lint = options.find("lint");
+  if (lint == options.end() || lint->is_null()) return false;
+  if (!lint->is_boolean()) {
+    log(fmt::format("{}: 'lint' must be true or false, ignored", where));
+    return false;
+  }
+  std::lock_guard lock(mu_);
+  if (settings_.lint == lint->get<bool>()) return false;
+  settings_.lint = lint->get<bool>();
+  // Each document gets a new snapshot identity, so analyses of the old settings (cached, or in
+  // flight on the worker) count as stale and are neither answered from nor published.
+  for (auto& [uri, entry] : docs_) {
+    entry.doc = std::make_shared<const TextDocument>(*entry.doc);
+    entry.cache = {};
+  }
+  return true;
+}
+
+// settings.tl.lint (VS Code sends its "tl" section), or settings.lint: open documents are
+// analysed again and republished when it changes.
+void Server::did_change_configuration(const json& params) {
+  if (!params.is_object() || !params.contains("settings")) {
+    log("workspace/didChangeConfiguration: no 'settings', ignored");
+    return;
+  }
+  const json& settings = params["settings"];
+  const json* options = &settings;
+  if (settings.is_object())
+    if (auto tl = settings.find("tl"); tl != settings.end()) options = &*tl;
+  if (options->is_null()) return;  // clients send null (or {}) when they have no settings
+  if (!apply_settings(*options, "workspace/didChangeConfiguration")) return;
+  std::vector<std::string> uris;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [uri, entry] : docs_) uris.push_back(uri);
+  }
+  for (const auto& uri : uris) document_changed(uri);
+}
+
 void Server::document_changed(const std::string& uri) {
   if (debouncer_)
     debouncer_->schedule(uri);
@@ -454,14 +523,17 @@ void Server::document_changed(const std::string& uri) {
 
 Server::Analyzed Server::current(const std::string& uri) {
   std::shared_ptr<const TextDocument> doc;
+  AnalysisSettings settings;
   {
     std::lock_guard lock(mu_);
     auto it = docs_.find(uri);
     if (it == docs_.end()) throw RpcError(ErrorCode::kRequestFailed, "document not open: " + uri);
     if (it->second.cache.doc == it->second.doc) return it->second.cache;
     doc = it->second.doc;
+    settings = settings_;
   }
-  Analyzed a{doc, analyzer_->analyze({uri, uri_to_path(uri), doc->version(), doc->shared_text()})};
+  Analyzed a{doc, analyzer_->analyze(
+                      {uri, uri_to_path(uri), doc->version(), doc->shared_text(), settings})};
   std::lock_guard lock(mu_);
   auto it = docs_.find(uri);
   if (it != docs_.end() && it->second.doc == doc) it->second.cache = a;
@@ -470,17 +542,19 @@ Server::Analyzed Server::current(const std::string& uri) {
 
 void Server::analyze_and_publish(const std::string& uri) {
   Analyzed a;
+  AnalysisSettings settings;
   {
     std::lock_guard lock(mu_);
     auto it = docs_.find(uri);
     if (it == docs_.end()) return;
     a = it->second.cache;
     if (a.doc != it->second.doc) a = {it->second.doc, nullptr};
+    settings = settings_;
   }
   if (!a.analysis) {
     try {
-      a.analysis =
-          analyzer_->analyze({uri, uri_to_path(uri), a.doc->version(), a.doc->shared_text()});
+      a.analysis = analyzer_->analyze(
+          {uri, uri_to_path(uri), a.doc->version(), a.doc->shared_text(), settings});
     } catch (const std::exception& e) {
       log(fmt::format("{}: analysis failed: {}", uri, e.what()));
       return;
@@ -502,9 +576,14 @@ void Server::analyze_and_publish(const std::string& uri) {
 json Server::diagnostic_json(const std::string& uri, const TextDocument& doc, const Diagnostic& d) {
   json j = {{"range", range_json(doc, d.range)},
             {"severity", static_cast<int>(d.severity)},
-            {"source", "tl"},
+            {"source", d.source.empty() ? std::string("tl") : d.source},
             {"message", d.message}};
   if (!d.code.empty()) j["code"] = d.code;
+  if (!d.tags.empty()) {
+    json tags = json::array();
+    for (DiagnosticTag t : d.tags) tags.push_back(static_cast<int>(t));
+    j["tags"] = std::move(tags);
+  }
   if (!d.related.empty()) {
     json rel = json::array();
     for (const auto& r : d.related)

@@ -24,6 +24,8 @@ struct ServerOptions {
   // Analyse and publish inside didOpen/didChange (tests, the fuzzer): no worker thread timing.
   bool synchronous_analysis = false;
   std::FILE* log = stderr;  // may be null
+  // Until the client's initializationOptions or workspace/didChangeConfiguration say otherwise.
+  AnalysisSettings settings;
 };
 
 class Server {
@@ -64,6 +66,8 @@ class Server {
   void analyze_and_publish(const std::string& uri);
   void document_changed(const std::string& uri);
   void recheck_all();  // workspace/didChangeWatchedFiles
+  bool apply_settings(const nlohmann::json& options, const char* where);
+  void did_change_configuration(const nlohmann::json& params);
   void log(const std::string& line) const;
 
   nlohmann::json range_json(const TextDocument& doc, TextRange r) const;
@@ -80,8 +84,9 @@ class Server {
   bool exit_requested_ = false;
   PositionEncoding encoding_ = PositionEncoding::kUtf16;
 
-  std::mutex mu_;  // guards docs_ (the request thread and the analysis worker both use it)
+  std::mutex mu_;  // guards docs_ and settings_ (the request thread and the analysis worker)
   std::map<std::string, Entry> docs_;
+  AnalysisSettings settings_;
   std::unique_ptr<Debouncer> debouncer_;  // last: stopped and joined before the state it uses
 };
 

@@ -5,11 +5,16 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <functional>
 #include <set>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 #include "compiler/sema/builtin_sigs.h"
 #include "compiler/sema/sema.h"
@@ -50,6 +55,16 @@ struct FunctionEntry {
   uint32_t index;
   const FnDecl* decl;
   const SyntaxTree* tree;
+};
+
+using sema::ExpectedDim;
+using sema::RuntimeCheck;
+
+// The checker's run-time checks of one file, by the expression they follow.
+struct FileChecks {
+  const sema::Analysis* analysis = nullptr;
+  std::unordered_map<uint32_t, std::vector<const RuntimeCheck*>> by_expr;
+  std::unordered_set<uint32_t> same_as_targets;  // expressions whose registers later checks read
 };
 
 // Names a function body may take from the top level: every name it mentions except its own
@@ -116,8 +131,16 @@ class FunctionCompiler {
   void for_stmt(const For* s);
   void return_stmt(const Return* s);
   void tensor_decl(const TensorDecl* d);
-  void check_tensor_type(int reg, const TypeRef* type, SourceRange where);
   void emit_return(int reg, bool has_value);
+
+  // --- run-time shape checks (the checker's list; see sema::RuntimeCheck)
+  // The checks that follow `e`, now in `reg`; remembers `reg` when later checks compare with e.
+  void value_checks(const Expr* e, int reg);
+  void emit_value_checks(const Expr* e, int reg);
+  // One check of the value in `reg`; `reg_of` gives the register of an earlier checked value.
+  void emit_check(const RuntimeCheck& rc, int reg, const std::function<int(uint32_t)>& reg_of);
+  void emit_dim_equal(int a, uint32_t da, int b, uint32_t db, const std::string& message,
+                      SourceRange where);
 
   // --- expressions ---
   void expr_to(const Expr* e, int dst);
@@ -143,7 +166,7 @@ class FunctionCompiler {
   struct ElementwiseNode;
   bool fuse(const Expr* e, int dst);
   std::optional<ElementwiseNode> elementwise_node(const Expr* e) const;
-  std::optional<uint16_t> fuse_tree(const Expr* e, Fusion& f);
+  std::optional<uint16_t> fuse_tree(const Expr* e, Fusion& f, bool root);
 
   ProgramCompiler& program_;
   FunctionBuilder& fb_;
@@ -155,20 +178,37 @@ class FunctionCompiler {
   std::vector<Local> locals_;
   std::vector<Loop> loops_;
   const FnDecl* fn_ = nullptr;
+  std::unordered_map<uint32_t, int> checked_regs_;  // expression id -> register (same_as_targets)
+  // The arguments of the call being evaluated: their checks wait until all are evaluated.
+  const std::vector<const Expr*>* deferred_args_ = nullptr;
 };
 
 class ProgramCompiler {
  public:
-  ProgramCompiler(const ImportResolver& imports, DiagnosticSink& sink,
-                  const AnalysisLookup& analyses)
-      : imports_(imports), sink_(sink), analyses_(analyses) {}
+  ProgramCompiler(const ImportResolver& imports, DiagnosticSink& sink)
+      : imports_(imports), sink_(sink) {}
 
-  std::optional<tl::Module> compile(const SyntaxTree& root);
+  std::optional<tl::Module> compile(CheckedFile root);
+
+  const FileChecks* checks_of(const SyntaxTree& t) const {
+    auto it = checks_.find(&t);
+    return it == checks_.end() ? nullptr : &it->second;
+  }
+  // Parameter checks on entry to `fn` (functions whose value escapes).
+  std::span<const RuntimeCheck* const> entry_checks(const FnDecl* fn) const {
+    auto it = entry_checks_.find(fn);
+    if (it == entry_checks_.end()) return {};
+    return it->second;
+  }
+  void emitted(const RuntimeCheck* rc) { emitted_.insert(rc); }
+  CompileStats stats() const;
 
   ModuleBuilder& builder() { return mb_; }
   DiagnosticSink& sink() { return sink_; }
+  // The checker's analysis of `t` (nullptr: none, and then no element-wise chain is fused).
   const sema::Analysis* analysis_of(const SyntaxTree& t) const {
-    return analyses_ ? analyses_(t) : nullptr;
+    const FileChecks* fc = checks_of(t);
+    return fc ? fc->analysis : nullptr;
   }
   const FunctionEntry* find_function(std::string_view name) const {
     auto it = functions_.find(name);
@@ -188,16 +228,21 @@ class ProgramCompiler {
   }
 
  private:
-  void gather(const SyntaxTree& tree, std::vector<const SyntaxTree*>& order);
+  void gather(CheckedFile file, std::vector<const SyntaxTree*>& order);
+  void index_checks(const SyntaxTree& tree, const sema::Analysis& analysis);
 
   const ImportResolver& imports_;
   DiagnosticSink& sink_;
-  const AnalysisLookup& analyses_;
   ModuleBuilder mb_;
   std::unordered_map<std::string_view, FunctionEntry> functions_;
   std::unordered_map<std::string_view, uint32_t> globals_;
   std::unordered_map<const SyntaxTree*, uint32_t> source_index_;
   std::set<const SyntaxTree*> visiting_;
+  std::unordered_map<const SyntaxTree*, FileChecks> checks_;
+  std::unordered_map<const FnDecl*, std::vector<const RuntimeCheck*>> entry_checks_;
+  std::unordered_map<const FnDecl*, const sema::Analysis*> entry_owner_;
+  std::unordered_set<const RuntimeCheck*> emitted_;
+  size_t requested_ = 0;
 };
 
 // ------------------------------------------------------------------------------------------------
@@ -253,55 +298,11 @@ void FunctionCompiler::compile_function(const FnDecl* fn) {
   fn_ = fn;
   at_top_level_ = false;
   for (const Param& p : fn->params) declare_local(p.name, p.name_range);
-  // Parameters are checked against their annotations on entry: what the checker could not prove
-  // (a caller with unknown dims, tlvm running bytecode from elsewhere) fails here, at the
-  // parameter.
-  int i = 0;
-  for (const Param& p : fn->params) {
-    if (p.type) check_tensor_type(i, p.type, p.name_range);
-    ++i;
-  }
-  // Size variables shared by several parameters must agree (D_in of `input` and of `weights`).
-  struct Binding {
-    int reg;
-    int dim;
-    const Param* param;
-  };
-  std::unordered_map<std::string_view, Binding> first;
-  i = 0;
-  for (const Param& p : fn->params) {
-    const auto* tt = p.type ? dyn_cast<TensorType>(p.type) : nullptr;
-    if (tt) {
-      int d = 0;
-      for (const Dim& dim : tt->dims) {
-        if (dim.kind == Dim::Kind::Name) {
-          auto [it, fresh] = first.emplace(dim.name, Binding{i, d, &p});
-          if (!fresh) {
-            // assert(shape(a)[da] == shape(b)[db], message) with the position of the dimension.
-            const int base = alloc(3, dim.range);
-            at(dim.range);
-            const int lhs = alloc(2, dim.range);
-            fb_.emit(OpCode::GETMEMBER, lhs, it->second.reg, program_.builder().constant("shape"));
-            int_to(lhs + 1, it->second.dim);
-            fb_.emit(OpCode::GETINDEX, lhs, lhs, lhs + 1);
-            const int rhs = alloc(2, dim.range);
-            fb_.emit(OpCode::GETMEMBER, rhs, i, program_.builder().constant("shape"));
-            int_to(rhs + 1, d);
-            fb_.emit(OpCode::GETINDEX, rhs, rhs, rhs + 1);
-            fb_.emit(OpCode::EQ, base + 1, lhs, rhs);
-            const std::string msg =
-                fmt::format("size {} differs between `{}` (dimension {}) and `{}` (dimension {})",
-                            dim.name, it->second.param->name, it->second.dim, p.name, d);
-            fb_.emit(OpCode::LOADK, base + 2, program_.builder().constant(msg));
-            fb_.call_builtin(base, Builtin::Assert, 2);
-            release_to(base);
-          }
-        }
-        ++d;
-      }
-    }
-    ++i;
-  }
+  // A function whose value escapes is checked on entry (the checker cannot see its callers);
+  // direct calls were checked at the call by the checker or by checks at the arguments.
+  for (const RuntimeCheck* rc : program_.entry_checks(fn))
+    emit_check(*rc, static_cast<int>(rc->param),
+               [](uint32_t param) { return static_cast<int>(param); });
   const Block* body = fn->body;
   const size_t mark = open_scope();
   const auto& stmts = body->stmts;
@@ -324,8 +325,6 @@ void FunctionCompiler::compile_function(const FnDecl* fn) {
 }
 
 void FunctionCompiler::emit_return(int reg, bool has_value) {
-  if (fn_ && fn_->return_type && has_value)
-    check_tensor_type(reg, fn_->return_type, fn_->return_type->range);
   fb_.emit(OpCode::RETURN, reg, has_value ? 1 : 0);
 }
 
@@ -416,17 +415,6 @@ void FunctionCompiler::block(const Block* b) {
 
 void FunctionCompiler::let_stmt(const Let* s) {
   bind_name(s->name, s->name_range, s->init, /*declare=*/true);
-  if (s->type) {
-    const auto slot = is_script_ && at_top_level_ ? program_.global_slot(s->name) : std::nullopt;
-    if (slot) {
-      const int r = alloc(1, s->name_range);
-      fb_.emit(OpCode::GETGLOBAL, r, static_cast<int>(*slot));
-      check_tensor_type(r, s->type, s->type->range);
-      release_to(r);
-    } else {
-      check_tensor_type(*find_local(s->name), s->type, s->type->range);
-    }
-  }
 }
 
 // Evaluates `value` and binds it to `name`: a new local (or global slot, for the script's
@@ -637,7 +625,7 @@ void FunctionCompiler::tensor_decl(const TensorDecl* d) {
     fb_.call_builtin(args, Builtin::Zeros, static_cast<int>(tt->dims.size()));
     r = args;
   }
-  check_tensor_type(r, d->type, d->type->range);
+  if (d->init && isa<ListLit>(d->init)) value_checks(d->init, r);
   const auto slot = is_script_ && at_top_level_ ? program_.global_slot(d->name) : std::nullopt;
   if (slot) {
     fb_.emit(OpCode::SETGLOBAL, r, static_cast<int>(*slot));
@@ -650,26 +638,86 @@ void FunctionCompiler::tensor_decl(const TensorDecl* d) {
   }
 }
 
-// CHECKSHAPE against an annotation: constant dims must match; names and '?' only fix the rank
-// here (size variables are compared across parameters by compile_function).
-void FunctionCompiler::check_tensor_type(int reg, const TypeRef* type, SourceRange where) {
-  const auto* tt = dyn_cast<TensorType>(type);
-  if (!tt) return;
+// The checker's run-time checks: CHECKSHAPE for the rank and constant dims, then one comparison
+// per dim that must equal another value's (a size variable bound where the checker could not
+// see it).
+void FunctionCompiler::value_checks(const Expr* e, int reg) {
+  if (deferred_args_ &&
+      std::find(deferred_args_->begin(), deferred_args_->end(), e) != deferred_args_->end())
+    return;
+  emit_value_checks(e, reg);
+}
+
+void FunctionCompiler::emit_value_checks(const Expr* e, int reg) {
+  const SyntaxTree& t = current_tree_ ? *current_tree_ : tree_;
+  const FileChecks* fc = program_.checks_of(t);
+  if (!fc) return;
+  if (fc->same_as_targets.count(e->id)) checked_regs_[e->id] = reg;
+  auto it = fc->by_expr.find(e->id);
+  if (it == fc->by_expr.end()) return;
+  for (const RuntimeCheck* rc : it->second)
+    emit_check(*rc, reg, [&](uint32_t expr_id) {
+      auto r = checked_regs_.find(expr_id);
+      if (r == checked_regs_.end())
+        fail(rc->range, "internal compiler error: a shape check reads a value not evaluated yet");
+      return r->second;
+    });
+}
+
+void FunctionCompiler::emit_check(const RuntimeCheck& rc, int reg,
+                                  const std::function<int(uint32_t)>& reg_of) {
+  program_.emitted(&rc);
   ShapeConst shape;
-  for (const Dim& d : tt->dims) shape.dims.push_back(d.kind == Dim::Kind::Int ? d.value : -1);
+  bool has_const = false;
+  for (const ExpectedDim& d : rc.dims) {
+    has_const |= d.kind == ExpectedDim::Kind::Const;
+    shape.dims.push_back(d.kind == ExpectedDim::Kind::Const ? d.value : -1);
+  }
+  if (has_const || rc.rank_unknown) {
+    at(rc.range);
+    fb_.emit(OpCode::CHECKSHAPE, reg, static_cast<int>(program_.builder().constant(shape)));
+  }
+  for (uint32_t j = 0; j < rc.dims.size(); ++j) {
+    const ExpectedDim& d = rc.dims[j];
+    if (d.kind == ExpectedDim::Kind::SameAs)
+      emit_dim_equal(reg_of(d.expr_id), d.dim, reg, j, d.message, rc.range);
+    else if (d.kind == ExpectedDim::Kind::SameAsParam)
+      emit_dim_equal(static_cast<int>(d.param), d.dim, reg, j, d.message, rc.range);
+  }
+}
+
+// assert(shape(a)[da] == shape(b)[db], message), reported at `where`.
+void FunctionCompiler::emit_dim_equal(int a, uint32_t da, int b, uint32_t db,
+                                      const std::string& message, SourceRange where) {
+  const int base = alloc(3, where);
   at(where);
-  fb_.emit(OpCode::CHECKSHAPE, reg, static_cast<int>(program_.builder().constant(shape)));
+  const int lhs = alloc(2, where);
+  fb_.emit(OpCode::GETMEMBER, lhs, a, program_.builder().constant("shape"));
+  int_to(lhs + 1, da);
+  fb_.emit(OpCode::GETINDEX, lhs, lhs, lhs + 1);
+  const int rhs = alloc(2, where);
+  fb_.emit(OpCode::GETMEMBER, rhs, b, program_.builder().constant("shape"));
+  int_to(rhs + 1, db);
+  fb_.emit(OpCode::GETINDEX, rhs, rhs, rhs + 1);
+  fb_.emit(OpCode::EQ, base + 1, lhs, rhs);
+  fb_.emit(OpCode::LOADK, base + 2, program_.builder().constant(message));
+  fb_.call_builtin(base, Builtin::Assert, 2);
+  release_to(base);
 }
 
 // ------------------------------------------------------------------------------------------------
 // Expressions
 
 int FunctionCompiler::expr_reg(const Expr* e) {
+  const Expr* outer = e;
   while (const auto* p = dyn_cast<Paren>(e)) e = p->inner;
   if (const auto* id = dyn_cast<Ident>(e))
-    if (auto r = find_local(id->name)) return *r;
+    if (auto r = find_local(id->name)) {
+      value_checks(outer, *r);
+      return *r;
+    }
   const int r = alloc(1, e->range);
-  expr_to(e, r);
+  expr_to(outer, r);
   return r;
 }
 
@@ -770,6 +818,7 @@ void FunctionCompiler::expr_to(const Expr* e, int dst) {
       fail(e->range, "cannot compile an expression with syntax errors");
   }
   release_to(temps);
+  value_checks(e, dst);
 }
 
 void FunctionCompiler::binary(const Binary* b, int dst) {
@@ -892,6 +941,7 @@ struct FunctionCompiler::ElementwiseNode {
 
 struct FunctionCompiler::Fusion {
   const sema::Analysis& types;
+  const FileChecks* checks;    // the checker's run-time checks on this file's expressions
   ElementwiseProgram program;  // steps' operands are provisional: see fuse_tree
   std::vector<const Expr*> leaves;
   std::vector<std::string_view> leaf_local;  // a local variable's name (shared input), or ""
@@ -941,14 +991,23 @@ std::optional<FunctionCompiler::ElementwiseNode> FunctionCompiler::elementwise_n
 // 0.., steps kStepBase + index. nullopt: `e` cannot take part (the caller compiles it as before).
 constexpr uint16_t kStepBase = 0x8000;
 
-std::optional<uint16_t> FunctionCompiler::fuse_tree(const Expr* e, Fusion& f) {
+std::optional<uint16_t> FunctionCompiler::fuse_tree(const Expr* e, Fusion& f, bool root) {
+  // A value with a run-time check on it (or that a check reads) must exist in a register: below
+  // the root it is a leaf, compiled by expr_to, which emits the checks (the root's come after
+  // the fused instruction, from the expr_to that called fuse).
+  bool checked = false;
+  for (const Expr* p = e; !root; p = cast<Paren>(p)->inner) {
+    checked |=
+        f.checks && (f.checks->by_expr.count(p->id) || f.checks->same_as_targets.count(p->id));
+    if (!isa<Paren>(p)) break;
+  }
   e = strip_parens(e);
   const sema::Type& type = f.types.type_of(e);
-  if (auto node = proven_tensor(type) ? elementwise_node(e) : std::nullopt) {
+  if (auto node = proven_tensor(type) && !checked ? elementwise_node(e) : std::nullopt) {
     const bool binary = node->kind == ElementwiseProgram::StepKind::Binary;
     uint16_t ops[2] = {0, 0};
     for (int k = 0; k < (binary ? 2 : 1); ++k) {
-      auto r = fuse_tree(node->operands[k], f);
+      auto r = fuse_tree(node->operands[k], f, false);
       if (!r) return std::nullopt;
       ops[k] = *r;
     }
@@ -967,10 +1026,10 @@ std::optional<uint16_t> FunctionCompiler::fuse_tree(const Expr* e, Fusion& f) {
   const bool tensor = proven_tensor(type);
   if (!tensor && !type.is(sema::TypeKind::Int) && !type.is(sema::TypeKind::Float))
     return std::nullopt;
-  // A local read twice (x * sigmoid(x)) is one input.
+  // A local read twice (x * sigmoid(x)) is one input (unless a check is attached to a read).
   std::string_view local;
   if (const auto* id = dyn_cast<Ident>(e))
-    if (find_local(id->name)) local = id->name;
+    if (find_local(id->name) && !checked) local = id->name;
   for (size_t k = 0; !local.empty() && k < f.leaves.size(); ++k)
     if (f.leaf_local[k] == local) return static_cast<uint16_t>(k);
   if (f.leaves.size() >= kMaxElementwiseInputs) return std::nullopt;
@@ -984,8 +1043,8 @@ std::optional<uint16_t> FunctionCompiler::fuse_tree(const Expr* e, Fusion& f) {
 bool FunctionCompiler::fuse(const Expr* e, int dst) {
   const sema::Analysis* types = program_.analysis_of(current_tree_ ? *current_tree_ : tree_);
   if (!types || e->id >= types->expr_types.size()) return false;
-  Fusion f{*types, {}, {}, {}};
-  if (!fuse_tree(e, f) || f.program.steps.size() < 2) return false;  // one op: as before
+  Fusion f{*types, program_.checks_of(current_tree_ ? *current_tree_ : tree_), {}, {}, {}};
+  if (!fuse_tree(e, f, true) || f.program.steps.size() < 2) return false;  // one op: as before
   const auto ni = static_cast<uint16_t>(f.leaves.size());
   for (auto& s : f.program.steps) {
     if (s.a >= kStepBase) s.a = static_cast<uint16_t>(s.a - kStepBase + ni);
@@ -1201,7 +1260,22 @@ void FunctionCompiler::call_user(const FunctionEntry& f, const Call* c, int dst)
       fail(c->range,
            fmt::format("missing argument `{}` in call to `{}`", params[k].name, f.decl->name));
   const int base = alloc(1 + n, c->range);
-  for (int k = 0; k < n; ++k) expr_to(slots[k], base + 1 + k);
+  // Arguments run in source order (as written, named ones included); their shape checks run
+  // after all of them, in parameter order, as the checker recorded them.
+  const auto* saved = std::exchange(deferred_args_, &slots);
+  int positional_k = 0;
+  for (const Arg& a : c->args) {
+    int k = positional_k;
+    if (a.named()) {
+      k = 0;
+      while (params[k].name != a.name) ++k;
+    } else {
+      ++positional_k;
+    }
+    expr_to(a.value, base + 1 + k);
+  }
+  deferred_args_ = saved;
+  for (int k = 0; k < n; ++k) emit_value_checks(slots[k], base + 1 + k);
   at(c->range);
   fb_.emit(OpCode::CALL, base, static_cast<int>(f.index));
   if (base != dst) fb_.emit(OpCode::MOVE, dst, base);
@@ -1310,11 +1384,15 @@ void FunctionCompiler::call_builtin(Builtin id, const Expr* receiver, NodeList<A
 
 // `model.blk[0].attn_q.weight` -> ("blk.0.attn_q.weight", model): a chain of names and integer
 // literal indices on a plain name, at least two segments long.
+// `model.blk[0].attn_q.weight`: members and integer indices on a Model, looked up as one dotted
+// tensor-name prefix. Only on a model (by the checker's types; an untyped value whose chain starts
+// with a member may be one): `rows[1][0]` on a list and `x.shape[0]` are ordinary lookups.
 bool FunctionCompiler::property_path(const Expr* e, std::string& path, const Expr*& base) const {
   std::vector<std::string> parts;
   const Expr* cur = e;
   for (;;) {
     if (const auto* m = dyn_cast<Member>(cur)) {
+      if (m->name == "shape") return false;  // `.shape` ends a path: the tensor's shape
       parts.emplace_back(m->name);
       cur = m->object;
     } else if (const auto* ix = dyn_cast<Index>(cur)) {
@@ -1328,6 +1406,12 @@ bool FunctionCompiler::property_path(const Expr* e, std::string& path, const Exp
     }
   }
   if (!isa<Ident>(cur) || parts.size() < 2) return false;
+  const SyntaxTree& t = current_tree_ ? *current_tree_ : tree_;
+  if (const FileChecks* fc = program_.checks_of(t); fc && fc->analysis) {
+    const sema::Type& type = fc->analysis->type_of(cur);
+    const bool starts_with_member = !std::isdigit(static_cast<unsigned char>(parts.back()[0]));
+    if (!type.is(sema::TypeKind::Model) && !(type.is_unknown() && starts_with_member)) return false;
+  }
   path.clear();
   for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
     if (!path.empty()) path += '.';
@@ -1340,8 +1424,7 @@ bool FunctionCompiler::property_path(const Expr* e, std::string& path, const Exp
 void FunctionCompiler::member(const Member* m, int dst) {
   std::string path;
   const Expr* base = nullptr;
-  // `.shape` ends a path: `model.layer.weight.shape` is the shape of the tensor.
-  if (m->name != "shape" && property_path(m, path, base)) {
+  if (property_path(m, path, base)) {
     const int obj = expr_reg(base);
     at(m->range);
     fb_.emit(OpCode::GETMEMBER, dst, obj, static_cast<int>(program_.builder().constant(path)));
@@ -1422,21 +1505,48 @@ void FunctionCompiler::map(const MapLit* m, int dst) {
 // ------------------------------------------------------------------------------------------------
 // The program
 
-void ProgramCompiler::gather(const SyntaxTree& tree, std::vector<const SyntaxTree*>& order) {
+void ProgramCompiler::gather(CheckedFile file, std::vector<const SyntaxTree*>& order) {
+  const SyntaxTree& tree = *file.tree;
   if (std::find(order.begin(), order.end(), &tree) != order.end() || visiting_.count(&tree)) return;
   visiting_.insert(&tree);
   for (const Stmt* s : tree.module()->items)
     if (const auto* imp = dyn_cast<ImportDecl>(s))
       if (imports_)
-        if (const SyntaxTree* t = imports_(tree, imp->path->value)) gather(*t, order);
+        if (CheckedFile t = imports_(tree, imp->path->value); t.tree) gather(t, order);
   visiting_.erase(&tree);
   order.push_back(&tree);
+  if (file.analysis) index_checks(tree, *file.analysis);
 }
 
-std::optional<tl::Module> ProgramCompiler::compile(const SyntaxTree& root) {
+void ProgramCompiler::index_checks(const SyntaxTree& tree, const sema::Analysis& analysis) {
+  FileChecks& fc = checks_[&tree];
+  fc.analysis = &analysis;
+  for (const RuntimeCheck& rc : analysis.runtime_checks) {
+    if (rc.site == RuntimeCheck::Site::Entry) {
+      // An imported function may escape in several files: its checks are the same in each.
+      const FnDecl* fn = analysis.functions[rc.function].decl;
+      auto [it, fresh] = entry_owner_.emplace(fn, &analysis);
+      if (it->second != &analysis) continue;
+      ++requested_;
+      entry_checks_[fn].push_back(&rc);
+      continue;
+    }
+    ++requested_;
+    fc.by_expr[rc.expr_id].push_back(&rc);
+    for (const ExpectedDim& d : rc.dims)
+      if (d.kind == ExpectedDim::Kind::SameAs) fc.same_as_targets.insert(d.expr_id);
+  }
+}
+
+CompileStats ProgramCompiler::stats() const {
+  return {requested_, emitted_.size()};
+}
+
+std::optional<tl::Module> ProgramCompiler::compile(CheckedFile root_file) {
   // Imported files first (dependencies before dependants), the root last.
+  const SyntaxTree& root = *root_file.tree;
   std::vector<const SyntaxTree*> order;
-  gather(root, order);
+  gather(root_file, order);
 
   const uint32_t entry = mb_.declare_function("<script>", 0);
   mb_.set_entry(entry);
@@ -1501,11 +1611,12 @@ std::optional<tl::Module> ProgramCompiler::compile(const SyntaxTree& root) {
 
 }  // namespace
 
-std::optional<tl::Module> compile_program(const ast::SyntaxTree& root,
-                                          const ImportResolver& imports, DiagnosticSink& sink,
-                                          const AnalysisLookup& analyses) {
-  ProgramCompiler pc(imports, sink, analyses);
-  return pc.compile(root);
+std::optional<tl::Module> compile_program(CheckedFile root, const ImportResolver& imports,
+                                          DiagnosticSink& sink, CompileStats* stats) {
+  ProgramCompiler pc(imports, sink);
+  auto module = pc.compile(root);
+  if (stats) *stats = pc.stats();
+  return module;
 }
 
 }  // namespace tl

@@ -9,28 +9,34 @@
 #include <optional>
 #include <string_view>
 
+#include "compiler/sema/sema.h"
 #include "compiler/syntax/ast.h"
 #include "compiler/syntax/diagnostics.h"
 #include "vm/bytecode/module.h"
 
 namespace tl {
 
-namespace sema {
-class Analysis;
-}
+// A parsed file and the checker's analysis of it.
+struct CheckedFile {
+  const ast::SyntaxTree* tree = nullptr;
+  const sema::Analysis* analysis = nullptr;
+};
 
-// Finds the tree of `import "path"` written in `from`; nullptr when it cannot be had (the caller
-// has reported why). Each file is parsed once by the caller, which owns the trees.
+// Finds the file of `import "path"` written in `from`; a null tree when it cannot be had (the
+// caller has reported why). Each file is parsed and checked once by the caller, which owns it.
 using ImportResolver =
-    std::function<const ast::SyntaxTree*(const ast::SyntaxTree& from, std::string_view path)>;
+    std::function<CheckedFile(const ast::SyntaxTree& from, std::string_view path)>;
 
-// The checker's results for a tree (root or import); nullptr when there are none. With them
-// codegen fuses element-wise chains whose shapes the checker proved (see docs/compiler.md).
-using AnalysisLookup = std::function<const sema::Analysis*(const ast::SyntaxTree& tree)>;
+// What compile_program emitted, for tests of the contract with the checker.
+struct CompileStats {
+  size_t runtime_checks_requested = 0;  // in the analyses of the files compiled
+  size_t runtime_checks_emitted = 0;    // distinct checks placed in the bytecode
+};
 
 // Compiles `root` and the files it imports into a verified Module. Reports what it cannot
 // compile (E07xx) into `sink` and returns nullopt when any error was reported.
-std::optional<Module> compile_program(const ast::SyntaxTree& root, const ImportResolver& imports,
-                                      DiagnosticSink& sink, const AnalysisLookup& analyses = {});
+// The run-time shape checks are exactly the checker's `runtime_checks`: codegen decides none.
+std::optional<Module> compile_program(CheckedFile root, const ImportResolver& imports,
+                                      DiagnosticSink& sink, CompileStats* stats = nullptr);
 
 }  // namespace tl

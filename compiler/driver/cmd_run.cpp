@@ -9,6 +9,7 @@
 #include "compiler/driver/commands.h"
 #include "compiler/driver/frontend.h"
 #include "vm/runtime/backend_factory.h"
+#include "vm/runtime/error_report.h"
 #include "vm/runtime/interp.h"
 
 namespace tl::cli {
@@ -49,7 +50,7 @@ int cmd_run(const Args& args) {
     if (backend) backend->synchronize();
   } catch (const VmError& e) {
     std::cout.flush();
-    std::cerr << e.what() << "\n";
+    std::cerr << format_runtime_error(e, isatty(2) != 0) << "\n";
     return kExitInputError;
   }
   std::cout.flush();

@@ -19,16 +19,15 @@ std::unique_ptr<Program> Program::load(const std::string& path, std::string* err
   return p;
 }
 
-const ast::SyntaxTree* Program::import(const ast::SyntaxTree& from, std::string_view path) {
+CheckedFile Program::import(const ast::SyntaxTree& from, std::string_view path) {
   const fs::path full = fs::path(from.source().path()).parent_path() / fs::path(path);
   std::error_code ec;
   const fs::path canonical = fs::weakly_canonical(full, ec);
   std::string error;
   bool cycle = false;
   auto* imported = context_.import_file(ec ? full : canonical, {}, &error, &cycle);
-  if (!imported) return nullptr;
-  imported_analyses_[imported->tree.get()] = imported->analysis.get();
-  return imported->tree.get();
+  if (!imported) return {};
+  return {imported->tree.get(), imported->analysis.get()};
 }
 
 bool Program::check() {
@@ -41,13 +40,9 @@ bool Program::check() {
 
 std::optional<Module> Program::compile() {
   if (sink_.has_errors()) return std::nullopt;
-  // The checker's types let codegen fuse element-wise chains (none without check()).
-  auto analyses = [this](const ast::SyntaxTree& t) -> const sema::Analysis* {
-    if (&t == root_.get()) return analysis_.get();
-    auto it = imported_analyses_.find(&t);
-    return it == imported_analyses_.end() ? nullptr : it->second;
-  };
-  return compile_program(*root_, resolver(), sink_, analyses);
+  if (!analysis_) check();
+  if (sink_.has_errors()) return std::nullopt;
+  return compile_program({root_.get(), analysis_.get()}, resolver(), sink_);
 }
 
 void Program::print_diagnostics(std::ostream& err, bool color) const {

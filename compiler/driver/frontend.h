@@ -2,7 +2,6 @@
 // the files it imports (each parsed once), check it, lower it to bytecode.
 #pragma once
 
-#include <map>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -26,10 +25,10 @@ class Program {
   // The checker's results for the root file (after check()).
   const sema::Analysis* analysis() const { return analysis_.get(); }
   const SourceManager& sources() const { return sources_; }
-  // The tree of `import "path"` written in `from`: the checker's copy (each file is parsed and
+  // The file of `import "path"` written in `from`: the checker's copy (each file is parsed and
   // analysed once, in the AnalysisContext); nullptr when it cannot be read (the checker reports
   // that at the import).
-  const ast::SyntaxTree* import(const ast::SyntaxTree& from, std::string_view path);
+  CheckedFile import(const ast::SyntaxTree& from, std::string_view path);
   ImportResolver resolver() {
     return [this](const ast::SyntaxTree& from, std::string_view p) { return import(from, p); };
   }
@@ -51,7 +50,6 @@ class Program {
   sema::AnalysisContext context_{sources_};  // after sources_: it keeps a reference
   std::unique_ptr<ast::SyntaxTree> root_;
   std::unique_ptr<sema::Analysis> analysis_;
-  std::map<const ast::SyntaxTree*, const sema::Analysis*> imported_analyses_;  // owned by context_
   DiagnosticSink sink_;
 };
 

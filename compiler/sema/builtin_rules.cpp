@@ -215,6 +215,30 @@ Type Checker::builtin_rule(const Call* c, Builtin b, BoundArgs& a) {
         sink_.report(DiagCode::E0311, c->range, "concat needs at least one tensor");
         return Type::unknown();
       }
+      if (a.rest.size() == 1 && a.rest_types[0].is(TypeKind::List)) {  // concat(rows, dim: 0)
+        const TypeKind elem = a.rest_types[0].elem;
+        if (is_empty_list(a.rest_types[0])) {
+          sink_.report(DiagCode::E0311, a.rest[0]->range, "concat needs at least one tensor");
+          return Type::unknown();
+        }
+        if (elem != TypeKind::Unknown && elem != TypeKind::Tensor) {
+          sink_.report(
+              DiagCode::E0401, a.rest[0]->range,
+              fmt::format("concat: the list holds {}s, not tensors", type_kind_name(elem)));
+          return Type::unknown();
+        }
+        return Type::tensor_unknown_rank();
+      }
+      for (size_t i = 0; i < a.rest.size(); ++i) {
+        const Type& t = a.rest_types[i];
+        if (!t.is_unknown() && !t.is_tensor()) {
+          sink_.report(DiagCode::E0401, a.rest[i]->range,
+                       fmt::format("concat: argument {} must be a tensor (or the only argument, a "
+                                   "list of tensors), not {}",
+                                   i + 1, t.to_string()));
+          return Type::unknown();
+        }
+      }
       const Type& first = a.rest_types[0];
       if (!first.rank_known) return Type::tensor_unknown_rank();
       const Expr* dim_e = expr_of(a, "dim");
@@ -371,7 +395,8 @@ std::string_view shape_rule_summary(Builtin b) {
     case Builtin::LayerNorm:
       return "same shape as x; weight and bias [last dim of x]";
     case Builtin::Concat:
-      return "the tensors' shape with dim summed; other dims must match";
+      return "the tensors' shape with dim summed; other dims must match; from a list: known at run "
+             "time";
     case Builtin::Zeros:
     case Builtin::Ones:
       return "the given dims (ints, one Shape or one list)";

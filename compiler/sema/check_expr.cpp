@@ -82,6 +82,7 @@ Type Checker::check_ident(const Ident* id) {
   SymbolId s = lookup(id->name);
   if (s != kNoSymbol) {
     reference(id, s, false);
+    if (out_.symbols[s].kind == SymbolKind::Function) fn_escapes_[out_.symbols[s].function] = 1;
     return current_[s];
   }
   if (builtin_by_name(id->name)) {
@@ -180,6 +181,15 @@ Type Checker::binary_result(const Binary* b, Type l) {
   if (l.is_tensor() && r.is_number()) return l;
   if (r.is_tensor() && l.is_number()) return r;
   if (l.is(TypeKind::String) && r.is(TypeKind::String) && b->op == BinaryOp::Add) return l;
+  if (l.is(TypeKind::List) && r.is(TypeKind::List) && b->op == BinaryOp::Add) {
+    // A new list: the left's items, then the right's (an empty literal says nothing of them).
+    Type joined = Type::of(TypeKind::List);
+    joined.elem = is_empty_list(l)   ? r.elem
+                  : is_empty_list(r) ? l.elem
+                  : l.elem == r.elem ? l.elem
+                                     : TypeKind::Unknown;
+    return joined;
+  }
   if (!l.is_number() || !r.is_number()) return mismatch();
   if (l.is(TypeKind::Int) && r.is(TypeKind::Int) && b->op != BinaryOp::Div) {
     const Dim* x = l.int_value();
@@ -682,55 +692,19 @@ Type Checker::call_function(const Call* c, uint32_t fn, CallInfo& info) {
     const Type& A = types[k];
     const Expr* arg = bound[k]->value;
     const std::string& pname = f.param_names[k];
-    if (P.is_unknown() || A.is_unknown()) {
-      if (P.is_tensor() && P.rank_known && A.is_unknown()) {
-        // Checked at run time: rank and constant dims.
-        add_runtime_check(P, arg, fmt::format("argument `{}` of `{}`", pname, fname));
-      }
-      continue;
-    }
-    if (P.is_tensor() != A.is_tensor() ||
-        (!P.is_tensor() && P.kind != A.kind && !(P.is(TypeKind::Float) && A.is(TypeKind::Int)))) {
+    if (P.is_unknown()) continue;
+    if (!A.is_unknown() &&
+        (P.is_tensor() != A.is_tensor() ||
+         (!P.is_tensor() && P.kind != A.kind && !(P.is(TypeKind::Float) && A.is(TypeKind::Int))))) {
       sink_.report(DiagCode::E0401, arg->range,
                    fmt::format("argument `{}` of `{}` must be {}, not {}", pname, fname,
                                P.to_string(), A.to_string()));
       continue;
     }
     if (!P.is_tensor() || !P.rank_known) continue;
-    RuntimeCheck rc;
-    rc.expr_id = arg->id;
-    rc.range = arg->range;
-    rc.message = fmt::format("argument `{}` of `{}` must be {}", pname, fname, P.to_string());
-    bool runtime = false;
-    if (!A.rank_known) {
-      runtime = true;
-      for (size_t j = 0; j < P.dims.size(); ++j) {
-        ExpectedDim x;
-        const Dim& pd = P.dims[j];
-        if (pd.is_const()) {
-          x.kind = ExpectedDim::Kind::Const;
-          x.value = pd.value;
-        } else if (pd.is_var()) {
-          if (Bound* b = find_var(pd.name)) {
-            if (b->value.is_const()) {
-              x.kind = ExpectedDim::Kind::Const;
-              x.value = b->value.value;
-            } else {
-              x.kind = ExpectedDim::Kind::SameAs;
-              x.expr_id = b->expr_id;
-              x.dim = b->dim;
-            }
-          } else {
-            vars.emplace_back(pd.name, Bound{Dim::unknown(), arg->range, pname, arg->id,
-                                             static_cast<uint32_t>(j)});
-          }
-        }
-        rc.dims.push_back(x);
-      }
-      out_.runtime_checks.push_back(std::move(rc));
-      continue;
-    }
-    if (P.dims.size() != A.dims.size()) {
+    // An argument of unknown type or rank is checked at run time: rank, then each dim.
+    const bool rank_known = A.is_tensor() && A.rank_known;
+    if (rank_known && P.dims.size() != A.dims.size()) {
       sink_
           .report(
               DiagCode::E0404, arg->range,
@@ -739,9 +713,15 @@ Type Checker::call_function(const Call* c, uint32_t fn, CallInfo& info) {
           .note(f.decl->name_range, fmt::format("`{}` declared here", fname));
       continue;
     }
+    RuntimeCheck rc;
+    rc.expr_id = arg->id;
+    rc.range = arg->range;
+    rc.message = fmt::format("argument `{}` of `{}` must be {}", pname, fname, P.to_string());
+    rc.rank_unknown = !rank_known;
+    bool runtime = !rank_known;
     for (size_t j = 0; j < P.dims.size(); ++j) {
       const Dim& pd = P.dims[j];
-      const Dim& ad = A.dims[j];
+      const Dim ad = rank_known ? A.dims[j] : Dim::unknown();
       ExpectedDim x;
       if (pd.is_const()) {
         if (ad.is_unknown()) {
@@ -762,20 +742,24 @@ Type Checker::call_function(const Call* c, uint32_t fn, CallInfo& info) {
           vars.emplace_back(pd.name,
                             Bound{ad, arg->range, pname, arg->id, static_cast<uint32_t>(j)});
         } else if (b->value.is_unknown() || ad.is_unknown()) {
+          // One side is known only at run time: compare with the argument that bound the size
+          // (or with its constant value), after this argument is evaluated.
+          if (b->value.is_const()) {
+            x.kind = ExpectedDim::Kind::Const;
+            x.value = b->value.value;
+          } else {
+            x.kind = ExpectedDim::Kind::SameAs;
+            x.expr_id = b->expr_id;
+            x.dim = b->dim;
+            x.message = fmt::format(
+                "size `{}` of `{}` differs between argument `{}` (dimension {}) and argument "
+                "`{}` (dimension {})",
+                pd.name, fname, b->param, b->dim, pname, j);
+          }
+          runtime = true;
           if (b->value.is_unknown() && !ad.is_unknown()) {
             b->value = ad;
             b->at = arg->range;
-          }
-          if (ad.is_unknown()) {
-            if (b->value.is_const()) {
-              x.kind = ExpectedDim::Kind::Const;
-              x.value = b->value.value;
-            } else {
-              x.kind = ExpectedDim::Kind::SameAs;
-              x.expr_id = b->expr_id;
-              x.dim = b->dim;
-            }
-            runtime = true;
           }
         } else if (!b->value.same(ad)) {
           auto& d = sink_.report(
@@ -787,7 +771,7 @@ Type Checker::call_function(const Call* c, uint32_t fn, CallInfo& info) {
           note_origins(d, b->value, ad);
         }
       }
-      rc.dims.push_back(x);
+      rc.dims.push_back(std::move(x));
     }
     if (runtime) out_.runtime_checks.push_back(std::move(rc));
   }

@@ -149,6 +149,8 @@ void Checker::run() {
   if (main_block) check_block(main_block->body, ScopeKind::Block);
   for (uint32_t f = 0; f < out_.functions.size(); ++f)
     if (fn_state_[f] == 0) check_function_body(f);
+  for (uint32_t f = 0; f < out_.functions.size(); ++f)
+    if (fn_escapes_[f]) add_entry_checks(f);
   pop_scope();
 }
 
@@ -196,6 +198,7 @@ void Checker::declare_function(const FnDecl* fn, bool imported, FunctionInfo inf
   info.symbol = s;
   out_.functions.push_back(std::move(info));
   fn_state_.push_back(imported ? 2 : 0);
+  fn_escapes_.push_back(0);
 }
 
 void Checker::process_import(const ImportDecl* imp) {
@@ -650,23 +653,94 @@ void Checker::check_against_annotation(const Type& declared, const Type& value, 
       return;
     }
   }
-  if (needs_runtime) add_runtime_check(declared, e, what);
+  if (needs_runtime) add_runtime_check(declared, e, what, /*rank_known=*/true);
 }
 
-void Checker::add_runtime_check(const Type& declared, const Expr* e, std::string_view what) {
-  RuntimeCheck rc;
-  rc.expr_id = e->id;
-  rc.range = e->range;
-  for (const Dim& d : declared.dims) {
+namespace {
+
+// Where a size variable was first written: parameter `param` (0 outside signatures), dim `dim`.
+struct FirstSize {
+  std::string_view name;
+  uint32_t param, dim;
+};
+
+// The dims of `t` as run-time expectations: constants must match; a size variable already in
+// `seen` must equal its first dim (`repeat` builds that check); a new one is added to `seen`.
+template <class Repeat>
+std::vector<ExpectedDim> expected_dims(const Type& t, uint32_t param, std::vector<FirstSize>& seen,
+                                       Repeat repeat) {
+  std::vector<ExpectedDim> out;
+  for (uint32_t j = 0; j < t.dims.size(); ++j) {
+    const Dim& d = t.dims[j];
     ExpectedDim x;
     if (d.is_const()) {
       x.kind = ExpectedDim::Kind::Const;
       x.value = d.value;
+    } else if (d.is_var()) {
+      auto it = std::find_if(seen.begin(), seen.end(), [&](auto& s) { return s.name == d.name; });
+      if (it == seen.end())
+        seen.push_back({d.name, param, j});
+      else
+        x = repeat(*it, j);
     }
-    rc.dims.push_back(x);
+    out.push_back(std::move(x));
   }
+  return out;
+}
+
+}  // namespace
+
+void Checker::add_runtime_check(const Type& declared, const Expr* e, std::string_view what,
+                                bool rank_known) {
+  RuntimeCheck rc;
+  rc.expr_id = e->id;
+  rc.rank_unknown = !rank_known;
+  rc.range = e->range;
   rc.message = fmt::format("{} must have shape {}", what, declared.to_string());
+  // A size variable written twice (`float16[K, K]`) makes its second dim equal to its first;
+  // the function's own size variables are only known by name here, so they fix the rank.
+  std::vector<FirstSize> seen;
+  rc.dims = expected_dims(declared, 0, seen, [&](const FirstSize& first, uint32_t j) {
+    ExpectedDim x;
+    x.kind = ExpectedDim::Kind::SameAs;
+    x.expr_id = e->id;
+    x.dim = first.dim;
+    x.message = fmt::format(
+        "{} must have shape {}: size `{}` differs between dimension {} and "
+        "dimension {}",
+        what, declared.to_string(), first.name, first.dim, j);
+    return x;
+  });
   out_.runtime_checks.push_back(std::move(rc));
+}
+
+void Checker::add_entry_checks(uint32_t fn) {
+  const FunctionInfo& f = out_.functions[fn];
+  const std::string_view fname = out_.symbols[f.symbol].name;
+  std::vector<FirstSize> seen;
+  for (uint32_t k = 0; k < f.params.size(); ++k) {
+    const Type& P = f.params[k];
+    if (!P.is_tensor() || !P.rank_known) continue;
+    RuntimeCheck rc;
+    rc.site = RuntimeCheck::Site::Entry;
+    rc.function = fn;
+    rc.param = k;
+    rc.range = f.decl->params[k].name_range;
+    rc.message =
+        fmt::format("argument `{}` of `{}` must be {}", f.param_names[k], fname, P.to_string());
+    rc.dims = expected_dims(P, k, seen, [&](const FirstSize& first, uint32_t j) {
+      ExpectedDim x;
+      x.kind = ExpectedDim::Kind::SameAsParam;
+      x.param = first.param;
+      x.dim = first.dim;
+      x.message = fmt::format(
+          "size `{}` of `{}` differs between `{}` (dimension {}) and `{}` "
+          "(dimension {})",
+          first.name, fname, f.param_names[first.param], first.dim, f.param_names[k], j);
+      return x;
+    });
+    out_.runtime_checks.push_back(std::move(rc));
+  }
 }
 
 // --- types written in the source ----------------------------------------------------------------

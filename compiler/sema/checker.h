@@ -57,7 +57,11 @@ class Checker {
   void check_for(const ast::For* f);
   void check_result(const Type& value, const ast::Expr* e);
   Type refine(const Type& declared, const Type& value);
-  void add_runtime_check(const Type& declared, const ast::Expr* e, std::string_view what);
+  void add_runtime_check(const Type& declared, const ast::Expr* e, std::string_view what,
+                         bool rank_known = false);
+  // The parameters' shapes, checked on entry to a function whose value escapes (called where
+  // the checker cannot see the arguments).
+  void add_entry_checks(uint32_t fn_index);
   std::vector<std::string> visible_names() const;
   void check_let(const ast::Let* let);
   void check_assign(const ast::Assign* as);
@@ -149,8 +153,9 @@ class Checker {
   std::unordered_map<std::string_view, SourceRange> later_decls_;
   uint32_t loop_depth_ = 0;
   uint32_t current_fn_ = kNoFunction;
-  std::vector<Type> fn_returns_;   // return types seen in the current function
-  std::vector<uint8_t> fn_state_;  // 0 unchecked, 1 in progress, 2 done
+  std::vector<Type> fn_returns_;     // return types seen in the current function
+  std::vector<uint8_t> fn_state_;    // 0 unchecked, 1 in progress, 2 done
+  std::vector<uint8_t> fn_escapes_;  // by function: its value is used other than by a call
   std::unordered_map<const ast::FnDecl*, uint32_t> local_fns_;  // this file's functions
 };
 

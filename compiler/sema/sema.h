@@ -92,23 +92,35 @@ struct CallInfo {
   std::vector<SizeBinding> bindings;  // Callee::Function
 };
 
-// A shape the checker could not verify (a `?` or data-dependent dim): the compiler emits a check
-// right after `expr_id` is evaluated; on failure the VM reports `message` at `range`.
+// A shape the checker could not verify (a `?` or data-dependent dim, a size variable bound by a
+// value of unknown shape): the compiler emits exactly these checks, and nothing else decides
+// which run-time shape checks a program has.
 struct ExpectedDim {
   enum class Kind : uint8_t {
-    Any,     // no constraint
-    Const,   // == value
-    SameAs,  // == dimension `dim` of the value of expression `expr_id` (an earlier argument)
+    Any,          // no constraint
+    Const,        // == value
+    SameAs,       // == dimension `dim` of the value of expression `expr_id` (evaluated earlier)
+    SameAsParam,  // == dimension `dim` of parameter `param` (Site::Entry checks only)
   } kind = Kind::Any;
   int64_t value = 0;
   uint32_t expr_id = 0;
+  uint32_t param = 0;
   uint32_t dim = 0;
+  std::string message;  // SameAs, SameAsParam: the error when the sizes differ
 };
 struct RuntimeCheck {
-  uint32_t expr_id = 0;           // the checked value
+  enum class Site : uint8_t {
+    Value,  // right after expression `expr_id` is evaluated
+    Entry,  // on entry to function `function` (an index in Analysis::functions), of parameter
+            // `param`: for functions whose value escapes, so callers the checker cannot see
+  } site = Site::Value;
+  uint32_t expr_id = 0;
+  uint32_t function = kNoFunction;
+  uint32_t param = 0;
   SourceRange range;              // where the error is reported
   std::vector<ExpectedDim> dims;  // the expected rank is dims.size()
-  std::string message;            // e.g. "argument `input` of `forward`: expected float16[N, 3]"
+  bool rank_unknown = true;       // the rank is not known statically (else only dims are checked)
+  std::string message;            // e.g. "argument `input` of `forward` must be float16[N, 3]"
 };
 
 class Analysis {

@@ -24,6 +24,11 @@ std::string Dim::to_string() const {
   return "?";
 }
 
+bool is_empty_list(const Type& t) {
+  return t.is(TypeKind::List) && t.rank_known && !t.dims.empty() && t.dims[0].is_const() &&
+         t.dims[0].value == 0;
+}
+
 std::string_view type_kind_name(TypeKind k) {
   switch (k) {
     case TypeKind::Unknown:

@@ -115,6 +115,8 @@ struct Type {
   std::string to_string() const;
 };
 
+bool is_empty_list(const Type& t);  // a list known to have no items (`[]`)
+
 // A tensor element type name as written in an annotation.
 enum class ElementClass : uint8_t { F16, OtherFloat, Integer, Unknown };
 ElementClass classify_element(std::string_view name);

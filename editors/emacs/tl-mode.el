@@ -12,6 +12,11 @@
 ;;   (add-to-list 'load-path "/path/to/editors/emacs")
 ;;   (require 'tl-mode)
 ;;   (add-hook 'tl-mode-hook #'eglot-ensure)      ; or #'lsp-deferred with lsp-mode
+;;
+;; `tl-lint' (default t) chooses whether the server publishes the linter's findings; it is sent
+;; as initializationOptions when the server starts (after changing it: `eglot-reconnect' or
+;; `lsp-workspace-restart').  In a running eglot session, setting `eglot-workspace-configuration'
+;; to (:tl (:lint :json-false)) and calling `eglot-signal-didChangeConfiguration' also works.
 
 ;;; Code:
 
@@ -20,6 +25,14 @@
 (defcustom tl-lsp-command '("tl-lsp" "--stdio")
   "Command line that starts the tl-lsp language server."
   :type '(repeat string) :group 'tl)
+
+(defcustom tl-lint t
+  "Non-nil: tl-lsp publishes the linter's findings (the rules of `tl lint') too."
+  :type 'boolean :group 'tl)
+
+(defun tl--initialization-options ()
+  "The initializationOptions tl-lsp reads: (:lint t) or (:lint :json-false)."
+  (list :lint (if tl-lint t :json-false)))
 
 (defcustom tl-indent-offset 4
   "Indentation of TensorLogic blocks."
@@ -72,9 +85,13 @@
 ;;;###autoload
 (add-to-list 'auto-mode-alist '("\\.tl\\'" . tl-mode))
 
-;; eglot (Emacs 29 built-in, or the package).
+;; eglot (Emacs 29 built-in, or the package): the contact is computed when the server starts.
 (with-eval-after-load 'eglot
-  (add-to-list 'eglot-server-programs `(tl-mode . ,tl-lsp-command)))
+  (add-to-list 'eglot-server-programs
+               `(tl-mode . ,(lambda (&rest _)
+                              (append tl-lsp-command
+                                      (list :initializationOptions
+                                            (tl--initialization-options)))))))
 
 ;; lsp-mode, when installed.
 (with-eval-after-load 'lsp-mode
@@ -82,6 +99,7 @@
   (lsp-register-client
    (make-lsp-client :new-connection (lsp-stdio-connection (lambda () tl-lsp-command))
                     :activation-fn (lsp-activate-on "tensorlogic")
+                    :initialization-options #'tl--initialization-options
                     :server-id 'tl-lsp)))
 
 (provide 'tl-mode)

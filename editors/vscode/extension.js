@@ -16,8 +16,14 @@ function activate(context) {
     { run, debug: run },
     {
       documentSelector: [{ scheme: 'file', language: 'tensorlogic' }, { scheme: 'untitled', language: 'tensorlogic' }],
-      // Model files and imported .tl files changed on disk: the server checks open documents again.
-      synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/*.{tl,safetensors,gguf}') },
+      // The `tl` settings: their values at start, then every change as
+      // workspace/didChangeConfiguration {settings: {tl: {...}}}, which republishes open documents.
+      initializationOptions: { lint: vscode.workspace.getConfiguration('tl').get('lint', true) },
+      synchronize: {
+        configurationSection: 'tl',
+        // Model files and imported .tl files changed on disk: the server checks open documents again.
+        fileEvents: vscode.workspace.createFileSystemWatcher('**/*.{tl,safetensors,gguf}'),
+      },
     }
   );
   context.subscriptions.push(client);

@@ -26,10 +26,7 @@ Compiled compile(const std::string& text, bool with_types = true) {
   auto analysis = sema::analyze(*tree, ctx);
   DiagnosticSink sink;
   for (const auto& d : analysis->diagnostics) ADD_FAILURE() << d.message;
-  AnalysisLookup lookup;
-  if (with_types)
-    lookup = [&](const ast::SyntaxTree& t) { return &t == tree.get() ? analysis.get() : nullptr; };
-  auto m = compile_program(*tree, {}, sink, lookup);
+  auto m = compile_program({tree.get(), with_types ? analysis.get() : nullptr}, {}, sink);
   for (const auto& d : sink.diagnostics()) ADD_FAILURE() << d.message;
   Compiled c{m ? *m : Module{}, {}};
   for (const Proto& p : c.module.functions)

@@ -101,10 +101,12 @@ class TempDir {
 
 // --- the guide's program ------------------------------------------------------------------------
 
+// The checker's features on the guide's program, with lint findings turned off through
+// initializationOptions (the ja text's `function` draws W0607; lint_session_test covers lint).
 class Guide : public ::testing::Test {
  protected:
   void SetUp() override {
-    c.initialize();
+    c.initialize(json::object(), {{"lint", false}});
     text = read_file(kDataDir + "/guide_linear.ja.tl");
     c.open(kUri, text);
     ASSERT_EQ(diagnostics_for(c, 1), json::array());
@@ -301,8 +303,8 @@ class Models : public ::testing::Test {
 };
 
 TEST_F(Models, TensorNameCompletionFromSafetensorsAndGgufHeaders) {
-  json d = diagnostics_for(c, 1);
-  ASSERT_EQ(d.size(), 1u) << d.dump();  // only the misspelled w.Q4_O
+  json d = diagnostics_from(diagnostics_for(c, 1), "tl");
+  ASSERT_EQ(d.size(), 1u) << d.dump();  // only the misspelled w.Q4_O (and unused names: lint)
   // Inside model.get_tensor("|layer.0.weight"): the safetensors names, replacing the whole string.
   auto st = completion(c, 2, 26);
   ASSERT_EQ(st.size(), 2u);
@@ -386,12 +388,12 @@ TEST(ModelOnDisk, AChangedFileIsReRead) {
   // The file watcher's notice re-checks the open document: a tensor named in it disappeared.
   change(c, 2, "let m = load_model(\"m.safetensors\")\nlet t = m.get_tensor(\"layer.0.biaz\")\n",
          uri);
-  EXPECT_EQ(diagnostics_for(c, 2, uri), json::array());
+  EXPECT_EQ(diagnostics_from(diagnostics_for(c, 2, uri), "tl"), json::array());
   write_file(model, original);
   fs::last_write_time(model, fs::last_write_time(model) + std::chrono::seconds(10));
   c.notify("workspace/didChangeWatchedFiles",
            {{"changes", {{{"uri", "file://" + model.string()}, {"type", 2}}}}});
-  json d = diagnostics_for(c, 2, uri);
+  json d = diagnostics_from(diagnostics_for(c, 2, uri), "tl");
   ASSERT_EQ(d.size(), 1u) << d.dump();
   EXPECT_EQ(d[0]["code"], "E0501");
   finish(c);
@@ -405,7 +407,7 @@ TEST(ModelOnDisk, AFifoNamedAsAModelDoesNotHangTheServer) {
   LspClient c{{"--quiet", "--debounce-ms=10"}};
   c.initialize();
   c.open(uri, "let m = load_model(\"pipe.gguf\")\n");
-  json d = diagnostics_for(c, 1, uri);
+  json d = diagnostics_from(diagnostics_for(c, 1, uri), "tl");
   ASSERT_EQ(d.size(), 1u) << d.dump();
   EXPECT_EQ(d[0]["code"], "E0504");
   EXPECT_TRUE(contains(d[0]["message"], "not a regular file")) << d.dump();
@@ -419,7 +421,7 @@ TEST(SemanticTokens, NamesClassifiedByTheCheckersSymbols) {
   c.open(kUri,
          "fn f(x: int) -> int {\n    if true {\n        let x = 2\n        print(x)\n    }\n"
          "    x\n}\n");
-  EXPECT_EQ(diagnostics_for(c, 1), json::array());
+  EXPECT_EQ(diagnostics_from(diagnostics_for(c, 1), "tl"), json::array());
   json data = c.call("textDocument/semanticTokens/full",
                      {{"textDocument", {{"uri", kUri}}}})["result"]["data"];
   std::map<std::string, int64_t> type_at;  // "line:col" -> token type
@@ -442,7 +444,7 @@ TEST(Robustness, ALongOperatorChainIsCheckedWithoutOverflowingTheStack) {
   LspClient c{{"--quiet", "--debounce-ms=10"}};
   c.initialize();
   c.open(kUri, text);
-  EXPECT_EQ(diagnostics_for(c, 1), json::array());
+  EXPECT_EQ(diagnostics_from(diagnostics_for(c, 1), "tl"), json::array());
   EXPECT_TRUE(contains(hover_text(c, 1, 4), "y: int"));
   finish(c);
 }
@@ -458,7 +460,7 @@ TEST(Imports, DefinitionGoesIntoTheImportedFile) {
   LspClient c{{"--quiet", "--debounce-ms=10"}};
   c.initialize();
   c.open(uri, "import \"lib.tl\"\nlet v = double(ones(3))\n");
-  EXPECT_EQ(diagnostics_for(c, 1, uri), json::array());
+  EXPECT_EQ(diagnostics_from(diagnostics_for(c, 1, uri), "tl"), json::array());
   json d = c.call("textDocument/definition", at(1, 10, uri))["result"];
   ASSERT_EQ(d.size(), 1u) << d.dump();
   EXPECT_EQ(d[0]["uri"], lib_uri);
@@ -475,7 +477,8 @@ TEST(Formatting, SameLayoutAsTlFmtAndNothingForSyntaxErrors) {
   LspClient c{{"--quiet", "--debounce-ms=10"}};
   json caps = c.initialize()["result"]["capabilities"];
   EXPECT_EQ(caps["documentFormattingProvider"], true);
-  EXPECT_EQ(caps["codeActionProvider"], true);
+  EXPECT_EQ(caps["codeActionProvider"],
+            json({{"codeActionKinds", {"quickfix", "source.fixAll.tl"}}}));
   c.open(uri, "fn f(x:int)->int{\nx+1}\nlet   y=f(2)\n");
   json opts = {{"tabSize", 4}, {"insertSpaces", true}};
   json edits = c.call("textDocument/formatting",

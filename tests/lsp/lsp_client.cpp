@@ -176,10 +176,12 @@ json LspClient::call(const std::string& method, json params, std::chrono::millis
   return *r;
 }
 
-json LspClient::initialize(json capabilities) {
-  json r = call(
-      "initialize",
-      {{"processId", nullptr}, {"rootUri", nullptr}, {"capabilities", std::move(capabilities)}});
+json LspClient::initialize(json capabilities, json initialization_options) {
+  json params = {
+      {"processId", nullptr}, {"rootUri", nullptr}, {"capabilities", std::move(capabilities)}};
+  if (!initialization_options.is_null())
+    params["initializationOptions"] = std::move(initialization_options);
+  json r = call("initialize", std::move(params));
   notify("initialized");
   return r;
 }
@@ -188,6 +190,14 @@ void LspClient::open(const std::string& uri, const std::string& text, int64_t ve
   notify("textDocument/didOpen",
          {{"textDocument",
            {{"uri", uri}, {"languageId", "tensorlogic"}, {"version", version}, {"text", text}}}});
+}
+
+json diagnostics_from(const json& diagnostics, const std::string& source) {
+  json out = json::array();
+  if (!diagnostics.is_array()) return diagnostics;  // a timeout marker: keep it visible
+  for (const auto& d : diagnostics)
+    if (d.value("source", "") == source) out.push_back(d);
+  return out;
 }
 
 }  // namespace tl::lsp::test

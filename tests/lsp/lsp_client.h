@@ -66,8 +66,9 @@ class LspClient {
   // Every notification received so far (and not yet consumed by wait_notification).
   const std::deque<json>& notifications() const { return notifications_; }
 
-  // initialize (with `capabilities`) + initialized; returns the initialize result.
-  json initialize(json capabilities = json::object());
+  // initialize (with `capabilities`, and `initialization_options` unless null) + initialized;
+  // returns the initialize result.
+  json initialize(json capabilities = json::object(), json initialization_options = nullptr);
   void open(const std::string& uri, const std::string& text, int64_t version = 1);
 
   void close_stdin() { to_server_.reset(); }
@@ -112,5 +113,9 @@ std::optional<json> LspClient::wait_notification(const std::string& method, Pred
 
 // `Content-Length: N\r\n\r\n<body>`.
 std::string frame(std::string_view body);
+
+// The diagnostics of a publishDiagnostics array whose `source` is `source`: "tl" for the parser's
+// and the checker's, "tl-lint" for the linter's.
+json diagnostics_from(const json& diagnostics, const std::string& source);
 
 }  // namespace tl::lsp::test

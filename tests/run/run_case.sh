@@ -2,27 +2,29 @@
 # Golden run test: runs cases/NAME.tl with `tl run` and with `tl compile` + `tlvm`, and compares
 # stdout with NAME.stdout, the exit code with NAME.exit (default 0) and, when NAME.stderr exists,
 # stderr with it (paths are shown relative to the case directory, as the case file is run from
-# there). usage: run_case.sh BIN_DIR CASE.tl [DEVICE]
+# there). usage: run_case.sh BIN_DIR CASE.tl [DEVICE [EXPECTED_DIR]]
+# EXPECTED_DIR holds NAME.stdout/.stderr/.exit when they are not beside the case (docs/examples).
 set -uo pipefail
 bin=$1 case=$2 device=${3:-cpu}
 dir=$(cd "$(dirname "$case")" && pwd)
 name=$(basename "$case" .tl)
+expected=$(cd "${4:-$dir}" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$dir"
 
 want_exit=0
-[ -f "$name.exit" ] && want_exit=$(cat "$name.exit")
+[ -f "$expected/$name.exit" ] && want_exit=$(cat "$expected/$name.exit")
 status=0
 
 compare() {  # $1: what ran, $2: stdout file, $3: stderr file, $4: exit code
   if [ "$4" != "$want_exit" ]; then
     echo "FAIL $name ($1): exit code $4, expected $want_exit"; cat "$3"; status=1
   fi
-  if [ -f "$name.stdout" ] && ! diff -u "$name.stdout" "$2" > "$work/diff"; then
+  if [ -f "$expected/$name.stdout" ] && ! diff -u "$expected/$name.stdout" "$2" > "$work/diff"; then
     echo "FAIL $name ($1): stdout differs"; cat "$work/diff"; status=1
   fi
-  if [ -f "$name.stderr" ] && ! diff -u "$name.stderr" "$3" > "$work/diff"; then
+  if [ -f "$expected/$name.stderr" ] && ! diff -u "$expected/$name.stderr" "$3" > "$work/diff"; then
     echo "FAIL $name ($1): stderr differs"; cat "$work/diff"; status=1
   fi
 }

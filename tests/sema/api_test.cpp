@@ -129,7 +129,7 @@ let r = f(w, v)
   // The missing file is a warning; shapes from it are checked at run time.
   ASSERT_EQ(c->a->diagnostics.size(), 1u);
   EXPECT_EQ(c->a->diagnostics[0].code, DiagCode::W0501);
-  ASSERT_EQ(c->a->runtime_checks.size(), 2u);
+  ASSERT_EQ(c->a->runtime_checks.size(), 3u);
   const RuntimeCheck& ann = c->a->runtime_checks[0];
   ASSERT_EQ(ann.dims.size(), 1u);
   EXPECT_EQ(ann.dims[0].kind, ExpectedDim::Kind::Const);
@@ -139,6 +139,42 @@ let r = f(w, v)
   EXPECT_EQ(arg.dims[0].kind, ExpectedDim::Kind::Any);  // binds N
   EXPECT_EQ(arg.dims[1].kind, ExpectedDim::Kind::Const);
   EXPECT_NE(arg.message.find("argument `a` of `f`"), std::string::npos);
+  EXPECT_TRUE(arg.rank_unknown);
+  // `v` is float16[4], but N was bound by `w`, whose shape is known only at run time.
+  const RuntimeCheck& n = c->a->runtime_checks[2];
+  ASSERT_EQ(n.dims.size(), 1u);
+  EXPECT_FALSE(n.rank_unknown);
+  EXPECT_EQ(n.dims[0].kind, ExpectedDim::Kind::SameAs);
+  EXPECT_EQ(n.dims[0].expr_id, arg.expr_id);
+  EXPECT_EQ(n.dims[0].dim, 0u);
+  EXPECT_NE(n.dims[0].message.find("size `N` of `f` differs between argument `a` (dimension 0) "
+                                   "and argument `b` (dimension 0)"),
+            std::string::npos)
+      << n.dims[0].message;
+}
+
+TEST(Results, EntryChecksOnlyForFunctionsUsedAsValues) {
+  auto c = check(R"(fn f(a: float16[N, 3], b: float16[N]) -> float16[N] {
+  sum(a, 1) + b
+}
+fn g(x: float16[2]) {
+  x
+}
+let h = f
+let r = g(ones(2))
+)");
+  ASSERT_TRUE(c->a->diagnostics.empty()) << c->a->diagnostics[0].message;
+  ASSERT_EQ(c->a->runtime_checks.size(), 2u);  // `a` and `b` of `f`; nothing for `g`
+  for (const RuntimeCheck& rc : c->a->runtime_checks) {
+    EXPECT_EQ(rc.site, RuntimeCheck::Site::Entry);
+    EXPECT_EQ(c->a->symbols[c->a->functions[rc.function].symbol].name, "f");
+  }
+  const RuntimeCheck& b = c->a->runtime_checks[1];
+  EXPECT_EQ(b.param, 1u);
+  ASSERT_EQ(b.dims.size(), 1u);
+  EXPECT_EQ(b.dims[0].kind, ExpectedDim::Kind::SameAsParam);
+  EXPECT_EQ(b.dims[0].param, 0u);
+  EXPECT_EQ(b.dims[0].dim, 0u);
 }
 
 TEST(Results, ModelHeaderGivesStaticShapes) {

@@ -1,7 +1,11 @@
 // Run-time errors: position of the failing instruction, message, TL stack trace, recursion limit.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "tests/vm/vm_test_util.h"
+#include "vm/runtime/error_report.h"
 
 namespace tl {
 namespace {
@@ -91,6 +95,29 @@ TEST(VmErrors, VmIsReusableAfterAnError) {
   Vm vm(m, opts);
   EXPECT_THROW(vm.run(), VmError);
   EXPECT_THROW(vm.run(), VmError);  // frames were unwound: the same error, not a crash
+}
+
+// On a terminal, the source line and a caret under the failing column; elsewhere, what().
+TEST(VmErrors, TerminalReportShowsTheSourceLine) {
+  const auto path = std::filesystem::temp_directory_path() / "tl_errors_test_snippet.tl";
+  std::ofstream(path) << "let a = 1\n\tlet é = a / zero\n";
+  const VmError e(path.string() + ":2:15: runtime error: division by zero\n  at <script> (x)",
+                  "division by zero", {path.string(), 2, 15}, "\n  at <script> (x)");
+  EXPECT_EQ(format_runtime_error(e, false), e.what());
+  const std::string shown = format_runtime_error(e, true);
+  EXPECT_NE(shown.find(" 2 | \tlet é = a / zero\n"), std::string::npos) << shown;
+  // Tab kept, é one column (two bytes): the caret is under the `z` of `zero`.
+  EXPECT_NE(shown.find("   | \t            \033[1;31m^\033[0m\n  at <script> (x)"),
+            std::string::npos)
+      << shown;
+  EXPECT_NE(shown.find("division by zero"), std::string::npos);
+
+  // No readable source (tlvm far from the sources, no debug info): the position and trace only.
+  const VmError gone("gone.tl:1:1: runtime error: boom", "boom", {"/nonexistent/gone.tl", 1, 1},
+                     "");
+  EXPECT_EQ(format_runtime_error(gone, true).find(" | "), std::string::npos);
+  const VmError no_debug("<<script>>+2: runtime error: boom", "boom");
+  EXPECT_EQ(format_runtime_error(no_debug, true).find("1 |"), std::string::npos);
 }
 
 }  // namespace

@@ -186,7 +186,15 @@ void Vm::raise(const std::string& message, size_t first_frame) {
   auto pos = [&](const Frame& f) {
     return m_.position(fn_index(f.proto), static_cast<uint32_t>(f.pc - f.proto->code.data()) - 1);
   };
-  std::string text = fmt::format("{}: runtime error: {}", pos(inner), message);
+  VmError::Location where;
+  {
+    const uint32_t fn = fn_index(inner.proto);
+    const uint32_t at = static_cast<uint32_t>(inner.pc - inner.proto->code.data()) - 1;
+    const Proto& p = m_.functions[fn];
+    if (at < p.lines.size() && p.lines[at].line != 0 && p.source < m_.sources.size())
+      where = {m_.sources[p.source], p.lines[at].line, p.lines[at].col};
+  }
+  std::string trace;
   // Innermost first. Identical consecutive frames (deep recursion) print once with a count, and
   // a trace of many different frames keeps its first and last 10.
   std::vector<std::pair<std::string, size_t>> lines;
@@ -199,14 +207,15 @@ void Vm::raise(const std::string& message, size_t first_frame) {
   }
   for (size_t k = 0; k < lines.size(); ++k) {
     if (k == 10 && lines.size() > 20) {
-      text += fmt::format("\n  ... {} more", lines.size() - 20);
+      trace += fmt::format("\n  ... {} more", lines.size() - 20);
       k = lines.size() - 10;
     }
-    text += "\n  " + lines[k].first;
-    if (lines[k].second > 1) text += fmt::format(" [{} times]", lines[k].second);
+    trace += "\n  " + lines[k].first;
+    if (lines[k].second > 1) trace += fmt::format(" [{} times]", lines[k].second);
   }
+  std::string text = fmt::format("{}: runtime error: {}{}", pos(inner), message, trace);
   frames_.erase(frames_.begin() + static_cast<std::ptrdiff_t>(first_frame), frames_.end());
-  throw VmError(std::move(text), message);
+  throw VmError(std::move(text), message, std::move(where), std::move(trace));
 }
 
 Value Vm::execute(size_t first_frame) {

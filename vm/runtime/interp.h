@@ -32,14 +32,29 @@ struct VmOptions {
 // A run-time error with its position and TL stack trace, formatted as the VM prints it:
 //   FILE:LINE:COL: runtime error: MESSAGE
 //     at fn (FILE:LINE:COL)      innermost first, the script last
+// Where the innermost frame of a run-time error stopped; line 0 when the bytecode has no debug
+// info.
+struct VmErrorLocation {
+  std::string file;
+  uint32_t line = 0, column = 0;
+};
+
 class VmError : public std::runtime_error {
  public:
-  VmError(std::string text, std::string message)
-      : std::runtime_error(std::move(text)), message_(std::move(message)) {}
+  using Location = VmErrorLocation;
+  VmError(std::string text, std::string message, Location where = {}, std::string trace = {})
+      : std::runtime_error(std::move(text)),
+        message_(std::move(message)),
+        where_(std::move(where)),
+        trace_(std::move(trace)) {}
   const std::string& message() const { return message_; }
+  const Location& where() const { return where_; }
+  const std::string& trace() const { return trace_; }  // the "\n  at ..." lines of what()
 
  private:
   std::string message_;
+  Location where_;
+  std::string trace_;
 };
 
 class Vm {

@@ -91,6 +91,12 @@ Value arith(ArithOp op, const Value& a, const Value& b) {
   if (a.is_number() && b.is_number()) return float_arith(op, a.as_number(), b.as_number());
   if (op == ArithOp::Add && a.is_string() && b.is_string())
     return Value::string(a.as_string() + b.as_string());
+  if (op == ArithOp::Add && a.tag() == ValueTag::List && b.tag() == ValueTag::List) {
+    std::vector<Value> items = a.as_list().items;
+    const auto& more = b.as_list().items;
+    items.insert(items.end(), more.begin(), more.end());
+    return Value::list(std::move(items));
+  }
   if (a.is_tensor() || b.is_tensor())
     throw RuntimeError(fmt::format(
         "internal: scalar {} applied to a Tensor (the compiler must emit a tensor opcode)",

@@ -264,6 +264,8 @@ Value t_index(Backend* be, const Value& x, int64_t index) {
 }
 
 Value t_concat(Backend* be, std::span<const Value> xs, const Value& dim) {
+  // concat(rows, dim: 0) with a list of tensors is concat(rows[0], rows[1], ..., dim: 0).
+  if (xs.size() == 1 && xs[0].tag() == ValueTag::List) xs = xs[0].as_list().items;
   if (xs.empty()) throw RuntimeError("concat: needs at least one tensor");
   std::vector<Tensor> ts;
   for (const Value& v : xs) ts.push_back(need_tensor(v, "concat"));

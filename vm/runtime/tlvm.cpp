@@ -1,12 +1,15 @@
 // tlvm: runs a .tlbc file. Does not link the compiler.
 //   tlvm FILE.tlbc [--device cpu|vulkan|auto]
 // Exit codes: 0 ok, 1 bad bytecode or a run-time error, 2 bad usage or an unavailable device.
+#include <unistd.h>
+
 #include <boost/program_options.hpp>
 #include <iostream>
 
 #include "vm/bytecode/tlbc_file.h"
 #include "vm/core/error.h"
 #include "vm/runtime/backend_factory.h"
+#include "vm/runtime/error_report.h"
 #include "vm/runtime/interp.h"
 
 namespace po = boost::program_options;
@@ -60,7 +63,7 @@ int main(int argc, char** argv) {
     if (backend) backend->synchronize();
   } catch (const tl::VmError& e) {
     std::cout.flush();
-    std::cerr << e.what() << "\n";
+    std::cerr << tl::format_runtime_error(e, isatty(2) != 0) << "\n";
     return 1;
   }
   std::cout.flush();

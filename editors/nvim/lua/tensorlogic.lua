@@ -1,6 +1,8 @@
 -- tl-lsp for Neovim 0.7+ with the built-in client (no plugin needed).
 -- Put editors/nvim on 'runtimepath' (or copy ftdetect/, syntax/, lua/ into ~/.config/nvim/),
 -- then in init.lua:  require('tensorlogic').setup({ cmd = { 'tl-lsp' } })
+-- Options: cmd, on_attach, lint (default true: publish the linter's findings too).
+-- At run time, require('tensorlogic').set_lint(false) turns lint findings off (and back on).
 local M = {}
 
 local function root_dir(fname)
@@ -12,9 +14,15 @@ local function root_dir(fname)
   return dir
 end
 
+-- The server's settings, as initializationOptions and as workspace/didChangeConfiguration's.
+local function settings(lint)
+  return { tl = { lint = lint } }
+end
+
 function M.setup(opts)
   opts = opts or {}
   local cmd = opts.cmd or { 'tl-lsp', '--stdio' }
+  local lint = opts.lint ~= false
   local client_id = nil
   vim.api.nvim_create_autocmd('FileType', {
     pattern = 'tensorlogic',
@@ -26,6 +34,8 @@ function M.setup(opts)
           cmd = cmd,
           root_dir = root_dir(vim.api.nvim_buf_get_name(args.buf)),
           capabilities = vim.lsp.protocol.make_client_capabilities(),
+          init_options = settings(lint).tl,
+          settings = settings(lint),
           on_attach = opts.on_attach,
         })
       end
@@ -36,7 +46,17 @@ function M.setup(opts)
   })
 end
 
--- With nvim-lspconfig instead:
+-- Turns the lint findings on or off in every running tl-lsp: open buffers are republished.
+function M.set_lint(enabled)
+  for _, client in pairs(vim.lsp.get_active_clients()) do
+    if client.name == 'tl-lsp' then
+      client.config.settings = settings(enabled)
+      client.notify('workspace/didChangeConfiguration', { settings = client.config.settings })
+    end
+  end
+end
+
+-- With nvim-lspconfig instead (`init_options = { lint = false }` turns lint findings off):
 --   local configs = require('lspconfig.configs')
 --   if not configs.tl_lsp then
 --     configs.tl_lsp = { default_config = {

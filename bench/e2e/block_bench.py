@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""End to end: one LLaMA-style decoder block written in TL (docs/examples/llama_block.tl at LLM
+sizes), run by `tl run`, against the same block in NumPy float32 (OpenBLAS) in this process.
+
+Each case writes the weights once (make_tiny_block.write_block), then times `tl run` of the
+program with 1 and with 1 + REPS applications of the block: the difference divided by REPS is the
+time of one block, start-up and model loading excluded. Prints a table.
+
+Usage: block_bench.py --tl build/bin/tl [--device cpu] [--reps 5] [--quick]
+"""
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "docs" / "examples"))
+import make_tiny_block as gen  # noqa: E402
+
+# (label, dim, heads, ffn, tokens): a 7B-class block's width at prefill and at decode.
+CASES = [
+    ("prefill 64 tokens, dim 2048, ffn 5632", 2048, 16, 5632, 64),
+    ("decode 1 token, dim 2048, ffn 5632", 2048, 16, 5632, 1),
+    ("prefill 128 tokens, dim 4096, ffn 11008", 4096, 32, 11008, 128),
+]
+QUICK = [("prefill 16 tokens, dim 512, ffn 1408", 512, 8, 1408, 16)]
+
+
+def write_program(path, dim, heads, reps):
+    """llama_block.tl at this case's width and head count, applying the block 1 + reps times."""
+    src = (ROOT / "docs" / "examples" / "llama_block.tl").read_text()
+    src = src[: src.index("let x = m.get_tensor")]
+    src = src.replace("float16[T, 32]", f"float16[T, {dim}]")
+    src = src.replace("sqrt(32 / heads)", f"sqrt({dim} / heads)")
+    src = src.replace("m.attn_norm.weight), 2)", f"m.attn_norm.weight), {heads})")
+    src = src.replace('load_model("tiny_block.safetensors")', 'load_model("block.safetensors")')
+    path.write_text(src + f"""
+let x = m.get_tensor("x")
+let y = block(x)
+for i in range({reps}) {{
+    y = block(x)
+}}
+print(y.shape, y[0, 0])
+""")
+
+
+def run_tl(tl, program, device):
+    start = time.perf_counter()
+    out = subprocess.run([tl, "run", "--device", device, str(program)], capture_output=True,
+                         text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if out.returncode != 0:
+        sys.exit(f"tl run failed:\n{out.stderr}")
+    return elapsed
+
+
+def numpy_block_seconds(t, heads, reps):
+    t32 = {k: v.astype(np.float32) for k, v in t.items()}
+    gen.block(t32, heads)  # warm up
+    start = time.perf_counter()
+    for _ in range(reps):
+        gen.block(t32, heads)
+    return (time.perf_counter() - start) / reps
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--tl", required=True)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--quick", action="store_true", help="one small case (a smoke test)")
+    args = ap.parse_args()
+    cases = QUICK if args.quick else CASES
+    print(f"{'case':44} {'TL ' + args.device + ' ms':>12} {'NumPy f32 ms':>13} {'TL GFLOP/s':>11}")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        for label, dim, heads, ffn, tokens in cases:
+            t = gen.write_block(tmp / "block.safetensors", dim, heads, ffn, tokens, expected=False)
+            # A decode step is short: many more of them stand out from process start-up noise.
+            reps = args.reps * (40 if tokens == 1 else 1)
+            times = []
+            for n in (0, reps):
+                write_program(tmp / f"block{n}.tl", dim, heads, n)
+                times.append(min(run_tl(args.tl, tmp / f"block{n}.tl", args.device)
+                                 for _ in range(3)))
+            tl_ms = (times[1] - times[0]) / reps * 1e3
+            np_ms = numpy_block_seconds(t, heads, max(3, reps // 2)) * 1e3
+            flops = 2 * tokens * (4 * dim * dim + 3 * dim * ffn) + 4 * tokens * tokens * dim
+            print(f"{label:44} {tl_ms:12.1f} {np_ms:13.1f} {flops / (tl_ms * 1e6):11.1f}")
+
+
+if __name__ == "__main__":
+    main()
