@@ -6,6 +6,7 @@
 #include <bit>
 #include <cmath>
 #include <limits>
+#include <memory>
 
 #include "vm/cpu/convert.h"
 #include "vm/cpu/kernels.h"
@@ -346,8 +347,9 @@ void elementwise(const Ctx& ctx, const ElementwiseProgram& p, std::span<const Fu
   const bool threaded = n >= kParallelMin && ctx.pool;
   const int64_t tasks = threaded ? std::min<int64_t>(tiles, 4 * ctx.pool->size()) : 1;
   auto body = [&](int64_t task) {
-    std::vector<float> scratch(nv * kTile);  // one f32 tile per value, reused for every tile
-    auto buf = [&](size_t v) { return scratch.data() + v * kTile; };
+    // One f32 tile per value, reused for every tile (not zero-filled: every use writes first).
+    const std::unique_ptr<float[]> scratch(new float[nv * kTile]);
+    auto buf = [&](size_t v) { return scratch.get() + v * kTile; };
     for (int64_t t = tiles * task / tasks; t < tiles * (task + 1) / tasks; ++t) {
       const int64_t row = t / tiles_per_row, c0 = t % tiles_per_row * kTile;
       const int64_t len = std::min(kTile, inner - c0);
