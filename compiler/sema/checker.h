@@ -83,6 +83,7 @@ class Checker {
   Type check_unary(const ast::Unary* u);
   Type check_binary(const ast::Binary* b);
   Type binary_result(const ast::Binary* b, Type lhs);
+  Type tensor_comparison(const ast::Binary* b, const Type& l, const Type& r);
   Type check_postfix(const ast::Expr* e);
   // `object`: the type of the callee's object (`o.f(a)`) or of the callee (`o(a)`); null for f(a).
   Type check_call(const ast::Call* c, const Type* object);
