@@ -51,6 +51,7 @@ class Checker {
   Type import_type(Type t, const Analysis& from);
   void declare_function(const ast::FnDecl* fn, bool imported, FunctionInfo info);
   void check_function_body(uint32_t fn_index);
+  void declare_size_variables(uint32_t fn_index);
   void check_stmt(const ast::Stmt* s);
   void check_block(const ast::Block* b, ScopeKind kind);
   void check_stmts(ast::NodeList<ast::Stmt*> stmts);
