@@ -407,6 +407,7 @@ std::vector<DocumentSymbol> CheckedAnalysis::symbols() const {
   std::vector<const sema::Symbol*> locals;
   for (const auto& s : sema_->symbols) {
     if (s.imported || s.name_range.file != self) continue;
+    if (s.kind == sema::SymbolKind::SizeVariable) continue;  // part of the signature's types
     if (s.global)
       out.push_back(make(s));
     else
@@ -507,6 +508,24 @@ std::optional<HoverInfo> CheckedAnalysis::hover_string(const StringLit* lit,
   return std::nullopt;
 }
 
+namespace {
+std::string size_variable_doc(std::string_view fn) {
+  return fmt::format(
+      "A dimension of `{}`'s signature: each call binds it from the arguments' shapes, and "
+      "every use must agree. In the body it is an `int` holding this call's size.",
+      fn);
+}
+}  // namespace
+
+std::optional<HoverInfo> CheckedAnalysis::size_variable_hover(sema::SymbolId s,
+                                                              TextRange word) const {
+  std::string md = code_block(fmt::format("size variable {}: int", sema_->symbols[s].name));
+  for (const auto& f : sema_->functions)
+    for (const auto& v : f.size_variables)
+      if (v.symbol == s) md += "\n\n" + size_variable_doc(sema_->symbols[f.symbol].name);
+  return HoverInfo{word, md};
+}
+
 std::optional<HoverInfo> CheckedAnalysis::hover(size_t offset) const {
   const uint32_t off = static_cast<uint32_t>(offset);
   auto path = nodes_at(tree().module(), off);
@@ -550,6 +569,7 @@ std::optional<HoverInfo> CheckedAnalysis::hover(size_t offset) const {
     if (sym.kind == sema::SymbolKind::Function)
       return HoverInfo{word,
                        code_block("fn " + function_label(*sema_, sema_->functions[sym.function]))};
+    if (sym.kind == sema::SymbolKind::SizeVariable) return size_variable_hover(s, word);
     const Type& t = e && sema_->expr_symbol[e->id] == s ? sema_->expr_types[e->id] : sym.type;
     return HoverInfo{word, code_block(fmt::format("{} {}: {}", sema::symbol_kind_name(sym.kind),
                                                   sym.name, t.to_string()))};
@@ -560,7 +580,7 @@ std::optional<HoverInfo> CheckedAnalysis::hover(size_t offset) const {
     return HoverInfo{
         to_range(m->name_range),
         code_block(fmt::format(".{}: {}", m->name, sema_->expr_types[m->id].to_string()))};
-  // A size variable in a type: `N` in `float16[N, D_in]`.
+  // A size variable in a type outside a signature's first mention: `N` in `float16[N, D_in]`.
   for (auto it = path.rbegin(); it != path.rend(); ++it) {
     const auto* tt = dyn_cast<TensorType>(*it);
     if (!tt) continue;
@@ -570,11 +590,7 @@ std::optional<HoverInfo> CheckedAnalysis::hover(size_t offset) const {
       for (const Node* n : path)
         if (const auto* f = dyn_cast<FnDecl>(n)) fn = f;
       std::string md = code_block(fmt::format("size variable {}", d.name));
-      if (fn)
-        md += fmt::format(
-            "\n\nA dimension of `{}`'s signature: each call binds it from the "
-            "arguments' shapes, and every use must agree.",
-            fn->name);
+      if (fn) md += "\n\n" + size_variable_doc(fn->name);
       return HoverInfo{to_range(d.range), md};
     }
     break;

@@ -70,6 +70,7 @@ class CheckedAnalysis : public SyntaxAnalysis {
   // The type of the expression that ends at `end` (e.g. before a '.'), via the tree, else by name.
   sema::Type type_ending_at(size_t end) const;
   std::shared_ptr<const ModelHeader> current_header(const sema::Type& model) const;
+  std::optional<HoverInfo> size_variable_hover(sema::SymbolId s, TextRange word) const;
   std::optional<HoverInfo> hover_string(const ast::StringLit* lit,
                                         const std::vector<const ast::Node*>& path) const;
   std::vector<CompletionItem> tensor_name_completion(size_t offset, bool* handled) const;

@@ -117,6 +117,7 @@ class FunctionCompiler {
   void close_scope(size_t mark);
 
   // --- positions ---
+  const SyntaxTree* tree_file() const { return current_tree_ ? current_tree_ : &tree_; }
   void at(SourceRange r);
   [[noreturn]] void fail(SourceRange r, std::string message);
 
@@ -201,6 +202,14 @@ class ProgramCompiler {
     return it->second;
   }
   void emitted(const RuntimeCheck* rc) { emitted_.insert(rc); }
+  // The checker's view of `fn`, declared in `tree` (null without an analysis).
+  const sema::FunctionInfo* function_info(const SyntaxTree& tree, const FnDecl* fn) const {
+    const FileChecks* fc = checks_of(tree);
+    if (!fc || !fc->analysis) return nullptr;
+    for (const sema::FunctionInfo& f : fc->analysis->functions)
+      if (f.decl == fn) return &f;
+    return nullptr;
+  }
   CompileStats stats() const;
 
   ModuleBuilder& builder() { return mb_; }
@@ -300,6 +309,27 @@ void FunctionCompiler::compile_function(const FnDecl* fn) {
   for (const Param& p : fn->params) declare_local(p.name, p.name_range);
   // A function whose value escapes is checked on entry (the checker cannot see its callers);
   // direct calls were checked at the call by the checker or by checks at the arguments.
+  // Size variables the body reads as ints: `N` of `x: float16[N, D]` is x.shape[0].
+  if (const sema::FunctionInfo* info = program_.function_info(*tree_file(), fn)) {
+    const FileChecks* fc = program_.checks_of(*tree_file());
+    for (const sema::SizeVariable& v : info->size_variables) {
+      bool used = false;
+      walk(fn->body, [&](const Node* n) {
+        if (const auto* id = dyn_cast<Ident>(n))
+          used |= id->name == v.name && fc->analysis->expr_symbol[id->id] == v.symbol;
+        return !used;
+      });
+      if (!used) continue;
+      const int reg = declare_local(v.name, fn->name_range);
+      const int index = alloc(1, fn->name_range);
+      at(fn->name_range);
+      fb_.emit(OpCode::GETMEMBER, reg, static_cast<int>(v.param),
+               program_.builder().constant("shape"));
+      int_to(index, v.dim);
+      fb_.emit(OpCode::GETINDEX, reg, reg, index);
+      release_to(index);
+    }
+  }
   for (const RuntimeCheck* rc : program_.entry_checks(fn))
     emit_check(*rc, static_cast<int>(rc->param),
                [](uint32_t param) { return static_cast<int>(param); });

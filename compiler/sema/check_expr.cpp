@@ -113,6 +113,44 @@ Type Checker::check_unary(const Unary* u) {
   return Type::unknown();
 }
 
+// `max(x) > 0`, `x[0, 1] == y[0, 1]`: a tensor compares as a number when it has one element (a
+// reduction, an indexed element), giving a bool. Element by element it does not (E0417).
+Type Checker::tensor_comparison(const Binary* b, const Type& l, const Type& r) {
+  const std::string_view op = binary_op_spelling(b->op);
+  bool unknown = false;
+  for (const auto& [t, e] : {std::pair{&l, b->lhs}, std::pair{&r, b->rhs}}) {
+    if (!t->is_tensor()) {
+      if (!t->is_number()) {
+        sink_.report(
+            DiagCode::E0401, b->op_range,
+            fmt::format("`{}` cannot be applied to {} and {}", op, l.to_string(), r.to_string()));
+        return Type::unknown();
+      }
+      continue;
+    }
+    if (!t->rank_known) {
+      unknown = true;  // one element or not: the VM checks
+      continue;
+    }
+    bool one = true, known = true;
+    for (const Dim& d : t->dims) {
+      if (!d.is_const())
+        known = false;
+      else if (d.value != 1)
+        one = false;
+    }
+    if (!one) {
+      sink_.report(DiagCode::E0417, e->range,
+                   fmt::format("`{}` compares numbers, and this is {}: compare one element "
+                               "(`x[i, j]`) or a reduction (`max(x)`, `sum(x)`)",
+                               op, t->to_string()));
+      return Type::unknown();
+    }
+    unknown |= !known;
+  }
+  return unknown ? Type::unknown() : Type::of(TypeKind::Bool);
+}
+
 // Left-deep chains (`1 + 1 + ... + 1`, legal at any length) are walked iteratively: recursion
 // on the left operand would follow the chain's length, not the parser's nesting limit.
 Type Checker::check_binary(const Binary* top) {
@@ -158,18 +196,14 @@ Type Checker::binary_result(const Binary* b, Type l) {
       return matmul(l, r, b->lhs, b->rhs, b->op_range, "@");
     case BinaryOp::Eq:
     case BinaryOp::Ne:
-      if (l.is_tensor() && r.is_tensor()) return broadcast(l, r, b->lhs, b->rhs, b->op_range, op);
-      if (l.is_tensor() && r.is_number()) return l;
-      if (r.is_tensor() && l.is_number()) return r;
+      if (l.is_tensor() || r.is_tensor()) return tensor_comparison(b, l, r);
       if (l.kind != r.kind && !(l.is_number() && r.is_number())) return mismatch();
       return Type::of(TypeKind::Bool);
     case BinaryOp::Lt:
     case BinaryOp::Le:
     case BinaryOp::Gt:
     case BinaryOp::Ge:
-      if (l.is_tensor() && r.is_tensor()) return broadcast(l, r, b->lhs, b->rhs, b->op_range, op);
-      if (l.is_tensor() && r.is_number()) return l;
-      if (r.is_tensor() && l.is_number()) return r;
+      if (l.is_tensor() || r.is_tensor()) return tensor_comparison(b, l, r);
       if (l.is_number() && r.is_number()) return Type::of(TypeKind::Bool);
       if (l.is(TypeKind::String) && r.is(TypeKind::String)) return Type::of(TypeKind::Bool);
       return mismatch();

@@ -290,8 +290,12 @@ void Checker::check_function_body(uint32_t f) {
   for (const Type& p : info.params)
     for (const Dim& d : p.dims)
       if (d.is_var()) rigid_vars_.push_back(d.name);
+  // The signature's size variables are ints in the body (`reshape(x, N, -1)`), in a scope of
+  // their own around the parameters', so that a parameter or a `let` of the same name wins.
   push_scope(ScopeKind::Function, fn->range);
   scope_floor_ = static_cast<uint32_t>(scopes_.size() - 1);
+  declare_size_variables(f);
+  push_scope(ScopeKind::Function, fn->range);
   loop_depth_ = 0;
   current_fn_ = f;
   for (uint32_t i = 0; i < fn->params.size(); ++i) {
@@ -326,12 +330,35 @@ void Checker::check_function_body(uint32_t f) {
     w.result = have_result ? result : Type::of(TypeKind::None);
   }
   pop_scope();
+  pop_scope();
   scope_floor_ = saved_floor;
   loop_depth_ = saved_loops;
   current_fn_ = saved_fn;
   fn_returns_ = std::move(saved_returns);
   rigid_vars_ = std::move(saved_rigid);
   fn_state_[f] = 2;
+}
+
+void Checker::declare_size_variables(uint32_t f) {
+  const FnDecl* fn = out_.functions[f].decl;
+  std::vector<SizeVariable> vars;
+  for (uint32_t k = 0; k < fn->params.size(); ++k) {
+    const auto* tt = fn->params[k].type ? dyn_cast<TensorType>(fn->params[k].type) : nullptr;
+    if (!tt) continue;
+    uint32_t j = 0;
+    for (const ast::Dim& d : tt->dims) {
+      const bool seen = std::any_of(vars.begin(), vars.end(),
+                                    [&](const SizeVariable& v) { return v.name == d.name; });
+      if (d.kind == ast::Dim::Kind::Name && !seen) {
+        SizeVariable v{std::string(d.name), k, j, kNoSymbol};
+        v.symbol = declare(d.name, SymbolKind::SizeVariable, d.range, d.range,
+                           Type::integer(Dim::var(std::string(d.name))));
+        vars.push_back(std::move(v));
+      }
+      ++j;
+    }
+  }
+  out_.functions[f].size_variables = std::move(vars);
 }
 
 void Checker::check_result(const Type& value, const Expr* e) {

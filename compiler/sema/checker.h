@@ -51,6 +51,7 @@ class Checker {
   Type import_type(Type t, const Analysis& from);
   void declare_function(const ast::FnDecl* fn, bool imported, FunctionInfo info);
   void check_function_body(uint32_t fn_index);
+  void declare_size_variables(uint32_t fn_index);
   void check_stmt(const ast::Stmt* s);
   void check_block(const ast::Block* b, ScopeKind kind);
   void check_stmts(ast::NodeList<ast::Stmt*> stmts);
@@ -83,6 +84,7 @@ class Checker {
   Type check_unary(const ast::Unary* u);
   Type check_binary(const ast::Binary* b);
   Type binary_result(const ast::Binary* b, Type lhs);
+  Type tensor_comparison(const ast::Binary* b, const Type& l, const Type& r);
   Type check_postfix(const ast::Expr* e);
   // `object`: the type of the callee's object (`o.f(a)`) or of the callee (`o(a)`); null for f(a).
   Type check_call(const ast::Call* c, const Type* object);

@@ -22,6 +22,8 @@ std::string_view symbol_kind_name(SymbolKind k) {
       return "function";
     case SymbolKind::Tensor:
       return "tensor";
+    case SymbolKind::SizeVariable:
+      return "size variable";
   }
   return "variable";
 }

@@ -44,6 +44,7 @@ enum class SymbolKind : uint8_t {
   LoopVariable,  // for x in ...
   Function,      // fn / function (hoisted)
   Tensor,        // tensor w: float16[...] = ...
+  SizeVariable,  // `N` of `x: float16[N, D]`, an int in the function's body
 };
 std::string_view symbol_kind_name(SymbolKind k);
 
@@ -66,6 +67,13 @@ struct Reference {
   bool write = false;  // the target of an assignment (`x = e` on a bound x)
 };
 
+// A size variable read as an int in a function's body: dimension `dim` of parameter `param`.
+struct SizeVariable {
+  std::string name;
+  uint32_t param = 0, dim = 0;
+  SymbolId symbol = kNoSymbol;  // in the analysis of the function's own file
+};
+
 // A user function's signature as the checker sees it.
 struct FunctionInfo {
   SymbolId symbol = kNoSymbol;
@@ -74,6 +82,7 @@ struct FunctionInfo {
   std::vector<Type> params;  // declared types (size variables as Dim::Var); Unknown if untyped
   Type result;               // declared result, else what the body yields (may hold size vars)
   bool declared_result = false;
+  std::vector<SizeVariable> size_variables;  // in first-appearance order
 };
 
 // A size variable bound at a call: `N = 4` (from argument `input`).

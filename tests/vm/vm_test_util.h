@@ -12,6 +12,7 @@ namespace tl::test {
 struct RunResult {
   std::string out;    // what print wrote
   std::string error;  // VmError::what(), empty on success
+  Value result;       // what the entry function returned
 };
 
 inline RunResult run_module(const Module& m, Backend* backend = nullptr,
@@ -24,7 +25,7 @@ inline RunResult run_module(const Module& m, Backend* backend = nullptr,
   RunResult r;
   try {
     Vm vm(m, opts);
-    vm.run();
+    r.result = vm.run();
   } catch (const VmError& e) {
     r.error = e.what();
   }

@@ -341,12 +341,12 @@ Value Vm::execute(size_t first_frame) {
     DISPATCH();
   L_EQ : {
     const Value &x = RB, &y = RC;
-    RA.set_bool(x.is_int() && y.is_int() ? x.as_int() == y.as_int() : values_equal(x, y));
+    RA.set_bool(x.is_int() && y.is_int() ? x.as_int() == y.as_int() : compare_equal(x, y));
     DISPATCH();
   }
   L_NE : {
     const Value &x = RB, &y = RC;
-    RA.set_bool(!(x.is_int() && y.is_int() ? x.as_int() == y.as_int() : values_equal(x, y)));
+    RA.set_bool(!(x.is_int() && y.is_int() ? x.as_int() == y.as_int() : compare_equal(x, y)));
     DISPATCH();
   }
   L_LT : {
@@ -385,7 +385,7 @@ Value Vm::execute(size_t first_frame) {
   }
     COND_RR(L_CLT, x.as_int() < y.as_int(), less_than(x, y, false))
     COND_RR(L_CLE, x.as_int() <= y.as_int(), less_than(x, y, true))
-    COND_RR(L_CEQ, x.as_int() == y.as_int(), values_equal(x, y))
+    COND_RR(L_CEQ, x.as_int() == y.as_int(), compare_equal(x, y))
 #undef COND_RR
 #define COND_RI(label, opname, cmp)                \
   label : {                                        \
@@ -397,6 +397,9 @@ Value Vm::execute(size_t first_frame) {
       r = (cmp);                                   \
     } else if (x.is_float()) {                     \
       double v = x.as_float();                     \
+      r = (cmp);                                   \
+    } else if (x.is_tensor()) {                    \
+      double v = tensor_as_number(x.as_tensor());  \
       r = (cmp);                                   \
     } else if (std::string_view(opname) == "==") { \
       r = false;                                   \

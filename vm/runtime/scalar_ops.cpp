@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "vm/core/error.h"
+#include "vm/runtime/tensor_ops.h"
 
 namespace tl {
 
@@ -114,6 +115,12 @@ Value negate(const Value& a) {
 }
 
 bool less_than(const Value& a, const Value& b, bool or_equal) {
+  if (a.is_tensor() || b.is_tensor()) {
+    auto number = [](const Value& v) {
+      return v.is_tensor() ? Value::number(tensor_as_number(v.as_tensor())) : v;
+    };
+    return less_than(number(a), number(b), or_equal);
+  }
   if (a.is_int() && b.is_int())
     return or_equal ? a.as_int() <= b.as_int() : a.as_int() < b.as_int();
   if (a.is_number() && b.is_number())
@@ -122,6 +129,17 @@ bool less_than(const Value& a, const Value& b, bool or_equal) {
     return or_equal ? a.as_string() <= b.as_string() : a.as_string() < b.as_string();
   throw RuntimeError(fmt::format("cannot compare {} and {} with {}", tag_name(a.tag()),
                                  tag_name(b.tag()), or_equal ? "<=" : "<"));
+}
+
+bool compare_equal(const Value& a, const Value& b) {
+  const bool numeric = (a.is_tensor() || a.is_number()) && (b.is_tensor() || b.is_number());
+  if (numeric && (a.is_tensor() || b.is_tensor())) {
+    auto number = [](const Value& v) {
+      return v.is_tensor() ? tensor_as_number(v.as_tensor()) : v.as_number();
+    };
+    return number(a) == number(b);
+  }
+  return values_equal(a, b);
 }
 
 }  // namespace tl

@@ -15,6 +15,10 @@ const char* arith_symbol(ArithOp op);
 Value arith(ArithOp op, const Value& a, const Value& b);
 Value negate(const Value& a);
 // < and <= on numbers (int/float mixed) and strings; otherwise an error.
+// Numbers, strings; a one-element tensor compares as its number (max(x) > 0).
 bool less_than(const Value& a, const Value& b, bool or_equal);
+// `==`: values_equal, except that a one-element tensor against a number or another tensor
+// compares by value (a bigger tensor there is an error).
+bool compare_equal(const Value& a, const Value& b);
 
 }  // namespace tl

@@ -67,6 +67,15 @@ std::vector<float> download_f32(const Tensor& t) {
   return f;
 }
 
+double tensor_as_number(const Tensor& t) {
+  if (t.numel() != 1)
+    throw RuntimeError(
+        fmt::format("a comparison takes numbers, and this is a tensor of shape "
+                    "{}: compare one element (x[i, j]) or a reduction (max(x))",
+                    t.shape.to_string()));
+  return download_f32(f16_tensor(t))[0];
+}
+
 Value t_binary(Backend* be, BinaryOp op, const Value& a, const Value& b) {
   Backend& B = need_backend(be);
   std::string what = fmt::format("operator {}", op_name(op));

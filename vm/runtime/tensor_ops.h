@@ -16,6 +16,8 @@ Backend& need_backend(Backend* b);
 // The tensor in `v` as f16 (a quantized weight is dequantized); errors name `what`.
 Tensor need_tensor(const Value& v, const char* what);
 std::vector<float> download_f32(const Tensor& t);
+// A one-element tensor as the number it holds, for `<`, `==`, ...; an error for bigger ones.
+double tensor_as_number(const Tensor& t);
 
 Value t_binary(Backend* be, BinaryOp op, const Value& a, const Value& b);
 Value t_unary(Backend* be, UnaryOp op, const Value& x);
