@@ -15,7 +15,8 @@ class BackendUnavailable : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// "cpu", "vulkan" or "auto" (cpu for now). Returns null when this build has no CPU backend
+// "cpu", "vulkan" or "auto" (Vulkan on a real GPU, else the CPU backend: on CPU-only machines the
+// CPU backend beats Vulkan on lavapipe). Returns null when this build has no CPU backend
 // (tensor opcodes then report it); throws BackendUnavailable for an unusable device and
 // std::invalid_argument for an unknown name.
 std::unique_ptr<Backend> make_backend(std::string_view device);

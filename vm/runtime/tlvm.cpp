@@ -19,7 +19,8 @@ int main(int argc, char** argv) {
   po::options_description options("options");
   options.add_options()("help,h", "show this help")(
       "device", po::value<std::string>()->default_value("auto"),
-      "cpu, vulkan or auto (cpu for now)")("file", po::value<std::string>(), ".tlbc file to run");
+      "where tensor ops run: cpu, vulkan, or auto (a real GPU if there is one)")(
+      "file", po::value<std::string>(), ".tlbc file to run");
   po::positional_options_description positional;
   positional.add("file", 1);
   po::variables_map vm;
