@@ -689,8 +689,14 @@ std::vector<CompletionItem> CheckedAnalysis::member_completion(size_t offset, bo
     std::string prefix = obj.is(TypeKind::ModelPath) ? obj.path + "." : "";
     std::set<std::string, std::less<>> seen;
     for (const auto& ti : h->tensors) {
-      if (ti.name.compare(0, prefix.size(), prefix) != 0) continue;
-      std::string_view rest = std::string_view(ti.name).substr(prefix.size());
+      // `m.blk[i].` (path `blk.*`) completes the members every layer may have.
+      size_t used = 0;
+      if (obj.is(TypeKind::ModelPath)) {
+        auto n = sema::path_prefix_length(obj.path, ti.name);
+        if (!n) continue;
+        used = *n;
+      }
+      std::string_view rest = std::string_view(ti.name).substr(used);
       size_t cut = rest.find('.');
       std::string seg(rest.substr(0, cut));
       if (!is_identifier(seg) || !seen.insert(seg).second) continue;
@@ -713,7 +719,7 @@ std::vector<CompletionItem> CheckedAnalysis::member_completion(size_t offset, bo
                      CompletionKind::kVariable,
                      obj.rank_known ? Type::shape(obj.dims).to_string() : "Shape",
                      {}});
-  if (!obj.is_unknown() && !obj.is(TypeKind::ModelPath)) {  // a path prefix is no value yet
+  if (!obj.is_unknown()) {  // a path prefix (`m.blk[0].`) takes the Model builtins
     const Type& value = obj;
     for (const auto& sig : sema::builtin_signatures()) {
       if (sig.params.empty() || sig.params[0].type == sema::ParamType::Any) continue;

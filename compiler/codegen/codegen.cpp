@@ -1440,7 +1440,8 @@ bool FunctionCompiler::property_path(const Expr* e, std::string& path, const Exp
   if (const FileChecks* fc = program_.checks_of(t); fc && fc->analysis) {
     const sema::Type& type = fc->analysis->type_of(cur);
     const bool starts_with_member = !std::isdigit(static_cast<unsigned char>(parts.back()[0]));
-    if (!type.is(sema::TypeKind::Model) && !(type.is_unknown() && starts_with_member)) return false;
+    const bool model = type.is(sema::TypeKind::Model) || type.is(sema::TypeKind::ModelPath);
+    if (!model && !(type.is_unknown() && starts_with_member)) return false;
   }
   path.clear();
   for (auto it = parts.rbegin(); it != parts.rend(); ++it) {

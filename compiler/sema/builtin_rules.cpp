@@ -74,9 +74,14 @@ Type Checker::builtin_rule(const Call* c, Builtin b, BoundArgs& a) {
     }
     case Builtin::GetTensor: {
       const Expr* name = expr_of(a, "name");
-      if (const auto* lit = dyn_cast<StringLit>(name))
-        return model_tensor(type_of(a, "model"), lit->value, lit->range,
+      const Type& model = type_of(a, "model");
+      if (const auto* lit = dyn_cast<StringLit>(name)) {
+        if (model.is(TypeKind::ModelPath))  // layer.get_tensor("attn_q.weight"), layer = m.blk[i]
+          return as_value(
+              model_path(model, model.path + "." + std::string(lit->value), lit->range));
+        return model_tensor(model, lit->value, lit->range,
                             fmt::format("get_tensor(\"{}\")", lit->value));
+      }
       return Type::tensor_unknown_rank();
     }
     case Builtin::TensorNames: {

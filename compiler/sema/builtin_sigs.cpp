@@ -164,8 +164,8 @@ bool accepts(ParamType p, const Type& t) {
   switch (p) {
     case ParamType::Any:
       return true;
-    case ParamType::Tensor:
-      return t.is_tensor() || t.is(TypeKind::ModelPath);
+    case ParamType::Tensor:  // a path without the file's header may name a tensor
+      return t.is_tensor() || (t.is(TypeKind::ModelPath) && !t.model);
     case ParamType::Int:
       return t.is(TypeKind::Int);
     case ParamType::Float:
@@ -176,8 +176,8 @@ bool accepts(ParamType p, const Type& t) {
       return t.is(TypeKind::String);
     case ParamType::Shape:
       return t.is(TypeKind::Shape);
-    case ParamType::Model:
-      return t.is(TypeKind::Model);
+    case ParamType::Model:  // a path value (`m.blk[0]`) is a model of its names
+      return t.is(TypeKind::Model) || t.is(TypeKind::ModelPath);
     case ParamType::Map:
       return t.is(TypeKind::Map);
   }

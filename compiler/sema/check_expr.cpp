@@ -17,7 +17,9 @@ Type Checker::check_expr(const Expr* e) {
 }
 
 Type Checker::as_value(const Type& t) const {
-  if (t.is(TypeKind::ModelPath)) return Type::tensor_unknown_rank();
+  // With the file's header, a path that is no tensor is a prefix (`m.blk[0]`): a value of its
+  // own whose members are tensors. Without it, it may be either.
+  if (t.is(TypeKind::ModelPath)) return t.model ? t : Type::unknown();
   return t;
 }
 
@@ -449,12 +451,19 @@ Type Checker::check_index(const Index* ix, Type obj) {
         key = std::string(i->text);
       else if (const auto* s = dyn_cast<StringLit>(ix->items[0]))
         key = std::string(s->value);
+      // An int the checker knows (`let k = 3`) names one layer; one known only at run time,
+      // every `blk.<n>` (`*` in the path).
+      if (const Dim* v = items[0].int_value(); key.empty() && v && v->is_const())
+        key = std::to_string(v->value);
+      if (key.empty() && (items[0].is(TypeKind::Int) || items[0].is_unknown()) &&
+          !isa<Slice>(ix->items[0]))
+        key = "*";
       if (!key.empty()) {
         std::string path = obj.is(TypeKind::Model) ? key : obj.path + "." + key;
         return model_path(obj, std::move(path), ix->range);
       }
     }
-    return Type::tensor_unknown_rank();
+    return Type::unknown();
   }
   obj = as_value(obj);
   switch (obj.kind) {

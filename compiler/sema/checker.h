@@ -130,6 +130,7 @@ class Checker {
   Type load_model(const ast::Call* c, const ast::Expr* path_expr);
   Type model_tensor(const Type& model, std::string_view name, SourceRange range, std::string label);
   Type model_path(const Type& model, std::string path, SourceRange range);
+  Type model_pattern(const Type& model, std::string path, SourceRange range);
 
   // --- state
  public:

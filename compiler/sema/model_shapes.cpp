@@ -99,10 +99,72 @@ Type Checker::model_tensor(const Type& model, std::string_view name, SourceRange
   return Type::tensor(std::move(dims));
 }
 
+std::optional<size_t> path_prefix_length(std::string_view pattern, std::string_view name) {
+  size_t used = 0;
+  while (true) {
+    const size_t pe = pattern.find('.'), ne = name.find('.');
+    const std::string_view ps = pattern.substr(0, pe), ns = name.substr(0, ne);
+    if (ps != "*" && ps != ns) return std::nullopt;
+    if (ne == std::string_view::npos) return std::nullopt;  // the name ends: no member left
+    used += ne + 1;
+    if (pe == std::string_view::npos) return used;
+    pattern.remove_prefix(pe + 1);
+    name.remove_prefix(ne + 1);
+  }
+}
+
+namespace {
+
+// `name` is `pattern` with each `*` segment standing for any one segment.
+bool path_matches(std::string_view pattern, std::string_view name) {
+  const size_t dot = pattern.rfind('.');
+  if (dot == std::string_view::npos) {
+    const size_t ndot = name.find('.');
+    return ndot == std::string_view::npos && (pattern == "*" || pattern == name);
+  }
+  auto used = path_prefix_length(pattern.substr(0, dot), name);
+  return used && path_matches(pattern.substr(dot + 1), name.substr(*used));
+}
+
+}  // namespace
+
+// A path with `*` segments (`blk.*.attn_q.weight`, from `m.blk[i]`): the tensors it can name.
+// When they all have one shape, that is the type; shapes that differ leave it to run time.
+Type Checker::model_pattern(const Type& model, std::string path, SourceRange range) {
+  const ModelHeader& h = *model.model;
+  const TensorInfo* first = nullptr;
+  bool same = true, any_prefix = false;
+  for (const TensorInfo& ti : h.tensors) {
+    if (path_matches(path, ti.name)) {
+      if (first && !(first->shape == ti.shape)) same = false;
+      if (!first) first = &ti;
+    } else if (path_prefix_length(path, ti.name)) {
+      any_prefix = true;
+    }
+  }
+  if (first) {
+    if (!same) return Type::tensor_unknown_rank();
+    Type t = model_tensor(model, first->name, range, path);
+    return t;
+  }
+  if (any_prefix) {
+    Type t = Type::of(TypeKind::ModelPath);
+    t.model = model.model;
+    t.path = std::move(path);
+    return t;
+  }
+  sink_.report(DiagCode::E0501, range,
+               fmt::format("model `{}` has no tensor named `{}` or `{}.*` for any index",
+                           h.path.filename().string(), path, path));
+  return Type::unknown();
+}
+
 Type Checker::model_path(const Type& model, std::string path, SourceRange range) {
   Type t = Type::of(TypeKind::ModelPath);
   t.model = model.model;
   if (!model.model) return t;  // no header: the path is not needed (and would only grow)
+  if (path == "*" || path.starts_with("*.") || path.find(".*") != std::string::npos)
+    return model_pattern(model, std::move(path), range);
   const ModelHeader& h = *model.model;
   if (h.find(path)) return model_tensor(model, path, range, path);
   std::string prefix = path + ".";

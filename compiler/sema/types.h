@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -116,6 +117,10 @@ struct Type {
 };
 
 bool is_empty_list(const Type& t);  // a list known to have no items (`[]`)
+
+// A model path `pattern` (`blk.*.attn_q`, where `*` stands for any one segment) as a prefix of the
+// tensor name `name`: the length of the matched part with its '.', or nullopt.
+std::optional<size_t> path_prefix_length(std::string_view pattern, std::string_view name);
 
 // A tensor element type name as written in an annotation.
 enum class ElementClass : uint8_t { F16, OtherFloat, Integer, Unknown };

@@ -335,7 +335,14 @@ TEST_F(Models, MemberCompletionWalksThePropertyPath) {
   auto leaf = completion(c, 6, 23);
   ASSERT_TRUE(leaf.count("weight") && leaf.count("bias")) << json(leaf).dump();
   EXPECT_EQ(leaf["weight"]["detail"], "F16 [3, 2]");
-  EXPECT_FALSE(leaf.count("get_tensor"));
+  // A prefix is a value of its own names: `model.layer[0].get_tensor("weight")`.
+  EXPECT_TRUE(leaf.count("get_tensor"));
+  EXPECT_FALSE(leaf.count("softmax"));
+  // An index known only at run time (`layer[i]`) completes what every layer has.
+  change(c, 5,
+         std::string(kModelProgram) + "for i in range(1) {\n    let j = model.layer[i].\n}\n");
+  auto any = completion(c, 7, 27);
+  ASSERT_TRUE(any.count("weight") && any.count("bias")) << json(any).dump();
   // On a tensor: `shape` with its static value, and the tensor builtins as methods.
   change(c, 4, std::string(kModelProgram) + "let s = w.\n");
   auto t = completion(c, 6, 10);

@@ -104,6 +104,11 @@ Value get_index(Backend* be, const Value& c, const Value& k) {
       if (!k.is_int())
         throw RuntimeError(fmt::format("tensor index must be an int, got {}", tag_name(k.tag())));
       return t_index(be, c, k.as_int());
+    case ValueTag::Model:  // m.blk[i]
+      if (k.is_int()) return m_member(be, c, std::to_string(k.as_int()));
+      if (k.is_string()) return m_member(be, c, k.as_string());
+      throw RuntimeError(
+          fmt::format("a model is indexed by an int or a string, not {}", tag_name(k.tag())));
     default:
       throw RuntimeError(fmt::format("a {} cannot be indexed", tag_name(c.tag())));
   }
@@ -135,7 +140,7 @@ Value get_member(Backend* be, const Value& obj, const std::string& name) {
       if (Value* v = obj.as_map().find(Value::string(name))) return *v;
       throw RuntimeError(fmt::format("key '{}' not found in map", name));
     case ValueTag::Model:
-      return m_get_tensor(be, obj, name);
+      return m_member(be, obj, name);
     default:
       break;
   }

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "vm/core/error.h"
@@ -47,21 +49,48 @@ Value m_load_model(const std::string& path, const std::filesystem::path& base_di
   return Value::model(Model::open(resolve(path, base_dir)));
 }
 
-bool m_has_tensor(const Value& model, const std::string& name) {
-  return need_model(model, "get_tensor").model->header().find(name) != nullptr;
+namespace {
+std::string full_name(const ModelObj& m, const std::string& name) {
+  return m.prefix.empty() ? name : m.prefix + "." + name;
 }
 
-Value m_get_tensor(Backend* be, const Value& model, const std::string& name) {
+bool is_prefix(const ModelHeader& h, const std::string& path) {
+  const std::string dotted = path + ".";
+  return std::any_of(h.tensors.begin(), h.tensors.end(),
+                     [&](const TensorInfo& t) { return t.name.starts_with(dotted); });
+}
+
+[[noreturn]] void no_tensor(const ModelHeader& h, const std::string& name, bool or_prefix) {
+  std::string msg =
+      or_prefix ? fmt::format("no tensor named '{0}' or '{0}.*' in {1}", name, h.path.string())
+                : fmt::format("no tensor named '{}' in {}", name, h.path.string());
+  auto close = h.closest_names(name);
+  if (!close.empty()) msg += fmt::format("; did you mean '{}'?", fmt::join(close, "', '"));
+  throw RuntimeError(msg);
+}
+}  // namespace
+
+Value m_member(Backend* be, const Value& model, const std::string& name) {
+  const ModelObj& m = need_model(model, "a model path");
+  const std::string full = full_name(m, name);
+  const ModelHeader& h = m.model->header();
+  if (h.find(full)) return m_get_tensor(be, model, name);
+  if (is_prefix(h, full)) return Value::model_path(m, full);
+  no_tensor(h, full, true);
+}
+
+bool m_has_tensor(const Value& model, const std::string& name) {
+  const ModelObj& m = need_model(model, "get_tensor");
+  return m.model->header().find(full_name(m, name)) != nullptr;
+}
+
+Value m_get_tensor(Backend* be, const Value& model, const std::string& relative) {
   ModelObj& m = const_cast<ModelObj&>(need_model(model, "get_tensor"));
-  if (auto it = m.uploaded.find(name); it != m.uploaded.end()) return Value::tensor(it->second);
+  const std::string name = full_name(m, relative);
+  if (auto it = m.uploaded->find(name); it != m.uploaded->end()) return Value::tensor(it->second);
   const ModelHeader& h = m.model->header();
   const TensorInfo* info = h.find(name);
-  if (!info) {
-    std::string msg = fmt::format("no tensor named '{}' in {}", name, h.path.string());
-    auto close = h.closest_names(name);
-    if (!close.empty()) msg += fmt::format("; did you mean '{}'?", fmt::join(close, "', '"));
-    throw RuntimeError(msg);
-  }
+  if (!info) no_tensor(h, name, false);
   Backend& B = need_backend(be);
   Tensor t;
   if (info->dtype == DType::F16 || dtype_info(info->dtype).kind == DTypeKind::Quant) {
@@ -71,14 +100,16 @@ Value m_get_tensor(Backend* be, const Value& model, const std::string& name) {
     std::vector<f16_bits> data = m.model->to_f16(*info);
     t = B.upload(info->shape, DType::F16, std::as_bytes(std::span<const f16_bits>(data)));
   }
-  m.uploaded.emplace(name, t);
+  m.uploaded->emplace(name, t);
   return Value::tensor(std::move(t));
 }
 
 Value m_tensor_names(const Value& model) {
+  const ModelObj& m = need_model(model, "tensor_names");
+  const std::string dotted = m.prefix.empty() ? "" : m.prefix + ".";
   std::vector<Value> names;
-  for (const auto& t : need_model(model, "tensor_names").model->header().tensors)
-    names.push_back(Value::string(t.name));
+  for (const auto& t : m.model->header().tensors)
+    if (t.name.starts_with(dotted)) names.push_back(Value::string(t.name.substr(dotted.size())));
   return Value::list(std::move(names));
 }
 
@@ -124,8 +155,9 @@ void m_save_model(const Value& src, const std::string& path,
 
 std::string m_summary(const ModelObj& m) {
   const ModelHeader& h = m.model->header();
-  return fmt::format("Model({}, {} tensors, {})", format_name(h.format), h.tensors.size(),
-                     h.path.string());
+  std::string s = fmt::format("Model({}, {} tensors, {})", format_name(h.format), h.tensors.size(),
+                              h.path.string());
+  return m.prefix.empty() ? s : s + "." + m.prefix;
 }
 
 }  // namespace tl

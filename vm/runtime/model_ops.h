@@ -14,8 +14,12 @@ class Backend;
 // A relative path is resolved against base_dir (the directory of the running .tl file), then the
 // working directory.
 Value m_load_model(const std::string& path, const std::filesystem::path& base_dir);
-// Uploaded once per model and name (ModelObj::uploaded). Unknown names list the closest names.
+// Uploaded once per model file and name (ModelObj::uploaded); `name` is relative to a path
+// value's prefix. Unknown names list the closest names.
 Value m_get_tensor(Backend* be, const Value& model, const std::string& name);
+// `model.name` / `model[k]`: the tensor `name` below the value's prefix, else a path value for a
+// prefix of tensor names (`m.blk`, `m.blk[3]`), else an error naming the closest names.
+Value m_member(Backend* be, const Value& model, const std::string& name);
 bool m_has_tensor(const Value& model, const std::string& name);
 Value m_tensor_names(const Value& model);
 Value m_metadata(const Value& model, const std::string& key);

@@ -15,6 +15,9 @@ Value m_load_model(const std::string&, const std::filesystem::path&) {
 Value m_get_tensor(Backend*, const Value&, const std::string&) {
   unavailable();
 }
+Value m_member(Backend*, const Value&, const std::string&) {
+  unavailable();
+}
 bool m_has_tensor(const Value&, const std::string&) {
   unavailable();
 }

@@ -51,10 +51,17 @@ struct TensorObj : Obj {
   Tensor t;
 };
 // A model file plus the tensors already uploaded from it, so that weights upload once.
+// A path value (`m.blk[i]`) is a ModelObj with a prefix of tensor names, sharing the file and the
+// uploaded tensors with the model it came from.
 struct ModelObj : Obj {
-  explicit ModelObj(std::shared_ptr<tl::Model> m) : model(std::move(m)) {}
+  using Uploaded = std::map<std::string, Tensor, std::less<>>;
+  explicit ModelObj(std::shared_ptr<tl::Model> m)
+      : model(std::move(m)), uploaded(std::make_shared<Uploaded>()) {}
+  ModelObj(const ModelObj& parent, std::string path)
+      : model(parent.model), uploaded(parent.uploaded), prefix(std::move(path)) {}
   std::shared_ptr<tl::Model> model;
-  std::map<std::string, Tensor, std::less<>> uploaded;
+  std::shared_ptr<Uploaded> uploaded;
+  std::string prefix;  // "" for the model itself, else "blk.0": names below it are relative
 };
 struct ListObj;
 struct MapObj;
@@ -115,6 +122,9 @@ class Value {
   static Value tensor(Tensor t) { return object(ValueTag::Tensor, new TensorObj(std::move(t))); }
   static Value model(std::shared_ptr<tl::Model> m) {
     return object(ValueTag::Model, new ModelObj(std::move(m)));
+  }
+  static Value model_path(const ModelObj& parent, std::string prefix) {
+    return object(ValueTag::Model, new ModelObj(parent, std::move(prefix)));
   }
   static Value list(std::vector<Value> items);
   static Value map();
