@@ -116,7 +116,8 @@ TEST(TlbcReader, BadVersion) {
   auto b = write_module(sample_module());
   b[4] = 99;
   EXPECT_EQ(read_error(b), "unsupported bytecode format version 99 (this VM reads " +
-                               std::to_string(kTlbcVersion) + ")");
+                               std::to_string(kTlbcVersion) +
+                               "): compile the .tl file again with this toolchain's `tl compile`");
 }
 
 TEST(TlbcReader, BadChecksum) {

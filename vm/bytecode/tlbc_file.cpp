@@ -239,8 +239,10 @@ Module read_module(std::span<const uint8_t> bytes) {
   h.u32();
   uint16_t version = h.u16();
   if (version != kTlbcVersion)
-    throw FormatError(fmt::format("unsupported bytecode format version {} (this VM reads {})",
-                                  version, kTlbcVersion));
+    throw FormatError(fmt::format(
+        "unsupported bytecode format version {} (this VM reads {}): compile the .tl file again "
+        "with this toolchain's `tl compile`",
+        version, kTlbcVersion));
   uint16_t flags = h.u16();
   if (flags & ~kFlagDebug) h.fail(fmt::format("unknown flags 0x{:x}", flags));
   uint32_t crc = h.u32();
