@@ -18,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include "bench/common/gguf_header.h"
 #include "tests/lsp/lsp_client.h"
 #include "vm/model/model.h"
 
@@ -52,14 +53,6 @@ namespace fs = std::filesystem;
 // A llama-7B-shaped GGUF v3 (32 blocks, Q4_0 weights, F32 norms, a 32000-token vocabulary with
 // scores) whose tensor data is a hole: the header is real, the file takes no disk space.
 uint64_t write_big_gguf(const fs::path& path, size_t* tensor_count) {
-  std::string b = "GGUF";
-  auto raw = [&](const void* v, size_t n) { b.append(static_cast<const char*>(v), n); };
-  auto u32 = [&](uint32_t v) { raw(&v, 4); };
-  auto u64 = [&](uint64_t v) { raw(&v, 8); };
-  auto str = [&](const std::string& x) {
-    u64(x.size());
-    b += x;
-  };
   struct T {
     std::string name;
     uint64_t rows, cols;
@@ -78,38 +71,21 @@ uint64_t write_big_gguf(const fs::path& path, size_t* tensor_count) {
   }
   ts.push_back({"output_norm.weight", 1, 4096, 0});
   ts.push_back({"output.weight", 32000, 4096, 2});
-  u32(3);
-  u64(ts.size());
-  u64(3);
-  str("general.architecture");
-  u32(8);
-  str("llama");
-  str("tokenizer.ggml.tokens");
-  u32(9);
-  u32(8);
-  u64(32000);
-  for (int i = 0; i < 32000; ++i) str("tok" + std::to_string(i));
-  str("tokenizer.ggml.scores");
-  u32(9);
-  u32(6);
-  u64(32000);
-  for (int i = 0; i < 32000; ++i) {
-    float f = -static_cast<float>(i);
-    raw(&f, 4);
-  }
-  uint64_t off = 0;
+  tl::bench::GgufHeader h(ts.size(), 3);
+  h.metadata_string("general.architecture", "llama");
+  h.metadata_strings("tokenizer.ggml.tokens", 32000,
+                     [](uint64_t i) { return "tok" + std::to_string(i); });
+  h.metadata_f32s("tokenizer.ggml.scores", 32000,
+                  [](uint64_t i) { return -static_cast<float>(i); });
   for (const T& t : ts) {
-    str(t.name);
-    bool vec = t.rows == 1;
-    u32(vec ? 1 : 2);
-    u64(t.cols);  // GGUF lists the fastest-varying dimension first
-    if (!vec) u64(t.rows);
-    u32(t.type);
-    u64(off);
-    uint64_t bytes = t.type == 0 ? t.rows * t.cols * 4 : t.rows * t.cols / 32 * 18;
-    off += (bytes + 31) / 32 * 32;
+    const uint64_t bytes = t.type == 0 ? t.rows * t.cols * 4 : t.rows * t.cols / 32 * 18;
+    if (t.rows == 1)  // GGUF lists the fastest-varying dimension first
+      h.tensor(t.name, {t.cols}, t.type, bytes);
+    else
+      h.tensor(t.name, {t.cols, t.rows}, t.type, bytes);
   }
-  while (b.size() % 32) b += '\0';
+  const std::string b = h.finish();
+  const uint64_t off = h.data_bytes();
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0 || ::write(fd, b.data(), b.size()) != static_cast<ssize_t>(b.size()) ||
       ::ftruncate(fd, static_cast<off_t>(b.size() + off)) != 0)

@@ -13,6 +13,7 @@
 #include <random>
 #include <string>
 
+#include "bench/common/gguf_header.h"
 #include "vm/model/dequant.h"
 #include "vm/model/model.h"
 
@@ -66,39 +67,16 @@ const fs::path& big_safetensors() {
 const fs::path& big_gguf() {
   static const fs::path p = [] {
     const auto path = bench_dir() / "big.gguf";
-    std::string b = "GGUF";
-    auto raw = [&](const void* v, size_t n) { b.append(static_cast<const char*>(v), n); };
-    auto u32 = [&](uint32_t v) { raw(&v, 4); };
-    auto u64 = [&](uint64_t v) { raw(&v, 8); };
-    auto str = [&](const std::string& s) {
-      u64(s.size());
-      b += s;
-    };
     const uint64_t per = uint64_t{4096} * 4096 / 32 * 34;  // Q8_0 bytes of a 4096x4096 tensor
     const uint64_t n = kBig / per;
-    u32(3);
-    u64(n);
-    u64(2);
-    str("general.architecture");
-    u32(8);
-    str("llama");
-    str("tokenizer.ggml.tokens");
-    u32(9);
-    u32(8);
-    u64(32000);
-    for (int i = 0; i < 32000; ++i) str("tok" + std::to_string(i));
-    uint64_t off = 0;
-    for (uint64_t i = 0; i < n; ++i) {
-      str("blk." + std::to_string(i) + ".weight");
-      u32(2);
-      u64(4096);
-      u64(4096);
-      u32(8);  // Q8_0
-      u64(off);
-      off += (per + 31) / 32 * 32;
-    }
-    while (b.size() % 32) b += '\0';
-    write_sparse(path, b, b.size() + off);
+    tl::bench::GgufHeader h(n, 2);
+    h.metadata_string("general.architecture", "llama");
+    h.metadata_strings("tokenizer.ggml.tokens", 32000,
+                       [](uint64_t i) { return "tok" + std::to_string(i); });
+    for (uint64_t i = 0; i < n; ++i)
+      h.tensor("blk." + std::to_string(i) + ".weight", {4096, 4096}, 8 /* Q8_0 */, per);
+    const std::string b = h.finish();
+    write_sparse(path, b, b.size() + h.data_bytes());
     return path;
   }();
   return p;

@@ -202,13 +202,10 @@ class ProgramCompiler {
     return it->second;
   }
   void emitted(const RuntimeCheck* rc) { emitted_.insert(rc); }
-  // The checker's view of `fn`, declared in `tree` (null without an analysis).
-  const sema::FunctionInfo* function_info(const SyntaxTree& tree, const FnDecl* fn) const {
-    const FileChecks* fc = checks_of(tree);
-    if (!fc || !fc->analysis) return nullptr;
-    for (const sema::FunctionInfo& f : fc->analysis->functions)
-      if (f.decl == fn) return &f;
-    return nullptr;
+  // The checker's view of `fn`, from the analysis of its own file (null without one).
+  const sema::FunctionInfo* function_info(const FnDecl* fn) const {
+    auto it = function_infos_.find(fn);
+    return it == function_infos_.end() ? nullptr : it->second;
   }
   CompileStats stats() const;
 
@@ -250,6 +247,7 @@ class ProgramCompiler {
   std::unordered_map<const SyntaxTree*, FileChecks> checks_;
   std::unordered_map<const FnDecl*, std::vector<const RuntimeCheck*>> entry_checks_;
   std::unordered_map<const FnDecl*, const sema::Analysis*> entry_owner_;
+  std::unordered_map<const FnDecl*, const sema::FunctionInfo*> function_infos_;
   std::unordered_set<const RuntimeCheck*> emitted_;
   size_t requested_ = 0;
 };
@@ -309,17 +307,20 @@ void FunctionCompiler::compile_function(const FnDecl* fn) {
   for (const Param& p : fn->params) declare_local(p.name, p.name_range);
   // A function whose value escapes is checked on entry (the checker cannot see its callers);
   // direct calls were checked at the call by the checker or by checks at the arguments.
+  for (const RuntimeCheck* rc : program_.entry_checks(fn))
+    emit_check(*rc, static_cast<int>(rc->param),
+               [](uint32_t param) { return static_cast<int>(param); });
   // Size variables the body reads as ints: `N` of `x: float16[N, D]` is x.shape[0].
-  if (const sema::FunctionInfo* info = program_.function_info(*tree_file(), fn)) {
-    const FileChecks* fc = program_.checks_of(*tree_file());
+  const sema::FunctionInfo* info = program_.function_info(fn);
+  if (info && !info->size_variables.empty()) {
+    const sema::Analysis& analysis = *program_.checks_of(*tree_file())->analysis;
+    std::unordered_set<sema::SymbolId> read;
+    walk(fn->body, [&](const Node* n) {
+      if (const auto* id = dyn_cast<Ident>(n)) read.insert(analysis.expr_symbol[id->id]);
+      return true;
+    });
     for (const sema::SizeVariable& v : info->size_variables) {
-      bool used = false;
-      walk(fn->body, [&](const Node* n) {
-        if (const auto* id = dyn_cast<Ident>(n))
-          used |= id->name == v.name && fc->analysis->expr_symbol[id->id] == v.symbol;
-        return !used;
-      });
-      if (!used) continue;
+      if (!read.count(v.symbol)) continue;
       const int reg = declare_local(v.name, fn->name_range);
       const int index = alloc(1, fn->name_range);
       at(fn->name_range);
@@ -330,9 +331,6 @@ void FunctionCompiler::compile_function(const FnDecl* fn) {
       release_to(index);
     }
   }
-  for (const RuntimeCheck* rc : program_.entry_checks(fn))
-    emit_check(*rc, static_cast<int>(rc->param),
-               [](uint32_t param) { return static_cast<int>(param); });
   const Block* body = fn->body;
   const size_t mark = open_scope();
   const auto& stmts = body->stmts;
@@ -1552,6 +1550,9 @@ void ProgramCompiler::gather(CheckedFile file, std::vector<const SyntaxTree*>& o
 void ProgramCompiler::index_checks(const SyntaxTree& tree, const sema::Analysis& analysis) {
   FileChecks& fc = checks_[&tree];
   fc.analysis = &analysis;
+  // A file's own functions (an import's copies point at the same declarations: first wins).
+  for (const sema::FunctionInfo& f : analysis.functions)
+    if (f.decl) function_infos_.try_emplace(f.decl, &f);
   for (const RuntimeCheck& rc : analysis.runtime_checks) {
     if (rc.site == RuntimeCheck::Site::Entry) {
       // An imported function may escape in several files: its checks are the same in each.

@@ -1,4 +1,5 @@
 // The run-time shape checks in the bytecode are exactly the checker's `runtime_checks`.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -72,6 +73,13 @@ size_t count(const std::string& haystack, std::string_view needle) {
   return n;
 }
 
+// The disassembly of function `name` (up to the next function), or "" when it has none.
+std::string function_listing(const std::string& listing, std::string_view name) {
+  const size_t at = listing.find(fmt::format(" {} (", name));
+  if (at == std::string::npos) return {};
+  return listing.substr(at, listing.find("function ", at + 1) - at);
+}
+
 TEST(RuntimeChecks, EveryRequestedCheckIsEmittedForEveryProgramInTheRepo) {
   size_t programs = 0, checks = 0;
   for (const char* sub :
@@ -120,11 +128,9 @@ print(forward(make(2, 3), ones(3, 5)))
   EXPECT_EQ(c.stats.runtime_checks_emitted, 1u);
   EXPECT_EQ(count(c.listing, "CHECKSHAPE"), 1u) << c.listing;
   // In the script, at the argument; `forward` itself checks nothing (it does not escape).
-  const size_t fn_at = c.listing.find(" forward (");
-  ASSERT_NE(fn_at, std::string::npos) << c.listing;
-  const size_t fn_end = c.listing.find("function ", fn_at + 1);
-  EXPECT_EQ(c.listing.substr(fn_at, fn_end - fn_at).find("CHECKSHAPE"), std::string::npos)
-      << c.listing;
+  const std::string body = function_listing(c.listing, "forward");
+  ASSERT_FALSE(body.empty()) << c.listing;
+  EXPECT_EQ(body.find("CHECKSHAPE"), std::string::npos) << c.listing;
 }
 
 TEST(RuntimeChecks, SizeVariablesBoundByUnknownValuesAreCompared) {
@@ -158,10 +164,8 @@ print(apply(dot, ones(2, 3), ones(3, 4)))
   ASSERT_TRUE(c.module) << c.diagnostics;
   EXPECT_EQ(c.stats.runtime_checks_requested, 2u);  // x and w on entry to `dot`
   EXPECT_EQ(c.stats.runtime_checks_emitted, 2u);
-  const size_t fn_at = c.listing.find(" dot (");
-  ASSERT_NE(fn_at, std::string::npos) << c.listing;
-  const size_t fn_end = c.listing.find("function ", fn_at + 1);
-  const std::string body = c.listing.substr(fn_at, fn_end - fn_at);
+  const std::string body = function_listing(c.listing, "dot");
+  ASSERT_FALSE(body.empty()) << c.listing;
   EXPECT_EQ(count(body, "CHECKSHAPE"), 2u) << body;
   EXPECT_NE(body.find("size `D` of `dot` differs between `x` (dimension 1) and `w` (dimension 0)"),
             std::string::npos)
