@@ -8,7 +8,7 @@ PACKAGES := cmake ninja-build g++ clang pkg-config nlohmann-json3-dev libvulkan-
             libbenchmark-dev mesa-vulkan-drivers vulkan-validationlayers python3 python3-numpy \
             lua5.4 libopenblas0
 
-.PHONY: all deps configure build run test bench fuzz format clean
+.PHONY: all deps configure build run test test-asan bench fuzz format clean
 all: build
 
 # Installs what is missing when run as root; otherwise prints the exact command and stops.
@@ -47,8 +47,30 @@ fuzz: deps
 	cmake --build $(BUILD)-fuzz -j $(JOBS)
 	ctest --test-dir $(BUILD)-fuzz --output-on-failure -L fuzz
 
+# The test suite built with AddressSanitizer + UndefinedBehaviorSanitizer (gcc, -O1), in its own
+# build dir, without Vulkan (the drivers are not instrumented). Leak checks are off: a TL list that
+# contains itself is reference-counted garbage by design. ASAN_GTESTS=name... builds and runs only
+# those GoogleTest binaries (CI runs a subset: see .ci/run).
+ASAN_GTESTS ?=
+ASAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+ASAN_ENV    := ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
+test-asan: deps
+	cmake -S . -B $(BUILD)-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTL_VULKAN=OFF \
+	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DCMAKE_CXX_FLAGS="$(ASAN_FLAGS)" \
+	  -DCMAKE_EXE_LINKER_FLAGS="$(ASAN_FLAGS)"
+ifeq ($(ASAN_GTESTS),)
+	cmake --build $(BUILD)-asan -j $(JOBS)
+	$(ASAN_ENV) ctest --test-dir $(BUILD)-asan --output-on-failure -j $(JOBS) -LE 'fuzz|bench'
+else
+	cmake --build $(BUILD)-asan -j $(JOBS) --target $(ASAN_GTESTS)
+	set -e; for t in $(ASAN_GTESTS); do \
+	  exe=$$(find $(BUILD)-asan/tests -name $$t -type f -perm -u+x | head -1); \
+	  echo "== $$exe"; $(ASAN_ENV) $$exe --gtest_brief=1; \
+	done
+endif
+
 format:
 	git ls-files '*.cpp' '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-fuzz
+	rm -rf $(BUILD) $(BUILD)-fuzz $(BUILD)-asan

@@ -207,6 +207,8 @@ json Server::dispatch(const std::string& method, const json& params, bool is_req
     data.reserve(tokens.size() * 5);
     int64_t prev_line = 0, prev_char = 0;
     size_t covered = 0;
+    Position cursor{0, 0};
+    size_t cursor_offset = 0;
     for (const auto& t : tokens) {
       size_t b = std::max(t.range.begin, covered);
       size_t e = std::min(t.range.end, doc.text().size());
@@ -218,8 +220,11 @@ json Server::dispatch(const std::string& method, const json& params, bool is_req
         if (pb >= e) break;
         size_t pe = std::min(e, doc.line_end(line));
         if (pe > pb) {
-          Position s = doc.position_of(pb, encoding_);
-          Position f2 = doc.position_of(pe, encoding_);
+          // Positions in increasing order, each counted on from the last: linear in the line.
+          Position s = doc.position_from(cursor, cursor_offset, pb, encoding_);
+          Position f2 = doc.position_from(s, pb, pe, encoding_);
+          cursor = f2;
+          cursor_offset = pe;
           int64_t dl = s.line - prev_line;
           int64_t dc = dl == 0 ? s.character - prev_char : s.character;
           data.insert(data.end(), {static_cast<uint32_t>(dl), static_cast<uint32_t>(dc),

@@ -85,6 +85,23 @@ Position TextDocument::position_of(size_t offset, PositionEncoding enc) const {
   return {static_cast<int64_t>(line), character};
 }
 
+Position TextDocument::position_from(Position from, size_t from_offset, size_t offset,
+                                     PositionEncoding enc) const {
+  offset = std::min(offset, text_->size());
+  if (offset < from_offset || line_of(offset) != static_cast<size_t>(from.line))
+    return position_of(offset, enc);
+  std::string_view t = *text_;
+  size_t i = from_offset;
+  int64_t character = from.character;
+  while (i < offset) {
+    size_t len = utf8_sequence_length(t, i);
+    if (i + len > offset) break;
+    character += static_cast<int64_t>(units(t, i, len, enc));
+    i += len;
+  }
+  return {from.line, character};
+}
+
 std::optional<TextDocument> TextDocument::edited(Position start, Position end,
                                                  std::string_view new_text, PositionEncoding enc,
                                                  int64_t version) const {

@@ -36,6 +36,10 @@ class TextDocument {
   size_t offset_of(Position p, PositionEncoding enc) const;
   // Position of a byte offset (clamped to the text; inside a character -> its start).
   Position position_of(size_t offset, PositionEncoding enc) const;
+  // position_of(offset), counting on from `from` (the position of `from_offset`) when both are
+  // on one line: linear in the distance, so that walking a long line in order stays linear.
+  Position position_from(Position from, size_t from_offset, size_t offset,
+                         PositionEncoding enc) const;
   // Byte range [begin, end) of a line's content, without its terminator.
   size_t line_begin(size_t line) const { return line_starts_[line]; }
   size_t line_end(size_t line) const;

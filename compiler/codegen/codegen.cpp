@@ -365,6 +365,9 @@ void FunctionCompiler::compile_script_items(const SyntaxTree& tree, bool run_sta
       stmt(s);
     } catch (const CompileAbort&) {
       // Reported; keep compiling the remaining statements to find more errors.
+    } catch (const FormatError& e) {
+      program_.sink().report(DiagCode::E0701, s->range, e.what());
+      return;
     }
   }
   current_tree_ = nullptr;
@@ -375,6 +378,8 @@ void FunctionCompiler::compile_main(const MainBlock* main) {
   try {
     block(main->body);
   } catch (const CompileAbort&) {
+  } catch (const FormatError& e) {
+    program_.sink().report(DiagCode::E0701, main->range, e.what());
   }
 }
 
@@ -1589,6 +1594,19 @@ std::optional<tl::Module> ProgramCompiler::compile(CheckedFile root_file) {
     for (const Stmt* s : t->module()->items) {
       if (const auto* fn = dyn_cast<FnDecl>(s)) {
         if (functions_.count(fn->name)) continue;  // the checker reports duplicates
+        // Limits of the bytecode format: a frame of kMaxRegisters, function indices in Bx.
+        if (fn->params.size() > static_cast<size_t>(kMaxRegisters)) {
+          sink_.report(DiagCode::E0701, fn->name_range,
+                       fmt::format("`{}` has {} parameters: a function may have at most {}",
+                                   fn->name, fn->params.size(), kMaxRegisters));
+          return std::nullopt;
+        }
+        if (functions_.size() + 1 > static_cast<size_t>(kMaxBx)) {
+          sink_.report(
+              DiagCode::E0701, fn->name_range,
+              fmt::format("more than {} functions in one program (with its imports)", kMaxBx));
+          return std::nullopt;
+        }
         const uint32_t idx =
             mb_.declare_function(std::string(fn->name), static_cast<int>(fn->params.size()));
         functions_.emplace(fn->name, FunctionEntry{idx, fn, t});
@@ -1620,6 +1638,8 @@ std::optional<tl::Module> ProgramCompiler::compile(CheckedFile root_file) {
     try {
       fc.compile_function(f.decl);
     } catch (const CompileAbort&) {
+    } catch (const FormatError& e) {
+      sink_.report(DiagCode::E0701, f.decl->name_range, e.what());
     }
   }
 

@@ -10,6 +10,7 @@
 #include "compiler/driver/commands.h"
 #include "compiler/driver/frontend.h"
 #include "vm/bytecode/tlbc_file.h"
+#include "vm/core/atomic_file.h"
 #include "vm/core/error.h"
 
 namespace tl::cli {
@@ -38,6 +39,19 @@ int cmd_compile(const Args& args) {
   auto module = program->compile();
   program->print_diagnostics(std::cerr, isatty(2) != 0);
   if (!module) return kExitInputError;
+  // Never write the bytecode over a file of the program (through a symlink or a hard link too).
+  for (const std::string& source : module->sources) {
+    if (same_file(out, source)) {
+      std::cerr << fmt::format("tl compile: error: '{}' would overwrite the source file '{}'\n",
+                               out, source);
+      return kExitInputError;
+    }
+  }
+  if (same_file(out, path)) {
+    std::cerr << fmt::format("tl compile: error: '{}' would overwrite the source file '{}'\n", out,
+                             path);
+    return kExitInputError;
+  }
   try {
     save_module_file(*module, out);
   } catch (const std::exception& e) {

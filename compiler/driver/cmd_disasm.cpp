@@ -2,6 +2,7 @@
 // source lines when the source files can be found (as recorded, or next to the .tlbc file).
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -60,6 +61,14 @@ int cmd_disasm(const Args& args) {
   if (!json) return kExitUsage;
   if (!vm.count("file")) return usage_error("disasm", "no input file");
   std::string path = vm["file"].as<std::string>();
+  // An unreadable input is a usage error (exit 2); a bad file is an input error (exit 1).
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec) || std::filesystem::is_directory(path, ec)) {
+    std::cerr << fmt::format(
+        "tl disasm: error: {}: {}\n", path,
+        std::filesystem::is_directory(path, ec) ? "is a directory" : "no such file");
+    return kExitUsage;
+  }
   Module m;
   try {
     m = load_module_file(path);

@@ -1,55 +1,17 @@
 // `tl fmt`: rewrites .tl files in the one canonical style (formatter/format.h), or with --check
 // shows what would change. A file with syntax errors is never touched: its diagnostics are printed.
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <iostream>
 #include <iterator>
 
 #include "compiler/driver/cli.h"
 #include "compiler/driver/commands.h"
 #include "formatter/format.h"
+#include "vm/core/atomic_file.h"
 
 namespace tl::cli {
-
-namespace {
-
-// Writes `text` over `path` atomically: a temporary file in the same directory, the original's
-// permission bits, then rename(2). On failure the original is untouched and `error` says why.
-bool replace_file(const std::string& path, std::string_view text, std::string& error) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    error = std::strerror(errno);
-    return false;
-  }
-  std::string tmp = path + ".tlfmt-XXXXXX";
-  int fd = ::mkstemp(tmp.data());
-  if (fd < 0) {
-    error = fmt::format("cannot create a temporary file: {}", std::strerror(errno));
-    return false;
-  }
-  bool ok = true;
-  for (size_t done = 0; ok && done < text.size();) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) ok = false;
-    done += n > 0 ? static_cast<size_t>(n) : 0;
-  }
-  ok = ok && ::fchmod(fd, st.st_mode & 07777) == 0 && ::fsync(fd) == 0;
-  if (::close(fd) != 0) ok = false;
-  if (ok && ::rename(tmp.c_str(), path.c_str()) != 0) ok = false;
-  if (!ok) {
-    error = std::strerror(errno);
-    ::unlink(tmp.c_str());
-  }
-  return ok;
-}
-
-}  // namespace
 
 int cmd_fmt(const Args& args) {
   po::options_description options("options");
@@ -76,8 +38,14 @@ int cmd_fmt(const Args& args) {
   for (const std::string& path : vm["files"].as<std::vector<std::string>>()) {
     std::shared_ptr<const SourceFile> file;
     if (path == "-") {
-      std::string text{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
-      file = sm.add("<stdin>", std::move(text));
+      std::string error;
+      auto text = read_source_text(std::cin, &error);
+      if (!text) {
+        std::cerr << fmt::format("tl fmt: error: <stdin>: {}\n", error);
+        unreadable = true;
+        continue;
+      }
+      file = sm.add("<stdin>", std::move(*text));
     } else {
       std::string error;
       file = sm.load(path, &error);
@@ -105,9 +73,11 @@ int cmd_fmt(const Args& args) {
       status = kExitInputError;
       continue;
     }
-    std::string error;
-    if (!replace_file(path, r.text, error)) {
-      std::cerr << fmt::format("{}: error: cannot write the formatted file: {}\n", path, error);
+    try {
+      write_file_atomically(path, r.text);
+    } catch (const FileWriteError& e) {
+      std::cerr << fmt::format("{}: error: cannot write the formatted file: {}\n", path,
+                               e.reason());
       status = kExitInputError;
     }
   }

@@ -2,6 +2,7 @@
 // Reads the header only, so it is instant on multi-GB files.
 #include <fmt/format.h>
 
+#include <cmath>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -20,8 +21,21 @@ constexpr size_t kArrayHead = 8;
 // The output document keeps its keys in the order written; metadata values are nlohmann::json.
 using json = nlohmann::ordered_json;
 
+// JSON has no NaN or infinity (nlohmann writes them as null): they are shown as the strings
+// "nan", "inf" and "-inf", as print shows them.
+nlohmann::json spell_non_finite(const nlohmann::json& v) {
+  if (v.is_number_float() && !std::isfinite(v.get<double>())) {
+    const double d = v.get<double>();
+    return std::isnan(d) ? "nan" : d > 0 ? "inf" : "-inf";
+  }
+  if (!v.is_array()) return v;
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& e : v) out.push_back(spell_non_finite(e));
+  return out;
+}
+
 std::string dump(const nlohmann::json& v) {
-  return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return spell_non_finite(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string value_text(const nlohmann::json& v) {
@@ -38,10 +52,10 @@ std::string value_text(const nlohmann::json& v) {
 json value_json(const nlohmann::json& v) {
   if (v.is_array() && v.size() > kArrayHead) {
     json head = json::array();
-    for (size_t i = 0; i < kArrayHead; ++i) head.push_back(json(v[i]));
+    for (size_t i = 0; i < kArrayHead; ++i) head.push_back(json(spell_non_finite(v[i])));
     return json{{"count", v.size()}, {"head", head}, {"truncated", true}};
   }
-  return json(v);
+  return json(spell_non_finite(v));
 }
 
 std::string format_line(const ModelHeader& h) {

@@ -40,8 +40,14 @@ int cmd_lint(const Args& args) {
   for (const std::string& path : vm["files"].as<std::vector<std::string>>()) {
     std::shared_ptr<const SourceFile> file;
     if (path == "-") {
-      file = sources.add("<stdin>", std::string(std::istreambuf_iterator<char>(std::cin),
-                                                std::istreambuf_iterator<char>()));
+      std::string why;
+      auto text = read_source_text(std::cin, &why);
+      if (!text) {
+        std::cerr << fmt::format("tl lint: error: <stdin>: {}\n", why);
+        unreadable = true;
+        continue;
+      }
+      file = sources.add("<stdin>", std::move(*text));
     } else {
       std::string why;
       file = sources.load(path, &why);

@@ -1,6 +1,8 @@
 // `tl`: the toolchain driver. Dispatches to one subcommand per cmd_<name>.cpp.
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <string_view>
@@ -28,6 +30,17 @@ void print_usage(std::ostream& out) {
   out << "\nRun 'tl <command> --help' for a command's options.\n";
 }
 
+// Output that could not be written (a full disk, a closed stdout) fails the command: a run that
+// printed nothing must not report success.
+int check_stdout(int status, std::string_view command) {
+  errno = 0;
+  std::cout.flush();
+  if (std::cout && std::fflush(stdout) == 0 && !std::ferror(stdout)) return status;
+  std::cerr << fmt::format("tl {}: error: cannot write to standard output{}\n", command,
+                           errno ? std::string(": ") + std::strerror(errno) : "");
+  return status == tl::cli::kExitOk ? tl::cli::kExitInputError : status;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -44,7 +57,7 @@ int main(int argc, char** argv) {
   for (const auto& c : kCommands) {
     if (c.name == word) {
       try {
-        return c.run(tl::cli::Args(argv + 2, argv + argc));
+        return check_stdout(c.run(tl::cli::Args(argv + 2, argv + argc)), c.name);
       } catch (const std::exception& e) {
         std::cerr << fmt::format("tl {}: internal error: {}\n", c.name, e.what());
         return 3;

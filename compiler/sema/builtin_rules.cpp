@@ -281,7 +281,7 @@ Type Checker::builtin_rule(const Call* c, Builtin b, BoundArgs& a) {
           }
         }
         if (t.dims[*dim].is_const() && sum_known)
-          sum += t.dims[*dim].value;
+          sum_known = !__builtin_add_overflow(sum, t.dims[*dim].value, &sum);
         else
           sum_known = false;
       }

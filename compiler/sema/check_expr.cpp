@@ -231,14 +231,18 @@ Type Checker::binary_result(const Binary* b, Type l) {
     const Dim* x = l.int_value();
     const Dim* y = r.int_value();
     if (x && y && x->is_const() && y->is_const()) {
-      int64_t a = x->value, c = y->value;
+      // An overflowing fold is left to run time, which reports the overflow at this position.
+      int64_t a = x->value, c = y->value, v = 0;
       switch (b->op) {
         case BinaryOp::Add:
-          return Type::integer(Dim::constant(a + c));
+          if (!__builtin_add_overflow(a, c, &v)) return Type::integer(Dim::constant(v));
+          break;
         case BinaryOp::Sub:
-          return Type::integer(Dim::constant(a - c));
+          if (!__builtin_sub_overflow(a, c, &v)) return Type::integer(Dim::constant(v));
+          break;
         case BinaryOp::Mul:
-          return Type::integer(Dim::constant(a * c));
+          if (!__builtin_mul_overflow(a, c, &v)) return Type::integer(Dim::constant(v));
+          break;
         default:
           break;
       }
@@ -555,6 +559,12 @@ Type Checker::check_call(const Call* c, const Type* object) {
   }
   if (!handled)
     for (const Arg& a : c->args) check_expr(a.value);
+  if (result.is_tensor() && result.rank_known && !fits_tensor_limit(result.dims)) {
+    sink_.report(DiagCode::E0418, c->range,
+                 fmt::format("{} is too large: one tensor may have at most 2^40 elements",
+                             result.to_string()));
+    result = Type::unknown();
+  }
   out_.expr_call[c->id] = static_cast<uint32_t>(out_.calls.size());
   out_.calls.push_back(std::move(info));
   return result;

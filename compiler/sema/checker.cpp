@@ -209,8 +209,12 @@ void Checker::process_import(const ImportDecl* imp) {
   std::error_code ec;
   fs::path canonical = fs::weakly_canonical(p, ec);
   if (ec || !fs::is_regular_file(canonical)) {
+    const char* why = rel.find('\0') != std::string_view::npos ? "the path contains a NUL byte"
+                      : fs::is_directory(canonical, ec)        ? "it is a directory"
+                      : fs::exists(canonical, ec)              ? "not a regular file"
+                                                               : "no such file";
     sink_.report(DiagCode::E0304, imp->path->range,
-                 fmt::format("cannot import `{}`: no such file ({})", rel, p.string()));
+                 fmt::format("cannot import `{}`: {} ({})", rel, why, p.string()));
     return;
   }
   std::string error;

@@ -232,20 +232,26 @@ Type Checker::reshape(const Type& x, const std::vector<Dim>& target, SourceRange
   }
   bool src_known =
       std::all_of(x.dims.begin(), x.dims.end(), [](const Dim& d) { return d.is_const(); });
-  int64_t numel = 1;
-  for (const Dim& d : x.dims)
-    if (d.is_const()) numel *= d.value;
   bool tgt_known = true;
-  int64_t prod = 1;
   size_t minus_at = out.size();
+  std::vector<Dim> target_known;
   for (size_t i = 0; i < out.size(); ++i) {
     if (out[i].is_const() && out[i].value == -1)
       minus_at = i;
     else if (out[i].is_const())
-      prod *= out[i].value;
+      target_known.push_back(out[i]);
     else
       tgt_known = false;
   }
+  if (!fits_tensor_limit(target_known) || !fits_tensor_limit(x.dims)) {
+    sink_.report(DiagCode::E0418, range,
+                 "reshape of a tensor that is too large: one tensor may have at most 2^40 "
+                 "elements");
+    return Type::unknown();
+  }
+  // Both fit the limit (the source is a tensor), so neither product overflows.
+  const int64_t numel = const_product(x.dims).value_or(0);
+  const int64_t prod = const_product(target_known).value_or(0);
   if (src_known && tgt_known) {
     if (minus_at == out.size() && prod != numel) {
       sink_.report(

@@ -4,7 +4,26 @@
 
 #include <array>
 
+#include "vm/tensor/shape.h"
+
 namespace tl::sema {
+
+bool fits_tensor_limit(const std::vector<Dim>& dims) {
+  int64_t nonzero = 1;
+  for (const Dim& d : dims) {
+    if (!d.is_const() || d.value <= 0) continue;
+    if (__builtin_mul_overflow(nonzero, d.value, &nonzero) || nonzero > kMaxTensorElements)
+      return false;
+  }
+  return true;
+}
+
+std::optional<int64_t> const_product(const std::vector<Dim>& dims) {
+  int64_t product = 1;
+  for (const Dim& d : dims)
+    if (d.is_const() && __builtin_mul_overflow(product, d.value, &product)) return std::nullopt;
+  return product;
+}
 
 bool Dim::same(const Dim& o) const {
   if (is_const() && o.is_const()) return value == o.value;

@@ -118,6 +118,12 @@ struct Type {
 
 bool is_empty_list(const Type& t);  // a list known to have no items (`[]`)
 
+// False when the constant dims of `dims` alone multiply past kMaxTensorElements (vm/tensor/shape.h,
+// counting nonzero dims as the run time does): such a tensor can never be made.
+bool fits_tensor_limit(const std::vector<Dim>& dims);
+// The product of the constant dims, or nullopt when it overflows int64.
+std::optional<int64_t> const_product(const std::vector<Dim>& dims);
+
 // A model path `pattern` (`blk.*.attn_q`, where `*` stands for any one segment) as a prefix of the
 // tensor name `name`: the length of the matched part with its '.', or nullopt.
 std::optional<size_t> path_prefix_length(std::string_view pattern, std::string_view name);

@@ -282,15 +282,34 @@ class Parser {
     ~Depth() { --p.depth_; }
   };
   void too_deep() {
-    error(DiagCode::E0208, tok_range(),
-          fmt::format("nesting too deep: more than {} levels of brackets, blocks or operators",
-                      options_.max_depth));
+    error(
+        DiagCode::E0208, tok_range(),
+        fmt::format(
+            "nesting too deep: more than {} levels of brackets, blocks, operators or chained calls",
+            options_.max_depth));
   }
 
   // --- node helpers -----------------------------------------------------------------------------
+  // Every expression is made here, so that the height of the tree above it is known: operator
+  // and postfix chains nest without recursing in the parser, yet every later pass recurses per
+  // level. Height plus the enclosing nesting (depth_) is held to the one limit.
   template <class T, class... A>
   T* expr(SourceRange r, A&&... a) {
-    return arena_.make<T>(r, tree_.next_expr_id(), std::forward<A>(a)...);
+    T* e = arena_.make<T>(r, tree_.next_expr_id(), std::forward<A>(a)...);
+    uint32_t height = 1;
+    for_each_child(e, [&](const Node* child) {
+      if (const auto* c = dyn_cast<Expr>(child); c && c->id < heights_.size())
+        height = std::max(height, heights_[c->id] + 1);
+    });
+    if (heights_.size() <= e->id) heights_.resize(e->id + 1, 0);
+    heights_[e->id] = height;
+    if (height + depth_ > options_.max_depth && !panic_) {
+      error(DiagCode::E0208, r,
+            fmt::format("nesting too deep: more than {} levels of brackets, blocks, operators "
+                        "or chained calls",
+                        options_.max_depth));
+    }
+    return e;
   }
   ErrorExpr* error_expr() { return expr<ErrorExpr>(range(tok().begin, tok().begin)); }
   ErrorStmt* error_stmt(uint32_t begin) { return arena_.make<ErrorStmt>(from(begin)); }
@@ -751,8 +770,9 @@ class Parser {
         advance();
         std::string_view s = text(t);
         double v = 0;
-        std::from_chars(s.data(), s.data() + s.size(), v);  // out of range keeps v = 0 or inf
-        if (s.find_first_of("eE") != std::string_view::npos && v == 0)
+        // Out of range, from_chars leaves v unset: strtod gives inf (or 0 for an underflow), as
+        // Python reads 1e400 or a 400-digit literal.
+        if (std::from_chars(s.data(), s.data() + s.size(), v).ec == std::errc::result_out_of_range)
           v = std::strtod(std::string(s).c_str(), nullptr);
         return expr<FloatLit>(r, s, v);
       }
@@ -854,6 +874,7 @@ class Parser {
   size_t pos_ = 0;
   uint32_t prev_end_ = 0;
   uint32_t depth_ = 0;
+  std::vector<uint32_t> heights_;  // by Expr::id: the height of the expression tree it roots
   bool panic_ = false;
   size_t error_pos_ = 0;
   std::vector<TokenKind> open_;        // expression brackets open now

@@ -7,14 +7,16 @@
 #include <memory>
 
 #include "compiler/syntax/ast.h"
+#include "compiler/syntax/limits.h"
 #include "compiler/syntax/source.h"
 
 namespace tl {
 
 struct ParseOptions {
-  // Deepest nesting of brackets, blocks and unary/power operators before E0208 (clang's bracket
-  // depth default is 256 too). Keeps the recursion far from any stack limit.
-  uint32_t max_depth = 256;
+  // Deepest nesting of brackets, blocks, operators and chained calls before E0208: the one limit
+  // of every tool (compiler/syntax/limits.h). Keeps the parser's recursion, and every later pass
+  // that walks the tree, far from any stack limit.
+  uint32_t max_depth = kMaxNestingDepth;
   // Errors kept per file (0: all). Random bytes must not produce megabytes of diagnostics.
   uint32_t error_limit = 100;
 };

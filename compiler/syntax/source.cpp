@@ -1,9 +1,12 @@
 #include "compiler/syntax/source.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
+
+#include "compiler/syntax/limits.h"
 
 namespace tl {
 
@@ -88,7 +91,30 @@ std::shared_ptr<const SourceFile> SourceManager::add(std::string path, std::stri
   return file;
 }
 
+std::optional<std::string> read_source_text(std::istream& in, std::string* error) {
+  std::string text;
+  char buffer[1 << 16];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+    if (text.size() + static_cast<size_t>(in.gcount()) > kMaxSourceBytes) {
+      if (error)
+        *error =
+            fmt::format("larger than {} MiB, the limit for a source file", kMaxSourceBytes >> 20);
+      return std::nullopt;
+    }
+    text.append(buffer, static_cast<size_t>(in.gcount()));
+  }
+  if (in.bad()) {
+    if (error) *error = "cannot read file";
+    return std::nullopt;
+  }
+  return text;
+}
+
 std::shared_ptr<const SourceFile> SourceManager::load(const std::string& path, std::string* error) {
+  if (path.find('\0') != std::string::npos) {
+    if (error) *error = "the path contains a NUL byte";
+    return nullptr;
+  }
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
     if (error) *error = "is a directory";
@@ -96,21 +122,12 @@ std::shared_ptr<const SourceFile> SourceManager::load(const std::string& path, s
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    if (error) *error = "cannot open file";
+    if (error) *error = std::filesystem::exists(path, ec) ? "cannot open file" : "no such file";
     return nullptr;
   }
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  if (in.bad()) {
-    if (error) *error = "cannot read file";
-    return nullptr;
-  }
-  std::string text = std::move(buf).str();
-  if (text.size() >= 0xffffffffu) {
-    if (error) *error = "file too large (4 GiB limit)";
-    return nullptr;
-  }
-  return add(path, std::move(text));
+  auto text = read_source_text(in, error);
+  if (!text) return nullptr;
+  return add(path, std::move(*text));
 }
 
 const SourceFile* SourceManager::file(FileId id) const {

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <istream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -68,6 +70,10 @@ class SourceFile {
   std::string text_;
   std::vector<uint32_t> line_starts_;
 };
+
+// Reads a whole source text from `in`, refusing more than kMaxSourceBytes (limits.h) without
+// reading further (`tl check /dev/zero`); nullopt with `error` set on failure.
+std::optional<std::string> read_source_text(std::istream& in, std::string* error);
 
 // Owns every file of one compilation (or one editor session). Files are shared so that a
 // SyntaxTree can keep its source alive after the manager moves on (an LSP re-parse replaces a file

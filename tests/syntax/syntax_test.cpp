@@ -228,10 +228,33 @@ TEST(Parser, DeepNestingIsADiagnosticNotACrash) {
     ASSERT_EQ(tree->diagnostics().size(), 1u) << in.substr(0, 40);
     EXPECT_EQ(tree->diagnostics()[0].code, DiagCode::E0208);
   }
-  // 10,000 binary operators in a row are not nesting: no diagnostic at all.
-  std::string sum = "x = 1";
-  for (int i = 0; i < n; ++i) sum += " + 1";
-  EXPECT_TRUE(parse_text(sum)->diagnostics().empty());
+}
+
+// Operator and postfix chains nest the tree without recursing in the parser, yet every later pass
+// (checker, codegen, formatter, LSP) walks them recursively: they count against the same limit.
+TEST(Parser, LongChainsCountAsNesting) {
+  auto chain = [](int terms, std::string_view first, std::string_view link) {
+    std::string s = "x = " + std::string(first);
+    for (int i = 1; i < terms; ++i) s += link;
+    return s;
+  };
+  const int limit = static_cast<int>(kMaxNestingDepth);
+  struct Chain {
+    std::string_view first, link;
+    int levels;  // tree levels per link: `.abs()` is a Member inside a Call
+  };
+  for (auto [first, link, levels] : std::vector<Chain>{{"1", " + 1", 1},
+                                                       {"true", " && true", 1},
+                                                       {"t", ".abs()", 2},
+                                                       {"t", "[0]", 1},
+                                                       {"f", "(1)", 1}}) {
+    // Just under the limit: fine. Far past it: one positioned E0208, and the parse stops there.
+    EXPECT_TRUE(parse_text(chain(limit / levels - 8, first, link))->diagnostics().empty()) << link;
+    auto deep = parse_text(chain(50000, first, link));
+    ASSERT_EQ(deep->diagnostics().size(), 1u) << link;
+    EXPECT_EQ(deep->diagnostics()[0].code, DiagCode::E0208) << link;
+    EXPECT_GT(deep->diagnostics()[0].range.begin, 0u) << link;
+  }
 }
 
 TEST(Parser, ErrorLimitCapsDiagnostics) {

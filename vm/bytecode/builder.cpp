@@ -1,5 +1,7 @@
 #include "vm/bytecode/builder.h"
 
+#include <fmt/format.h>
+
 #include <bit>
 #include <cstring>
 
@@ -125,6 +127,11 @@ uint32_t ModuleBuilder::add(Constant k) {
   }
   auto [it, fresh] =
       const_index_.try_emplace({static_cast<int>(k.index()), key}, constants_.size());
+  if (fresh && constants_.size() > static_cast<size_t>(kMaxBx)) {
+    const_index_.erase(it);
+    throw FormatError(fmt::format(
+        "more than {} distinct constants (numbers, strings, shapes) in one program", kMaxBx + 1));
+  }
   if (fresh) constants_.push_back(std::move(k));
   return it->second;
 }

@@ -4,11 +4,13 @@
 
 #include <array>
 #include <bit>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 
 #include "vm/bytecode/verifier.h"
+#include "vm/core/atomic_file.h"
 #include "vm/core/error.h"
 
 namespace tl {
@@ -372,8 +374,11 @@ Module read_module(std::span<const uint8_t> bytes) {
 }
 
 Module load_module_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw FormatError(path.string() + ": error: is a directory, not a bytecode file");
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw FormatError(path.string() + ": error: cannot open file");
+  if (!in) throw FormatError(path.string() + ": error: cannot open file: " + std::strerror(errno));
   std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
                              std::istreambuf_iterator<char>());
   try {
@@ -384,17 +389,14 @@ Module load_module_file(const std::filesystem::path& path) {
 }
 
 void save_module_file(const Module& m, const std::filesystem::path& path) {
-  std::vector<uint8_t> bytes = write_module(m);
-  std::filesystem::path tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw FormatError(path.string() + ": error: cannot write file");
-    out.write(reinterpret_cast<const char*>(bytes.data()),
-              static_cast<std::streamsize>(bytes.size()));
-    if (!out) throw FormatError(path.string() + ": error: write failed");
+  const std::vector<uint8_t> bytes = write_module(m);
+  try {
+    AtomicFileWriter out(path);
+    out.write(std::as_bytes(std::span(bytes)));
+    out.commit();
+  } catch (const FileWriteError& e) {
+    throw FormatError(path.string() + ": error: " + e.reason());
   }
-  std::filesystem::rename(tmp, path);
 }
 
 }  // namespace tl

@@ -20,6 +20,10 @@ class Verifier {
                               m_.functions.size()));
     if (m_.functions[m_.entry].num_params != 0)
       fail_module("the entry function must take no parameters");
+    // Every count the interpreter allocates by is bounded by what an instruction can address.
+    if (m_.num_globals > static_cast<uint32_t>(kMaxBx) + 1)
+      fail_module(
+          fmt::format("{} globals: at most {} can be addressed", m_.num_globals, kMaxBx + 1));
     for (size_t k = 0; k < m_.constants.size(); ++k)
       if (const auto* p = std::get_if<ElementwiseProgram>(&m_.constants[k]))
         if (std::string why = validate(*p); !why.empty())

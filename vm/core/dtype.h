@@ -43,7 +43,8 @@ inline std::optional<DType> dtype_from_name(std::string_view name) {
   return std::nullopt;
 }
 
-inline std::optional<DType> dtype_from_ggml(int ggml_type) {
+inline std::optional<DType> dtype_from_ggml(int64_t ggml_type) {
+  if (ggml_type < 0) return std::nullopt;  // -1 in the table means "no ggml id"
   for (const auto& i : kDTypeTable)
     if (i.ggml_type == ggml_type) return i.dtype;
   return std::nullopt;

@@ -29,6 +29,12 @@ inline size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
+// Names longer than this are neither given suggestions nor suggested: each comparison then costs
+// at most 256 x 256 steps, so a megabyte-long misspelling cannot stall a tool (or the LSP).
+inline constexpr size_t kMaxSuggestedNameLength = 256;
+// At most this many candidates are compared (the first ones, in the candidates' order).
+inline constexpr size_t kMaxSuggestionCandidates = 100000;
+
 // Up to `max` of `candidates` closest to `name`, best first (ties keep the candidates' order).
 // Candidates farther than about a third of the longer name's length are not suggested: a
 // suggestion that shares almost nothing with the name only confuses.
@@ -41,10 +47,19 @@ std::vector<std::string> closest_names(std::string_view name, const Range& candi
     std::string_view candidate;
   };
   std::vector<Scored> scored;
+  if (name.size() > kMaxSuggestedNameLength) return {};
   size_t order = 0;
   for (const auto& c : candidates) {
+    if (order == kMaxSuggestionCandidates) break;
     const std::string_view cand(c);
     const size_t limit = std::max<size_t>(2, std::max(name.size(), cand.size()) / 3);
+    // The length difference is a lower bound of the distance: skip the quadratic part.
+    const size_t length_gap =
+        name.size() > cand.size() ? name.size() - cand.size() : cand.size() - name.size();
+    if (cand.size() > kMaxSuggestedNameLength || length_gap > limit) {
+      ++order;
+      continue;
+    }
     const size_t d = edit_distance(name, cand);
     if (d <= limit && cand != name) scored.push_back({d, order, cand});
     ++order;

@@ -95,6 +95,12 @@ Tensor CpuBackend::make(const Shape& shape, DType dtype) {
   if (!bytes)
     throw RuntimeError(fmt::format("a {} tensor of shape {} is not a whole number of blocks",
                                    dtype_name(dtype), shape.to_string()));
+  if (options_.allocation_budget != 0) {
+    allocated_ += *bytes;
+    if (allocated_ > options_.allocation_budget)
+      throw RuntimeError(fmt::format("the backend's memory budget of {} bytes is spent",
+                                     options_.allocation_budget));
+  }
   return Tensor{shape, dtype, std::make_shared<CpuBuffer>(*bytes), this};
 }
 

@@ -18,6 +18,9 @@ namespace tl {
 struct CpuOptions {
   int threads = 0;             // <= 0: std::thread::hardware_concurrency()
   bool use_fast_paths = true;  // false: reference kernels only (tests, debugging)
+  // Bytes of tensor memory this backend may allocate over its lifetime (0: no limit); past it an
+  // op fails with a RuntimeError. The fuzzers run hostile programs under it.
+  uint64_t allocation_budget = 0;
 };
 
 // Host memory, 64-byte aligned (a whole cache line and AVX-512 vector).
@@ -76,6 +79,7 @@ class CpuBackend final : public Backend {
   f16_bits* f16_mut(Tensor& t);
 
   CpuOptions options_;
+  uint64_t allocated_ = 0;  // bytes made so far, against options_.allocation_budget
   cpu::ThreadPool pool_;
 };
 

@@ -238,7 +238,7 @@ ModelHeader parse_gguf(const std::filesystem::path& path, std::span<const std::b
     const uint32_t gtype = r.read<uint32_t>("a tensor type");
     const uint64_t rel = r.read<uint64_t>("a tensor offset");
 
-    const auto dtype = dtype_from_ggml(static_cast<int>(gtype));
+    const auto dtype = dtype_from_ggml(int64_t{gtype});
     if (!dtype) r.fail_at(type_at, fmt::format("{}: unknown ggml tensor type {}", where, gtype));
     const auto& di = dtype_info(*dtype);
     uint64_t elems = 1;

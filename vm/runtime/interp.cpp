@@ -231,6 +231,9 @@ Value Vm::execute(size_t first_frame) {
   Backend* be = opts_.backend;
   BuiltinEnv& benv = env_->builtins;
   const size_t max_depth = opts_.max_call_depth;
+  // Loops and calls are the only ways back: counting them bounds the instructions run.
+  uint64_t steps_left = opts_.step_budget ? opts_.step_budget : UINT64_MAX;
+  const char* const budget_message = "the step budget is spent (loops and calls)";
   const Proto* callee = nullptr;
   try {
     static const void* const kLabels[256] = {
@@ -365,6 +368,7 @@ Value Vm::execute(size_t first_frame) {
     DISPATCH();
   }
   L_JMP:
+    if (get_sbx(i) < 0 && steps_left-- == 0) throw RuntimeError(budget_message);
     pc += get_sbx(i);
     DISPATCH();
   L_TEST : {
@@ -444,6 +448,7 @@ Value Vm::execute(size_t first_frame) {
     Value* r = &RA;
     int64_t left = r[1].as_int();
     if (left > 0) {
+      if (steps_left-- == 0) throw RuntimeError(budget_message);
       r[1].set_int(left - 1);
       int64_t v = static_cast<int64_t>(static_cast<uint64_t>(r[0].as_int()) +
                                        static_cast<uint64_t>(r[2].as_int()));
@@ -464,6 +469,7 @@ Value Vm::execute(size_t first_frame) {
       throw RuntimeError(fmt::format("function '{}' takes {} arguments, got {}", callee->name,
                                      callee->num_params, B));
   do_call : {
+    if (steps_left-- == 0) throw RuntimeError(budget_message);
     Value* nb = R + A + 1;
     if (frames_.size() > max_depth)
       throw RuntimeError(fmt::format(

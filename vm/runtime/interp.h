@@ -26,7 +26,10 @@ struct VmOptions {
   Backend* backend = nullptr;       // tensor opcodes call it; null: they report no backend
   std::ostream* out = nullptr;      // print's destination; null: std::cout
   uint32_t max_call_depth = 10000;  // deeper recursion is a run-time error
-  std::filesystem::path base_dir;   // relative model paths; empty: the entry's source directory
+  // Backward jumps, loop iterations and calls one execute() may make (0: no limit), so that a
+  // fuzzer can run any program: straight-line code between them is bounded by its length.
+  uint64_t step_budget = 0;
+  std::filesystem::path base_dir;  // relative model paths; empty: the entry's source directory
 };
 
 // A run-time error with its position and TL stack trace, formatted as the VM prints it:

@@ -15,6 +15,10 @@ namespace tl {
 namespace {
 
 std::filesystem::path resolve(const std::string& path, const std::filesystem::path& base_dir) {
+  // The OS would read the path only up to the NUL: another file than the one named.
+  if (path.find('\0') != std::string::npos)
+    throw RuntimeError(fmt::format("the path \"{}\" contains a NUL byte",
+                                   std::string_view(path).substr(0, path.find('\0'))));
   std::filesystem::path p(path);
   if (p.is_relative() && !base_dir.empty()) {
     std::error_code ec;
@@ -32,8 +36,14 @@ const ModelObj& need_model(const Value& v, const char* fn) {
 Value from_json(const nlohmann::json& j) {
   if (j.is_string()) return Value::string(j.get<std::string>());
   if (j.is_boolean()) return Value::boolean(j.get<bool>());
+  // nlohmann counts unsigned numbers as integers too: test them first. A u64 past int's range
+  // becomes the nearest float rather than wrapping negative (docs/models.md).
+  if (j.is_number_unsigned()) {
+    const uint64_t u = j.get<uint64_t>();
+    if (u > static_cast<uint64_t>(INT64_MAX)) return Value::number(static_cast<double>(u));
+    return Value::integer(static_cast<int64_t>(u));
+  }
   if (j.is_number_integer()) return Value::integer(j.get<int64_t>());
-  if (j.is_number_unsigned()) return Value::integer(static_cast<int64_t>(j.get<uint64_t>()));
   if (j.is_number()) return Value::number(j.get<double>());
   if (j.is_array()) {
     std::vector<Value> items;

@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <vector>
 
+#include "vm/core/error.h"
 #include "vm/core/half.h"
 #include "vm/runtime/model_ops.h"
 #include "vm/tensor/backend.h"
@@ -90,7 +92,13 @@ std::string format_tensor(const Shape& shape, std::span<const float> values) {
   return out;
 }
 
-std::string format_value(const Value& v, bool quote_strings) {
+namespace {
+
+// Lists and maps being printed, outermost first: one that contains itself prints as `[...]` (or
+// `{...}`), as Python prints it; nesting past kMaxPrintDepth is an error, not a stack overflow.
+constexpr size_t kMaxPrintDepth = 1000;
+
+std::string format_nested(const Value& v, bool quote_strings, std::vector<const void*>& open) {
   switch (v.tag()) {
     case ValueTag::None:
       return "none";
@@ -128,27 +136,46 @@ std::string format_value(const Value& v, bool quote_strings) {
     case ValueTag::Model:
       return m_summary(v.as_model());
     case ValueTag::List: {
+      const void* self = &v.as_list();
+      if (std::find(open.begin(), open.end(), self) != open.end()) return "[...]";
+      if (open.size() >= kMaxPrintDepth)
+        throw RuntimeError(fmt::format("print: lists nested more than {} deep", kMaxPrintDepth));
+      open.push_back(self);
       std::string s = "[";
       const auto& items = v.as_list().items;
       for (size_t i = 0; i < items.size(); ++i) {
         if (i) s += ", ";
-        s += format_value(items[i], true);
+        s += format_nested(items[i], true, open);
       }
+      open.pop_back();
       return s + "]";
     }
     case ValueTag::Map: {
+      const void* self = &v.as_map();
+      if (std::find(open.begin(), open.end(), self) != open.end()) return "{...}";
+      if (open.size() >= kMaxPrintDepth)
+        throw RuntimeError(fmt::format("print: maps nested more than {} deep", kMaxPrintDepth));
+      open.push_back(self);
       std::string s = "{";
       const auto& items = v.as_map().items;
       for (size_t i = 0; i < items.size(); ++i) {
         if (i) s += ", ";
-        s += format_value(items[i].first, true);
+        s += format_nested(items[i].first, true, open);
         s += ": ";
-        s += format_value(items[i].second, true);
+        s += format_nested(items[i].second, true, open);
       }
+      open.pop_back();
       return s + "}";
     }
   }
   return "?";
+}
+
+}  // namespace
+
+std::string format_value(const Value& v, bool quote_strings) {
+  std::vector<const void*> open;
+  return format_nested(v, quote_strings, open);
 }
 
 }  // namespace tl

@@ -68,5 +68,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cout.flush();
+  if (!std::cout) {  // a full disk or a closed stdout: the output is lost, so the run failed
+    std::cerr << "tlvm: error: cannot write to standard output\n";
+    return 1;
+  }
   return 0;
 }

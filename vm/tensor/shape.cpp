@@ -7,12 +7,25 @@
 namespace tl {
 
 int64_t Shape::numel() const {
-  int64_t n = 1;
-  for (int64_t d : dims_) n *= d;
-  return n;
+  int64_t nonzero = 1;
+  bool empty = false;
+  for (int64_t d : dims_) {
+    if (d < 0) throw RuntimeError(fmt::format("negative dimension in shape {}", to_string()));
+    if (d == 0) {
+      empty = true;
+      continue;
+    }
+    if (__builtin_mul_overflow(nonzero, d, &nonzero) || nonzero > kMaxTensorElements)
+      throw RuntimeError(
+          fmt::format("a tensor of shape {} is too large: one tensor may have at most 2^40 "
+                      "elements (counting its nonzero dimensions)",
+                      to_string()));
+  }
+  return empty ? 0 : nonzero;
 }
 
 std::vector<int64_t> Shape::strides() const {
+  (void)numel();  // bounds every partial product below
   std::vector<int64_t> s(dims_.size());
   int64_t acc = 1;
   for (size_t i = dims_.size(); i-- > 0;) {
@@ -109,7 +122,7 @@ Shape reduce_shape(const Shape& s, std::optional<int> dim, bool keepdim) {
 Shape resolve_reshape(const Shape& from, std::span<const int64_t> target) {
   std::vector<int64_t> out(target.begin(), target.end());
   int infer = -1;
-  int64_t known = 1;
+  std::vector<int64_t> known_dims;
   for (size_t i = 0; i < out.size(); ++i) {
     if (out[i] == -1) {
       if (infer >= 0) throw RuntimeError("reshape: only one dimension can be -1");
@@ -117,9 +130,10 @@ Shape resolve_reshape(const Shape& from, std::span<const int64_t> target) {
     } else if (out[i] < 0) {
       throw RuntimeError(fmt::format("reshape: negative dimension {}", out[i]));
     } else {
-      known *= out[i];
+      known_dims.push_back(out[i]);
     }
   }
+  const int64_t known = Shape(std::move(known_dims)).numel();  // refuses an overflowing target
   if (infer >= 0) {
     if (known == 0 || from.numel() % known != 0)
       throw RuntimeError(fmt::format("cannot reshape {} ({} elements) to {}", from.to_string(),

@@ -14,6 +14,11 @@
 
 namespace tl {
 
+// The most elements one tensor may hold: 2^40 (2 TiB of f16). Every element count and stride is
+// computed through Shape::numel/strides, which refuse a shape past this limit (counting only its
+// nonzero dims, so that an empty tensor's strides cannot overflow either) with a RuntimeError.
+inline constexpr int64_t kMaxTensorElements = int64_t{1} << 40;
+
 class Shape {
  public:
   Shape() = default;
@@ -24,8 +29,9 @@ class Shape {
   int64_t operator[](size_t i) const { return dims_[i]; }
   int64_t& operator[](size_t i) { return dims_[i]; }
   const std::vector<int64_t>& dims() const { return dims_; }
+  // Throws RuntimeError for a negative dim or past kMaxTensorElements.
   int64_t numel() const;
-  // Row-major strides in elements.
+  // Row-major strides in elements; the same checks as numel().
   std::vector<int64_t> strides() const;
   // "[4, 2]"; a 0-d shape prints as "[]".
   std::string to_string() const;
