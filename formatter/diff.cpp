@@ -88,11 +88,9 @@ void myers(const std::vector<std::string_view>& a, size_t lo_a, size_t hi_a,
   out.insert(out.end(), rev.rbegin(), rev.rend());
 }
 
-}  // namespace
-
-std::string unified_diff(std::string_view before, std::string_view after, std::string_view name) {
-  if (before == after) return {};
-  std::vector<std::string_view> a = split(before), b = split(after);
+// The whole edit script from a to b: the common prefix and suffix kept, Myers between them.
+std::vector<Edit> edit_script(const std::vector<std::string_view>& a,
+                              const std::vector<std::string_view>& b) {
   size_t na = a.size(), nb = b.size();
   size_t pre = 0;
   while (pre < na && pre < nb && a[pre] == b[pre]) ++pre;
@@ -102,6 +100,37 @@ std::string unified_diff(std::string_view before, std::string_view after, std::s
   for (size_t i = 0; i < pre; ++i) edits.push_back({' ', i, i});
   myers(a, pre, na - suf, b, pre, nb - suf, edits);
   for (size_t i = 0; i < suf; ++i) edits.push_back({' ', na - suf + i, nb - suf + i});
+  return edits;
+}
+
+}  // namespace
+
+std::vector<LineHunk> line_hunks(std::string_view before, std::string_view after) {
+  std::vector<LineHunk> out;
+  if (before == after) return out;
+  std::vector<std::string_view> a = split(before), b = split(after);
+  std::vector<Edit> edits = edit_script(a, b);
+  for (size_t i = 0; i < edits.size();) {
+    if (edits[i].op == ' ') {
+      ++i;
+      continue;
+    }
+    LineHunk h{edits[i].a, edits[i].a, edits[i].b, edits[i].b};
+    for (; i < edits.size() && edits[i].op != ' '; ++i) {
+      if (edits[i].op == '-') h.a_end = edits[i].a + 1;
+      if (edits[i].op == '+') h.b_end = edits[i].b + 1;
+    }
+    h.a_end = std::max(h.a_end, h.a_begin);
+    h.b_end = std::max(h.b_end, h.b_begin);
+    out.push_back(h);
+  }
+  return out;
+}
+
+std::string unified_diff(std::string_view before, std::string_view after, std::string_view name) {
+  if (before == after) return {};
+  std::vector<std::string_view> a = split(before), b = split(after);
+  std::vector<Edit> edits = edit_script(a, b);
 
   std::string out = fmt::format("--- {}\n+++ {}\n", name, name);
   auto line_out = [&](const Edit& e) {

@@ -48,4 +48,12 @@ bool same_meaning(const ast::SyntaxTree& a, const ast::SyntaxTree& b);
 // headers; empty when they are equal.
 std::string unified_diff(std::string_view before, std::string_view after, std::string_view name);
 
+// The places where `after` differs from `before`, by lines (each line with its '\n'): each hunk
+// replaces lines [a_begin, a_end) of `before` by lines [b_begin, b_end) of `after`. In order, not
+// touching each other. Editors apply them as small edits (cursors and marks elsewhere stay).
+struct LineHunk {
+  size_t a_begin = 0, a_end = 0, b_begin = 0, b_end = 0;
+};
+std::vector<LineHunk> line_hunks(std::string_view before, std::string_view after);
+
 }  // namespace tl::format

@@ -13,9 +13,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tl::lsp {
@@ -31,12 +33,17 @@ struct AnalysisSettings {
   bool lint = true;  // publish the linter's findings (formatter/lint.h) with the checker's
 };
 
+// The text of the other documents the client has open, by absolute path: imports read them
+// instead of the disk, so an unsaved edit in an imported file is seen at once.
+using OpenFiles = std::map<std::string, std::shared_ptr<const std::string>>;
+
 struct DocumentSnapshot {
   std::string uri;   // as the client sent it
   std::string path;  // file system path for file:// URIs (imports, load_model), else empty
   int64_t version = 0;
   std::shared_ptr<const std::string> text;
   AnalysisSettings settings;
+  std::shared_ptr<const OpenFiles> open_files;  // may be null
 };
 
 enum class Severity : int { kError = 1, kWarning = 2, kInformation = 3, kHint = 4 };
@@ -64,6 +71,9 @@ struct Diagnostic {
   std::string message;
   std::vector<RelatedInfo> related;
   std::vector<DiagnosticTag> tags;
+  // Where the code is explained, relative to the docs folder ("lint.md#w0607-function_keyword");
+  // the server turns it into codeDescription.href. Empty: no page.
+  std::string doc;
 };
 
 struct TextEdit {
@@ -155,6 +165,20 @@ struct SignatureInfo {
   int active_parameter = 0;
 };
 
+// A path in the text that names a file: `import "lib.tl"`, `load_model("m.gguf")`.
+struct DocumentLink {
+  TextRange range;     // the path, without its quotes
+  std::string target;  // absolute file system path
+};
+
+// A global symbol's identity across files: the file that declares it and its name's offset
+// there. Two analyses that see the same declaration (one declares it, one imports it) agree.
+struct SymbolKey {
+  std::string path;
+  size_t name_begin = 0;
+  friend bool operator==(const SymbolKey&, const SymbolKey&) = default;
+};
+
 struct InlayHint {
   size_t offset = 0;    // shown before this byte
   std::string label;    // e.g. ": float16[N, D_out]"
@@ -183,6 +207,10 @@ class Analysis {
   virtual std::optional<std::vector<Location>> rename_ranges(size_t /*offset*/) const {
     return std::nullopt;
   }
+  // Why `name` cannot be a new name ("`let` is a keyword"); nullopt when it can.
+  virtual std::optional<std::string> rename_error(std::string_view /*name*/) const {
+    return std::nullopt;
+  }
   virtual std::optional<SignatureInfo> signature_help(size_t /*offset*/) const {
     return std::nullopt;
   }
@@ -191,6 +219,17 @@ class Analysis {
   virtual std::vector<CodeAction> code_actions(TextRange /*range*/) const { return {}; }
   // The whole document formatted (what `tl fmt` writes); nullopt: cannot (syntax errors).
   virtual std::optional<std::string> formatted() const { return std::nullopt; }
+  virtual std::vector<DocumentLink> document_links() const { return {}; }
+  // The ranges around `offset` that a selection grows through, innermost first (a word, its
+  // expression, the statement, the block, the function, the file).
+  virtual std::vector<TextRange> selection_ranges(size_t /*offset*/) const { return {}; }
+  // Cross-file navigation: the identity of the symbol at `offset` when other files can name it
+  // (a global declared here or imported), and every occurrence in this document of such a symbol
+  // (declaration included; locations with a uri are in an imported file, which the caller drops).
+  virtual std::optional<SymbolKey> symbol_key(size_t /*offset*/) const { return std::nullopt; }
+  virtual std::vector<Location> occurrences(const SymbolKey& /*key*/) const { return {}; }
+  // Absolute paths of the files this analysis read besides the document (its imports).
+  virtual std::vector<std::string> dependencies() const { return {}; }
 };
 
 // Which optional requests the server advertises in `initialize`.

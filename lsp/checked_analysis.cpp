@@ -8,6 +8,7 @@
 #include <set>
 
 #include "compiler/sema/builtin_sigs.h"
+#include "compiler/syntax/lexer.h"
 #include "formatter/format.h"
 #include "formatter/lint.h"
 #include "lsp/text_document.h"
@@ -172,6 +173,19 @@ class TakenRanges {
   std::map<uint32_t, uint32_t> taken_;
 };
 
+// Where docs/ explains a code: lint rules have a section each (GitHub's anchor of
+// "## W0607 function_keyword"); the checker's codes are listed in one table of language.md.
+std::string diagnostic_doc(DiagCode code) {
+  const DiagInfo& info = diag_info(code);
+  std::string id(info.id);
+  if (id.rfind("W06", 0) == 0) {
+    std::transform(id.begin(), id.end(), id.begin(), [](char c) { return std::tolower(c); });
+    return fmt::format("lint.md#{}-{}", id, info.name);
+  }
+  if (id.rfind("E01", 0) == 0 || id.rfind("E02", 0) == 0) return "language.md#errors-and-recovery";
+  return "language.md#checker-diagnostics";
+}
+
 }  // namespace
 
 std::string path_to_uri(std::string_view path) {
@@ -207,7 +221,14 @@ CheckedAnalysis::CheckedAnalysis(DocumentSnapshot doc, std::unique_ptr<SourceMan
   {
     std::lock_guard lock(headers_->mu);
     ctx_ = std::make_unique<sema::AnalysisContext>(*sources_, headers_->cache);
+    ctx_->open_files = this->doc().open_files.get();
     sema_ = sema::analyze(tree(), *ctx_);
+  }
+  ctx_->open_files = nullptr;  // imports are read: the snapshot's map is not needed later
+  if (!this->doc().path.empty()) {
+    std::error_code ec;
+    canonical_path_ = std::filesystem::weakly_canonical(this->doc().path, ec).string();
+    if (ec) canonical_path_ = this->doc().path;
   }
   const FileId self = tree().source().id();
   for (SymbolId s = 0; s < sema_->symbols.size(); ++s) {
@@ -343,6 +364,7 @@ std::vector<Diagnostic> CheckedAnalysis::diagnostics() const {
                  : d->severity == tl::Severity::Warning ? Severity::kWarning
                                                         : Severity::kInformation;
     o.code = std::string(diag_info(d->code).id);
+    o.doc = diagnostic_doc(d->code);
     if (p.lint) o.source = kLintSource;
     o.tags = tags_of(d->code);
     o.message = d->message;
@@ -811,6 +833,104 @@ std::optional<std::vector<Location>> CheckedAnalysis::rename_ranges(size_t offse
   return references(offset, true);
 }
 
+// A new name must lex as exactly one identifier: not a keyword (`let`), not `1bad x`.
+std::optional<std::string> CheckedAnalysis::rename_error(std::string_view name) const {
+  if (!is_identifier(name))
+    return fmt::format("`{}` is not a name: use letters, digits and `_`, not starting with a digit",
+                       name);
+  SourceFile file(0, "<rename>", std::string(name));
+  DiagnosticSink sink;
+  LexResult lexed = lex(file, sink);
+  if (lexed.tokens.empty() || lexed.tokens[0].kind != TokenKind::Identifier)
+    return fmt::format("`{}` is a keyword", name);
+  return std::nullopt;
+}
+
+SymbolKey CheckedAnalysis::key_of(SymbolId s) const {
+  const auto& sym = sema_->symbols[s];
+  if (sym.name_range.file == tree().source().id()) return {canonical_path_, sym.name_range.begin};
+  const SourceFile* f = sources_->file(sym.name_range.file);
+  return {f ? f->path() : std::string(), sym.name_range.begin};
+}
+
+// Only top-level names can be seen from another file (imports bring functions and tensors).
+std::optional<SymbolKey> CheckedAnalysis::symbol_key(size_t offset) const {
+  SymbolId s = sema_->symbol_at(static_cast<uint32_t>(offset));
+  if (s == sema::kNoSymbol || !sema_->symbols[s].global) return std::nullopt;
+  SymbolKey key = key_of(s);
+  if (key.path.empty()) return std::nullopt;
+  return key;
+}
+
+std::vector<Location> CheckedAnalysis::occurrences(const SymbolKey& key) const {
+  std::vector<Location> out;
+  for (SymbolId s = 0; s < sema_->symbols.size(); ++s) {
+    const auto& sym = sema_->symbols[s];
+    if (!sym.global || sym.name_range.begin != key.name_begin || !(key_of(s) == key)) continue;
+    if (!sym.imported) out.push_back(location(sym.name_range));
+    for (const auto& r : sema_->references_to(s)) out.push_back(location(r));
+  }
+  return out;
+}
+
+std::vector<std::string> CheckedAnalysis::dependencies() const {
+  std::vector<std::string> out;
+  const FileId self = tree().source().id();
+  for (FileId id = 0;; ++id) {
+    const SourceFile* f = sources_->file(id);
+    if (!f) break;
+    if (id != self) out.push_back(f->path());
+  }
+  return out;
+}
+
+// The paths of `import "..."` and of `load_model("...")` calls whose model the checker found.
+std::vector<DocumentLink> CheckedAnalysis::document_links() const {
+  namespace fs = std::filesystem;
+  std::vector<DocumentLink> out;
+  auto inside_quotes = [](const StringLit* lit) {
+    return TextRange{lit->range.begin + 1, lit->range.end > lit->range.begin + 1
+                                               ? lit->range.end - 1
+                                               : lit->range.begin + 1};
+  };
+  walk(tree().module(), [&](const Node* n) {
+    if (const auto* im = dyn_cast<ImportDecl>(n)) {
+      fs::path p(std::string(im->path->value));
+      if (p.is_relative()) p = fs::path(tree().source().path()).parent_path() / p;
+      std::error_code ec;
+      if (fs::is_regular_file(p, ec))
+        out.push_back({inside_quotes(im->path), fs::weakly_canonical(p, ec).string()});
+      return false;
+    }
+    if (const auto* call = dyn_cast<Call>(n)) {
+      const auto* callee = dyn_cast<Ident>(call->callee);
+      const Type& t = sema_->expr_types[call->id];
+      if (callee && callee->name == "load_model" && !call->args.empty() && t.model &&
+          t.is(TypeKind::Model))
+        if (const auto* lit = dyn_cast<StringLit>(call->args[0].value))
+          out.push_back({inside_quotes(lit), fs::absolute(t.model->path).string()});
+    }
+    return true;
+  });
+  return out;
+}
+
+std::vector<TextRange> CheckedAnalysis::selection_ranges(size_t offset) const {
+  std::vector<TextRange> out;
+  auto add = [&](TextRange r) {
+    if (r.begin > offset || r.end < offset) return;
+    if (!out.empty() && r.begin == out.back().begin && r.end == out.back().end) return;
+    if (!out.empty() && (r.begin > out.back().begin || r.end < out.back().end)) return;
+    out.push_back(r);
+  };
+  TextRange word = word_at(offset);
+  if (word.end > word.begin) add(word);
+  auto path = nodes_at(tree().module(), static_cast<uint32_t>(offset));
+  for (auto it = path.rbegin(); it != path.rend(); ++it) add(to_range((*it)->range));
+  add({0, text().size()});
+  return out;
+}
+
 // --- signature help -----------------------------------------------------------------------------
 
 std::optional<SignatureInfo> CheckedAnalysis::signature_help(size_t offset) const {
@@ -848,7 +968,6 @@ std::optional<SignatureInfo> CheckedAnalysis::signature_help(size_t offset) cons
       const auto& f = sema_->functions[sema_->symbols[s].function];
       SignatureInfo info;
       info.label = function_label(*sema_, f, &info.parameters);
-      info.documentation = "";
       int n = static_cast<int>(info.parameters.size());
       info.active_parameter = n == 0 ? 0 : std::min(commas, n - 1);
       return info;

@@ -45,10 +45,16 @@ class CheckedAnalysis : public SyntaxAnalysis {
   std::vector<Location> definition(size_t offset) const override;
   std::vector<Location> references(size_t offset, bool include_declaration) const override;
   std::optional<std::vector<Location>> rename_ranges(size_t offset) const override;
+  std::optional<std::string> rename_error(std::string_view name) const override;
   std::optional<SignatureInfo> signature_help(size_t offset) const override;
   std::vector<InlayHint> inlay_hints(TextRange visible) const override;
   std::vector<CodeAction> code_actions(TextRange range) const override;
   std::optional<std::string> formatted() const override;
+  std::vector<DocumentLink> document_links() const override;
+  std::vector<TextRange> selection_ranges(size_t offset) const override;
+  std::optional<SymbolKey> symbol_key(size_t offset) const override;
+  std::vector<Location> occurrences(const SymbolKey& key) const override;
+  std::vector<std::string> dependencies() const override;
 
   const sema::Analysis& checked() const { return *sema_; }
 
@@ -64,6 +70,7 @@ class CheckedAnalysis : public SyntaxAnalysis {
   const std::vector<tl::FixIt>& fixits(const Published& p) const;
   SourceRange range_of(const Published& p) const;
   Location location(SourceRange r) const;  // uri empty for this document
+  SymbolKey key_of(sema::SymbolId s) const;
   // The symbol named `name` visible at `offset` (innermost scope), or kNoSymbol.
   sema::SymbolId visible_symbol(std::string_view name, size_t offset) const;
   bool in_function(size_t offset) const;  // inside a function declaration of this file
@@ -84,6 +91,7 @@ class CheckedAnalysis : public SyntaxAnalysis {
   // Every symbol of each name (views into sema_'s symbol names), for scope lookups.
   std::unordered_map<std::string_view, std::vector<sema::SymbolId>> by_name_;
   std::vector<TextRange> function_ranges_;  // this file's functions, in source order
+  std::string canonical_path_;              // of this document (empty: not a file)
   std::vector<tl::Diagnostic> lint_;  // the linter's findings (settings.lint, no syntax errors)
   // What diagnostics() publishes, in order (diagnostic indexes of code actions refer to it).
   std::vector<Published> published_;

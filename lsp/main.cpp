@@ -2,13 +2,18 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <string>
 
 #include "lsp/analyzers.h"
+#include "lsp/checked_analysis.h"
 #include "lsp/stdio_loop.h"
 
 int main(int argc, char** argv) {
   tl::lsp::ServerOptions options;
+  // Codes link to the docs of the tree this binary was built from, while it is there.
+  if (std::error_code ec; std::filesystem::is_directory(TL_DOCS_DIR, ec))
+    options.docs_url = tl::lsp::path_to_uri(TL_DOCS_DIR) + "/";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--help" || a == "-h") {
@@ -20,6 +25,7 @@ int main(int argc, char** argv) {
           "  --no-lint        do not publish lint findings until the client's settings\n"
           "                   (initializationOptions or didChangeConfiguration: lint) ask\n"
           "  --quiet          no log lines on stderr\n"
+          "  --docs-url=URL   where diagnostics' codes link to (default: this build's docs/)\n"
           "  --version        print the version");
       return 0;
     }
@@ -28,6 +34,11 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (a == "--stdio") continue;
+    if (a.rfind("--docs-url=", 0) == 0) {
+      options.docs_url = a.substr(11);
+      if (!options.docs_url.empty() && options.docs_url.back() != '/') options.docs_url += '/';
+      continue;
+    }
     if (a == "--no-lint") {
       options.settings.lint = false;
       continue;

@@ -165,20 +165,21 @@ std::optional<std::string> MessageReader::next() {
   }
 }
 
-std::string frame_message(const nlohmann::json& message) {
-  std::string body = message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+std::string frame_body(std::string_view body) {
   return fmt::format("Content-Length: {}\r\n\r\n{}", body.size(), body);
 }
 
-void StreamOutput::send(const nlohmann::json& message) {
-  std::string framed = frame_message(message);
+std::string frame_message(const nlohmann::json& message) {
+  return frame_body(message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void StreamOutput::send_body(const std::string& framed) {
   std::lock_guard lock(mu_);
   out_.write(framed.data(), static_cast<std::streamsize>(framed.size()));
   out_.flush();
 }
 
-void FdOutput::send(const nlohmann::json& message) {
-  std::string framed = frame_message(message);
+void FdOutput::send_body(const std::string& framed) {
   std::lock_guard lock(mu_);
   size_t done = 0;
   while (done < framed.size()) {

@@ -48,19 +48,24 @@ class MessageReader {
 // U+FFFD replacements instead of throwing.
 std::string frame_message(const nlohmann::json& message);
 
+// Frames a message already serialised as JSON text.
+std::string frame_body(std::string_view body);
+
 // Where the server's outgoing messages go. Implementations must be thread-safe: responses come
 // from the request thread, diagnostics from the analysis worker.
 class Output {
  public:
   virtual ~Output() = default;
-  virtual void send(const nlohmann::json& message) = 0;
+  virtual void send(const nlohmann::json& message) { send_body(frame_message(message)); }
+  // A whole framed message (large results are serialised without building a json tree).
+  virtual void send_body(const std::string& framed) = 0;
 };
 
 // Writes framed messages to a std::ostream (tests, the fuzzer).
 class StreamOutput final : public Output {
  public:
   explicit StreamOutput(std::ostream& out) : out_(out) {}
-  void send(const nlohmann::json& message) override;
+  void send_body(const std::string& framed) override;
 
  private:
   std::mutex mu_;
@@ -71,7 +76,7 @@ class StreamOutput final : public Output {
 class FdOutput final : public Output {
  public:
   explicit FdOutput(int fd) : fd_(fd) {}
-  void send(const nlohmann::json& message) override;
+  void send_body(const std::string& framed) override;
 
  private:
   std::mutex mu_;

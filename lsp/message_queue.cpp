@@ -91,6 +91,8 @@ void accept_body(std::string_view body, Output& out, MessageQueue& queue) {
         error_response(id, ErrorCode::kInvalidRequest, "Invalid Request: method must be a string"));
     return;
   }
+  // `"params": null` is sent by real clients (eglot's shutdown, lsp-mode's exit): no params.
+  if (auto p = m.find("params"); p != m.end() && p->is_null()) m.erase(p);
   if (auto p = m.find("params"); p != m.end() && !p->is_object() && !p->is_array()) {
     if (!id.is_null())
       out.send(

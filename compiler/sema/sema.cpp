@@ -133,7 +133,10 @@ AnalysisContext::Imported* AnalysisContext::import_file(const std::filesystem::p
     return *cycle ? nullptr : it->second.get();
   }
   if (*cycle) return nullptr;
-  auto file = sources_.load(key, error);
+  const std::string* buffer = nullptr;
+  if (open_files)
+    if (auto o = open_files->find(key); o != open_files->end() && o->second) buffer = &*o->second;
+  auto file = buffer ? sources_.add(key, *buffer) : sources_.load(key, error);
   if (!file) return nullptr;
   auto entry = std::make_unique<Imported>();
   entry->tree = parse(file);

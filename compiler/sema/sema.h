@@ -200,6 +200,9 @@ class AnalysisContext {
   Imported* import_file(const std::filesystem::path& canonical, const AnalysisOptions& options,
                         std::string* error, bool* cycle);
   std::vector<std::string> import_stack;  // files being analysed, outermost first (for cycles)
+  // An editor's unsaved buffers by canonical path: imports read them instead of the disk.
+  // Not owned; may be null.
+  const std::map<std::string, std::shared_ptr<const std::string>>* open_files = nullptr;
 
  private:
   SourceManager& sources_;
