@@ -87,6 +87,7 @@ Type Checker::check_ident(const Ident* id) {
     if (out_.symbols[s].kind == SymbolKind::Function) fn_escapes_[out_.symbols[s].function] = 1;
     return current_[s];
   }
+  if (id->name == "inf" || id->name == "nan") return Type::of(TypeKind::Float);  // constants
   if (builtin_by_name(id->name)) {
     sink_.report(DiagCode::E0310, id->range,
                  fmt::format("builtin `{}` can only be called: `{}(...)`", id->name, id->name));
