@@ -384,7 +384,7 @@ void Tokenizer::tokenize_spm(std::string_view text, std::vector<int32_t>& out) c
 }
 
 int Tokenizer::rank(std::string_view left, std::string_view right) const {
-  auto it = ranks_.find({std::string(left), std::string(right)});
+  auto it = ranks_.find(PairView(left, right));
   return it == ranks_.end() ? -1 : it->second;
 }
 

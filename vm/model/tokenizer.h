@@ -79,9 +79,24 @@ class Tokenizer {
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   using TextMap = std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>>;
+  // Merge ranks keyed by (left, right), looked up by string_views without allocating.
+  using Pair = std::pair<std::string, std::string>;
+  using PairView = std::pair<std::string_view, std::string_view>;
   struct PairHash {
-    size_t operator()(const std::pair<std::string, std::string>& p) const {
-      return std::hash<std::string>{}(p.first) * 31 + std::hash<std::string>{}(p.second);
+    using is_transparent = void;
+    size_t operator()(PairView p) const {
+      const size_t h = std::hash<std::string_view>{}(p.first);
+      return h ^ (std::hash<std::string_view>{}(p.second) + 0x9E3779B97F4A7C15ull + (h << 6) +
+                  (h >> 2));
+    }
+    size_t operator()(const Pair& p) const { return (*this)(PairView(p.first, p.second)); }
+  };
+  struct PairEq {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      return std::string_view(a.first) == std::string_view(b.first) &&
+             std::string_view(a.second) == std::string_view(b.second);
     }
   };
   // A piece of the input: raw text (a byte range of it) or an already-recognised special token.
@@ -103,7 +118,7 @@ class Tokenizer {
   std::vector<Token> tokens_;
   TextMap ids_;
   std::vector<int32_t> special_;  // special tokens, longest text first
-  std::unordered_map<std::pair<std::string, std::string>, int, PairHash> ranks_;
+  std::unordered_map<Pair, int, PairHash, PairEq> ranks_;
   int pre_type_ = 0;  // pretokenizer.h's PreTokenizer, for BPE
   bool ignore_merges_ = false;
   std::optional<int32_t> bos_, eos_, unk_;
