@@ -393,6 +393,23 @@ Type Checker::builtin_rule(const Call* c, Builtin b, BoundArgs& a) {
       return Type::of(TypeKind::String);
     case Builtin::Clock:
       return Type::of(TypeKind::Float);
+    case Builtin::Tokenize: {
+      Type t = Type::of(TypeKind::List);
+      t.elem = TypeKind::Int;
+      return t;
+    }
+    case Builtin::Detokenize: {
+      const Type& ids = type_of(a, "ids");
+      if (!ids.is_unknown() && !ids.is(TypeKind::Int) && !ids.is(TypeKind::List) &&
+          !ids.is(TypeKind::Range))
+        sink_.report(
+            DiagCode::E0401, expr_of(a, "ids")->range,
+            fmt::format("detokenize takes a list of token ids or one id, not {}", ids.to_string()));
+      else if (ids.is(TypeKind::List) && ids.elem != TypeKind::Int && ids.elem != TypeKind::Unknown)
+        sink_.report(DiagCode::E0401, expr_of(a, "ids")->range,
+                     fmt::format("detokenize takes token ids (ints), not {}", ids.to_string()));
+      return Type::of(TypeKind::String);
+    }
     case Builtin::Maximum:
     case Builtin::Minimum: {
       const Type& ta = type_of(a, "a");
@@ -489,6 +506,10 @@ std::string_view shape_rule_summary(Builtin b) {
       return "string";
     case Builtin::Clock:
       return "float (seconds)";
+    case Builtin::Tokenize:
+      return "list of int";
+    case Builtin::Detokenize:
+      return "string; ids is a list of ints or an int";
   }
   return "";
 }

@@ -213,6 +213,10 @@ Value call_builtin(Builtin b, BuiltinEnv& env, std::span<const Value> given) {
       return m_tensor_names(a(0));
     case Builtin::Metadata:
       return m_metadata(a(0), need_string(a(1), "metadata"));
+    case Builtin::Tokenize:
+      return m_tokenize(a(0), need_string(a(1), "tokenize"), a(2));
+    case Builtin::Detokenize:
+      return m_detokenize(a(0), a(1));
     case Builtin::Print: {
       // The last two arguments are `end` (none: a newline) and `stderr`; the values come first.
       if (args.size() < 2) throw RuntimeError("print: needs its `end` and `stderr` arguments");
