@@ -9,6 +9,7 @@
 #include <cctype>
 #include <charconv>
 #include <functional>
+#include <limits>
 #include <set>
 #include <span>
 #include <string>
@@ -126,6 +127,8 @@ class FunctionCompiler {
   void block(const Block* b);
   void let_stmt(const Let* s);
   void assign(const Assign* s);
+  void index_assign(const ast::Index* ix, const Expr* value, SourceRange where);
+  void slice_items(const ast::Index* ix, int slot);
   void bind_name(std::string_view name, SourceRange where, const Expr* value, bool declare);
   void if_stmt(const If* s);
   void while_stmt(const While* s);
@@ -506,19 +509,64 @@ void FunctionCompiler::assign(const Assign* s) {
     at(s->range);
     fb_.emit(OpCode::SETINDEX, obj, key, val);
   } else if (const auto* ix = dyn_cast<Index>(target)) {
-    if (ix->items.size() != 1 || isa<Slice>(ix->items[0]))
-      fail(ix->range,
-           "assignment to a slice or to a tensor element is not supported: tensors are "
-           "immutable values; build a new tensor instead");
-    const int obj = expr_reg(ix->object);
-    const int key = expr_reg(ix->items[0]);
-    const int val = expr_reg(s->value);
-    at(s->range);
-    fb_.emit(OpCode::SETINDEX, obj, key, val);
+    index_assign(ix, s->value, s->range);
   } else {
     fail(target->range, "cannot assign to this expression");
   }
   release_to(temps);
+}
+
+// `x[items] = v`. The container is updated through a register that holds it alone when it can be:
+// a local's own register; a global or a list element is first detached from its slot (the slot
+// is set to none) and stored back afterwards, so a tensor there is not shared and the VM writes
+// it in place (a KV cache costs O(slice) per update, not a copy of the cache).
+void FunctionCompiler::index_assign(const Index* ix, const Expr* value, SourceRange where) {
+  const Expr* obj = ix->object;
+  while (const auto* p = dyn_cast<Paren>(obj)) obj = p->inner;
+  const auto* id = dyn_cast<Ident>(obj);
+  const auto* outer = dyn_cast<Index>(obj);
+  int reg = -1;
+  std::function<void()> store_back;
+  if (id && find_local(id->name)) {
+    reg = *find_local(id->name);
+  } else if (auto g = id ? program_.global_slot(id->name) : std::nullopt) {
+    reg = alloc(1, obj->range);
+    const int none = alloc(1, obj->range);
+    at(obj->range);
+    fb_.emit(OpCode::GETGLOBAL, reg, static_cast<int>(*g));
+    fb_.emit(OpCode::LOADNONE, none, 0);
+    fb_.emit(OpCode::SETGLOBAL, none, static_cast<int>(*g));
+    store_back = [this, reg, slot = static_cast<int>(*g)] {
+      fb_.emit(OpCode::SETGLOBAL, reg, slot);
+    };
+  } else if (outer && outer->items.size() == 1 && !isa<Slice>(outer->items[0])) {
+    const int list = expr_reg(outer->object);
+    const int key = expr_reg(outer->items[0]);
+    reg = alloc(1, obj->range);
+    const int none = alloc(1, obj->range);
+    at(obj->range);
+    fb_.emit(OpCode::GETINDEX, reg, list, key);
+    fb_.emit(OpCode::LOADNONE, none, 0);
+    fb_.emit(OpCode::SETINDEX, list, key, none);
+    store_back = [this, list, key, reg] { fb_.emit(OpCode::SETINDEX, list, key, reg); };
+  } else {
+    reg = expr_reg(obj);  // a member (m.x[i] = v on a map) or any other expression
+  }
+  if (ix->items.size() == 1 && !isa<Slice>(ix->items[0])) {
+    const int key = expr_reg(ix->items[0]);
+    const int val = expr_reg(value);
+    at(where);
+    fb_.emit(OpCode::SETINDEX, reg, key, val);
+  } else {
+    // TSETSLICE: (start, stop, step) per item as TSLICE's, then the value.
+    const int k = static_cast<int>(ix->items.size());
+    const int b = alloc(3 * k + 1, ix->range);
+    slice_items(ix, b);
+    expr_to(value, b + 3 * k);
+    at(where);
+    fb_.emit(OpCode::TSETSLICE, reg, b, k);
+  }
+  if (store_back) store_back();
 }
 
 void FunctionCompiler::if_stmt(const If* s) {
@@ -797,6 +845,10 @@ void FunctionCompiler::expr_to(const Expr* e, int dst) {
         fb_.emit(OpCode::LOADFN, dst, static_cast<int>(f->index));
       } else if (id->name == "none") {
         fb_.emit(OpCode::LOADNONE, dst, 0);
+      } else if (id->name == "inf" || id->name == "nan") {
+        const double v = id->name == "inf" ? std::numeric_limits<double>::infinity()
+                                           : std::numeric_limits<double>::quiet_NaN();
+        fb_.emit(OpCode::LOADK, dst, static_cast<int>(program_.builder().constant(v)));
       } else if (builtin_by_name(id->name)) {
         fail(e->range,
              fmt::format("builtin `{}` can only be called, not used as a value", id->name));
@@ -1322,7 +1374,7 @@ void FunctionCompiler::emit_default(int dst, std::string_view lit, SourceRange w
     fb_.emit(OpCode::LOADBOOL, dst, lit == "true" ? 1 : 0, 0);
   } else if (lit.front() == '"') {
     fb_.emit(OpCode::LOADK, dst,
-             static_cast<int>(program_.builder().constant(lit.substr(1, lit.size() - 2))));
+             static_cast<int>(program_.builder().constant(decode_default_string(lit))));
   } else if (lit.find_first_of(".eE") != std::string_view::npos) {
     fb_.emit(OpCode::LOADK, dst,
              static_cast<int>(program_.builder().constant(std::stod(std::string(lit)))));
@@ -1489,7 +1541,13 @@ void FunctionCompiler::index(const Index* ix, int dst) {
   const int k = static_cast<int>(ix->items.size());
   const int b = alloc(1 + 3 * k, ix->range);
   expr_to(ix->object, b);
-  int slot = b + 1;
+  slice_items(ix, b + 1);
+  at(ix->range);
+  fb_.emit(OpCode::TSLICE, dst, b, k);
+}
+
+// (start, stop, step) of each index item from register `slot` on; step 0 marks an integer index.
+void FunctionCompiler::slice_items(const Index* ix, int slot) {
   for (const Expr* item : ix->items) {
     if (const auto* s = dyn_cast<Slice>(item)) {
       for (const Expr* part : {s->start, s->stop, s->step}) {
@@ -1506,8 +1564,6 @@ void FunctionCompiler::index(const Index* ix, int dst) {
       slot += 3;
     }
   }
-  at(ix->range);
-  fb_.emit(OpCode::TSLICE, dst, b, k);
 }
 
 void FunctionCompiler::list(const ListLit* l, int dst) {

@@ -1,4 +1,5 @@
-// `tl run FILE.tl [--device cpu|vulkan|auto]`: check, compile in memory and run a program.
+// `tl run [--device cpu|vulkan|auto] FILE.tl [ARGS...]`: check, compile in memory and run a
+// program; ARGS are the program's (args()).
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -11,6 +12,7 @@
 #include "vm/runtime/backend_factory.h"
 #include "vm/runtime/error_report.h"
 #include "vm/runtime/interp.h"
+#include "vm/runtime/program_args.h"
 
 namespace tl::cli {
 
@@ -22,9 +24,13 @@ int cmd_run(const Args& args) {
   po::positional_options_description positional;
   positional.add("file", 1);
   po::variables_map vm;
-  if (auto stop = parse("run", "tl run [--device cpu|vulkan|auto] FILE.tl",
-                        "Checks a program, compiles it in memory and runs it.", options, positional,
-                        args, vm))
+  static constexpr std::string_view kDriverOptions[] = {"--device"};
+  SplitCommandLine words = split_program_args(args, kDriverOptions);
+  if (auto stop = parse("run", "tl run [--device cpu|vulkan|auto] FILE.tl [ARGS...]",
+                        "Checks a program, compiles it in memory and runs it. The words after the "
+                        "file are the program's arguments (args()); `--` passes the rest as they "
+                        "are.",
+                        options, positional, words.driver, vm))
     return *stop;
   if (!vm.count("file")) return usage_error("run", "no input file");
   const std::string path = vm["file"].as<std::string>();
@@ -44,6 +50,7 @@ int cmd_run(const Args& args) {
   VmOptions opts;
   opts.backend = backend.get();
   opts.out = &std::cout;
+  opts.program_args = std::move(words.program);
   try {
     Vm machine(*module, opts);
     machine.run();

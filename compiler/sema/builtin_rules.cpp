@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 #include "compiler/sema/checker.h"
+#include "vm/model/model.h"
 
 namespace tl::sema {
 
@@ -30,6 +32,45 @@ const Expr* expr_of(const BoundArgs& a, std::string_view name) {
 }
 
 }  // namespace
+
+// int(x) / float(x): x must be something with a number in it (a tensor must hold one element,
+// checked at run time; a string is parsed at run time).
+Type Checker::conversion(const Call* c, const Type& x, TypeKind to) {
+  const bool ok = x.is_unknown() || x.is_number() || x.is(TypeKind::Bool) ||
+                  x.is(TypeKind::String) || x.is_tensor();
+  if (!ok)
+    sink_.report(DiagCode::E0401, c->range,
+                 fmt::format("{}() converts a number, bool, string or one-element tensor, not {}",
+                             type_kind_name(to), x.to_string()));
+  return Type::of(to);
+}
+
+// metadata(m, "key") with m's header known: the value's kind from its GGUF type; an integer's
+// value is known too, so `range(m.metadata("llama.block_count"))` and sizes built from it check.
+Type Checker::metadata_type(const Type& model, const Expr* key) {
+  const auto* lit = dyn_cast<StringLit>(key);
+  if (!lit || !model.model) return Type::unknown();
+  const tl::MetadataEntry* e = model.model->find_metadata(lit->value);
+  if (!e || !e->value) return Type::unknown();
+  const nlohmann::json& v = *e->value;
+  if (v.is_number_integer() && !v.is_boolean())
+    return Type::integer(Dim::constant(
+        v.is_number_unsigned() ? static_cast<int64_t>(v.get<uint64_t>()) : v.get<int64_t>()));
+  if (v.is_number()) return Type::of(TypeKind::Float);
+  if (v.is_boolean()) return Type::of(TypeKind::Bool);
+  if (v.is_string()) return Type::of(TypeKind::String);
+  if (v.is_array()) {
+    Type t = Type::of(TypeKind::List);
+    if (!v.empty() && v[0].is_number_integer() && !v[0].is_boolean())
+      t.elem = TypeKind::Int;
+    else if (!v.empty() && v[0].is_number())
+      t.elem = TypeKind::Float;
+    else if (!v.empty() && v[0].is_string())
+      t.elem = TypeKind::String;
+    return t;
+  }
+  return Type::unknown();
+}
 
 Type Checker::builtin_rule(const Call* c, Builtin b, BoundArgs& a) {
   const Type& x = type_of(a, "x");
@@ -90,7 +131,7 @@ Type Checker::builtin_rule(const Call* c, Builtin b, BoundArgs& a) {
       return t;
     }
     case Builtin::Metadata:
-      return Type::unknown();
+      return metadata_type(type_of(a, "model"), expr_of(a, "key"));
     case Builtin::Print:
       return Type::of(TypeKind::None);
     case Builtin::ShapeOf:
@@ -336,6 +377,39 @@ Type Checker::builtin_rule(const Call* c, Builtin b, BoundArgs& a) {
       if (d.is_tensor()) return d;
       return Type::tensor_unknown_rank();
     }
+    case Builtin::Args: {
+      Type t = Type::of(TypeKind::List);
+      t.elem = TypeKind::String;
+      return t;
+    }
+    case Builtin::Env:
+      return type_of(a, "default").is(TypeKind::String) ? Type::of(TypeKind::String)
+                                                        : Type::unknown();
+    case Builtin::Int:
+      return conversion(c, type_of(a, "x"), TypeKind::Int);
+    case Builtin::Float:
+      return conversion(c, type_of(a, "x"), TypeKind::Float);
+    case Builtin::Str:
+      return Type::of(TypeKind::String);
+    case Builtin::Clock:
+      return Type::of(TypeKind::Float);
+    case Builtin::Tokenize: {
+      Type t = Type::of(TypeKind::List);
+      t.elem = TypeKind::Int;
+      return t;
+    }
+    case Builtin::Detokenize: {
+      const Type& ids = type_of(a, "ids");
+      if (!ids.is_unknown() && !ids.is(TypeKind::Int) && !ids.is(TypeKind::List) &&
+          !ids.is(TypeKind::Range))
+        sink_.report(
+            DiagCode::E0401, expr_of(a, "ids")->range,
+            fmt::format("detokenize takes a list of token ids or one id, not {}", ids.to_string()));
+      else if (ids.is(TypeKind::List) && ids.elem != TypeKind::Int && ids.elem != TypeKind::Unknown)
+        sink_.report(DiagCode::E0401, expr_of(a, "ids")->range,
+                     fmt::format("detokenize takes token ids (ints), not {}", ids.to_string()));
+      return Type::of(TypeKind::String);
+    }
     case Builtin::Maximum:
     case Builtin::Minimum: {
       const Type& ta = type_of(a, "a");
@@ -361,7 +435,8 @@ std::string_view shape_rule_summary(Builtin b) {
     case Builtin::TensorNames:
       return "list of string";
     case Builtin::Metadata:
-      return "any";
+      return "from the header when the model and key are known: int (its value), float, bool, "
+             "string, or a list; else any";
     case Builtin::Print:
       return "none";
     case Builtin::ShapeOf:
@@ -419,6 +494,22 @@ std::string_view shape_rule_summary(Builtin b) {
     case Builtin::Maximum:
     case Builtin::Minimum:
       return "NumPy broadcast of a and b";
+    case Builtin::Args:
+      return "list of string";
+    case Builtin::Env:
+      return "string when default is a string (or omitted: string or none)";
+    case Builtin::Int:
+      return "int; x a number, bool, string or one-element tensor";
+    case Builtin::Float:
+      return "float; x a number, bool, string or one-element tensor";
+    case Builtin::Str:
+      return "string";
+    case Builtin::Clock:
+      return "float (seconds)";
+    case Builtin::Tokenize:
+      return "list of int";
+    case Builtin::Detokenize:
+      return "string; ids is a list of ints or an int";
   }
   return "";
 }

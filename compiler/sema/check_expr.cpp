@@ -87,6 +87,7 @@ Type Checker::check_ident(const Ident* id) {
     if (out_.symbols[s].kind == SymbolKind::Function) fn_escapes_[out_.symbols[s].function] = 1;
     return current_[s];
   }
+  if (id->name == "inf" || id->name == "nan") return Type::of(TypeKind::Float);  // constants
   if (builtin_by_name(id->name)) {
     sink_.report(DiagCode::E0310, id->range,
                  fmt::format("builtin `{}` can only be called: `{}(...)`", id->name, id->name));
@@ -560,7 +561,7 @@ Type Checker::check_call(const Call* c, const Type* object) {
   if (!handled)
     for (const Arg& a : c->args) check_expr(a.value);
   if (result.is_tensor() && result.rank_known && !fits_tensor_limit(result.dims)) {
-    sink_.report(DiagCode::E0418, c->range,
+    sink_.report(DiagCode::E0419, c->range,
                  fmt::format("{} is too large: one tensor may have at most 2^40 elements",
                              result.to_string()));
     result = Type::unknown();

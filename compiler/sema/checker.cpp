@@ -538,8 +538,12 @@ void Checker::check_let(const Let* let) {
 void Checker::check_assign(const Assign* as) {
   Type value = as_value(check_expr(as->value));
   const auto* id = dyn_cast<Ident>(as->target);
+  if (const auto* ix = dyn_cast<Index>(as->target)) {
+    check_item_assign(ix, value, as->value);
+    return;
+  }
   if (!id) {
-    check_expr(as->target);  // m["w"] = t, x.y = t: checked as expressions
+    check_expr(as->target);  // x.y = t: checked as an expression
     return;
   }
   SymbolId s = lookup(id->name);
@@ -575,6 +579,63 @@ void Checker::check_assign(const Assign* as) {
   adopt_origin(value, add_origin(std::string(id->name), id->range));
   out_.expr_types[id->id] = value;
   set_current_type(s, annotated_[s] ? refine(sym.type, value) : value);
+}
+
+// `x[items] = v`: a list or map takes one item; a tensor takes indices and slices (the region
+// they select, with NumPy's broadcasting of v to it), through a variable or a list element;
+// `x[i][j] = v` on a tensor would write into a copy, so it is an error.
+void Checker::check_item_assign(const Index* target, const Type& value, const Expr* value_expr) {
+  const Type region = as_value(check_expr(target));
+  const Type obj = as_value(out_.expr_types[target->object->id]);
+  const bool one_item = target->items.size() == 1 && !isa<Slice>(target->items[0]);
+  switch (obj.kind) {
+    case TypeKind::Unknown:
+      return;
+    case TypeKind::List:
+    case TypeKind::Map:
+      if (!one_item)
+        sink_.report(DiagCode::E0418, target->range,
+                     fmt::format("a {} takes one index in an assignment; slice assignment is for "
+                                 "tensors",
+                                 type_kind_name(obj.kind)));
+      return;
+    case TypeKind::Tensor:
+      break;
+    default:
+      sink_.report(DiagCode::E0418, target->range,
+                   fmt::format("a {} does not support item assignment", obj.to_string()));
+      return;
+  }
+  const Expr* root = target->object;
+  while (const auto* p = dyn_cast<Paren>(root)) root = p->inner;
+  const auto* inner = dyn_cast<Index>(root);
+  if (inner && as_value(out_.expr_types[inner->object->id]).is(TypeKind::Tensor)) {
+    sink_.report(DiagCode::E0418, target->range,
+                 "this assigns into a copy: `x[i]` of a tensor is a new tensor; index once, "
+                 "`x[i, j] = v`");
+    return;
+  }
+  if (value.is_unknown() || value.is_number()) return;
+  Type src = value;
+  if (src.is(TypeKind::List) && src.elem != TypeKind::Tensor && src.elem != TypeKind::String)
+    src.kind = TypeKind::Tensor;  // a nested list of numbers is a tensor literal
+  if (!src.is_tensor()) {
+    sink_.report(
+        DiagCode::E0401, value_expr->range,
+        fmt::format("a tensor slice is assigned a tensor or a number, not {}", value.to_string()));
+    return;
+  }
+  if (!region.is_tensor() || !region.rank_known || !src.rank_known) return;
+  bool fits = src.dims.size() <= region.dims.size();
+  for (size_t i = 0; fits && i < src.dims.size(); ++i) {
+    const Dim& v = src.dims[src.dims.size() - 1 - i];
+    const Dim& r = region.dims[region.dims.size() - 1 - i];
+    fits = v.same(r) || (v.is_const() && v.value == 1) || v.is_unknown() || r.is_unknown();
+  }
+  if (!fits)
+    sink_.report(DiagCode::E0418, value_expr->range,
+                 fmt::format("a value of shape {} does not fit the slice it is assigned to, {}",
+                             src.to_string(), region.to_string()));
 }
 
 void Checker::set_current_type(SymbolId s, Type t) {

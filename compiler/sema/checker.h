@@ -66,6 +66,9 @@ class Checker {
   std::vector<std::string> visible_names() const;
   void check_let(const ast::Let* let);
   void check_assign(const ast::Assign* as);
+  Type conversion(const ast::Call* c, const Type& x, TypeKind to);
+  Type metadata_type(const Type& model, const ast::Expr* key);
+  void check_item_assign(const ast::Index* target, const Type& value, const ast::Expr* value_expr);
   void check_tensor_decl(const ast::TensorDecl* td);
   void check_return(const ast::Return* r);
   void check_condition(const ast::Expr* cond);

@@ -244,7 +244,7 @@ Type Checker::reshape(const Type& x, const std::vector<Dim>& target, SourceRange
       tgt_known = false;
   }
   if (!fits_tensor_limit(target_known) || !fits_tensor_limit(x.dims)) {
-    sink_.report(DiagCode::E0418, range,
+    sink_.report(DiagCode::E0419, range,
                  "reshape of a tensor that is too large: one tensor may have at most 2^40 "
                  "elements");
     return Type::unknown();

@@ -26,11 +26,11 @@ case $case in
 # --- 1. element counts that overflow, the per-tensor limit -----------------------------------------
 huge_tensor_static)
   printf 'let z = zeros(3, 6148914691236517206)\nprint(transpose(z))\n' > p.tl
-  run "$tl" check p.tl; expect_code 1; expect_err "p.tl:1:9: error\[E0418\]"
+  run "$tl" check p.tl; expect_code 1; expect_err "p.tl:1:9: error\[E0419\]"
   printf 'print(zeros(4294967296, 4294967296))\n' > q.tl
-  run "$tl" run q.tl; expect_code 1; expect_err "E0418"
+  run "$tl" run q.tl; expect_code 1; expect_err "E0419"
   printf 'let n = 6148914691236517206\nprint(reshape(zeros(2, 3), [n, n, -1]))\n' > r.tl
-  run "$tl" check r.tl; expect_code 1; expect_err "E0418"
+  run "$tl" check r.tl; expect_code 1; expect_err "E0419"
   printf 'print(9223372036854775807 * 2 + 1)\n' > s.tl
   run "$tl" run s.tl; expect_code 1; expect_err "s.tl:1:27: runtime error: integer overflow in \*"
   ;;

@@ -10,6 +10,7 @@
 
 #include "tests/vm/vm_test_util.h"
 #include "vm/bytecode/tlbc_file.h"
+#include "vm/runtime/program_args.h"
 
 namespace tl {
 namespace {
@@ -56,7 +57,7 @@ Module hello(bool divide_by_zero) {
   f.at(1, 1);
   f.emit(OpCode::LOADK, 1, static_cast<int>(mb.constant("hello")));
   f.emit(OpCode::LOADF, 2, 3);
-  f.call_builtin(0, Builtin::Print, 2);
+  f.call_builtin(0, Builtin::Print, 4);  // R[1], R[2]; end, stderr: none
   if (divide_by_zero) {
     f.at(2, 9);
     f.emit(OpCode::LOADI, 1, 0);
@@ -130,6 +131,31 @@ TEST(TlDisasm, ListsAFileAndRejectsBadOnes) {
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find(bad.string() + ": error: file size mismatch"), std::string::npos) << r.err;
   EXPECT_EQ(run("disasm", "tl").code, 2);
+}
+
+}  // namespace
+}  // namespace tl
+
+namespace tl {
+namespace {
+
+// `tl run`/`tlvm`: the driver's words up to the file, the program's after it.
+TEST(ProgramArgs, SplitAtTheFile) {
+  static constexpr std::string_view kOpts[] = {"--device"};
+  auto split = [&](std::vector<std::string> w) { return split_program_args(w, kOpts); };
+  using V = std::vector<std::string>;
+  auto a = split({"--device", "cpu", "llama.tl", "m.gguf", "Hi there", "4", "--temp", "0.5"});
+  EXPECT_EQ(a.driver, (V{"--device", "cpu", "llama.tl"}));
+  EXPECT_EQ(a.program, (V{"m.gguf", "Hi there", "4", "--temp", "0.5"}));
+  auto b = split({"x.tl", "--device", "vulkan", "a", "--device=cpu"});  // still the driver's
+  EXPECT_EQ(b.driver, (V{"x.tl", "--device", "vulkan", "--device=cpu"}));
+  EXPECT_EQ(b.program, (V{"a"}));
+  auto c = split({"x.tl", "--", "--device", "cpu", "--"});
+  EXPECT_EQ(c.driver, (V{"x.tl"}));
+  EXPECT_EQ(c.program, (V{"--device", "cpu", "--"}));
+  auto d = split({"--help"});
+  EXPECT_EQ(d.driver, (V{"--help"}));
+  EXPECT_TRUE(d.program.empty());
 }
 
 }  // namespace

@@ -41,11 +41,11 @@ Module sample_module() {
   f.emit(OpCode::LOADK, 1, static_cast<int>(mb.constant(int64_t{15})));
   f.emit(OpCode::CALL, 0, static_cast<int>(fib));
   f.emit(OpCode::MOVE, 2, 0);
-  f.emit(OpCode::LOADK, 3, static_cast<int>(mb.constant(2.5)));
-  f.emit(OpCode::LOADK, 4, static_cast<int>(mb.constant("fib(15) =")));
-  f.emit(OpCode::LOADK, 5, static_cast<int>(mb.constant(ShapeConst{{-1, 4}})));
+  f.emit(OpCode::LOADK, 5, static_cast<int>(mb.constant(2.5)));
+  f.emit(OpCode::LOADK, 6, static_cast<int>(mb.constant("fib(15) =")));
+  f.emit(OpCode::LOADK, 7, static_cast<int>(mb.constant(ShapeConst{{-1, 4}})));
   f.at(5, 3);
-  f.call_builtin(1, Builtin::Print, 1);
+  f.call_builtin(1, Builtin::Print, 3);  // R[2]; end, stderr: R[3], R[4] (none)
   f.emit(OpCode::RETURN, 0, 0);
   return mb.finish();
 }

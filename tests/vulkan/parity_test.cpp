@@ -185,5 +185,38 @@ TEST_F(VulkanCpuParity, ReductionsNormsMovement) {
       {x, x}, [&](Backend& be, std::vector<Tensor>& t) { return be.concat(t, 1); }, 0, 0);
 }
 
+// assign_slice writes in place: the result is the target after the write, on each backend.
+TEST_F(VulkanCpuParity, AssignSlice) {
+  const HostTensor x = random(Shape{4, 37, 45}, -2, 2);
+  struct Case {
+    std::vector<SliceAxis> axes;
+    Shape src;
+  };
+  const std::vector<Case> cases = {
+      {{{1, 2, 1}, {0, 37, 1}, {0, 45, 1}}, Shape{1, 37, 45}},  // one leading row: contiguous
+      {{{0, 4, 1}, {5, 9, 1}, {0, 45, 1}}, Shape{4, 4, 45}},    // a KV-cache-style block
+      {{{1, 4, 2}, {0, 37, 5}, {3, 40, 1}}, Shape{2, 8, 37}},   // strided
+      {{{0, 4, 1}, {2, 3, 1}, {0, 45, 1}}, Shape{1, 1, 45}},    // broadcast rows
+      {{{3, 4, 1}, {7, 8, 1}, {9, 10, 1}}, Shape{1, 1, 1}}};    // one element
+  for (const Case& c : cases) {
+    const HostTensor v = random(c.src, -1, 1);
+    check(
+        {x, v},
+        [&](Backend& be, std::vector<Tensor>& t) {
+          std::vector<SliceAxis> all = {{0, 4, 1}, {0, 37, 1}, {0, 45, 1}};
+          Tensor target = be.slice(t[0], all);  // a fresh copy the test owns alone
+          EXPECT_TRUE(be.sole_owner(target));
+          be.assign_slice(target, c.axes, t[1]);
+          return target;
+        },
+        0, 0);
+  }
+  std::vector<Tensor> t = {up(x), up(random(Shape{2, 37, 45}))};
+  const std::vector<SliceAxis> one_row = {{1, 2, 1}, {0, 37, 1}, {0, 45, 1}};
+  EXPECT_THROW(be->assign_slice(t[0], one_row, t[1]), RuntimeError);  // 2 rows into 1
+  const std::vector<SliceAxis> outside = {{0, 5, 1}, {0, 37, 1}, {0, 45, 1}};
+  EXPECT_THROW(be->assign_slice(t[0], outside, t[1]), RuntimeError);
+}
+
 }  // namespace
 }  // namespace tl::test

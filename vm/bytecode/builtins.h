@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace tl {
@@ -36,6 +37,37 @@ inline std::optional<Builtin> builtin_by_name(std::string_view name) {
   for (const auto& b : kBuiltinTable)
     if (b.name == name) return b.id;
   return std::nullopt;
+}
+
+// The value of a string default as written in builtins.def (quotes included) with the TL
+// escapes (backslash n, t, r, 0, backslash, quote) decoded. The compiler and the VM both fill
+// defaults from it.
+inline std::string decode_default_string(std::string_view lit) {
+  std::string out;
+  if (lit.size() >= 2) lit = lit.substr(1, lit.size() - 2);
+  for (size_t i = 0; i < lit.size(); ++i) {
+    if (lit[i] != '\\' || i + 1 == lit.size()) {
+      out += lit[i];
+      continue;
+    }
+    switch (lit[++i]) {
+      case 'n':
+        out += '\n';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case '0':
+        out += '\0';
+        break;
+      default:
+        out += lit[i];
+    }
+  }
+  return out;
 }
 
 }  // namespace tl

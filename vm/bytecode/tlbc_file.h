@@ -17,7 +17,8 @@
 namespace tl {
 
 // 2: constant kind 4 (fused element-wise program) and the ELEMWISE opcode.
-inline constexpr uint16_t kTlbcVersion = 2;
+// 3: print passes `end` as its last argument; TSETSLICE.
+inline constexpr uint16_t kTlbcVersion = 3;
 
 uint32_t crc32(std::span<const uint8_t> data);
 

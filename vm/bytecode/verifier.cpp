@@ -247,6 +247,9 @@ class Verifier {
       case OpCode::TSLICE:
         reg_range(p, b, 1 + 3 * c, "slice operands");
         break;
+      case OpCode::TSETSLICE:
+        reg_range(p, b, 3 * c + 1, "slice operands, value");
+        break;
       case OpCode::TCONCAT:
         if (c < 1) fail("concat of no tensors");
         reg_range(p, b, c + 1, "tensors, dim");

@@ -39,41 +39,55 @@ int64_t dims_product(const Shape& s, size_t from, size_t to) {
   return n;
 }
 
-// Copies the elements of a strided view (dims, element strides, base offset) into dst, in
-// row-major order of `dims`. Reference: unravel each index. Fast: an odometer over the outer dims
-// with a contiguous (memcpy) or strided inner loop.
-void copy_strided(bool fast, const f16_bits* src, int64_t offset, const std::vector<int64_t>& dims,
-                  const std::vector<int64_t>& strides, f16_bits* dst) {
+// Copies the elements of a strided source view (dims, element strides, base offset) into a
+// strided destination view of the same dims. Reference: unravel each index. Fast: coalesce the
+// dims, then an odometer over the outer dims with a contiguous (memcpy) or strided inner loop, so
+// a contiguous region (a leading-dim slice) is one memcpy.
+struct StridedView {
+  int64_t offset = 0;
+  std::vector<int64_t> strides;
+};
+void copy_strided(bool fast, const f16_bits* src, StridedView s, std::vector<int64_t> dims,
+                  f16_bits* dst, StridedView d) {
   int64_t n = 1;
-  for (int64_t d : dims) n *= d;
+  for (int64_t k : dims) n *= k;
   if (n == 0) return;
-  const size_t r = dims.size();
-  if (!fast || r == 0) {
+  if (!fast || dims.empty()) {
+    const size_t r = dims.size();
     for (int64_t i = 0; i < n; ++i) {
-      int64_t rem = i, off = offset;
-      for (size_t d = r; d-- > 0;) {
-        off += rem % dims[d] * strides[d];
-        rem /= dims[d];
+      int64_t rem = i, so = s.offset, dof = d.offset;
+      for (size_t k = r; k-- > 0;) {
+        so += rem % dims[k] * s.strides[k];
+        dof += rem % dims[k] * d.strides[k];
+        rem /= dims[k];
       }
-      dst[i] = src[off];
+      dst[dof] = src[so];
     }
     return;
   }
-  const int64_t inner = dims[r - 1], inner_stride = strides[r - 1];
+  std::vector<int64_t>* lists[] = {&s.strides, &d.strides};
+  coalesce_dims(dims, lists);
+  if (dims.empty()) {
+    dst[d.offset] = src[s.offset];
+    return;
+  }
+  const size_t r = dims.size();
+  const int64_t inner = dims[r - 1], sin = s.strides[r - 1], din = d.strides[r - 1];
   std::vector<int64_t> idx(r, 0);
-  int64_t off = offset;
+  int64_t so = s.offset, dof = d.offset;
   for (int64_t row = 0; row < n / inner; ++row) {
-    if (inner_stride == 1) {
-      std::memcpy(dst, src + off, static_cast<size_t>(inner) * sizeof(f16_bits));
+    if (sin == 1 && din == 1) {
+      std::memcpy(dst + dof, src + so, static_cast<size_t>(inner) * sizeof(f16_bits));
     } else {
-      for (int64_t j = 0; j < inner; ++j) dst[j] = src[off + j * inner_stride];
+      for (int64_t j = 0; j < inner; ++j) dst[dof + j * din] = src[so + j * sin];
     }
-    dst += inner;
-    for (size_t d = r - 1; d-- > 0;) {  // advance the odometer over the outer dims
-      off += strides[d];
-      if (++idx[d] < dims[d]) break;
-      off -= strides[d] * dims[d];
-      idx[d] = 0;
+    for (size_t k = r - 1; k-- > 0;) {  // advance the odometer over the outer dims
+      so += s.strides[k];
+      dof += d.strides[k];
+      if (++idx[k] < dims[k]) break;
+      so -= s.strides[k] * dims[k];
+      dof -= d.strides[k] * dims[k];
+      idx[k] = 0;
     }
   }
 }
@@ -399,36 +413,46 @@ Tensor CpuBackend::permute(const Tensor& x, std::span<const int> perm) {
     strides[i] = st[p[i]];
   }
   Tensor y = make(Shape(dims));
-  copy_strided(options_.use_fast_paths, px, 0, dims, strides, f16_mut(y));
+  copy_strided(options_.use_fast_paths, px, {0, strides}, dims, f16_mut(y), {0, y.shape.strides()});
   return y;
 }
 
-Tensor CpuBackend::slice(const Tensor& x, std::span<const SliceAxis> axes) {
-  const size_t r = x.shape.rank();
-  if (axes.size() != r)
-    throw RuntimeError(fmt::format("slice: {} axes given for a tensor of rank {} (shape {})",
-                                   axes.size(), r, x.shape.to_string()));
-  const auto st = x.shape.strides();
-  std::vector<int64_t> dims(r), strides(r);
-  int64_t offset = 0;
-  for (size_t i = 0; i < r; ++i) {
-    const SliceAxis& a = axes[i];
-    const int64_t n = x.shape[i];
-    if (a.step < 1)
-      throw RuntimeError(
-          fmt::format("slice: step must be >= 1, got {} on dimension {}", a.step, i));
-    if (a.start < 0 || a.start > n || a.stop < 0 || a.stop > n)
-      throw RuntimeError(fmt::format("slice: {}:{} is out of range for dimension {} of size {}",
-                                     a.start, a.stop, i, n));
-    dims[i] = a.stop > a.start ? (a.stop - a.start + a.step - 1) / a.step : 0;
-    strides[i] = st[i] * a.step;
-    offset += a.start * st[i];
+namespace {
+// The strided view of x that `axes` select: its offset and per-dim strides.
+StridedView slice_view(const Shape& x, std::span<const SliceAxis> axes) {
+  const auto st = x.strides();
+  StridedView v;
+  for (size_t i = 0; i < x.rank(); ++i) {
+    v.strides.push_back(st[i] * axes[i].step);
+    v.offset += axes[i].start * st[i];
   }
+  return v;
+}
+}  // namespace
+
+Tensor CpuBackend::slice(const Tensor& x, std::span<const SliceAxis> axes) {
+  const std::vector<int64_t> dims = slice_region(x.shape, axes, "slice");
   Tensor tx;
   const f16_bits* px = f16_of(x, tx, "slice");
   Tensor y = make(Shape(dims));
-  copy_strided(options_.use_fast_paths, px, offset, dims, strides, f16_mut(y));
+  copy_strided(options_.use_fast_paths, px, slice_view(x.shape, axes), dims, f16_mut(y),
+               {0, y.shape.strides()});
   return y;
+}
+
+void CpuBackend::assign_slice(const Tensor& dst, std::span<const SliceAxis> axes,
+                              const Tensor& src) {
+  if (!dst.buffer || dst.backend != this || dst.quantized())
+    throw RuntimeError("assign_slice: the target must be an F16 tensor of the CPU backend");
+  const std::vector<int64_t> dims = slice_region(dst.shape, axes, "slice assignment");
+  check_assign_source(src.shape, dims);
+  Tensor ts;
+  const f16_bits* ps = f16_of(src, ts, "slice assignment");
+  std::vector<int64_t> ss = src.shape.strides();
+  for (size_t i = 0; i < dims.size(); ++i)
+    if (src.shape[i] != dims[i]) ss[i] = 0;  // broadcast
+  Tensor d = dst;
+  copy_strided(options_.use_fast_paths, ps, {0, ss}, dims, f16_mut(d), slice_view(dst.shape, axes));
 }
 
 Tensor CpuBackend::concat(std::span<const Tensor> xs, int dim) {

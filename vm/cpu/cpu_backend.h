@@ -67,6 +67,7 @@ class CpuBackend final : public Backend {
 
   Tensor permute(const Tensor& x, std::span<const int> perm) override;
   Tensor slice(const Tensor& x, std::span<const SliceAxis> axes) override;
+  void assign_slice(const Tensor& dst, std::span<const SliceAxis> axes, const Tensor& src) override;
   Tensor concat(std::span<const Tensor> xs, int dim) override;
 
   // Convenience for tests and tools: upload f16 values.

@@ -142,6 +142,7 @@ struct Model::Mapping {
   MappedFile file;
 };
 
+Model::Model() = default;
 Model::~Model() = default;
 
 std::shared_ptr<Model> Model::open(const std::filesystem::path& path) {

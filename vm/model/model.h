@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json_fwd.hpp>
 #include <span>
 #include <string>
@@ -86,6 +87,8 @@ class ModelHeaderCache {
   std::map<std::string, std::shared_ptr<Entry>> entries_;
 };
 
+class Tokenizer;
+
 // An open, memory-mapped model file.
 class Model {
  public:
@@ -104,10 +107,15 @@ class Model {
   // The same values in f32 without the final rounding: exactly what ggml's dequantize_row_*
   // gives (and the exact value for F16/BF16/F32; F64 is rounded to f32).
   std::vector<float> to_f32(const TensorInfo& t) const;
+  // The tokenizer of a GGUF file's tokenizer.ggml.* metadata (tokenizer.h), built on first use
+  // and kept; thread-safe. Throws FormatError as Tokenizer::from_gguf (and again on every call).
+  const Tokenizer& tokenizer() const;
 
  private:
-  Model() = default;
+  Model();
   ModelHeader header_;
+  mutable std::mutex tokenizer_mutex_;
+  mutable std::shared_ptr<const Tokenizer> tokenizer_;
   struct Mapping;
   std::unique_ptr<Mapping> mapping_;
 };

@@ -4,8 +4,12 @@
 
 #include <iostream>
 
+#include <cctype>
 #include <charconv>
+#include <chrono>
 #include <cmath>
+#include <cstdlib>
+#include <optional>
 
 #include "vm/bytecode/builtin_arity.h"
 #include "vm/core/error.h"
@@ -22,7 +26,7 @@ Value parse_literal(std::string_view s) {
   if (s == "none" || s.empty()) return Value();
   if (s == "true") return Value::boolean(true);
   if (s == "false") return Value::boolean(false);
-  if (s.front() == '"') return Value::string(std::string(s.substr(1, s.size() - 2)));
+  if (s.front() == '"') return Value::string(decode_default_string(s));
   int64_t i = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), i);
   if (ec == std::errc() && p == s.data() + s.size()) return Value::integer(i);
@@ -112,6 +116,57 @@ Value length(const Value& x) {
   }
 }
 
+std::string_view trimmed(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+// The number a bool or a one-element tensor stands for in int()/float(); nullopt otherwise.
+std::optional<double> number_of(const Value& x) {
+  if (x.is_number()) return x.as_number();
+  if (x.is_bool()) return x.as_bool() ? 1.0 : 0.0;
+  if (x.is_tensor()) return tensor_as_number(x.as_tensor());
+  return std::nullopt;
+}
+
+Value to_int(const Value& x) {
+  if (x.is_int()) return x;
+  if (x.is_string()) {
+    std::string_view s = trimmed(x.as_string());
+    if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+    int64_t v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec == std::errc::result_out_of_range)
+      throw RuntimeError(fmt::format("int: \"{}\" does not fit in 64 bits", x.as_string()));
+    if (s.empty() || ec != std::errc() || p != s.data() + s.size())
+      throw RuntimeError(fmt::format("int: \"{}\" is not an integer", x.as_string()));
+    return Value::integer(v);
+  }
+  const std::optional<double> d = number_of(x);
+  if (!d) throw RuntimeError(fmt::format("int: cannot convert a {} to an int", tag_name(x.tag())));
+  if (!std::isfinite(*d) || *d >= 9.2233720368547758e18 || *d < -9.2233720368547758e18)
+    throw RuntimeError(fmt::format("int: {} does not fit in an int", format_float(*d)));
+  return Value::integer(static_cast<int64_t>(*d));
+}
+
+Value to_float(const Value& x) {
+  if (x.is_string()) {
+    std::string_view s = trimmed(x.as_string());
+    if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+    double v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (s.empty() || (ec != std::errc() && ec != std::errc::result_out_of_range) ||
+        p != s.data() + s.size())
+      throw RuntimeError(fmt::format("float: \"{}\" is not a number", x.as_string()));
+    return Value::number(v);
+  }
+  const std::optional<double> d = number_of(x);
+  if (!d)
+    throw RuntimeError(fmt::format("float: cannot convert a {} to a float", tag_name(x.tag())));
+  return Value::number(*d);
+}
+
 }  // namespace
 
 Value builtin_default(Builtin b, size_t index) {
@@ -158,14 +213,25 @@ Value call_builtin(Builtin b, BuiltinEnv& env, std::span<const Value> given) {
       return m_tensor_names(a(0));
     case Builtin::Metadata:
       return m_metadata(a(0), need_string(a(1), "metadata"));
+    case Builtin::Tokenize:
+      return m_tokenize(a(0), need_string(a(1), "tokenize"), a(2));
+    case Builtin::Detokenize:
+      return m_detokenize(a(0), a(1));
     case Builtin::Print: {
+      // The last two arguments are `end` (none: a newline) and `stderr`; the values come first.
+      if (args.size() < 2) throw RuntimeError("print: needs its `end` and `stderr` arguments");
+      const std::span<const Value> values = args.first(args.size() - 2);
+      const Value& end = args[args.size() - 2];
+      std::ostream& out = truthy(args.back()) ? *env.err : *env.out;
       std::string line;
-      for (size_t i = 0; i < args.size(); ++i) {
+      for (size_t i = 0; i < values.size(); ++i) {
         if (i) line += ' ';
-        line += format_value(args[i]);
+        line += format_value(values[i]);
       }
-      line += '\n';
-      env.out->write(line.data(), static_cast<std::streamsize>(line.size()));
+      const bool newline = end.is_none();
+      line += newline ? std::string("\n") : need_string(end, "print end");
+      out.write(line.data(), static_cast<std::streamsize>(line.size()));
+      if (!newline && line.find('\n') == std::string::npos) out.flush();
       return Value();
     }
     case Builtin::ShapeOf:
@@ -246,6 +312,25 @@ Value call_builtin(Builtin b, BuiltinEnv& env, std::span<const Value> given) {
       return t_binary(be, BinaryOp::Maximum, a(0), a(1));
     case Builtin::Minimum:
       return t_binary(be, BinaryOp::Minimum, a(0), a(1));
+    case Builtin::Args: {
+      std::vector<Value> items;
+      for (const std::string& s : env.program_args) items.push_back(Value::string(s));
+      return Value::list(std::move(items));
+    }
+    case Builtin::Env: {
+      const char* v = std::getenv(need_string(a(0), "env").c_str());
+      return v ? Value::string(v) : a(1);
+    }
+    case Builtin::Int:
+      return to_int(a(0));
+    case Builtin::Float:
+      return to_float(a(0));
+    case Builtin::Str:
+      return a(0).is_string() ? a(0) : Value::string(format_value(a(0)));
+    case Builtin::Clock:
+      return Value::number(
+          std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+              .count());
   }
   throw RuntimeError(fmt::format("builtin {} is not implemented", static_cast<int>(b)));
 }

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <ostream>
 #include <span>
+#include <string>
+#include <vector>
 
 #include "vm/bytecode/builtins.h"
 #include "vm/runtime/value.h"
@@ -15,9 +17,11 @@ class Backend;
 struct BuiltinEnv {
   Backend* backend = nullptr;      // null: tensor builtins report that no backend is available
   std::ostream* out = nullptr;     // print's destination
+  std::ostream* err = nullptr;     // print(..., stderr: true)'s
   std::filesystem::path base_dir;  // relative model paths resolve against it first
   // `device: gpu` on a backend that is not an accelerator: the program runs on, and says so once.
   bool gpu_notice_given = false;
+  std::vector<std::string> program_args;  // what args() returns
 };
 
 // args: as CALLB passes them (arity already verified). Missing trailing optional arguments take

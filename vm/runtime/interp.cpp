@@ -114,8 +114,13 @@ Value get_index(Backend* be, const Value& c, const Value& k) {
   }
 }
 
-void set_index(const Value& c, const Value& k, const Value& v) {
-  if (c.tag() == ValueTag::List) {
+// c is the container's own register (a variable, or a temporary the compiler detached from its
+// global or list slot), so a tensor can be updated in place.
+void set_index(Backend* be, Value& c, const Value& k, const Value& v) {
+  if (c.is_tensor()) {
+    const Value index[3] = {k, Value(), Value::integer(0)};
+    t_assign_slice(be, c, index, v);
+  } else if (c.tag() == ValueTag::List) {
     if (!k.is_int())
       throw RuntimeError(fmt::format("list index must be an int, got {}", tag_name(k.tag())));
     auto& items = c.as_list().items;
@@ -157,7 +162,12 @@ Vm::Vm(const Module& m, VmOptions opts)
   if (opts_.base_dir.empty() && m_.entry < m_.functions.size() &&
       m_.functions[m_.entry].source < m_.sources.size())
     opts_.base_dir = std::filesystem::path(m_.sources[m_.functions[m_.entry].source]).parent_path();
-  env_->builtins = BuiltinEnv{opts_.backend, opts_.out ? opts_.out : &std::cout, opts_.base_dir};
+  env_->builtins = BuiltinEnv{opts_.backend,
+                              opts_.out ? opts_.out : &std::cout,
+                              opts_.err ? opts_.err : &std::cerr,
+                              opts_.base_dir,
+                              false,
+                              opts_.program_args};
 }
 
 Vm::~Vm() = default;
@@ -487,12 +497,16 @@ Value Vm::execute(size_t first_frame) {
   L_CALLB : {
     Value r = call_builtin(static_cast<Builtin>(B), benv,
                            std::span<const Value>(R + A + 1, static_cast<size_t>(C)));
+    // The arguments are temporaries; released now so that they do not keep a tensor shared.
+    for (int k = 1; k <= C; ++k) R[A + k].set_none();
     RA = std::move(r);
   }
     DISPATCH();
   L_RETURN : {
     Value result = B ? std::move(RA) : Value();
     uint8_t ret = frames_.back().ret;
+    // The callee's registers die with it (so they keep no tensor shared with the caller).
+    for (size_t k = 0; k < frames_.back().proto->num_regs; ++k) R[k].set_none();
     frames_.pop_back();
     if (frames_.size() == first_frame) return result;
     Frame& f = frames_.back();
@@ -506,7 +520,7 @@ Value Vm::execute(size_t first_frame) {
     DISPATCH();
   L_NEWMAP : {
     Value m = Value::map();
-    for (int k = 0; k < C; ++k) set_index(m, R[B + 2 * k], R[B + 2 * k + 1]);
+    for (int k = 0; k < C; ++k) set_index(be, m, R[B + 2 * k], R[B + 2 * k + 1]);
     RA = std::move(m);
   }
     DISPATCH();
@@ -514,7 +528,10 @@ Value Vm::execute(size_t first_frame) {
     RA = get_index(be, RB, RC);
     DISPATCH();
   L_SETINDEX:
-    set_index(RA, RB, RC);
+    set_index(be, RA, RB, RC);
+    DISPATCH();
+  L_TSETSLICE:
+    t_assign_slice(be, RA, std::span<const Value>(R + B, static_cast<size_t>(3 * C)), R[B + 3 * C]);
     DISPATCH();
   L_GETMEMBER:
     RA = get_member(be, RB, K[C].as_string());
@@ -564,8 +581,13 @@ Value Vm::execute(size_t first_frame) {
   L_TRANSPOSE:
     RA = t_transpose(be, RB, std::span<const Value>(R + B + 1, static_cast<size_t>(C)));
     DISPATCH();
-  L_TSLICE:
-    RA = t_slice(be, RB, std::span<const Value>(R + B + 1, static_cast<size_t>(3 * C)));
+  L_TSLICE : {
+    // R[B] is a temporary copy of the object: dropping it keeps a sliced KV cache unshared, so
+    // the next slice assignment to it stays in place.
+    Value r = t_slice(be, RB, std::span<const Value>(R + B + 1, static_cast<size_t>(3 * C)));
+    RB.set_none();
+    RA = std::move(r);
+  }
     DISPATCH();
   L_TCONCAT:
     RA = t_concat(be, std::span<const Value>(R + B, static_cast<size_t>(C)), R[B + C]);

@@ -25,11 +25,13 @@ class Backend;
 struct VmOptions {
   Backend* backend = nullptr;       // tensor opcodes call it; null: they report no backend
   std::ostream* out = nullptr;      // print's destination; null: std::cout
+  std::ostream* err = nullptr;      // print(..., stderr: true)'s; null: std::cerr
   uint32_t max_call_depth = 10000;  // deeper recursion is a run-time error
   // Backward jumps, loop iterations and calls one execute() may make (0: no limit), so that a
   // fuzzer can run any program: straight-line code between them is bounded by its length.
   uint64_t step_budget = 0;
-  std::filesystem::path base_dir;  // relative model paths; empty: the entry's source directory
+  std::filesystem::path base_dir;   // relative model paths; empty: the entry's source directory
+  std::vector<std::string> program_args;  // args(): the words after the program's file
 };
 
 // A run-time error with its position and TL stack trace, formatted as the VM prints it:

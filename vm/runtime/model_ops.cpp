@@ -8,6 +8,7 @@
 
 #include "vm/core/error.h"
 #include "vm/model/model.h"
+#include "vm/model/tokenizer.h"
 #include "vm/runtime/tensor_ops.h"
 #include "vm/tensor/backend.h"
 
@@ -128,6 +129,34 @@ Value m_metadata(const Value& model, const std::string& key) {
   const MetadataEntry* e = h.find_metadata(key);
   if (!e) throw RuntimeError(fmt::format("no metadata key '{}' in {}", key, h.path.string()));
   return e->value ? from_json(*e->value) : Value();
+}
+
+Value m_tokenize(const Value& model, const std::string& text, const Value& bos) {
+  const Tokenizer& t = need_model(model, "tokenize").model->tokenizer();
+  if (!bos.is_none() && !bos.is_bool())
+    throw RuntimeError(fmt::format("tokenize: bos must be a bool, got {}", tag_name(bos.tag())));
+  TokenizeOptions options;
+  options.add_bos = bos.is_none() ? t.add_bos_default() : bos.as_bool();
+  options.add_eos = (bos.is_none() || bos.as_bool()) && t.add_eos_default();
+  std::vector<Value> ids;
+  for (int32_t id : t.tokenize(text, options)) ids.push_back(Value::integer(id));
+  return Value::list(std::move(ids));
+}
+
+Value m_detokenize(const Value& model, const Value& ids) {
+  const Tokenizer& t = need_model(model, "detokenize").model->tokenizer();
+  if (ids.is_int()) return Value::string(t.piece(ids.as_int()));
+  if (ids.tag() != ValueTag::List)
+    throw RuntimeError(fmt::format("detokenize: expected a list of token ids or one id, got {}",
+                                   tag_name(ids.tag())));
+  std::vector<int64_t> list;
+  for (const Value& v : ids.as_list().items) {
+    if (!v.is_int())
+      throw RuntimeError(
+          fmt::format("detokenize: token ids are ints, got a {} in the list", tag_name(v.tag())));
+    list.push_back(v.as_int());
+  }
+  return Value::string(t.detokenize(list));
 }
 
 void m_save_model(const Value& src, const std::string& path,

@@ -23,6 +23,11 @@ Value m_member(Backend* be, const Value& model, const std::string& name);
 bool m_has_tensor(const Value& model, const std::string& name);
 Value m_tensor_names(const Value& model);
 Value m_metadata(const Value& model, const std::string& key);
+// `bos` none: BOS and EOS as the file's add_bos_token / add_eos_token (llama.cpp's add_special);
+// true: BOS always, EOS as the file says; false: neither (add_special false).
+Value m_tokenize(const Value& model, const std::string& text, const Value& bos);
+// `ids`: a list of ints or one int.
+Value m_detokenize(const Value& model, const Value& ids);
 void m_save_model(const Value& model_or_map, const std::string& path,
                   const std::filesystem::path& base_dir);
 std::string m_summary(const ModelObj& m);

@@ -27,6 +27,12 @@ Value m_tensor_names(const Value&) {
 Value m_metadata(const Value&, const std::string&) {
   unavailable();
 }
+Value m_tokenize(const Value&, const std::string&, const Value&) {
+  unavailable();
+}
+Value m_detokenize(const Value&, const Value&) {
+  unavailable();
+}
 void m_save_model(const Value&, const std::string&, const std::filesystem::path&) {
   unavailable();
 }

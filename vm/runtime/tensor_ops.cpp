@@ -222,17 +222,25 @@ Value t_transpose(Backend* be, const Value& x, std::span<const Value> dims) {
   return Value::tensor(need_backend(be).permute(t, perm));
 }
 
-Value t_slice(Backend* be, const Value& x, std::span<const Value> triples) {
-  const Tensor t = need_tensor(x, "slice");
+namespace {
+// The axes that (start, stop, step) triples select in a tensor of shape `shape` (step int 0: an
+// integer index at start), Python's clamping; `dims` is the result's shape (indexed dims dropped).
+struct SliceSpec {
+  std::vector<SliceAxis> axes;
+  std::vector<int64_t> dims;
+  std::vector<bool> indexed;  // per dim of the tensor: selected by an integer index
+  bool changed = false;       // false: the whole tensor
+};
+SliceSpec slice_spec(const Shape& shape, std::span<const Value> triples) {
   size_t naxes = triples.size() / 3;
-  if (naxes > t.shape.rank())
+  if (naxes > shape.rank())
     throw RuntimeError(
-        fmt::format("too many indices: {} for a tensor of shape {}", naxes, t.shape.to_string()));
-  std::vector<SliceAxis> axes(t.shape.rank());
-  std::vector<int64_t> out_dims;
-  bool changed = false;
-  for (size_t d = 0; d < t.shape.rank(); ++d) {
-    int64_t n = t.shape[d];
+        fmt::format("too many indices: {} for a tensor of shape {}", naxes, shape.to_string()));
+  SliceSpec r;
+  r.axes.resize(shape.rank());
+  r.indexed.resize(shape.rank(), false);
+  for (size_t d = 0; d < shape.rank(); ++d) {
+    int64_t n = shape[d];
     SliceAxis ax{0, n, 1};
     if (d < naxes) {
       const Value &vs = triples[3 * d], &ve = triples[3 * d + 1], &vstep = triples[3 * d + 2];
@@ -241,9 +249,10 @@ Value t_slice(Backend* be, const Value& x, std::span<const Value> triples) {
         int64_t j = i < 0 ? i + n : i;
         if (j < 0 || j >= n)
           throw RuntimeError(fmt::format("index {} out of range for dim {} of size {} (shape {})",
-                                         i, d, n, t.shape.to_string()));
-        axes[d] = {j, j + 1, 1};
-        changed = true;
+                                         i, d, n, shape.to_string()));
+        r.axes[d] = {j, j + 1, 1};
+        r.indexed[d] = true;
+        r.changed = true;
         continue;
       }
       int64_t step = vstep.is_none() ? 1 : int_of(vstep, "slice step");
@@ -257,14 +266,73 @@ Value t_slice(Backend* be, const Value& x, std::span<const Value> triples) {
       ax.start = norm(vs, 0);
       ax.stop = std::max(ax.start, norm(ve, n));
       ax.step = step;
-      changed = true;
+      r.changed = true;
     }
-    axes[d] = ax;
-    out_dims.push_back((ax.stop - ax.start + ax.step - 1) / ax.step);
+    r.axes[d] = ax;
+    r.dims.push_back((ax.stop - ax.start + ax.step - 1) / ax.step);
   }
-  if (!changed) return x;
-  Tensor r = need_backend(be).slice(t, axes);
-  return Value::tensor(r.reshaped(Shape(out_dims)));
+  return r;
+}
+}  // namespace
+
+Value t_slice(Backend* be, const Value& x, std::span<const Value> triples) {
+  const Tensor t = need_tensor(x, "slice");
+  SliceSpec spec = slice_spec(t.shape, triples);
+  if (!spec.changed) return x;
+  Tensor r = need_backend(be).slice(t, spec.axes);
+  return Value::tensor(r.reshaped(Shape(spec.dims)));
+}
+
+void t_assign_slice(Backend* be, Value& target, std::span<const Value> triples,
+                    const Value& value) {
+  if (!target.is_tensor())
+    throw RuntimeError(
+        fmt::format("a {} does not support slice assignment", tag_name(target.tag())));
+  Backend& backend = need_backend(be);
+  const Tensor& t = target.as_tensor();
+  SliceSpec spec = slice_spec(t.shape, triples);
+  // The value broadcasts (NumPy's rules) to the selected region, indexed dims dropped; the
+  // backend gets it at the target's rank, with 1 where an index dropped a dim.
+  Tensor src;
+  if (value.is_tensor())
+    src = need_tensor(value, "slice assignment");
+  else if (value.is_number())
+    src = backend.full(Shape{}, static_cast<float>(value.as_number()));
+  else if (value.tag() == ValueTag::List)  // a nested list of numbers, as a tensor literal
+    src = t_from_data(be, value).as_tensor();
+  else
+    throw RuntimeError(fmt::format("slice assignment: expected a tensor or a number, got {}",
+                                   tag_name(value.tag())));
+  const std::vector<int64_t>& region = spec.dims;
+  const Shape& vs = src.shape;
+  bool fits = vs.rank() <= region.size();
+  for (size_t i = 0; fits && i < vs.rank(); ++i) {
+    const int64_t v = vs[vs.rank() - 1 - i], r = region[region.size() - 1 - i];
+    fits = v == r || v == 1;
+  }
+  if (!fits)
+    throw RuntimeError(fmt::format("cannot assign a tensor of shape {} to a slice of shape [{}]",
+                                   vs.to_string(), fmt::join(region, ", ")));
+  std::vector<int64_t> src_dims;
+  const size_t pad = region.size() - vs.rank();
+  for (size_t d = 0, k = 0; d < t.shape.rank(); ++d) {
+    if (spec.indexed[d]) {
+      src_dims.push_back(1);
+    } else {
+      src_dims.push_back(k < pad ? 1 : vs[k - pad]);
+      ++k;
+    }
+  }
+  src = src.reshaped(Shape(src_dims));
+  // Tensors are values: write in place only when nothing else holds this tensor or its storage.
+  if (target.unique() && backend.sole_owner(t)) {
+    if (t.quantized()) target = Value::tensor(backend.dequantize(t));
+  } else {
+    std::vector<SliceAxis> all(t.shape.rank());
+    for (size_t d = 0; d < all.size(); ++d) all[d] = {0, t.shape[d], 1};
+    target = Value::tensor(backend.slice(f16_tensor(t), all));
+  }
+  backend.assign_slice(target.as_tensor(), spec.axes, src);
 }
 
 Value t_index(Backend* be, const Value& x, int64_t index) {

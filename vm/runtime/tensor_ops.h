@@ -37,6 +37,9 @@ Value t_transpose(Backend* be, const Value& x, std::span<const Value> dims);
 // 3 values per axis (start, stop, step); step int 0 means "integer index at start".
 Value t_slice(Backend* be, const Value& x, std::span<const Value> triples);
 Value t_index(Backend* be, const Value& x, int64_t index);
+// target[triples] = value (a tensor or a number, broadcast to the selected region), in place when
+// target is the only value holding its tensor and storage, else on a copy stored into target.
+void t_assign_slice(Backend* be, Value& target, std::span<const Value> triples, const Value& value);
 Value t_concat(Backend* be, std::span<const Value> xs, const Value& dim);
 // A nested list of numbers (or a number) -> a float16 tensor; ragged lists are errors.
 Value t_from_data(Backend* be, const Value& data);

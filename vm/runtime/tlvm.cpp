@@ -1,5 +1,5 @@
 // tlvm: runs a .tlbc file. Does not link the compiler.
-//   tlvm FILE.tlbc [--device cpu|vulkan|auto]
+//   tlvm [--device cpu|vulkan|auto] FILE.tlbc [ARGS...]   (ARGS: the program's, args())
 // Exit codes: 0 ok, 1 bad bytecode or a run-time error, 2 bad usage or an unavailable device.
 #include <unistd.h>
 
@@ -11,6 +11,7 @@
 #include "vm/runtime/backend_factory.h"
 #include "vm/runtime/error_report.h"
 #include "vm/runtime/interp.h"
+#include "vm/runtime/program_args.h"
 
 namespace po = boost::program_options;
 
@@ -24,8 +25,11 @@ int main(int argc, char** argv) {
   po::positional_options_description positional;
   positional.add("file", 1);
   po::variables_map vm;
+  static constexpr std::string_view kDriverOptions[] = {"--device"};
+  const std::vector<std::string> words(argv + 1, argv + argc);
+  tl::SplitCommandLine split = tl::split_program_args(words, kDriverOptions);
   try {
-    po::store(po::command_line_parser(argc, argv).options(options).positional(positional).run(),
+    po::store(po::command_line_parser(split.driver).options(options).positional(positional).run(),
               vm);
     po::notify(vm);
   } catch (const po::error& e) {
@@ -33,7 +37,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (vm.count("help")) {
-    std::cout << "usage: tlvm FILE.tlbc [--device cpu|vulkan|auto]\n\nRun a TL bytecode file.\n\n"
+    std::cout << "usage: tlvm [--device cpu|vulkan|auto] FILE.tlbc [ARGS...]\n\nRun a TL bytecode "
+                 "file; ARGS are the program's (args()), `--` passes the rest as they are.\n\n"
               << options;
     return 0;
   }
@@ -58,6 +63,7 @@ int main(int argc, char** argv) {
   tl::VmOptions opts;
   opts.backend = backend.get();
   opts.out = &std::cout;
+  opts.program_args = std::move(split.program);
   try {
     tl::Vm machine(module, opts);
     machine.run();

@@ -138,6 +138,8 @@ class Value {
   bool is_bool() const { return tag_ == ValueTag::Bool; }
   bool is_string() const { return tag_ == ValueTag::String; }
   bool is_tensor() const { return tag_ == ValueTag::Tensor; }
+  // A heap object that no other value references (copy-on-write checks).
+  bool unique() const { return is_obj() && u_.o->refs == 1; }
 
   int64_t as_int() const { return u_.i; }
   double as_float() const { return u_.f; }

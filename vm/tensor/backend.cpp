@@ -1,6 +1,7 @@
 #include "vm/tensor/backend.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "vm/core/error.h"
 #include "vm/tensor/elementwise.h"
@@ -64,6 +65,32 @@ Tensor Backend::elementwise(const ElementwiseProgram& p, std::span<const Element
     values.push_back(ElementwiseArg::of(std::move(r)));
   }
   return values.back().tensor;
+}
+
+std::vector<int64_t> slice_region(const Shape& s, std::span<const SliceAxis> axes, const char* op) {
+  if (axes.size() != s.rank())
+    throw RuntimeError(fmt::format("{}: {} axes given for a tensor of rank {} (shape {})", op,
+                                   axes.size(), s.rank(), s.to_string()));
+  std::vector<int64_t> dims(s.rank());
+  for (size_t i = 0; i < s.rank(); ++i) {
+    const SliceAxis& a = axes[i];
+    if (a.step < 1)
+      throw RuntimeError(
+          fmt::format("{}: step must be >= 1, got {} on dimension {}", op, a.step, i));
+    if (a.start < 0 || a.start > s[i] || a.stop < 0 || a.stop > s[i])
+      throw RuntimeError(fmt::format("{}: {}:{} is out of range for dimension {} of size {}", op,
+                                     a.start, a.stop, i, s[i]));
+    dims[i] = a.stop > a.start ? (a.stop - a.start + a.step - 1) / a.step : 0;
+  }
+  return dims;
+}
+
+void check_assign_source(const Shape& src, std::span<const int64_t> region) {
+  bool ok = src.rank() == region.size();
+  for (size_t i = 0; ok && i < region.size(); ++i) ok = src[i] == region[i] || src[i] == 1;
+  if (!ok)
+    throw RuntimeError(fmt::format("cannot assign a tensor of shape {} to a slice of shape [{}]",
+                                   src.to_string(), fmt::join(region, ", ")));
 }
 
 }  // namespace tl

@@ -87,6 +87,12 @@ struct SliceAxis {
   int64_t step = 1;
 };
 
+// The region dims that `axes` select in a tensor of shape `s` (one axis per dim), after checking
+// each axis is inside its dim; errors name `op`. Shared by every backend's slice and assign_slice.
+std::vector<int64_t> slice_region(const Shape& s, std::span<const SliceAxis> axes, const char* op);
+// Checks that src (same rank as the region) has each dim equal to the region's or 1.
+void check_assign_source(const Shape& src, std::span<const int64_t> region);
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -128,6 +134,14 @@ class Backend {
   virtual Tensor permute(const Tensor& x, std::span<const int> perm) = 0;
   virtual Tensor slice(const Tensor& x, std::span<const SliceAxis> axes) = 0;  // one per dim
   virtual Tensor concat(std::span<const Tensor> xs, int dim) = 0;
+  // dst[axes] = src, in place: writes into dst's own buffer (the VM calls it only when no other
+  // value shares that buffer, and copies first otherwise, so tensors stay values). dst is F16;
+  // src has dst's rank and each of its dims equals the region's or is 1 (broadcast).
+  virtual void assign_slice(const Tensor& dst, std::span<const SliceAxis> axes,
+                            const Tensor& src) = 0;
+  // True when no other tensor holds t's buffer, so an in-place write is invisible to other
+  // values. A backend that keeps buffers alive for pending work discounts its own references.
+  virtual bool sole_owner(const Tensor& t) const { return t.buffer.use_count() == 1; }
 
   // Blocks until all submitted work has finished (used before timing and at exit).
   virtual void synchronize() {}

@@ -111,16 +111,23 @@ void Stream::dispatch(const Pipeline& p, std::span<const std::shared_ptr<Buffer>
 }
 
 void Stream::copy(const std::shared_ptr<Buffer>& src, const std::shared_ptr<Buffer>& dst,
-                  VkDeviceSize bytes) {
+                  VkDeviceSize bytes, VkDeviceSize src_offset, VkDeviceSize dst_offset) {
   Slot& s = begin();
   const auto& a = static_cast<const DeviceBuffer&>(*src);
   const auto& b = static_cast<const DeviceBuffer&>(*dst);
   barrier(s);
-  VkBufferCopy region{a.offset(), b.offset(), bytes};
+  VkBufferCopy region{a.offset() + src_offset, b.offset() + dst_offset, bytes};
   vkCmdCopyBuffer(s.cmd, a.vk_buffer(), b.vk_buffer(), 1, &region);
   s.alive.push_back(src);
   s.alive.push_back(dst);
   if (++s.ops >= kBatchOps) flush();
+}
+
+size_t Stream::references(const Buffer* b) const {
+  size_t n = 0;
+  for (const Slot& s : slots_)
+    for (const auto& kept : s.alive) n += kept.get() == b;
+  return n;
 }
 
 void Stream::flush() {

@@ -40,8 +40,11 @@ class Stream {
   // Dispatches `p` over groups (x, y, z); `push` is copied into the push constants.
   void dispatch(const Pipeline& p, std::span<const std::shared_ptr<Buffer>> buffers,
                 std::span<const std::byte> push, uint32_t gx, uint32_t gy = 1, uint32_t gz = 1);
+  // `bytes` from src (from byte src_offset on) to dst (from dst_offset on).
   void copy(const std::shared_ptr<Buffer>& src, const std::shared_ptr<Buffer>& dst,
-            VkDeviceSize bytes);
+            VkDeviceSize bytes, VkDeviceSize src_offset = 0, VkDeviceSize dst_offset = 0);
+  // How many references the recorded and in-flight batches hold to `b` (they keep it alive).
+  size_t references(const Buffer* b) const;
   void flush();   // submits the recorded commands, if any
   void finish();  // flush, then wait until every batch has completed
   uint64_t submitted_batches() const { return submitted_; }

@@ -277,6 +277,11 @@ void VulkanBackend::strided_copy(const Tensor& src, const Tensor& dst, std::vect
   if (n == 0) return;
   std::vector<int64_t>* st[] = {&ss, &ds};
   coalesce_dims(dims, st);
+  if (dims.size() == 1 && ss[0] == 1 && ds[0] == 1) {  // contiguous: one buffer copy
+    stream_.copy(src.buffer, dst.buffer, static_cast<VkDeviceSize>(n) * 2,
+                 static_cast<VkDeviceSize>(src_base) * 2, static_cast<VkDeviceSize>(dst_base) * 2);
+    return;
+  }
   if (dims.size() > 6)
     throw RuntimeError(
         "copies over more than 6 non-contiguous dimensions are not supported by the "
@@ -315,27 +320,47 @@ Tensor VulkanBackend::permute(const Tensor& x_in, std::span<const int> perm) {
   return y;
 }
 
+namespace {
+// Strides and base offset of the region of a tensor of shape x that `axes` select.
+int64_t region_strides(const Shape& x, std::span<const SliceAxis> axes,
+                       std::vector<int64_t>& strides) {
+  const std::vector<int64_t> xs = x.strides();
+  int64_t base = 0;
+  strides.resize(x.rank());
+  for (size_t i = 0; i < x.rank(); ++i) {
+    strides[i] = xs[i] * axes[i].step;
+    base += axes[i].start * xs[i];
+  }
+  return base;
+}
+}  // namespace
+
 Tensor VulkanBackend::slice(const Tensor& x_in, std::span<const SliceAxis> axes) {
   const Tensor x = f16(x_in);
-  const size_t rank = x.shape.rank();
-  if (axes.size() != rank)
-    throw RuntimeError(
-        fmt::format("slice of a rank-{} tensor needs {} axes, got {}", rank, rank, axes.size()));
-  const std::vector<int64_t> xs = x.shape.strides();
-  std::vector<int64_t> dims(rank), ss(rank);
-  int64_t base = 0;
-  for (size_t i = 0; i < rank; ++i) {
-    const SliceAxis& a = axes[i];
-    if (a.step < 1 || a.start < 0 || a.stop < 0 || a.start > x.shape[i] || a.stop > x.shape[i])
-      throw RuntimeError(fmt::format("slice {}:{}:{} out of range for dimension {} of size {}",
-                                     a.start, a.stop, a.step, i, x.shape[i]));
-    dims[i] = a.stop > a.start ? (a.stop - a.start + a.step - 1) / a.step : 0;
-    ss[i] = xs[i] * a.step;
-    if (dims[i] > 0) base += a.start * xs[i];
-  }
+  const std::vector<int64_t> dims = slice_region(x.shape, axes, "slice");
+  std::vector<int64_t> ss;
+  const int64_t base = region_strides(x.shape, axes, ss);
   Tensor y = alloc(Shape(dims));
   strided_copy(x, y, dims, ss, y.shape.strides(), base, 0);
   return y;
+}
+
+void VulkanBackend::assign_slice(const Tensor& dst, std::span<const SliceAxis> axes,
+                                 const Tensor& src_in) {
+  if (dst.quantized() || dst.backend != this || !dst.buffer)
+    throw RuntimeError("slice assignment: the target must be an F16 tensor of this backend");
+  const std::vector<int64_t> dims = slice_region(dst.shape, axes, "slice assignment");
+  const Tensor src = f16(src_in);
+  check_assign_source(src.shape, dims);
+  std::vector<int64_t> ss = src.shape.strides(), ds;
+  for (size_t i = 0; i < dims.size(); ++i)
+    if (src.shape[i] != dims[i]) ss[i] = 0;  // broadcast
+  const int64_t base = region_strides(dst.shape, axes, ds);
+  strided_copy(src, dst, dims, ss, ds, 0, base);
+}
+
+bool VulkanBackend::sole_owner(const Tensor& t) const {
+  return t.buffer.use_count() - static_cast<long>(stream_.references(t.buffer.get())) == 1;
 }
 
 Tensor VulkanBackend::concat(std::span<const Tensor> xs_in, int dim_in) {

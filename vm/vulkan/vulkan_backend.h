@@ -41,6 +41,9 @@ class VulkanBackend final : public Backend {
   Tensor permute(const Tensor& x, std::span<const int> perm) override;
   Tensor slice(const Tensor& x, std::span<const SliceAxis> axes) override;
   Tensor concat(std::span<const Tensor> xs, int dim) override;
+  void assign_slice(const Tensor& dst, std::span<const SliceAxis> axes, const Tensor& src) override;
+  // Batches in flight hold references to the buffers they use; those are not other values.
+  bool sole_owner(const Tensor& t) const override;
   void synchronize() override;
 
  private:
