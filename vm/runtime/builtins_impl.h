@@ -6,6 +6,7 @@
 #include <span>
 
 #include "vm/bytecode/builtins.h"
+#include "vm/runtime/sampling.h"
 #include "vm/runtime/value.h"
 
 namespace tl {
@@ -18,6 +19,8 @@ struct BuiltinEnv {
   std::filesystem::path base_dir;  // relative model paths resolve against it first
   // `device: gpu` on a backend that is not an accelerator: the program runs on, and says so once.
   bool gpu_notice_given = false;
+  // temperature_sample's generator: one per run, reseeded by its `seed:` argument.
+  RunRandom random;
 };
 
 // args: as CALLB passes them (arity already verified). Missing trailing optional arguments take
