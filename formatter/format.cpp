@@ -9,6 +9,8 @@ namespace tl::format {
 namespace {
 // A comment's text with each line's trailing whitespace dropped: what the formatter must keep.
 std::string clean_comment_text(std::string_view text) {
+  // Python's `# note` is written `// note`.
+  if (text.starts_with('#')) return "//" + clean_comment_text(text.substr(1));
   std::string out;
   size_t i = 0;
   while (true) {

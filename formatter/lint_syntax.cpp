@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "compiler/sema/sema.h"
 #include "formatter/lint_internal.h"
 
 namespace tl::lint {
@@ -95,7 +96,8 @@ bool terminates(const Stmt* s) {
 
 class SyntaxRules {
  public:
-  SyntaxRules(const SyntaxTree& tree, DiagnosticSink& out) : tree_(tree), out_(out) {}
+  SyntaxRules(const SyntaxTree& tree, const sema::Analysis* analysis, DiagnosticSink& out)
+      : tree_(tree), analysis_(analysis), out_(out) {}
 
   void run() {
     traverse(
@@ -158,6 +160,7 @@ class SyntaxRules {
         if (b && !b->value)
           out_.report(DiagCode::W0610, w->cond->range,
                       "the condition is always false: the loop body never runs");
+        list_growth_in_condition(w);
         open_loop(w);
         return true;
       }
@@ -194,6 +197,36 @@ class SyntaxRules {
       loops_ = std::move(saved_loops_.back());
       saved_loops_.pop_back();
     }
+  }
+
+  // `while counter[0] < 10 { counter = counter + [1.0] }`: `+` on lists concatenates, so the
+  // condition never changes (the original TensorLogic made `[1.0]` a tensor).
+  void list_growth_in_condition(const While* w) {
+    std::vector<std::string_view> names;
+    walk(w->cond, [&](const Node* c) {
+      if (const auto* id = dyn_cast<Ident>(c)) names.push_back(id->name);
+      return true;
+    });
+    walk(w->body, [&](const Node* c) {
+      const auto* a = dyn_cast<Assign>(c);
+      const auto* target = a ? dyn_cast<Ident>(a->target) : nullptr;
+      const auto* sum = a ? dyn_cast<Binary>(strip_parens(a->value)) : nullptr;
+      if (!target || !sum || sum->op != BinaryOp::Add) return true;
+      if (std::find(names.begin(), names.end(), target->name) == names.end()) return true;
+      const auto* lhs = dyn_cast<Ident>(strip_parens(sum->lhs));
+      const auto* list = dyn_cast<ListLit>(strip_parens(sum->rhs));
+      if (!lhs || lhs->name != target->name || !list || list->elements.empty()) return true;
+      if (!analysis_ || !analysis_->type_of(sum).is(sema::TypeKind::List)) return true;
+      for (const Expr* e : list->elements)
+        if (!isa<IntLit>(e) && !isa<FloatLit>(e)) return true;
+      out_.report(DiagCode::W0616, a->range,
+                  fmt::format("`{0} + [...]` makes a longer list (lists concatenate), and `{0}` is "
+                              "in the loop's condition; for arithmetic make `{0}` a tensor "
+                              "(`tensor([...])`)",
+                              target->name))
+          .note(w->cond->range, "the loop's condition");
+      return true;
+    });
   }
 
   void colon_equal(const Let* l) {
@@ -298,6 +331,7 @@ class SyntaxRules {
   }
 
   const SyntaxTree& tree_;
+  const sema::Analysis* analysis_;  // types, when the file was checked
   DiagnosticSink& out_;
   std::vector<Loop> loops_;                     // enclosing loops, innermost last
   std::vector<std::vector<Loop>> saved_loops_;  // loops outside the functions being visited
@@ -305,8 +339,8 @@ class SyntaxRules {
 
 }  // namespace
 
-void lint_syntax(const SyntaxTree& tree, const sema::Analysis*, DiagnosticSink& out) {
-  SyntaxRules(tree, out).run();
+void lint_syntax(const SyntaxTree& tree, const sema::Analysis* analysis, DiagnosticSink& out) {
+  SyntaxRules(tree, analysis, out).run();
 }
 
 }  // namespace tl::lint

@@ -331,6 +331,12 @@ class Printer {
             w_.space();
             type(p.type);
           }
+          if (p.default_value) {
+            w_.space();
+            w_.text("=");
+            w_.space();
+            expr(p.default_value);
+          }
         },
         close, ")", false, reserve);
     if (f->return_type) {
@@ -369,12 +375,19 @@ class Printer {
   void expr(const Expr* e) {
     if (w_.flat() && w_.failed()) return;
     switch (e->kind) {
-      case NodeKind::IntLit:
+      case NodeKind::IntLit:  // as written (a destructuring's indices have no text of their own)
+        w_.token(e->range, cast<IntLit>(e)->text);
+        break;
       case NodeKind::FloatLit:
       case NodeKind::StringLit:
-      case NodeKind::BoolLit:
-      case NodeKind::Ident:
         w_.token(e->range);
+        break;
+      // Python's True / False / None are written true / false / none.
+      case NodeKind::BoolLit:
+        w_.token(e->range, cast<BoolLit>(e)->value ? "true" : "false");
+        break;
+      case NodeKind::Ident:
+        w_.token(e->range, cast<Ident>(e)->name);
         break;
       case NodeKind::Unary: {
         const Unary* u = cast<Unary>(e);

@@ -12,6 +12,8 @@ bool opens(char c) {
 
 // Trailing whitespace off every line of a comment (the only change the formatter makes to one).
 std::string clean_comment(std::string_view text) {
+  // Python's `# note` is written `// note`.
+  if (text.starts_with('#')) return "//" + clean_comment(text.substr(1));
   std::string out;
   out.reserve(text.size());
   size_t i = 0;

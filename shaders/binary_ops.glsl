@@ -24,6 +24,15 @@ float binary_op(uint op, float a, float b) {
     case 5u: return pow_np(a, b);
     case 6u: return (isnan(a) || isnan(b)) ? (0.0 / 0.0) : max(a, b);
     case 7u: return (isnan(a) || isnan(b)) ? (0.0 / 0.0) : min(a, b);
+    case 8u: return a < b ? 1.0 : 0.0;
+    case 9u: return a <= b ? 1.0 : 0.0;
+    case 10u: return a > b ? 1.0 : 0.0;
+    case 11u: return a >= b ? 1.0 : 0.0;
+    case 12u: return a == b ? 1.0 : 0.0;
+    case 13u: return a != b ? 1.0 : 0.0;
+    case 14u: return a != 0.0 ? b : 0.0;  // keep_where
+    case 15u: return a == 0.0 ? b : 0.0;  // keep_where_not
+    case 16u: return floor(a / b);
   }
   return a;
 }

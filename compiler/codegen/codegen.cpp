@@ -30,6 +30,8 @@ namespace {
 using namespace ast;
 
 constexpr int kMaxRegisters = 250;  // a little below 255: CALL bases need room for their args
+// Top-level script variables kept in registers; the others live in global slots.
+constexpr size_t kScriptRegisterNames = 128;
 
 // A compile-time failure that aborts the current function (the diagnostic is already reported).
 struct CompileAbort {};
@@ -160,6 +162,7 @@ class FunctionCompiler {
   void call_builtin(Builtin id, const Expr* receiver, NodeList<Arg> args, SourceRange where,
                     int dst);
   void emit_default(int dst, std::string_view literal, SourceRange where);
+  void emit_literal(const Expr* e, int dst, SourceRange where);
   void member(const Member* m, int dst);
   void index(const Index* ix, int dst);
   void list(const ListLit* l, int dst);
@@ -460,9 +463,11 @@ void FunctionCompiler::bind_name(std::string_view name, SourceRange where, const
   const auto slot = is_script_ && at_top_level_ ? program_.global_slot(name) : std::nullopt;
   const auto existing = find_local(name);
   if (slot && (declare || !existing)) {
+    const int temps = free_;  // a global keeps no register (a `let` statement keeps its own)
     const int r = expr_reg(value);
     at(where);
     fb_.emit(OpCode::SETGLOBAL, r, static_cast<int>(*slot));
+    release_to(temps);
     return;
   }
   if (!declare && existing) {
@@ -880,6 +885,16 @@ void FunctionCompiler::expr_to(const Expr* e, int dst) {
       index(cast<Index>(e), dst);
       break;
     case NodeKind::ListLit:
+      if (const sema::Analysis* a = program_.analysis_of(current_tree_ ? *current_tree_ : tree_);
+          a && a->type_of(e).is_tensor()) {
+        // A numeric list meeting a tensor operand (the checker's list_as_tensor).
+        const int args = alloc(2, e->range);
+        list(cast<ListLit>(e), args + 1);
+        at(e->range);
+        fb_.call_builtin(args, Builtin::TensorNew, 1);
+        if (args != dst) fb_.emit(OpCode::MOVE, dst, args);
+        break;
+      }
       list(cast<ListLit>(e), dst);
       break;
     case NodeKind::MapLit:
@@ -997,7 +1012,9 @@ constexpr std::pair<Builtin, tl::UnaryOp> kFusableUnary[] = {
     {Builtin::Log, tl::UnaryOp::Log},   {Builtin::Sqrt, tl::UnaryOp::Sqrt},
     {Builtin::Abs, tl::UnaryOp::Abs}};
 constexpr std::pair<Builtin, tl::BinaryOp> kFusableBinaryBuiltins[] = {
-    {Builtin::Maximum, tl::BinaryOp::Maximum}, {Builtin::Minimum, tl::BinaryOp::Minimum}};
+    {Builtin::Maximum, tl::BinaryOp::Maximum},
+    {Builtin::Minimum, tl::BinaryOp::Minimum},
+    {Builtin::FloorDiv, tl::BinaryOp::FloorDiv}};
 constexpr std::pair<ast::BinaryOp, tl::BinaryOp> kFusableOperators[] = {
     {ast::BinaryOp::Add, tl::BinaryOp::Add}, {ast::BinaryOp::Sub, tl::BinaryOp::Sub},
     {ast::BinaryOp::Mul, tl::BinaryOp::Mul}, {ast::BinaryOp::Div, tl::BinaryOp::Div},
@@ -1341,10 +1358,12 @@ void FunctionCompiler::call_user(const FunctionEntry& f, const Call* c, int dst)
     slots[k] = a.value;
   }
   for (int k = 0; k < n; ++k)
-    if (!slots[k])
+    if (!slots[k] && !params[k].default_value)
       fail(c->range,
            fmt::format("missing argument `{}` in call to `{}`", params[k].name, f.decl->name));
   const int base = alloc(1 + n, c->range);
+  for (int k = 0; k < n; ++k)
+    if (!slots[k]) emit_literal(params[k].default_value, base + 1 + k, c->range);
   // Arguments run in source order (as written, named ones included); their shape checks run
   // after all of them, in parameter order, as the checker recorded them.
   const auto* saved = std::exchange(deferred_args_, &slots);
@@ -1360,10 +1379,34 @@ void FunctionCompiler::call_user(const FunctionEntry& f, const Call* c, int dst)
     expr_to(a.value, base + 1 + k);
   }
   deferred_args_ = saved;
-  for (int k = 0; k < n; ++k) emit_value_checks(slots[k], base + 1 + k);
+  for (int k = 0; k < n; ++k)
+    if (slots[k]) emit_value_checks(slots[k], base + 1 + k);
   at(c->range);
   fb_.emit(OpCode::CALL, base, static_cast<int>(f.index));
   if (base != dst) fb_.emit(OpCode::MOVE, dst, base);
+}
+
+// A default parameter value (a literal the checker accepted), evaluated by the caller.
+void FunctionCompiler::emit_literal(const Expr* e, int dst, SourceRange where) {
+  if (const auto* s = dyn_cast<StringLit>(e)) {
+    at(where);
+    fb_.emit(OpCode::LOADK, dst, static_cast<int>(program_.builder().constant(s->value)));
+    return;
+  }
+  std::string text;
+  if (const auto* u = dyn_cast<Unary>(e)) {
+    text = "-";
+    e = u->operand;
+  }
+  if (const auto* i = dyn_cast<IntLit>(e))
+    text += i->text;
+  else if (const auto* f = dyn_cast<FloatLit>(e))
+    text += f->text;
+  else if (const auto* b = dyn_cast<BoolLit>(e))
+    text = b->value ? "true" : "false";
+  else
+    text = "none";
+  emit_default(dst, text, where);
 }
 
 void FunctionCompiler::emit_default(int dst, std::string_view lit, SourceRange where) {
@@ -1404,8 +1447,11 @@ void FunctionCompiler::call_builtin(Builtin id, const Expr* receiver, NodeList<A
     if (!sig.params[next].variadic) ++next;
   };
   if (receiver) take_positional(receiver, receiver->range);
+  size_t positional_seen = receiver ? 1 : 0;
   for (const Arg& a : args) {
     if (!a.named()) {
+      // layer_norm(x, [D], ...): the normalized shape, checked statically and not passed.
+      if (id == Builtin::LayerNorm && positional_seen++ == 1 && isa<ListLit>(a.value)) continue;
       take_positional(a.value, a.range);
       continue;
     }
@@ -1459,8 +1505,15 @@ void FunctionCompiler::call_builtin(Builtin id, const Expr* receiver, NodeList<A
     }
   }
   at(where);
-  if (auto u = tensor_unary_of(id); u && count == 1) {
-    fb_.emit(OpCode::TUNARY, dst, base + 1, static_cast<int>(*u));
+  std::optional<tl::UnaryOp> unary = count == 1 ? tensor_unary_of(id) : std::nullopt;
+  if (id == Builtin::Gelu && given[0].size() == 1) {
+    // gelu(x) and gelu(x, approximate: "tanh" | "none") with a literal: one TUNARY.
+    const auto* how = given[1].empty() ? nullptr : dyn_cast<StringLit>(given[1][0]);
+    if (given[1].empty() || (how && how->value == "tanh")) unary = tl::UnaryOp::Gelu;
+    if (how && how->value == "none") unary = tl::UnaryOp::GeluErf;
+  }
+  if (unary) {
+    fb_.emit(OpCode::TUNARY, dst, base + 1, static_cast<int>(*unary));
     return;
   }
   fb_.call_builtin(base, id, count);
@@ -1671,15 +1724,26 @@ std::optional<tl::Module> ProgramCompiler::compile(CheckedFile root_file) {
     }
   }
   // Top-level names that function bodies mention become global slots; the rest of the script's
-  // variables stay in registers (fast loops at the top level).
+  // variables stay in registers (fast loops at the top level), the first kScriptRegisterNames of
+  // them: a long script's later ones are global slots too, so that no number of top-level
+  // variables runs out of registers.
   for (const SyntaxTree* t : order) {
+    std::unordered_set<std::string_view> in_registers;
     for (const Stmt* s : t->module()->items) {
       std::string_view name;
       if (const auto* l = dyn_cast<Let>(s)) name = l->name;
       if (const auto* d = dyn_cast<TensorDecl>(s)) name = d->name;
       if (const auto* a = dyn_cast<Assign>(s))
         if (const auto* id = dyn_cast<Ident>(a->target)) name = id->name;
-      if (!name.empty() && used_in_functions.count(name) && !globals_.count(name)) {
+      if (name.empty() || globals_.count(name)) continue;
+      bool global = used_in_functions.count(name) > 0;
+      if (!global && !in_registers.count(name)) {
+        if (in_registers.size() < kScriptRegisterNames)
+          in_registers.insert(name);
+        else
+          global = true;
+      }
+      if (global) {
         const uint32_t slot = static_cast<uint32_t>(globals_.size());
         globals_.emplace(name, slot);
       }

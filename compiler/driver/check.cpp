@@ -27,10 +27,13 @@ int check_files(const std::vector<std::string>& paths, const CheckOptions& optio
     }
     auto tree = tl::parse(file);
     if (options.dump_ast) out << ast::dump(*tree);
-    all.insert(all.end(), tree->diagnostics().begin(), tree->diagnostics().end());
+    std::vector<Diagnostic> found = tree->diagnostics();
     // Names, types and shapes: run on trees with syntax errors too (error nodes are unknown).
     auto analysis = sema::analyze(*tree, context);
-    all.insert(all.end(), analysis->diagnostics.begin(), analysis->diagnostics.end());
+    found.insert(found.end(), analysis->diagnostics.begin(), analysis->diagnostics.end());
+    found = limit_errors(std::move(found), kErrorsShownPerFile,
+                         SourceRange{file->id(), file->size(), file->size()});
+    all.insert(all.end(), found.begin(), found.end());
   }
   bool errors = false;
   for (const Diagnostic& d : all) errors |= d.severity == Severity::Error;

@@ -46,7 +46,10 @@ std::optional<Module> Program::compile() {
 }
 
 void Program::print_diagnostics(std::ostream& err, bool color) const {
-  for (const Diagnostic& d : sink_.diagnostics()) err << render_text(d, sources_, color);
+  const SourceFile& f = root_->source();
+  for (const Diagnostic& d : limit_errors(sink_.diagnostics(), kErrorsShownPerFile,
+                                          SourceRange{f.id(), f.size(), f.size()}))
+    err << render_text(d, sources_, color);
 }
 
 }  // namespace tl::cli

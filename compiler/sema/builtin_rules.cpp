@@ -30,6 +30,9 @@ const Expr* expr_of(const BoundArgs& a, std::string_view name) {
   size_t i = param(a, name);
   return i < a.exprs.size() ? a.exprs[i] : nullptr;
 }
+const StringLit* dyn_cast_or_null_string(const Expr* e) {
+  return e ? dyn_cast<StringLit>(e) : nullptr;
+}
 
 }  // namespace
 
@@ -111,6 +114,10 @@ Type Checker::builtin_rule(const Call* c, Builtin b, BoundArgs& a) {
         sink_.report(DiagCode::E0401, expr_of(a, "model")->range,
                      fmt::format("save_model saves a Model or a map {{name: tensor}}, not {}",
                                  m.to_string()));
+      if (m.is(TypeKind::Model) && m.model) check_model_saveable(m, expr_of(a, "model"));
+      // A later load_model of this file must not be checked against the file as it is now.
+      if (const auto* path = dyn_cast_or_null_string(expr_of(a, "path")))
+        saved_paths_.emplace_back(path->value);
       return Type::of(TypeKind::None);
     }
     case Builtin::GetTensor: {
@@ -158,30 +165,32 @@ Type Checker::builtin_rule(const Call* c, Builtin b, BoundArgs& a) {
         std::swap(t.dims[t.dims.size() - 1], t.dims[t.dims.size() - 2]);
         return t;
       }
+      if (a.rest.size() == 1 && a.rest_types[0].is(TypeKind::List)) {
+        // transpose(x, [0, 2, 1]): the permutation as one list (NumPy).
+        const auto* lit = dyn_cast<ListLit>(a.rest[0]);
+        if (!lit) return Type::tensor(std::vector<Dim>(x.dims.size(), Dim::unknown()));
+        std::vector<const Expr*> items(lit->elements.begin(), lit->elements.end());
+        std::vector<Type> types;
+        for (const Expr* e : items) types.push_back(out_.expr_types[e->id]);
+        return permute(x, items, types);
+      }
+      if (a.rest.size() == 2) {
+        // transpose(x, 1, 2): swap two dims (PyTorch; on 2-D the same as the permutation, except
+        // that transpose(x, 0, 1) transposes, as x.transpose(0, 1) does).
+        auto d0 = normalize_dim(x, a.rest[0], a.rest_types[0], "transpose", false);
+        auto d1 = normalize_dim(x, a.rest[1], a.rest_types[1], "transpose", false);
+        if (!d0 || !d1) return Type::tensor(std::vector<Dim>(x.dims.size(), Dim::unknown()));
+        Type t = x;
+        std::swap(t.dims[*d0], t.dims[*d1]);
+        return t;
+      }
       if (a.rest.size() != x.dims.size()) {
         sink_.report(DiagCode::E0411, a.rest.front()->range,
                      fmt::format("transpose of {} needs all {} dims (a permutation), got {}",
                                  x.to_string(), x.dims.size(), a.rest.size()));
         return Type::unknown();
       }
-      std::vector<Dim> out;
-      std::vector<bool> seen(x.dims.size(), false);
-      for (size_t i = 0; i < a.rest.size(); ++i) {
-        auto d = normalize_dim(x, a.rest[i], a.rest_types[i], "transpose", false);
-        if (!d) {
-          if (a.rest_types[i].int_value() && a.rest_types[i].int_value()->is_const())
-            return Type::unknown();
-          return Type::tensor(std::vector<Dim>(x.dims.size(), Dim::unknown()));
-        }
-        if (seen[*d]) {
-          sink_.report(DiagCode::E0411, a.rest[i]->range,
-                       fmt::format("dim {} appears twice in the permutation", *d));
-          return Type::unknown();
-        }
-        seen[*d] = true;
-        out.push_back(x.dims[*d]);
-      }
-      return Type::tensor(std::move(out));
+      return permute(x, a.rest, a.rest_types);
     }
     case Builtin::Matmul: {
       const Type& ta = type_of(a, "a");
@@ -369,6 +378,20 @@ Type Checker::builtin_rule(const Call* c, Builtin b, BoundArgs& a) {
       if (v.is(TypeKind::Shape) && v.rank_known)
         return Type::integer(Dim::constant(static_cast<int64_t>(v.dims.size())));
       if (v.is(TypeKind::List) && v.rank_known) return Type::integer(v.dims[0]);
+      if ((v.is(TypeKind::ModelPath) || v.is(TypeKind::Model)) && v.model) {
+        // len(m.blk): the distinct names after the path (the layer count).
+        const std::string prefix = v.is(TypeKind::Model) ? "" : v.path + ".";
+        std::vector<std::string_view> next;
+        for (const TensorInfo& ti : v.model->tensors) {
+          std::string_view name = ti.name;
+          if (!name.starts_with(prefix)) continue;
+          name.remove_prefix(prefix.size());
+          name = name.substr(0, name.find('.'));
+          if (std::find(next.begin(), next.end(), name) == next.end()) next.push_back(name);
+        }
+        return Type::integer(Dim::constant(static_cast<int64_t>(next.size())));
+      }
+      if (v.is(TypeKind::ModelPath) || v.is(TypeKind::Model)) return Type::of(TypeKind::Int);
       if (!v.is_unknown() && !v.is_tensor() && !v.is(TypeKind::Shape) && !v.is(TypeKind::List) &&
           !v.is(TypeKind::String) && !v.is(TypeKind::Map))
         sink_.report(
@@ -546,6 +569,165 @@ Type Checker::builtin_rule(const Call* c, Builtin b, BoundArgs& a) {
             fmt::format("temperature_sample needs logits [V] or [T, V], not {}", l.to_string()));
       return Type::of(TypeKind::Int);
     }
+    case Builtin::FloorDiv: {
+      const Type& ta = type_of(a, "a");
+      const Type& tb = type_of(a, "b");
+      if (ta.is_unknown() || tb.is_unknown()) return Type::unknown();
+      if (ta.is_tensor() && tb.is_tensor())
+        return broadcast(ta, tb, expr_of(a, "a"), expr_of(a, "b"), c->range, "floordiv");
+      if (ta.is_tensor() && tb.is_number()) return ta;
+      if (tb.is_tensor() && ta.is_number()) return tb;
+      if (ta.is(TypeKind::Int) && tb.is(TypeKind::Int)) {
+        const Dim* p = ta.int_value();
+        const Dim* q = tb.int_value();
+        if (p && q && p->is_const() && q->is_const() && q->value != 0) {
+          int64_t r = p->value / q->value;
+          if ((p->value % q->value != 0) && ((p->value < 0) != (q->value < 0))) --r;
+          return Type::integer(Dim::constant(r));
+        }
+        return Type::of(TypeKind::Int);
+      }
+      if (ta.is_number() && tb.is_number()) return Type::of(TypeKind::Float);
+      sink_.report(DiagCode::E0401, c->range,
+                   fmt::format("`floordiv` takes numbers or tensors, not {} and {}", ta.to_string(),
+                               tb.to_string()));
+      return Type::unknown();
+    }
+    case Builtin::Unsqueeze: {
+      if (!x.is_tensor() || !x.rank_known) return same_as_x();
+      auto d = normalize_dim(x, expr_of(a, "dim"), type_of(a, "dim"), "unsqueeze", true);
+      if (!d) return Type::tensor(std::vector<Dim>(x.dims.size() + 1, Dim::unknown()));
+      Type t = x;
+      t.dims.insert(t.dims.begin() + static_cast<std::ptrdiff_t>(*d), Dim::constant(1));
+      return t;
+    }
+    case Builtin::Squeeze: {
+      if (!x.is_tensor() || !x.rank_known) return same_as_x();
+      if (const Expr* de = expr_of(a, "dim")) {
+        auto d = normalize_dim(x, de, type_of(a, "dim"), "squeeze", false);
+        if (!d) return Type::tensor_unknown_rank();
+        const Dim& size = x.dims[*d];
+        if (!size.is_const()) return Type::tensor_unknown_rank();
+        Type t = x;
+        if (size.value == 1) t.dims.erase(t.dims.begin() + static_cast<std::ptrdiff_t>(*d));
+        return t;  // a dim of another size stays, as in PyTorch
+      }
+      std::vector<Dim> out;
+      for (const Dim& d : x.dims) {
+        if (!d.is_const()) return Type::tensor_unknown_rank();
+        if (d.value != 1) out.push_back(d);
+      }
+      return Type::tensor(std::move(out));
+    }
+    case Builtin::Stack: {
+      if (a.rest.empty()) {
+        sink_.report(DiagCode::E0311, c->range, "stack needs at least one tensor");
+        return Type::unknown();
+      }
+      if (a.rest.size() == 1 && a.rest_types[0].is(TypeKind::List))
+        return Type::tensor_unknown_rank();
+      const Type& first = a.rest_types[0];
+      for (size_t i = 0; i < a.rest.size(); ++i) {
+        const Type& t = a.rest_types[i];
+        if (!t.is_unknown() && !t.is_tensor()) {
+          sink_.report(DiagCode::E0401, a.rest[i]->range,
+                       fmt::format("stack: argument {} must be a tensor (or the only argument, a "
+                                   "list of tensors), not {}",
+                                   i + 1, t.to_string()));
+          return Type::unknown();
+        }
+        if (i > 0 && !require_same_shape(first, t, a.rest[0], a.rest[i], "stack"))
+          return Type::unknown();
+      }
+      if (!first.is_tensor() || !first.rank_known) return Type::tensor_unknown_rank();
+      auto d = normalize_dim(
+          first, expr_of(a, "dim"),
+          expr_of(a, "dim") ? type_of(a, "dim") : Type::integer(Dim::constant(0)), "stack", true);
+      if (!d) return Type::tensor(std::vector<Dim>(first.dims.size() + 1, Dim::unknown()));
+      Type t = first;
+      t.dims.insert(t.dims.begin() + static_cast<std::ptrdiff_t>(*d),
+                    Dim::constant(static_cast<int64_t>(a.rest.size())));
+      return t;
+    }
+    case Builtin::OnesLike:
+    case Builtin::ZerosLike:
+      return same_as_x();
+    case Builtin::Arange: {
+      const Dim* p = type_of(a, "start").int_value();
+      const Expr* stop_e = expr_of(a, "stop");
+      const Expr* step_e = expr_of(a, "step");
+      const Dim* q = stop_e ? type_of(a, "stop").int_value() : nullptr;
+      const Dim* st = step_e ? type_of(a, "step").int_value() : nullptr;
+      int64_t start = 0, stop = 0, step = 1;
+      bool known = p && p->is_const() && (!stop_e || (q && q->is_const())) &&
+                   (!step_e || (st && st->is_const()));
+      if (known) {
+        if (stop_e) {
+          start = p->value;
+          stop = q->value;
+        } else {
+          stop = p->value;
+        }
+        if (step_e) step = st->value;
+        if (step == 0) {
+          sink_.report(DiagCode::E0410, step_e->range, "arange: step must not be zero");
+          return Type::unknown();
+        }
+        const int64_t n =
+            step > 0 ? (stop - start + step - 1) / step : (start - stop - step - 1) / -step;
+        return Type::tensor({Dim::constant(std::max<int64_t>(n, 0))});
+      }
+      return Type::tensor({Dim::unknown()});
+    }
+    case Builtin::Where: {
+      Type out = type_of(a, "cond");
+      const Expr* out_e = expr_of(a, "cond");
+      for (std::string_view name : {"a", "b"}) {
+        const Type& t = type_of(a, name);
+        if (t.is_tensor() && out.is_tensor()) {
+          out = broadcast(out, t, out_e, expr_of(a, name), c->range, "where");
+        } else if (!t.is_unknown() && !t.is_number() && !t.is_tensor()) {
+          sink_.report(DiagCode::E0401, expr_of(a, name)->range,
+                       fmt::format("`where` takes tensors or numbers, not {}", t.to_string()));
+          return Type::unknown();
+        }
+        if (out.is_unknown()) return out;
+      }
+      return out.is_tensor() ? out : Type::tensor_unknown_rank();
+    }
+    case Builtin::MaskedFill: {
+      const Type& m = type_of(a, "mask");
+      if (x.is_tensor() && m.is_tensor() && x.rank_known && m.rank_known) {
+        Type both = broadcast(x, m, expr_of(a, "x"), expr_of(a, "mask"), c->range, "masked_fill");
+        if (both.is_unknown()) return both;
+        if (both.rank() != x.rank()) {
+          sink_.report(DiagCode::E0402, expr_of(a, "mask")->range,
+                       fmt::format("masked_fill: the mask {} has more dims than x {}",
+                                   m.to_string(), x.to_string()));
+          return Type::unknown();
+        }
+      }
+      return same_as_x();
+    }
+    case Builtin::Triu:
+    case Builtin::Tril:
+      if (x.is_tensor() && x.rank_known && x.dims.size() < 2) {
+        sink_.report(DiagCode::E0404, expr_of(a, "x")->range,
+                     fmt::format("`{}` needs a tensor of rank 2 or more, not {}",
+                                 builtin_info(b).name, x.to_string()));
+        return Type::unknown();
+      }
+      return same_as_x();
+    case Builtin::Einsum:
+      return einsum(c, a);
+    case Builtin::Append: {
+      const Type& l = type_of(a, "list");
+      if (!l.is_unknown() && !l.is(TypeKind::List))
+        sink_.report(DiagCode::E0401, expr_of(a, "list")->range,
+                     fmt::format("`append` adds to a list, not to {}{}", l.to_string(),
+                                 l.is_tensor() ? " (for tensors: concat or stack)" : ""));
+      return Type::of(TypeKind::None);
+    }
   }
   return Type::unknown();
 }
@@ -650,6 +832,30 @@ std::string_view shape_rule_summary(Builtin b) {
       return "[T, S] (S defaults to T; S >= T)";
     case Builtin::TemperatureSample:
       return "int; logits [V] or [T, V]";
+    case Builtin::FloorDiv:
+      return "int for two ints, float for numbers, NumPy broadcast for tensors";
+    case Builtin::Unsqueeze:
+      return "x's shape with a 1 inserted at dim (dim in [-rank-1, rank])";
+    case Builtin::Squeeze:
+      return "x's shape without its 1s (or without dim when it is 1)";
+    case Builtin::Stack:
+      return "the common shape with a new dim (the number of tensors) at dim; shapes must be equal";
+    case Builtin::OnesLike:
+    case Builtin::ZerosLike:
+      return "same shape as x";
+    case Builtin::Arange:
+      return "[n] (n known when the bounds are int literals or known ints)";
+    case Builtin::Where:
+      return "NumPy broadcast of cond, a and b";
+    case Builtin::MaskedFill:
+      return "same shape as x; mask must broadcast to it";
+    case Builtin::Triu:
+    case Builtin::Tril:
+      return "same shape as x (rank 2 or more)";
+    case Builtin::Einsum:
+      return "the output subscripts' sizes; each letter is bound to one size across operands";
+    case Builtin::Append:
+      return "none; list must be a list";
   }
   return "";
 }

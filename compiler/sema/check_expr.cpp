@@ -88,6 +88,7 @@ Type Checker::check_ident(const Ident* id) {
     return current_[s];
   }
   if (id->name == "inf" || id->name == "nan") return Type::of(TypeKind::Float);  // constants
+  if (id->name == "none") return Type::of(TypeKind::None);
   if (builtin_by_name(id->name)) {
     sink_.report(DiagCode::E0310, id->range,
                  fmt::format("builtin `{}` can only be called: `{}(...)`", id->name, id->name));
@@ -117,7 +118,8 @@ Type Checker::check_unary(const Unary* u) {
 }
 
 // `max(x) > 0`, `x[0, 1] == y[0, 1]`: a tensor compares as a number when it has one element (a
-// reduction, an indexed element), giving a bool. Element by element it does not (E0417).
+// reduction, an indexed element), giving a bool. A bigger tensor compares element by element,
+// giving a 0/1 mask (E0417 remains for a mask used as a condition).
 Type Checker::tensor_comparison(const Binary* b, const Type& l, const Type& r) {
   const std::string_view op = binary_op_spelling(b->op);
   bool unknown = false;
@@ -143,11 +145,10 @@ Type Checker::tensor_comparison(const Binary* b, const Type& l, const Type& r) {
         one = false;
     }
     if (!one) {
-      sink_.report(DiagCode::E0417, e->range,
-                   fmt::format("`{}` compares numbers, and this is {}: compare one element "
-                               "(`x[i, j]`) or a reduction (`max(x)`, `sum(x)`)",
-                               op, t->to_string()));
-      return Type::unknown();
+      // Element by element: a float16 0/1 mask of the broadcast shape (what `where` and
+      // `masked_fill` take; a mask is no `if` condition).
+      if (l.is_tensor() && r.is_tensor()) return broadcast(l, r, b->lhs, b->rhs, b->op_range, op);
+      return *t;
     }
     unknown |= !known;
   }
@@ -171,8 +172,26 @@ Type Checker::check_binary(const Binary* top) {
   return binary_result(top, as_value(l));
 }
 
+// `x @ [[1.0, 2.0]]`, `x + [1.0, 2.0]`: a numeric list literal that meets a tensor operand is a
+// float16 tensor literal of its shape (the compiler builds it as one).
+Type Checker::list_as_tensor(const Expr* e, const Type& t) {
+  const Expr* inner = e;
+  while (const auto* p = dyn_cast<Paren>(inner)) inner = p->inner;
+  if (!isa<ListLit>(inner) || !t.is(TypeKind::List) || !t.rank_known ||
+      (t.elem != TypeKind::Int && t.elem != TypeKind::Float))
+    return t;
+  Type tensor = Type::tensor(t.dims);
+  for (const Expr* p = e;; p = cast<Paren>(p)->inner) {
+    out_.expr_types[p->id] = tensor;
+    if (p == inner) break;
+  }
+  return tensor;
+}
+
 Type Checker::binary_result(const Binary* b, Type l) {
   Type r = as_value(check_expr(b->rhs));
+  if (l.is_tensor()) r = list_as_tensor(b->rhs, r);
+  if (r.is_tensor()) l = list_as_tensor(b->lhs, l);
   std::string_view op = binary_op_spelling(b->op);
   auto mismatch = [&]() {
     sink_.report(
@@ -440,9 +459,31 @@ Type Checker::check_member(const Member* m, Type obj) {
     if (!obj.rank_known) return Type::of(TypeKind::Shape);
     return Type::shape(obj.dims);
   }
-  sink_.report(DiagCode::E0313, m->name_range,
-               fmt::format("{} has no member `{}`{}", obj.to_string(), m->name,
-                           obj.is_tensor() ? " (tensors have `.shape` and builtin methods)" : ""));
+  if (m->name == "ndim" && obj.is_tensor()) {
+    if (!obj.rank_known) return Type::of(TypeKind::Int);
+    return Type::integer(Dim::constant(static_cast<int64_t>(obj.dims.size())));
+  }
+  if ((m->name == "T" || m->name == "mT") && obj.is_tensor()) {
+    if (!obj.rank_known) return obj;
+    Type t = obj;
+    if (m->name == "T") {
+      std::reverse(t.dims.begin(), t.dims.end());
+    } else if (t.dims.size() < 2) {
+      sink_.report(DiagCode::E0404, m->name_range,
+                   fmt::format("`.mT` swaps the last two dims; {} has rank {}", obj.to_string(),
+                               obj.dims.size()));
+      return Type::unknown();
+    } else {
+      std::swap(t.dims[t.dims.size() - 1], t.dims[t.dims.size() - 2]);
+    }
+    return t;
+  }
+  auto& d = sink_.report(
+      DiagCode::E0313, m->name_range,
+      fmt::format(
+          "{} has no member `{}`{}", obj.to_string(), m->name,
+          obj.is_tensor() ? " (tensors have `.shape`, `.ndim`, `.T` and builtin methods)" : ""));
+  if (const ForeignName* f = foreign_name(m->name)) d.note({}, std::string(f->advice));
   return Type::unknown();
 }
 
@@ -538,7 +579,14 @@ Type Checker::check_call(const Call* c, const Type* object) {
     }
   } else if (const auto* m = dyn_cast<Member>(c->callee)) {
     Type self = *object;
-    if (auto b = builtin_by_name(m->name)) {
+    const auto* module = dyn_cast<Ident>(m->object);
+    if (auto b = builtin_by_name(m->name); b && module && self.is_unknown() &&
+                                           lookup(module->name) == kNoSymbol &&
+                                           foreign_name(module->name)) {
+      // `torch.softmax(x, dim=-1)`: E0301 said TL has no modules; check it as `softmax(x, ...)`.
+      result = call_builtin(c, *b, nullptr, nullptr, info);
+      handled = true;
+    } else if (b) {
       info.method = true;
       Type v = as_value(self);
       result = call_builtin(c, *b, m->object, &v, info);
@@ -546,11 +594,16 @@ Type Checker::check_call(const Call* c, const Type* object) {
     } else if (!self.is_unknown()) {
       auto& d = sink_.report(DiagCode::E0313, m->name_range,
                              fmt::format("{} has no method `{}`", self.to_string(), m->name));
-      std::vector<std::string> names;
-      for (const auto& bi : kBuiltinTable) names.emplace_back(bi.name);
-      auto close = closest(m->name, names);
-      if (!close.empty())
-        d.note({}, "did you mean " + join_names(close) + "?").fix(m->name_range, close[0]);
+      if (const ForeignName* f = foreign_name(m->name)) {
+        d.note({}, std::string(f->advice));
+        if (!f->rename.empty()) d.fix(m->name_range, std::string(f->rename));
+      } else {
+        std::vector<std::string> names;
+        for (const auto& bi : kBuiltinTable) names.emplace_back(bi.name);
+        auto close = closest(m->name, names);
+        if (!close.empty())
+          d.note({}, "did you mean " + join_names(close) + "?").fix(m->name_range, close[0]);
+      }
     }
   } else {
     const Type& t = *object;
@@ -582,6 +635,12 @@ bool Checker::bind_builtin_args(const Call* c, const BuiltinSignature& sig, cons
   for (const Arg& a : c->args) arg_types.push_back(as_value(check_expr(a.value)));
   for (size_t i = 0; i < c->args.size(); ++i)
     if (!c->args[i].named()) positional.emplace_back(c->args[i].value, arg_types[i]);
+  if (sig.id == Builtin::LayerNorm && positional.size() >= 2 && isa<ListLit>(positional[1].first)) {
+    // layer_norm(x, [D], w, b): PyTorch's normalized shape, which must be x's last dim (the
+    // compiler drops it the same way).
+    check_normalized_shape(positional[0].second, cast<ListLit>(positional[1].first));
+    positional.erase(positional.begin() + 1);
+  }
   bool ok = true;
   size_t p = 0;
   for (auto& [e, t] : positional) {
@@ -662,6 +721,25 @@ bool Checker::bind_builtin_args(const Call* c, const BuiltinSignature& sig, cons
   return ok;
 }
 
+void Checker::check_normalized_shape(const Type& x, const ListLit* shape) {
+  const Type& t = out_.expr_types[shape->id];
+  if (shape->elements.size() != 1) {
+    sink_.report(DiagCode::E0414, shape->range,
+                 "layer_norm normalizes over the last dim only: the normalized shape is `[D]`");
+    return;
+  }
+  const Dim* d = out_.expr_types[shape->elements[0]->id].int_value();
+  if (!t.is(TypeKind::List) || !x.is_tensor() || !x.rank_known || x.dims.empty() || !d ||
+      d->is_unknown() || x.dims.back().is_unknown())
+    return;
+  if (!d->same(x.dims.back())) {
+    auto& diag = sink_.report(DiagCode::E0414, shape->range,
+                              fmt::format("layer_norm over [{}], but the last dim of x is {}",
+                                          d->to_string(), describe(x.dims.back())));
+    note_origins(diag, x.dims.back(), *d);
+  }
+}
+
 Type Checker::call_builtin(const Call* c, Builtin b, const Expr* self, const Type* self_type,
                            CallInfo& info) {
   info.callee = CallInfo::Callee::Builtin;
@@ -718,7 +796,7 @@ Type Checker::call_function(const Call* c, uint32_t fn, CallInfo& info) {
     types[k] = std::move(t);
   }
   for (size_t k = 0; k < bound.size(); ++k)
-    if (!bound[k]) {
+    if (!bound[k] && !(k < f.has_default.size() && f.has_default[k])) {
       sink_
           .report(DiagCode::E0311, c->range,
                   fmt::format("missing argument `{}` of `{}`", f.param_names[k], fname))
@@ -742,6 +820,7 @@ Type Checker::call_function(const Call* c, uint32_t fn, CallInfo& info) {
     return nullptr;
   };
   for (size_t k = 0; k < bound.size(); ++k) {
+    if (!bound[k]) continue;  // the default value, checked at the declaration
     const Type& P = f.params[k];
     const Type& A = types[k];
     const Expr* arg = bound[k]->value;

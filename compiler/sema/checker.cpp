@@ -110,6 +110,27 @@ void Checker::report_unknown_name(std::string_view name, SourceRange range) {
     return;
   }
   auto& d = sink_.report(DiagCode::E0301, range, fmt::format("unknown name `{}`", name));
+  // Assigned in a block that has ended (Python would keep it: TL scopes names to their block, so
+  // that a name never depends on which branch ran).
+  for (auto it = out_.symbols.rbegin(); it != out_.symbols.rend(); ++it) {
+    const Symbol& sym = *it;
+    if (sym.name != name || sym.imported || sym.scope.end > range.begin ||
+        (sym.kind != SymbolKind::Variable && sym.kind != SymbolKind::LoopVariable))
+      continue;
+    d.note(
+        sym.name_range,
+        fmt::format("`{}` was {} here, inside a block that ends before this use: TL names live "
+                    "in their block (not the whole function, as in Python); declare it before "
+                    "the block (`let {} = ...`) and assign it inside",
+                    name, sym.kind == SymbolKind::LoopVariable ? "the loop variable" : "assigned",
+                    name));
+    return;
+  }
+  if (const ForeignName* f = foreign_name(name)) {
+    d.note({}, std::string(f->advice));
+    if (!f->rename.empty()) d.fix(range, std::string(f->rename));
+    return;
+  }
   auto close = closest(name, visible_names());
   if (!close.empty()) d.note({}, "did you mean " + join_names(close) + "?").fix(range, close[0]);
 }
@@ -177,6 +198,8 @@ void Checker::collect_module_declarations() {
         info.param_names.emplace_back(p.name);
         OriginId o = add_origin(std::string(p.name), p.name_range);
         info.params.push_back(p.type ? resolve_type(p.type, o) : Type::unknown());
+        info.has_default.push_back(p.default_value != nullptr);
+        if (p.default_value) check_default(p, info.params.back());
       }
       if (fn->return_type) {
         OriginId o =
@@ -187,6 +210,40 @@ void Checker::collect_module_declarations() {
       declare_function(fn, false, std::move(info));
     }
   }
+}
+
+// A default parameter value is a literal (a number, string, bool or none): the caller's code
+// evaluates it, so it must not depend on any scope.
+void Checker::check_default(const Param& p, const Type& declared) {
+  const Expr* e = p.default_value;
+  if (const auto* u = dyn_cast<Unary>(e); u && u->op == UnaryOp::Neg) e = u->operand;
+  Type t = Type::unknown();
+  if (isa<IntLit>(e)) {
+    t = Type::of(TypeKind::Int);
+  } else if (isa<FloatLit>(e)) {
+    t = Type::of(TypeKind::Float);
+  } else if (e == p.default_value && isa<StringLit>(e)) {
+    t = Type::of(TypeKind::String);
+  } else if (e == p.default_value && isa<BoolLit>(e)) {
+    t = Type::of(TypeKind::Bool);
+  } else if (const auto* id = dyn_cast<Ident>(e);
+             id && e == p.default_value && id->name == "none") {
+    t = Type::of(TypeKind::None);
+  } else {
+    sink_.report(DiagCode::E0401, p.default_value->range,
+                 fmt::format("the default value of `{}` must be a literal (a number, a string, "
+                             "true, false or none)",
+                             p.name));
+    return;
+  }
+  out_.expr_types[e->id] = t;
+  out_.expr_types[p.default_value->id] = t;
+  const bool fits = declared.is_unknown() || t.is(TypeKind::None) || declared.kind == t.kind ||
+                    (declared.is(TypeKind::Float) && t.is(TypeKind::Int));
+  if (!fits)
+    sink_.report(DiagCode::E0401, p.default_value->range,
+                 fmt::format("the default value of `{}` must be {}, not {}", p.name,
+                             declared.to_string(), t.to_string()));
 }
 
 void Checker::declare_function(const FnDecl* fn, bool imported, FunctionInfo info) {
@@ -505,7 +562,14 @@ void Checker::check_for(const For* f) {
 
 void Checker::check_condition(const Expr* cond) {
   Type t = check_expr(cond);
-  if (!t.is_unknown() && !t.is(TypeKind::Bool))
+  const auto* cmp = dyn_cast<Binary>(cond);
+  if (t.is_tensor() && cmp && binary_op_precedence(cmp->op) >= 3 &&
+      binary_op_precedence(cmp->op) <= 4)
+    sink_.report(DiagCode::E0417, cond->range,
+                 fmt::format("`{}` compares {} element by element, giving a mask, not a bool: "
+                             "compare one element (`x[i, j]`) or a reduction (`max(x) > 0`)",
+                             binary_op_spelling(cmp->op), t.to_string()));
+  else if (!t.is_unknown() && !t.is(TypeKind::Bool))
     sink_.report(DiagCode::E0415, cond->range,
                  fmt::format("a condition must be a bool, not {}", t.to_string()));
 }

@@ -50,6 +50,7 @@ class Checker {
   void process_import(const ast::ImportDecl* imp);
   Type import_type(Type t, const Analysis& from);
   void declare_function(const ast::FnDecl* fn, bool imported, FunctionInfo info);
+  void check_default(const ast::Param& p, const Type& declared);
   void check_function_body(uint32_t fn_index);
   void declare_size_variables(uint32_t fn_index);
   void check_stmt(const ast::Stmt* s);
@@ -87,6 +88,8 @@ class Checker {
   Type check_unary(const ast::Unary* u);
   Type check_binary(const ast::Binary* b);
   Type binary_result(const ast::Binary* b, Type lhs);
+  Type list_as_tensor(const ast::Expr* e, const Type& t);
+  void check_normalized_shape(const Type& x, const ast::ListLit* shape);
   Type tensor_comparison(const ast::Binary* b, const Type& l, const Type& r);
   Type check_postfix(const ast::Expr* e);
   // `object`: the type of the callee's object (`o.f(a)`) or of the callee (`o(a)`); null for f(a).
@@ -126,11 +129,16 @@ class Checker {
   std::optional<std::vector<Dim>> shape_from_args(const std::vector<const ast::Expr*>& es,
                                                   const std::vector<Type>& ts);
   Type index_tensor(const Type& x, const ast::Index* ix);
+  // transpose(x, dims...) with all dims: a permutation.
+  Type permute(const Type& x, const std::vector<const ast::Expr*>& dims,
+               const std::vector<Type>& dim_types);
+  Type einsum(const ast::Call* c, const BoundArgs& a);
   bool require_same_shape(const Type& a, const Type& b, const ast::Expr* ea, const ast::Expr* eb,
                           std::string_view what);
 
   // --- model_shapes.cpp
   Type load_model(const ast::Call* c, const ast::Expr* path_expr);
+  void check_model_saveable(const Type& model, const ast::Expr* e);
   Type model_tensor(const Type& model, std::string_view name, SourceRange range, std::string label);
   Type model_path(const Type& model, std::string path, SourceRange range);
   Type model_pattern(const Type& model, std::string path, SourceRange range);
@@ -163,6 +171,7 @@ class Checker {
   std::vector<uint8_t> fn_state_;    // 0 unchecked, 1 in progress, 2 done
   std::vector<uint8_t> fn_escapes_;  // by function: its value is used other than by a call
   std::unordered_map<const ast::FnDecl*, uint32_t> local_fns_;  // this file's functions
+  std::vector<std::string> saved_paths_;  // save_model("literal") paths seen so far
 };
 
 // Joins two types reached on different control-flow paths: dims that differ become unknown.

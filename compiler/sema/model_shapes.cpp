@@ -37,6 +37,9 @@ Type Checker::load_model(const Call* c, const Expr* path_expr) {
     return Type::unknown();
   }
   if (!options_.read_model_headers) return t;
+  // Written by this program before: its header is the one save_model writes, not the file's now.
+  if (std::find(saved_paths_.begin(), saved_paths_.end(), lit->value) != saved_paths_.end())
+    return t;
   // Relative paths: the .tl file's directory first, then the working directory.
   fs::path found;
   std::error_code ec;
@@ -64,6 +67,28 @@ Type Checker::load_model(const Call* c, const Expr* path_expr) {
     return Type::unknown();
   }
   return t;
+}
+
+// save_model writes float16 safetensors: a model holding integer (or unsupported) tensors
+// cannot be written whole.
+void Checker::check_model_saveable(const Type& model, const Expr* e) {
+  const ModelHeader& h = *model.model;
+  std::vector<std::string> bad;
+  for (const TensorInfo& ti : h.tensors) {
+    DTypeKind kind = dtype_info(ti.dtype).kind;
+    if (kind == DTypeKind::Int || kind == DTypeKind::Unsupported)
+      bad.push_back(fmt::format("`{}` ({})", ti.name, dtype_name(ti.dtype)));
+  }
+  if (bad.empty()) return;
+  sink_
+      .report(DiagCode::E0502, e->range,
+              fmt::format("save_model cannot write `{}`: {} of its tensors {} not floating point "
+                          "(first: {}), and save_model writes float16",
+                          h.path.filename().string(), bad.size(), bad.size() == 1 ? "is" : "are",
+                          bad[0]))
+      .note({},
+            "save a map of the tensors you need instead: save_model({\"name\": "
+            "m.get_tensor(\"name\"), ...}, path)");
 }
 
 Type Checker::model_tensor(const Type& model, std::string_view name, SourceRange range,

@@ -80,7 +80,8 @@ struct FunctionInfo {
   const ast::FnDecl* decl = nullptr;  // in this file's tree or an imported one
   std::vector<std::string> param_names;
   std::vector<Type> params;  // declared types (size variables as Dim::Var); Unknown if untyped
-  Type result;               // declared result, else what the body yields (may hold size vars)
+  std::vector<uint8_t> has_default;  // by parameter: `eps: float = 1e-5` may be omitted
+  Type result;  // declared result, else what the body yields (may hold size vars)
   bool declared_result = false;
   std::vector<SizeVariable> size_variables;  // in first-appearance order
 };

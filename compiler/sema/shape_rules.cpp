@@ -5,6 +5,8 @@
 #include <algorithm>
 
 #include "compiler/sema/checker.h"
+#include "vm/core/error.h"
+#include "vm/tensor/einsum.h"
 
 namespace tl::sema {
 
@@ -343,9 +345,16 @@ Type Checker::index_tensor(const Type& x, const Index* ix) {
     }
     const Type& t = out_.expr_types[it->id];
     if (t.is_unknown()) continue;
+    if (t.is(TypeKind::List) && ix->items.size() == 1 &&
+        (t.elem == TypeKind::Int || t.elem == TypeKind::Unknown || is_empty_list(t))) {
+      // E[ids]: the rows named by a list of ints (an embedding lookup), [len(ids), ...].
+      out.push_back(t.rank_known && t.dims.size() == 1 ? t.dims[0] : Dim::unknown());
+      continue;
+    }
     if (!t.is(TypeKind::Int)) {
       sink_.report(DiagCode::E0401, it->range,
-                   fmt::format("a tensor index must be an int or a slice, not {}", t.to_string()));
+                   fmt::format("a tensor index must be an int, a slice or a list of ints, not {}",
+                               t.to_string()));
       return Type::unknown();
     }
     const Dim* v = t.int_value();
@@ -381,6 +390,95 @@ bool Checker::require_same_shape(const Type& a, const Type& b, const Expr* ea, c
     return false;
   }
   return true;
+}
+
+Type Checker::permute(const Type& x, const std::vector<const Expr*>& dims,
+                      const std::vector<Type>& dim_types) {
+  if (dims.size() != x.dims.size()) {
+    sink_.report(DiagCode::E0411, dims.empty() ? SourceRange{} : dims.front()->range,
+                 fmt::format("transpose of {} needs all {} dims (a permutation) or two dims to "
+                             "swap, got {}",
+                             x.to_string(), x.dims.size(), dims.size()));
+    return Type::unknown();
+  }
+  std::vector<Dim> out;
+  std::vector<bool> seen(x.dims.size(), false);
+  for (size_t i = 0; i < dims.size(); ++i) {
+    auto d = normalize_dim(x, dims[i], dim_types[i], "transpose", false);
+    if (!d) {
+      if (dim_types[i].int_value() && dim_types[i].int_value()->is_const()) return Type::unknown();
+      return Type::tensor(std::vector<Dim>(x.dims.size(), Dim::unknown()));
+    }
+    if (seen[*d]) {
+      sink_.report(DiagCode::E0411, dims[i]->range,
+                   fmt::format("dim {} appears twice in the permutation", *d));
+      return Type::unknown();
+    }
+    seen[*d] = true;
+    out.push_back(x.dims[*d]);
+  }
+  return Type::tensor(std::move(out));
+}
+
+// einsum("bhqd,bhkd->bhqk", q, k): each letter is bound to one size over all operands; a
+// mismatch is reported at the operand that disagrees.
+Type Checker::einsum(const Call* c, const BoundArgs& a) {
+  const auto* lit = a.exprs.empty() ? nullptr : dyn_cast<StringLit>(a.exprs[0]);
+  if (!lit) return Type::tensor_unknown_rank();
+  EinsumSpec spec;
+  try {
+    spec = parse_einsum(lit->value, a.rest.size());
+  } catch (const RuntimeError& e) {
+    sink_.report(DiagCode::E0411, lit->range, e.what());
+    return Type::unknown();
+  }
+  struct Binding {
+    Dim size;
+    size_t operand;
+  };
+  std::vector<std::pair<char, Binding>> letters;
+  auto find = [&](char ch) -> Binding* {
+    for (auto& [l, b] : letters)
+      if (l == ch) return &b;
+    return nullptr;
+  };
+  bool known = true;
+  for (size_t i = 0; i < a.rest.size(); ++i) {
+    const Type& t = a.rest_types[i];
+    const std::string& term = spec.inputs[i];
+    if (!t.is_tensor() || !t.rank_known) {
+      known = false;
+      continue;
+    }
+    if (t.dims.size() != term.size()) {
+      sink_.report(DiagCode::E0404, a.rest[i]->range,
+                   fmt::format("einsum: operand {} is {} (rank {}) but its subscripts \"{}\" "
+                               "name {} dims",
+                               i + 1, t.to_string(), t.dims.size(), term, term.size()));
+      return Type::unknown();
+    }
+    for (size_t k = 0; k < term.size(); ++k) {
+      Binding* b = find(term[k]);
+      if (!b) {
+        letters.push_back({term[k], Binding{t.dims[k], i}});
+      } else if (b->size.is_unknown()) {
+        b->size = t.dims[k];
+      } else if (!t.dims[k].is_unknown() && !b->size.same(t.dims[k])) {
+        auto& d = sink_.report(
+            DiagCode::E0414, a.rest[i]->range,
+            fmt::format("einsum: `{}` is {} in operand {} but {} in operand {} (dim {} of {})",
+                        term[k], describe(b->size), b->operand + 1, describe(t.dims[k]), i + 1, k,
+                        t.to_string()));
+        note_origins(d, b->size, t.dims[k]);
+        return Type::unknown();
+      }
+    }
+  }
+  (void)c;
+  if (!known) return Type::tensor(std::vector<Dim>(spec.output.size(), Dim::unknown()));
+  std::vector<Dim> out;
+  for (char ch : spec.output) out.push_back(find(ch)->size);
+  return Type::tensor(std::move(out));
 }
 
 }  // namespace tl::sema

@@ -152,6 +152,7 @@ class Dumper {
         for (const Param& p : f->params) {
           std::vector<std::string> t;
           if (p.type) t.push_back(node(p.type));
+          if (p.default_value) t.push_back(compose("(Default", {node(p.default_value)}));
           kids.push_back(compose(fmt::format("(Param {}{}", p.name, range(p.range)), std::move(t)));
         }
         if (f->return_type) kids.push_back(compose("(Returns", {node(f->return_type)}));

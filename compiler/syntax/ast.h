@@ -469,6 +469,7 @@ struct Param {
   SourceRange name_range;
   TypeRef* type;  // nullable: `fn f(x)` leaves the type to inference
   SourceRange range;
+  Expr* default_value = nullptr;  // `eps: float = 1e-5`: a literal, used when the call omits it
 };
 
 enum class FnKeyword : uint8_t { Fn, Function };
@@ -648,7 +649,10 @@ void for_each_child(const Node* n, F&& f) {
       visit(cast<Return>(n)->value);
       break;
     case NodeKind::FnDecl:
-      for (const Param& p : cast<FnDecl>(n)->params) visit(p.type);
+      for (const Param& p : cast<FnDecl>(n)->params) {
+        visit(p.type);
+        visit(p.default_value);
+      }
       visit(cast<FnDecl>(n)->return_type);
       visit(cast<FnDecl>(n)->body);
       break;

@@ -160,6 +160,31 @@ const std::vector<DiagCode>& all_diag_codes() {
   return codes;
 }
 
+std::vector<Diagnostic> limit_errors(std::vector<Diagnostic> diags, uint32_t limit,
+                                     SourceRange where) {
+  std::vector<Diagnostic> kept;
+  uint32_t errors = 0, dropped = 0;
+  bool earlier_limit = false;  // the parser stopped counting at its own limit
+  for (Diagnostic& d : diags) {
+    if (d.severity == Severity::Error && ++errors > limit) {
+      ++dropped;
+      continue;
+    }
+    if (d.code == DiagCode::E0215) earlier_limit = true;
+    kept.push_back(std::move(d));
+  }
+  if (dropped == 0) return kept;
+  std::erase_if(kept, [](const Diagnostic& d) { return d.code == DiagCode::E0215; });
+  kept.push_back(Diagnostic{Severity::Note,
+                            DiagCode::E0215,
+                            where,
+                            fmt::format("{}{} more errors not shown (limit {})", dropped,
+                                        earlier_limit ? " or" : "", limit),
+                            {},
+                            {}});
+  return kept;
+}
+
 Diagnostic& DiagnosticSink::report(DiagCode code, SourceRange range, std::string message) {
   return report(diag_info(code).default_severity, code, range, std::move(message));
 }

@@ -63,6 +63,14 @@ struct Diagnostic {
   }
 };
 
+// What `tl check`, `tl run` and `tl compile` print per file: at most this many errors, then one
+// note (E0215) saying how many were left out (docs/cli.md).
+inline constexpr uint32_t kErrorsShownPerFile = 100;
+// `diags` with the errors past the first `limit` dropped (warnings and notes kept) and, when any
+// were, a closing note at `where` that says how many.
+std::vector<Diagnostic> limit_errors(std::vector<Diagnostic> diags, uint32_t limit,
+                                     SourceRange where);
+
 // Collects diagnostics in report order. `error_limit` (0 = none) caps the number of errors kept:
 // past it, further errors are counted but dropped (random bytes must not print megabytes).
 class DiagnosticSink {

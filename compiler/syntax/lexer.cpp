@@ -88,7 +88,7 @@ class Lexer {
         ++pos_;
       } else if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
         ++pos_;
-      } else if (c == '/' && peek(1) == '/') {
+      } else if ((c == '/' && peek(1) == '/') || c == '#') {  // `#`: Python's comment
         uint32_t b = pos_;
         while (pos_ < text_.size() && text_[pos_] != '\n') ++pos_;
         uint32_t e = pos_;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <optional>
 
@@ -94,6 +95,75 @@ TokenKind closer_of(TokenKind open) {
                                        : TokenKind::RBrace;
 }
 
+// `best // 10`: a `//` comment straight after an operand whose text reads as the rest of an
+// expression (a name or number first, then only operators, brackets and single names or
+// numbers, never two words in a row as prose has). Python's floor division, silently lost.
+struct FloorDivComment {
+  SourceRange comment;
+  size_t left_token;     // the operand before `//`
+  uint32_t operand_end;  // the end of the right operand inside the comment
+};
+
+bool ends_operand(TokenKind k) {
+  return k == TokenKind::Identifier || k == TokenKind::IntLiteral || k == TokenKind::FloatLiteral ||
+         k == TokenKind::RParen || k == TokenKind::RBracket;
+}
+
+std::vector<FloorDivComment> floor_division_comments(const SyntaxTree& tree) {
+  std::vector<FloorDivComment> out;
+  const std::string_view src = tree.source().text();
+  const auto& toks = tree.tokens();
+  // A one-word comment (`x = f(1) // trailing`) reads as code only when the word is a number or
+  // a name the program uses (`rows // cols`).
+  std::vector<std::string_view> names;
+  auto is_name = [&](std::string_view w) {
+    if (names.empty())
+      for (const Token& t : toks)
+        if (t.kind == TokenKind::Identifier) names.push_back(src.substr(t.begin, t.end - t.begin));
+    return std::find(names.begin(), names.end(), w) != names.end();
+  };
+  auto word = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.';
+  };
+  for (const Comment& c : tree.comments()) {
+    if (c.block || c.own_line || src.substr(c.range.begin, 2) != "//") continue;
+    auto after = std::lower_bound(toks.begin(), toks.end(), c.range.begin,
+                                  [](const Token& t, uint32_t off) { return t.begin < off; });
+    if (after == toks.begin()) continue;
+    const size_t left = static_cast<size_t>(after - toks.begin()) - 1;
+    if (!ends_operand(toks[left].kind)) continue;
+    const std::string_view body = src.substr(c.range.begin + 2, c.range.end - c.range.begin - 2);
+    size_t i = body.find_first_not_of(" \t");
+    if (i == body.npos || !(std::isalnum(static_cast<unsigned char>(body[i])) || body[i] == '_'))
+      continue;
+    const size_t operand_begin = i;
+    while (i < body.size() && word(body[i])) ++i;
+    const uint32_t operand_end = c.range.begin + 2 + static_cast<uint32_t>(i);
+    const std::string_view operand = body.substr(operand_begin, i - operand_begin);
+    if (body.find_first_not_of(" \t", i) == body.npos &&
+        !std::isdigit(static_cast<unsigned char>(operand[0])) && !is_name(operand))
+      continue;
+    bool code = true, last_word = true;
+    while (i < body.size() && code) {
+      const char ch = body[i];
+      if (ch == ' ' || ch == '\t') {
+        ++i;
+      } else if (word(ch)) {
+        if (last_word) code = false;
+        while (i < body.size() && word(body[i])) ++i;
+        last_word = true;
+      } else if (std::string_view("+-*/%@()[],").find(ch) != std::string_view::npos) {
+        last_word = ch == ')' || ch == ']';
+        ++i;
+      } else {
+        code = false;
+      }
+    }
+    if (code) out.push_back({c.range, left, operand_end});
+  }
+  return out;
+}
+
 class Parser {
  public:
   Parser(SyntaxTree& tree, DiagnosticSink& diags, const ParseOptions& options)
@@ -102,7 +172,18 @@ class Parser {
         toks_(tree.tokens()),
         diags_(diags),
         options_(options),
-        file_(tree.source().id()) {}
+        file_(tree.source().id()),
+        floor_divs_(floor_division_comments(tree)) {
+    for (const FloorDivComment& f : floor_divs_) {
+      Diagnostic& d = diags_.report(Severity::Warning, DiagCode::W0303, f.comment,
+                                    "`//` starts a comment in TL, not floor division: the rest "
+                                    "of the line is ignored");
+      if (auto fix = floor_div_fix(f)) d.fix(fix->first, fix->second);
+      d.note({},
+             "for floor division write `floordiv(a, b)`; for a comment after code, put it on "
+             "its own line");
+    }
+  }
 
   Module* parse_module() {
     std::vector<Stmt*> items;
@@ -115,6 +196,7 @@ class Parser {
         continue;
       }
       items.push_back(statement(/*top_level=*/true));
+      flush_pending(items);
     }
     return arena_.make<Module>(SourceRange{file_, 0, tree_.source().size()}, arena_.copy(items));
   }
@@ -168,6 +250,25 @@ class Parser {
     }
   }
 
+  // `floordiv(best, 10)` for `best // 10`: only for a plain name or number on the left.
+  std::optional<std::pair<SourceRange, std::string>> floor_div_fix(const FloorDivComment& f) const {
+    const Token& l = toks_[f.left_token];
+    if (l.kind == TokenKind::RParen || l.kind == TokenKind::RBracket) return std::nullopt;
+    if (f.left_token > 0 && toks_[f.left_token - 1].kind == TokenKind::Dot) return std::nullopt;
+    std::string_view src = tree_.source().text();
+    std::string_view right = src.substr(f.comment.begin + 2, f.operand_end - f.comment.begin - 2);
+    while (!right.empty() && (right.front() == ' ' || right.front() == '\t'))
+      right.remove_prefix(1);
+    return std::pair{range(l.begin, f.operand_end),
+                     fmt::format("floordiv({}, {})", text(l), right)};
+  }
+  // A `//` comment between two offsets that swallowed code (a closing bracket, say).
+  const FloorDivComment* floor_div_between(uint32_t begin, uint32_t end) const {
+    for (const FloorDivComment& f : floor_divs_)
+      if (f.comment.begin >= begin && f.comment.begin < end) return &f;
+    return nullptr;
+  }
+
   // --- errors -----------------------------------------------------------------------------------
   // Reports the first error of a statement and enters panic mode: later errors are suppressed
   // until the statement loop resynchronises, so one mistake gives one diagnostic.
@@ -194,6 +295,21 @@ class Parser {
   bool expect_close(const Token& open, std::string_view what) {
     TokenKind k = closer_of(open.kind);
     if (accept(k)) return true;
+    if (const FloorDivComment* f = floor_div_between(open.end, tok().begin); f && !panic_) {
+      // `reshape(t, B, T, H, C // H)`: the comment hid the closing bracket.
+      Diagnostic* d =
+          error(DiagCode::E0209, range(open.begin, open.end),
+                fmt::format("unclosed '{}': the `//` on this line starts a comment that hides the "
+                            "rest of the line (TL has no `//` operator)",
+                            token_spelling(open.kind)));
+      if (d) {
+        d->note(f->comment, "this comment hides the rest of the line");
+        if (auto fix = floor_div_fix(*f))
+          d->note({}, fmt::format("for floor division write `{}`", fix->second))
+              .fix(fix->first, fix->second);
+      }
+      return false;
+    }
     if (at(TokenKind::Eof)) {
       // Every bracket still open fails here; the first report says it all.
       if (unclosed_reported_) {
@@ -382,6 +498,13 @@ class Parser {
       default:
         break;
     }
+    if (at_word("def") && peek().kind == TokenKind::Identifier && !peek().newline_before) {
+      const uint32_t b = t.begin;
+      if (Diagnostic* d = error(DiagCode::E0206, tok_range(),
+                                "TL declares functions with `fn`, not `def`: `fn name(x) { ... }`"))
+        d->fix(tok_range(), "fn");
+      return error_stmt(b);
+    }
     if (!can_start_expr(t.kind)) {
       uint32_t b = t.begin;
       error(DiagCode::E0206, tok_range(),
@@ -389,7 +512,11 @@ class Parser {
       return error_stmt(b);
     }
     uint32_t b = t.begin;
+    const size_t target_pos = pos_;
     Expr* e = expression();
+    if (!panic_ && compound_op()) return compound_assign(b, target_pos, e);
+    if (!panic_ && at(TokenKind::Comma) && isa<Ident>(e) && tuple_target_follows())
+      return destructure(b, {{cast<Ident>(e)->name, e->range}}, /*declare=*/false);
     if (at(TokenKind::Equal) && !panic_) {
       if (!isa<Ident>(e) && !isa<Member>(e) && !isa<Index>(e)) {
         diags_.report(DiagCode::E0207, e->range,
@@ -421,6 +548,7 @@ class Parser {
     while (!at(TokenKind::RBrace) && !at(TokenKind::Eof)) {
       if (accept(TokenKind::Semicolon)) continue;
       stmts.push_back(statement(/*top_level=*/false));
+      flush_pending(stmts);
     }
     expect_close(open, "to end the block");
     return arena_.make<Block>(from(b), arena_.copy(stmts));
@@ -440,6 +568,7 @@ class Parser {
     uint32_t b = advance().begin;
     auto name = identifier("a name after 'let'");
     if (!name) return error_stmt(b);
+    if (at(TokenKind::Comma)) return destructure(b, {*name}, /*declare=*/true);
     TypeRef* type = nullptr;
     if (accept(TokenKind::Colon)) type = type_ref();
     if (panic_) return error_stmt(b);
@@ -463,7 +592,15 @@ class Parser {
     Block* then_block = block();
     if (panic_) return error_stmt(b);
     Stmt* else_branch = nullptr;
-    if (accept(TokenKind::Else)) {
+    if (at_word("elif")) {
+      // Python's `elif` is `else if` (tl fmt writes it so).
+      Depth depth(*this);
+      if (!depth.ok) {
+        too_deep();
+        return error_stmt(b);
+      }
+      else_branch = if_stmt();
+    } else if (accept(TokenKind::Else)) {
       if (at(TokenKind::If)) {
         Depth depth(*this);  // else-if chains nest Ifs
         if (!depth.ok) {
@@ -503,7 +640,96 @@ class Parser {
     if (!at(TokenKind::Semicolon) && !at(TokenKind::RBrace) && !at(TokenKind::Eof) &&
         !tok().newline_before)
       value = expression();
+    if (value && !panic_ && at(TokenKind::Comma)) {
+      // `return k, v`: several values travel as one list (`let k, v = f(x)` takes it apart).
+      std::vector<Expr*> values{value};
+      while (!panic_ && accept(TokenKind::Comma)) values.push_back(expression());
+      value = expr<ListLit>(SourceRange::join(values.front()->range, values.back()->range),
+                            arena_.copy(values), false);
+    }
     return arena_.make<Return>(from(b), value);
+  }
+
+  // A word that Python spells as an operator or keyword (`and`, `elif`): an identifier here.
+  bool at_word(std::string_view w) const { return at(TokenKind::Identifier) && text(tok()) == w; }
+  std::optional<BinaryOp> binary_op_at() const {
+    if (at_word("and")) return BinaryOp::And;
+    if (at_word("or")) return BinaryOp::Or;
+    return binary_op_of(tok().kind);
+  }
+  // `not x`: a prefix `not` followed by an operand on the same line (else `not` is a name).
+  bool at_prefix_not() const {
+    const Token& n = peek();
+    return at_word("not") && !n.newline_before && can_start_expr(n.kind) &&
+           n.kind != TokenKind::Minus;
+  }
+  // `+=`, `-=`, `*=`, `/=`: the operator with `=` right after it.
+  bool compound_op() const {
+    const TokenKind k = tok().kind;
+    if (k != TokenKind::Plus && k != TokenKind::Minus && k != TokenKind::Star &&
+        k != TokenKind::Slash)
+      return false;
+    const Token& n = peek();
+    return n.kind == TokenKind::Equal && n.begin == tok().end;
+  }
+  // `x op= e` is `x = x op e` (tl fmt writes it so): the target is parsed a second time from
+  // its tokens, so that the two occurrences are distinct nodes.
+  Stmt* compound_assign(uint32_t b, size_t target_pos, Expr* target) {
+    if (!isa<Ident>(target) && !isa<Member>(target) && !isa<Index>(target))
+      diags_.report(DiagCode::E0207, target->range,
+                    "cannot assign to this expression; the left of an assignment must be a name, "
+                    "a member (a.b) or an index (a[i])");
+    const Token op = advance();
+    advance();  // =
+    const size_t resume = pos_;
+    const uint32_t resume_end = prev_end_;
+    pos_ = target_pos;
+    Expr* read = expression();
+    pos_ = resume;
+    prev_end_ = resume_end;
+    Expr* value = expression();
+    Expr* combined = expr<Binary>(SourceRange::join(read->range, value->range),
+                                  *binary_op_of(op.kind), range(op.begin, op.end), read, value);
+    return arena_.make<Assign>(from(b), target, combined);
+  }
+  // After `a` in `a, b = e` (or `let a, b = e`): more names, then `=`.
+  bool tuple_target_follows() const {
+    for (size_t k = 1;; k += 2) {
+      if (peek(k).kind != TokenKind::Identifier) return false;
+      if (peek(k + 1).kind == TokenKind::Equal) return true;
+      if (peek(k + 1).kind != TokenKind::Comma) return false;
+    }
+  }
+  // `let k, v = e` / `k, v = e`: `e` (a list, as `return k, v` makes) into a hidden variable,
+  // then one `let` per name from its items. tl fmt prints the expanded form.
+  Stmt* destructure(uint32_t b, std::vector<std::pair<std::string_view, SourceRange>> names,
+                    bool declare) {
+    while (accept(TokenKind::Comma)) {
+      auto n = identifier("a name to assign");
+      if (!n) return error_stmt(b);
+      names.push_back(*n);
+    }
+    if (!expect(TokenKind::Equal, "after the names to assign")) return error_stmt(b);
+    Expr* init = expression();
+    // Numbered in order (not by offset), so that tl fmt's expansion parses to the same names.
+    const std::string_view hidden = arena_.copy(fmt::format("__values_{}", destructures_++));
+    const SourceRange whole = from(b);
+    for (size_t i = 0; i < names.size(); ++i) {
+      const auto& [name, nr] = names[i];
+      const std::string_view index_text = arena_.copy(std::to_string(i));
+      Expr* items[] = {expr<IntLit>(nr, index_text, static_cast<uint64_t>(i))};
+      Expr* item = expr<Index>(nr, expr<Ident>(nr, hidden),
+                               arena_.copy(std::vector<Expr*>(std::begin(items), std::end(items))));
+      if (declare)
+        pending_.push_back(arena_.make<Let>(nr, LetSpelling::Let, name, nr, nullptr, item));
+      else
+        pending_.push_back(arena_.make<Assign>(nr, expr<Ident>(nr, name), item));
+    }
+    return arena_.make<Let>(whole, LetSpelling::Let, hidden, range(b, b), nullptr, init);
+  }
+  void flush_pending(std::vector<Stmt*>& into) {
+    into.insert(into.end(), pending_.begin(), pending_.end());
+    pending_.clear();
   }
 
   // --- declarations -----------------------------------------------------------------------------
@@ -526,7 +752,10 @@ class Parser {
         TypeRef* type = nullptr;
         if (accept(TokenKind::Colon)) type = type_ref();
         if (panic_) break;
-        params.push_back({pname->first, pname->second, type, from(pb)});
+        Expr* default_value = nullptr;
+        if (accept(TokenKind::Equal)) default_value = expression();
+        if (panic_) break;
+        params.push_back({pname->first, pname->second, type, from(pb), default_value});
         if (!accept(TokenKind::Comma)) break;
       }
       if (panic_ || !expect_close(open, "to end the parameter list")) return error_stmt(kw.begin);
@@ -628,8 +857,8 @@ class Parser {
   Expr* binary(int min_prec) {
     Expr* lhs = unary();
     while (!panic_) {
-      auto op = binary_op_of(tok().kind);
-      if (!op || line_break_ends()) break;
+      auto op = binary_op_at();
+      if (!op || line_break_ends() || compound_op()) break;
       int prec = binary_op_precedence(*op);
       if (prec < min_prec) break;
       Token ot = advance();
@@ -647,7 +876,7 @@ class Parser {
       too_deep();
       return error_expr();
     }
-    if (at(TokenKind::Minus) || at(TokenKind::Bang)) {
+    if (at(TokenKind::Minus) || at(TokenKind::Bang) || at_prefix_not()) {
       Token t = advance();
       Expr* operand = unary();
       return expr<Unary>(from(t.begin), t.kind == TokenKind::Minus ? UnaryOp::Neg : UnaryOp::Not,
@@ -696,7 +925,9 @@ class Parser {
     while (!at(TokenKind::RParen) && !at(TokenKind::Eof)) {
       uint32_t b = tok().begin;
       Arg a{};
-      if (at(TokenKind::Identifier) && peek().kind == TokenKind::Colon) {
+      // `dim: -1`, or Python's `dim=-1` (tl fmt writes the colon).
+      if (at(TokenKind::Identifier) &&
+          (peek().kind == TokenKind::Colon || peek().kind == TokenKind::Equal)) {
         Token n = advance();
         advance();
         a.name = text(n);
@@ -795,9 +1026,14 @@ class Parser {
       case TokenKind::False:
         advance();
         return expr<BoolLit>(r, false);
-      case TokenKind::Identifier:
+      case TokenKind::Identifier: {
         advance();
-        return expr<Ident>(r, text(t));
+        // Python's spellings of the constants (tl fmt writes true, false, none).
+        const std::string_view word = text(t);
+        if (word == "True" || word == "False") return expr<BoolLit>(r, word == "True");
+        if (word == "None") return expr<Ident>(r, std::string_view("none"));
+        return expr<Ident>(r, word);
+      }
       case TokenKind::LParen: {
         Token open = advance();
         OpenBracket ob(*this, TokenKind::LParen);
@@ -843,6 +1079,8 @@ class Parser {
       }
       case TokenKind::Tensor: {
         advance();
+        // `tensor([...])`: the builtin `tensor`, float16 like `tensor<float16>(...)`.
+        if (at(TokenKind::LParen)) return expr<Ident>(r, text(t));
         if (!expect(TokenKind::Less, "after 'tensor' (as in tensor<float16>(...))"))
           return expr<ErrorExpr>(from(t.begin));
         auto elem = identifier("an element type such as float16");
@@ -881,6 +1119,9 @@ class Parser {
   std::vector<TokenKind> error_open_;  // ... when the current error was reported
   const MainBlock* main_ = nullptr;
   bool unclosed_reported_ = false;
+  std::vector<Stmt*> pending_;  // statements a destructuring `let` expands to, after it
+  std::vector<FloorDivComment> floor_divs_;
+  uint32_t destructures_ = 0;  // `let a, b = e` so far: numbers their hidden variables
 };
 
 }  // namespace

@@ -78,6 +78,8 @@ namespace {
       return std::sqrt(x);
     case UnaryOp::Abs:
       return std::fabs(x);
+    case UnaryOp::GeluErf:  // PyTorch's default gelu: x * Phi(x), exact erf
+      return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f));
   }
   return kNaN;
 }
@@ -116,6 +118,24 @@ float binary_f32(BinaryOp op, float a, float b) {
     case BinaryOp::Minimum:
       if (std::isnan(a) || std::isnan(b)) return kNaN;
       return a < b ? a : b;
+    case BinaryOp::Lt:
+      return a < b ? 1.0f : 0.0f;
+    case BinaryOp::Le:
+      return a <= b ? 1.0f : 0.0f;
+    case BinaryOp::Gt:
+      return a > b ? 1.0f : 0.0f;
+    case BinaryOp::Ge:
+      return a >= b ? 1.0f : 0.0f;
+    case BinaryOp::Eq:
+      return a == b ? 1.0f : 0.0f;
+    case BinaryOp::Ne:
+      return a != b ? 1.0f : 0.0f;
+    case BinaryOp::KeepWhere:
+      return a != 0.0f ? b : 0.0f;
+    case BinaryOp::KeepWhereNot:
+      return a == 0.0f ? b : 0.0f;
+    case BinaryOp::FloorDiv:
+      return std::floor(a / b);
   }
   return kNaN;
 }

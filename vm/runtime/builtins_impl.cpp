@@ -15,6 +15,7 @@
 #include "vm/core/error.h"
 #include "vm/runtime/model_ops.h"
 #include "vm/runtime/print_format.h"
+#include "vm/runtime/pytorch_ops.h"
 #include "vm/runtime/tensor_ops.h"
 
 namespace tl {
@@ -106,6 +107,8 @@ Value length(const Value& x) {
       return Value::integer(static_cast<int64_t>(x.as_list().items.size()));
     case ValueTag::Map:
       return Value::integer(static_cast<int64_t>(x.as_map().items.size()));
+    case ValueTag::Model:  // len(m.blk): the number of layers
+      return Value::integer(m_length(x));
     case ValueTag::Tensor: {
       const Shape& s = x.as_tensor().shape;
       if (s.rank() == 0) throw RuntimeError("len() of a 0-d tensor");
@@ -247,8 +250,13 @@ Value call_builtin(Builtin b, BuiltinEnv& env, std::span<const Value> given) {
       return t_linear(be, a(0), a(1), a(2));
     case Builtin::Relu:
       return t_unary(be, UnaryOp::Relu, a(0));
-    case Builtin::Gelu:
-      return t_unary(be, UnaryOp::Gelu, a(0));
+    case Builtin::Gelu: {
+      const std::string& how = need_string(a(1), "gelu approximate");
+      if (how != "tanh" && how != "none")
+        throw RuntimeError(
+            fmt::format("gelu: approximate must be \"tanh\" or \"none\", not \"{}\"", how));
+      return t_unary(be, how == "none" ? UnaryOp::GeluErf : UnaryOp::Gelu, a(0));
+    }
     case Builtin::Silu:
       return t_unary(be, UnaryOp::Silu, a(0));
     case Builtin::Sigmoid:
@@ -343,6 +351,33 @@ Value call_builtin(Builtin b, BuiltinEnv& env, std::span<const Value> given) {
       return t_causal_mask(be, a(0), a(1));
     case Builtin::TemperatureSample:
       return t_temperature_sample(be, env.random, a(0), a(1), a(2), a(3), a(4));
+    case Builtin::FloorDiv:
+      return t_floordiv(be, a(0), a(1));
+    case Builtin::Unsqueeze:
+      return t_unsqueeze(a(0), a(1));
+    case Builtin::Squeeze:
+      return t_squeeze(a(0), a(1));
+    case Builtin::Stack:
+      return t_stack(be, args.first(args.size() - 1), args.back());
+    case Builtin::OnesLike:
+      return t_full_like(be, a(0), 1.f, "ones_like");
+    case Builtin::ZerosLike:
+      return t_full_like(be, a(0), 0.f, "zeros_like");
+    case Builtin::Arange:
+      return t_arange(be, a(0), a(1), a(2));
+    case Builtin::Where:
+      return t_where(be, a(0), a(1), a(2));
+    case Builtin::MaskedFill:
+      return t_masked_fill(be, a(0), a(1), a(2));
+    case Builtin::Triu:
+      return t_triangle(be, a(0), a(1), true);
+    case Builtin::Tril:
+      return t_triangle(be, a(0), a(1), false);
+    case Builtin::Einsum:
+      return t_einsum(be, a(0), args.subspan(1));
+    case Builtin::Append:
+      list_append(a(0), a(1));
+      return Value();
   }
   throw RuntimeError(fmt::format("builtin {} is not implemented", static_cast<int>(b)));
 }

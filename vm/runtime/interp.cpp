@@ -11,6 +11,7 @@
 #include "vm/core/error.h"
 #include "vm/runtime/builtins_impl.h"
 #include "vm/runtime/model_ops.h"
+#include "vm/runtime/pytorch_ops.h"
 #include "vm/runtime/scalar_ops.h"
 #include "vm/runtime/tensor_ops.h"
 #include "vm/tensor/backend.h"
@@ -101,6 +102,7 @@ Value get_index(Backend* be, const Value& c, const Value& k) {
                                                                     : tag_name(k.tag())));
     }
     case ValueTag::Tensor:
+      if (k.tag() == ValueTag::List) return t_gather(be, c, k);
       if (!k.is_int())
         throw RuntimeError(fmt::format("tensor index must be an int, got {}", tag_name(k.tag())));
       return t_index(be, c, k.as_int());
@@ -140,6 +142,21 @@ Value get_member(Backend* be, const Value& obj, const std::string& name) {
     case ValueTag::Tensor:
       if (name == "shape") return Value::shape(obj.as_tensor().shape);
       if (name == "ndim") return Value::integer(static_cast<int64_t>(obj.as_tensor().shape.rank()));
+      if (name == "T" || name == "mT") {
+        // NumPy's `.T` reverses the dims; PyTorch's `.mT` swaps the last two.
+        const Tensor& t = obj.as_tensor();
+        const int rank = static_cast<int>(t.shape.rank());
+        std::vector<int> perm(static_cast<size_t>(rank));
+        for (int k = 0; k < rank; ++k)
+          perm[static_cast<size_t>(k)] = name == "T" ? rank - 1 - k : k;
+        if (name == "mT") {
+          if (rank < 2)
+            throw RuntimeError(
+                fmt::format(".mT needs 2 or more dims, got shape {}", t.shape.to_string()));
+          std::swap(perm[static_cast<size_t>(rank - 1)], perm[static_cast<size_t>(rank - 2)]);
+        }
+        return Value::tensor(need_backend(be).permute(need_tensor(obj, "transpose"), perm));
+      }
       break;
     case ValueTag::Map:
       if (Value* v = obj.as_map().find(Value::string(name))) return *v;
@@ -291,22 +308,23 @@ Value Vm::execute(size_t first_frame) {
     RA = Value::function(static_cast<uint32_t>(get_bx(i)));
     DISPATCH();
 
-#define ARITH_FAST(label, op, rhs, int_expr, float_expr) \
-  label : {                                              \
-    const Value& x = RB;                                 \
-    const Value& y = rhs;                                \
-    if (x.is_int() && y.is_int()) {                      \
-      int64_t r;                                         \
-      if (!int_expr) {                                   \
-        RA.set_int(r);                                   \
-        DISPATCH();                                      \
-      }                                                  \
-    } else if (x.is_float() && y.is_float()) {           \
-      RA.set_float(float_expr);                          \
-      DISPATCH();                                        \
-    }                                                    \
-    RA = arith_or_tensor(be, ArithOp::op, x, y);         \
-    DISPATCH();                                          \
+#define ARITH_FAST(label, op, rhs, int_expr, float_expr)                        \
+  label : {                                                                     \
+    const Value& x = RB;                                                        \
+    const Value& y = rhs;                                                       \
+    if (x.is_int() && y.is_int()) {                                             \
+      int64_t r;                                                                \
+      if (!int_expr) {                                                          \
+        RA.set_int(r);                                                          \
+        DISPATCH();                                                             \
+      }                                                                         \
+    } else if (x.is_float() && y.is_float()) {                                  \
+      RA.set_float(float_expr);                                                 \
+      DISPATCH();                                                               \
+    }                                                                           \
+    if (ArithOp::op == ArithOp::Add && add_list_in_place(RA, x, y)) DISPATCH(); \
+    RA = arith_or_tensor(be, ArithOp::op, x, y);                                \
+    DISPATCH();                                                                 \
   }
     ARITH_FAST(L_ADD, Add, RC, __builtin_add_overflow(x.as_int(), y.as_int(), &r),
                x.as_float() + y.as_float())
@@ -359,21 +377,37 @@ Value Vm::execute(size_t first_frame) {
     DISPATCH();
   L_EQ : {
     const Value &x = RB, &y = RC;
+    if (is_mask_compare(x, y)) {
+      RA = t_binary(be, BinaryOp::Eq, x, y);
+      DISPATCH();
+    }
     RA.set_bool(x.is_int() && y.is_int() ? x.as_int() == y.as_int() : compare_equal(x, y));
     DISPATCH();
   }
   L_NE : {
     const Value &x = RB, &y = RC;
+    if (is_mask_compare(x, y)) {
+      RA = t_binary(be, BinaryOp::Ne, x, y);
+      DISPATCH();
+    }
     RA.set_bool(!(x.is_int() && y.is_int() ? x.as_int() == y.as_int() : compare_equal(x, y)));
     DISPATCH();
   }
   L_LT : {
     const Value &x = RB, &y = RC;
+    if (is_mask_compare(x, y)) {
+      RA = t_binary(be, BinaryOp::Lt, x, y);
+      DISPATCH();
+    }
     RA.set_bool(x.is_int() && y.is_int() ? x.as_int() < y.as_int() : less_than(x, y, false));
     DISPATCH();
   }
   L_LE : {
     const Value &x = RB, &y = RC;
+    if (is_mask_compare(x, y)) {
+      RA = t_binary(be, BinaryOp::Le, x, y);
+      DISPATCH();
+    }
     RA.set_bool(x.is_int() && y.is_int() ? x.as_int() <= y.as_int() : less_than(x, y, true));
     DISPATCH();
   }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -190,6 +191,19 @@ void m_save_model(const Value& src, const std::string& path,
   std::vector<NamedTensorF16> tensors;
   for (size_t i = 0; i < names.size(); ++i) tensors.push_back({names[i], shapes[i], data[i]});
   save_safetensors(out, tensors);
+}
+
+int64_t m_length(const Value& model) {
+  const ModelObj& m = model.as_model();
+  const std::string prefix = m.prefix.empty() ? "" : m.prefix + ".";
+  std::set<std::string_view> next;
+  for (const auto& t : m.model->header().tensors) {
+    std::string_view name = t.name;
+    if (!name.starts_with(prefix)) continue;
+    name.remove_prefix(prefix.size());
+    next.insert(name.substr(0, name.find('.')));
+  }
+  return static_cast<int64_t>(next.size());
 }
 
 std::string m_summary(const ModelObj& m) {

@@ -22,6 +22,8 @@ Value m_get_tensor(Backend* be, const Value& model, const std::string& name);
 Value m_member(Backend* be, const Value& model, const std::string& name);
 bool m_has_tensor(const Value& model, const std::string& name);
 Value m_tensor_names(const Value& model);
+// len(m.blk): how many distinct names follow the value's prefix (the layers of `blk`).
+int64_t m_length(const Value& model);
 Value m_metadata(const Value& model, const std::string& key);
 // `bos` none: BOS and EOS as the file's add_bos_token / add_eos_token (llama.cpp's add_special);
 // true: BOS always, EOS as the file says; false: neither (add_special false).

@@ -24,6 +24,9 @@ bool m_has_tensor(const Value&, const std::string&) {
 Value m_tensor_names(const Value&) {
   unavailable();
 }
+int64_t m_length(const Value&) {
+  unavailable();
+}
 Value m_metadata(const Value&, const std::string&) {
   unavailable();
 }

@@ -71,8 +71,9 @@ std::vector<float> download_f32(const Tensor& t) {
 double tensor_as_number(const Tensor& t) {
   if (t.numel() != 1)
     throw RuntimeError(
-        fmt::format("a comparison takes numbers, and this is a tensor of shape "
-                    "{}: compare one element (x[i, j]) or a reduction (max(x))",
+        fmt::format("a condition compares numbers, and this is a tensor of shape {} (compared "
+                    "element by element it gives a mask, not a bool): compare one element "
+                    "(x[i, j]) or a reduction (max(x))",
                     t.shape.to_string()));
   return download_f32(f16_tensor(t))[0];
 }
@@ -90,6 +91,13 @@ Value t_binary(Backend* be, BinaryOp op, const Value& a, const Value& b) {
         B.binary_scalar(op, f16_tensor(b.as_tensor()), scalar_of(a, what.c_str()), true));
   throw RuntimeError(fmt::format("{}: expected at least one Tensor operand, got {} and {}", what,
                                  tag_name(a.tag()), tag_name(b.tag())));
+}
+
+bool is_mask_compare(const Value& a, const Value& b) {
+  if (!a.is_tensor() && !b.is_tensor()) return false;
+  auto operand = [](const Value& v) { return v.is_tensor() || v.is_number(); };
+  auto single = [](const Value& v) { return !v.is_tensor() || v.as_tensor().shape.numel() == 1; };
+  return operand(a) && operand(b) && !(single(a) && single(b));
 }
 
 Value t_unary(Backend* be, UnaryOp op, const Value& x) {
@@ -312,7 +320,13 @@ Value t_transpose(Backend* be, const Value& x, std::span<const Value> dims) {
       throw RuntimeError(
           fmt::format("transpose: needs at least 2 dims, got shape {}", t.shape.to_string()));
     std::swap(perm[rank - 1], perm[rank - 2]);
+  } else if (dims.size() == 2) {
+    // transpose(x, 1, 2): swap those two dims (PyTorch).
+    std::swap(perm[static_cast<size_t>(normalize_dim(int_of(dims[0], "transpose"), rank))],
+              perm[static_cast<size_t>(normalize_dim(int_of(dims[1], "transpose"), rank))]);
   } else {
+    // transpose(x, [0, 2, 1]): the permutation as one list (NumPy).
+    if (dims.size() == 1 && dims[0].tag() == ValueTag::List) dims = dims[0].as_list().items;
     if (dims.size() != rank)
       throw RuntimeError(
           fmt::format("transpose: {} dims given for a tensor of rank {}", dims.size(), rank));

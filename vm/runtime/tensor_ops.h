@@ -22,6 +22,10 @@ std::vector<float> download_f32(const Tensor& t);
 double tensor_as_number(const Tensor& t);
 
 Value t_binary(Backend* be, BinaryOp op, const Value& a, const Value& b);
+// `x > 0` on a tensor with more than one element (and a tensor or number on the other side): an
+// element-wise comparison giving a float16 0/1 mask (t_binary with BinaryOp::Lt ... Ne).
+// One-element tensors compare as numbers, giving a bool.
+bool is_mask_compare(const Value& a, const Value& b);
 Value t_unary(Backend* be, UnaryOp op, const Value& x);
 // ELEMWISE: tensors (quantized ones dequantized) and numbers for the program's scalar inputs.
 Value t_elementwise(Backend* be, const ElementwiseProgram& p, std::span<const Value> args);

@@ -30,17 +30,27 @@ namespace tl {
   X(Exp, "exp")         \
   X(Log, "log")         \
   X(Sqrt, "sqrt")       \
-  X(Abs, "abs")
+  X(Abs, "abs")         \
+  X(GeluErf, "gelu_erf")
 
-#define TL_BINARY_OPS(X) \
-  X(Add, "+")            \
-  X(Sub, "-")            \
-  X(Mul, "*")            \
-  X(Div, "/")            \
-  X(Mod, "%")            \
-  X(Pow, "**")           \
-  X(Maximum, "maximum")  \
-  X(Minimum, "minimum")
+#define TL_BINARY_OPS(X)            \
+  X(Add, "+")                       \
+  X(Sub, "-")                       \
+  X(Mul, "*")                       \
+  X(Div, "/")                       \
+  X(Mod, "%")                       \
+  X(Pow, "**")                      \
+  X(Maximum, "maximum")             \
+  X(Minimum, "minimum")             \
+  X(Lt, "<")                        \
+  X(Le, "<=")                       \
+  X(Gt, ">")                        \
+  X(Ge, ">=")                       \
+  X(Eq, "==")                       \
+  X(Ne, "!=")                       \
+  X(KeepWhere, "keep_where")        \
+  X(KeepWhereNot, "keep_where_not") \
+  X(FloorDiv, "floordiv")
 
 #define TL_REDUCE_OPS(X) \
   X(Sum, "sum")          \
@@ -123,7 +133,10 @@ class Backend {
 
   // Element-wise.
   virtual Tensor unary(UnaryOp op, const Tensor& x) = 0;
-  virtual Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) = 0;  // broadcasts
+  // Broadcasts. Comparisons (Lt ... Ne) give 1 or 0; KeepWhere(c, x) is x where c != 0, else 0,
+  // and KeepWhereNot(c, x) is x where c == 0, else 0 (their sum is where(c, x, y), exact even for
+  // inf and NaN in the unselected operand); FloorDiv is Python's floor(a / b).
+  virtual Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) = 0;
   // a op s (scalar_on_left: s op a). The scalar is used in f32.
   virtual Tensor binary_scalar(BinaryOp op, const Tensor& a, float s, bool scalar_on_left) = 0;
   // A fused chain of the three above (vm/tensor/elementwise.h); args match p's inputs. The
