@@ -8,7 +8,7 @@ PACKAGES := cmake ninja-build g++ clang pkg-config nlohmann-json3-dev libvulkan-
             libbenchmark-dev mesa-vulkan-drivers vulkan-validationlayers python3 python3-numpy \
             lua5.4 libopenblas0
 
-.PHONY: all deps configure build run test test-asan bench fuzz format clean
+.PHONY: all deps configure build run test test-asan bench bench-report fuzz format clean
 all: build
 
 # Installs what is missing when run as root; otherwise prints the exact command and stops.
@@ -40,6 +40,12 @@ test: build
 
 bench: build
 	ctest --test-dir $(BUILD) --output-on-failure -L bench
+
+# Runs the side-by-side benches on this machine and rewrites docs/performance.md's tables with what
+# they print (bench/report.py). ONLY=startup,vm,cpu,e2e,llm picks sections (default: all but llm).
+bench-report: build
+	cmake --build $(BUILD) --target tl_cpu_bench
+	/usr/bin/python3 bench/report.py --build $(BUILD) --doc docs/performance.md $(if $(ONLY),--only $(ONLY))
 
 # libFuzzer targets, in their own clang build; each runs for a bounded time.
 fuzz: deps

@@ -20,6 +20,9 @@ ROWS = [
      "matvec 1x4096, W 4096x4096"),
     ("BM_Linear/1/4096/4096/8/real_time", "matvec x[1,4096], W[4096,4096] Q8_0", None),
     ("BM_Linear/1/4096/4096/4/real_time", "matvec x[1,4096], W[4096,4096] Q4_0", None),
+    ("BM_MatvecDram/14336/4096/0/real_time", "matvec K=14336 N=4096 F16, from DRAM", None),
+    ("BM_MatvecDram/14336/4096/8/real_time", "matvec K=14336 N=4096 Q8_0, from DRAM", None),
+    ("BM_MatvecDram/14336/4096/4/real_time", "matvec K=14336 N=4096 Q4_0, from DRAM", None),
 ]
 
 
@@ -59,6 +62,15 @@ def main():
             other = (f"{r['seconds'] * 1e3:9.3f} {r['gflops']:8.1f} {r['weights_gbs']:7.1f} "
                      f"{r['cpu_gflops']:8.1f} {r['cpu_weights_gbs']:8.1f}")
         print(f"{label:38s} | {mine} | {other}")
+    triad = ours.get("BM_Triad/real_time")
+    if triad:
+        bw = triad["GB/s"] / 1e9
+        print(f"\nmemory bandwidth (STREAM-like triad, all threads): {bw:.1f} GB/s")
+        for key, label, _ in ROWS:
+            b = ours.get(key)
+            if b and "MatvecDram" in key:
+                print(f"  {label}: {b['weights_GB/s'] / 1e9:.1f} GB/s of weights = "
+                      f"{b['weights_GB/s'] / 1e9 / bw:.0%} of the triad")
     print("\nGB/s W: bytes of weights streamed per second (f16 / Q8_0 / Q4_0 blocks for tl_cpu, "
           "f32 for numpy).\ncpuGF/s, cpuGB/s: the same work per CPU-second of the process times "
           "the thread count, i.e. the rate while the threads run (the machine is shared).")

@@ -1,7 +1,9 @@
 // Google Benchmark figures for the CPU backend at LLM-like shapes (f16 storage, f32 math):
 //   matmul:  [512, 4096] @ [4096, 4096]        (a prompt of 512 tokens through a 4096x4096 layer)
 //   linear:  same product with W stored [out, in] (nn.Linear / GGUF layout)
-//   matvec:  linear() of one row through W [4096, 4096] in F16, Q8_0, Q4_0 (one decoded token)
+//   matvec:  linear() of one row through W [4096, 4096] in F16, Q8_0, Q4_0 (one decoded token);
+//            and through W [4096, 14336] with >= 1 GiB of copies in turn (weights from DRAM)
+//   triad:   STREAM-like a = b + s*c, the machine's memory bandwidth
 //   elementwise: gelu(x * s + b) and silu(g) * u (an MLP's activations) at [512, 4096] and
 //            [1, 14336], fused (one Backend::elementwise call) against the same program run
 //            step by step (the base-class default: one unary/binary call per op).
@@ -16,8 +18,10 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "vm/cpu/cpu_backend.h"
@@ -102,6 +106,59 @@ void BM_Linear(benchmark::State& state) {
   state.SetLabel(std::string(tl::dtype_name(type)));
 }
 
+// Matrix-vector with weights streamed from DRAM: enough copies of W [N, K] that together they
+// exceed any last-level cache (>= 1 GiB), used in turn. state.range: K, N, dtype.
+void BM_MatvecDram(benchmark::State& state) {
+  const int64_t K = state.range(0), N = state.range(1);
+  const auto type = static_cast<DType>(state.range(2));
+  CpuBackend be(CpuOptions{});
+  const Tensor x = be.upload_f16({1, K}, random_f16(K, 1));
+  const int64_t bytes = static_cast<int64_t>(*tl::dtype_bytes(type, static_cast<uint64_t>(N * K)));
+  const int64_t copies = std::max<int64_t>(2, ((int64_t{1} << 30) + bytes - 1) / bytes);
+  // Distinct buffers with the same values: the kernels' speed does not depend on them.
+  const std::vector<tl::f16_bits> wf =
+      type == DType::F16 ? random_f16(N * K, 2) : std::vector<tl::f16_bits>{};
+  const std::vector<std::byte> wq =
+      type == DType::F16 ? std::vector<std::byte>{} : random_blocks(type, N * K, 2);
+  std::vector<Tensor> ws;
+  for (int64_t c = 0; c < copies; ++c)
+    ws.push_back(type == DType::F16 ? be.upload_f16({N, K}, wf) : be.upload({N, K}, type, wq));
+  size_t next = 0;
+  run(state, be, 2.0 * N * K, static_cast<double>(bytes), [&] {
+    benchmark::DoNotOptimize(be.linear(x, ws[next], nullptr));
+    next = (next + 1) % ws.size();
+  });
+  state.SetLabel(std::string(tl::dtype_name(type)) + ", " + std::to_string(copies) + " copies");
+}
+
+// STREAM-like triad a[i] = b[i] + s * c[i] over three 256 MiB f32 arrays on every thread of the
+// pool: the memory bandwidth the matrix-vector figures are read against (24 bytes per element,
+// as STREAM counts).
+void BM_Triad(benchmark::State& state) {
+  CpuBackend be(CpuOptions{});
+  const int threads = be.threads();
+  const int64_t n = (int64_t{256} << 20) / 4;
+  std::vector<float> a(static_cast<size_t>(n)), b(static_cast<size_t>(n), 1.0f),
+      c(static_cast<size_t>(n), 2.0f);
+  auto pass = [&] {
+    std::vector<std::thread> ts;
+    for (int t = 0; t < threads; ++t)
+      ts.emplace_back([&, t] {
+        const int64_t i0 = n * t / threads, i1 = n * (t + 1) / threads;
+        for (int64_t i = i0; i < i1; ++i) a[i] = b[i] + 3.0f * c[i];
+      });
+    for (auto& th : ts) th.join();
+  };
+  pass();  // touch every page first
+  for (auto _ : state) {
+    pass();
+    benchmark::DoNotOptimize(a.data());
+  }
+  state.counters["GB/s"] = benchmark::Counter(
+      24.0 * n, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+  state.counters["threads"] = threads;
+}
+
 // state.range: chain (0: gelu(x * s + b), 1: silu(g) * u), rows, cols, fused (0/1), threads
 // (0: all).
 void BM_Elementwise(benchmark::State& state) {
@@ -158,6 +215,14 @@ BENCHMARK(BM_Linear)
     ->Args({1, 4096, 4096, kQ4})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
+
+BENCHMARK(BM_MatvecDram)
+    ->Args({14336, 4096, kF16})
+    ->Args({14336, 4096, kQ8})
+    ->Args({14336, 4096, kQ4})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+BENCHMARK(BM_Triad)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 BENCHMARK(BM_Elementwise)
     ->ArgsProduct({{0, 1}, {512}, {4096}, {0, 1}, {0, 1}})

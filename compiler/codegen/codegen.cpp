@@ -155,7 +155,9 @@ class FunctionCompiler {
   void int_to(int dst, int64_t v);
   void binary(const Binary* b, int dst);
   bool binary_constant(const Binary* b, int dst);
-  void jump_if_false(const Expr* cond, Label target);
+  // Returns the pc of the compare (or TEST); the JMP follows it.
+  uint32_t jump_if_false(const Expr* cond, Label target);
+  int call_base(int dst, int nargs, SourceRange where);
   void logical(const Binary* b, int dst);
   void call(const Call* c, int dst);
   void call_user(const FunctionEntry& f, const Call* c, int dst);
@@ -354,6 +356,10 @@ void FunctionCompiler::compile_function(const FnDecl* fn) {
     stmt(s);
   }
   close_scope(mark);
+  // A body that ends in `return` (or in an expression, returned above) never reaches its end:
+  // no unreachable RETURN after it. Nothing can jump there: no label is bound after the last
+  // statement.
+  if (!stmts.empty() && (isa<Return>(stmts.back()) || isa<ExprStmt>(stmts.back()))) return;
   at(SourceRange{body->range.file, body->range.end > 0 ? body->range.end - 1 : 0, body->range.end});
   emit_return(0, false);
 }
@@ -577,8 +583,15 @@ void FunctionCompiler::index_assign(const Index* ix, const Expr* value, SourceRa
 void FunctionCompiler::if_stmt(const If* s) {
   Label else_label = fb_.new_label();
   Label end = fb_.new_label();
-  jump_if_false(s->cond, else_label);
+  const uint32_t test = jump_if_false(s->cond, else_label);
   block(s->then_block);
+  if (!s->else_branch && fb_.pc() == test + 3) {
+    // A one-instruction body (`return n`, `x = y`, `break`): the test skips it itself, with its
+    // sense inverted, and the JMP over it goes.
+    fb_.remove(test + 1);
+    Instr& t = fb_.at_pc(test);
+    t = make_abc(get_op(t), get_a(t), get_b(t), get_c(t) ^ 1);
+  }
   if (s->else_branch) fb_.jump(OpCode::JMP, 0, end);
   fb_.bind(else_label);
   if (s->else_branch) {
@@ -1216,7 +1229,7 @@ bool FunctionCompiler::binary_constant(const Binary* b, int dst) {
 
 // Jumps to `target` when `cond` is falsy. Comparisons become one compare-and-skip instruction
 // (CLT, CLEI, ...) before the jump instead of a bool in a register and a TEST.
-void FunctionCompiler::jump_if_false(const Expr* cond, Label target) {
+uint32_t FunctionCompiler::jump_if_false(const Expr* cond, Label target) {
   while (const auto* p = dyn_cast<Paren>(cond)) cond = p->inner;
   const int temps = free_;
   const auto* b = dyn_cast<Binary>(cond);
@@ -1291,7 +1304,7 @@ void FunctionCompiler::jump_if_false(const Expr* cond, Label target) {
     fb_.emit(OpCode::TEST, r, 0, 0);
   }
   release_to(temps);
-  fb_.jump(OpCode::JMP, 0, target);
+  return fb_.jump(OpCode::JMP, 0, target) - 1;
 }
 
 // `a && b` / `a || b`: the value of the operand that decided, as in Python.
@@ -1306,11 +1319,22 @@ void FunctionCompiler::logical(const Binary* b, int dst) {
   fb_.bind(end);
 }
 
+// The register a call's result lands in, with its `nargs` argument registers above it. When
+// `dst` is the topmost register in use, the call is placed at dst itself so that no MOVE follows
+// it: CALL writes R[A] only when the callee returns, after the arguments were read.
+int FunctionCompiler::call_base(int dst, int nargs, SourceRange where) {
+  if (dst + 1 == free_) {
+    alloc(nargs, where);
+    return dst;
+  }
+  return alloc(1 + nargs, where);
+}
+
 void FunctionCompiler::call(const Call* c, int dst) {
   if (const auto* id = dyn_cast<Ident>(c->callee)) {
     if (find_local(id->name) || program_.global_slot(id->name)) {
       // A function value in a variable.
-      const int base = alloc(1 + static_cast<int>(c->args.size()), c->range);
+      const int base = call_base(dst, static_cast<int>(c->args.size()), c->range);
       expr_to(id, base);
       int k = 1;
       for (const Arg& a : c->args) {
@@ -1361,7 +1385,7 @@ void FunctionCompiler::call_user(const FunctionEntry& f, const Call* c, int dst)
     if (!slots[k] && !params[k].default_value)
       fail(c->range,
            fmt::format("missing argument `{}` in call to `{}`", params[k].name, f.decl->name));
-  const int base = alloc(1 + n, c->range);
+  const int base = call_base(dst, n, c->range);
   for (int k = 0; k < n; ++k)
     if (!slots[k]) emit_literal(params[k].default_value, base + 1 + k, c->range);
   // Arguments run in source order (as written, named ones included); their shape checks run

@@ -9,23 +9,29 @@ namespace tl::cpu_test {
 namespace {
 
 TEST(Convert, F16ToF32AllValues) {
-  std::vector<f16_bits> h(65536);
-  for (uint32_t i = 0; i < 65536; ++i) h[i] = static_cast<f16_bits>(i);
-  std::vector<float> fast(65536), ref(65536);
-  cpu::f16_to_f32_row(h.data(), fast.data(), 65536);
-  cpu::f16_to_f32_row_ref(h.data(), ref.data(), 65536);
-  for (uint32_t i = 0; i < 65536; ++i)
-    ASSERT_EQ(std::bit_cast<uint32_t>(fast[i]), std::bit_cast<uint32_t>(ref[i])) << "f16 " << i;
+  for (const cpu::Isa isa : host_tiers()) {
+    SCOPED_TRACE(cpu::isa_name(isa));
+    std::vector<f16_bits> h(65536);
+    for (uint32_t i = 0; i < 65536; ++i) h[i] = static_cast<f16_bits>(i);
+    std::vector<float> fast(65536), ref(65536);
+    cpu::f16_to_f32_row_isa(isa, h.data(), fast.data(), 65536);
+    cpu::f16_to_f32_row_ref(h.data(), ref.data(), 65536);
+    for (uint32_t i = 0; i < 65536; ++i)
+      ASSERT_EQ(std::bit_cast<uint32_t>(fast[i]), std::bit_cast<uint32_t>(ref[i])) << "f16 " << i;
+  }
 }
 
 TEST(Convert, F32ToF16AllF16ValuesRoundTrip) {
-  // Every f16 value widened and narrowed again (NaN payloads included) gives half.h's answer.
-  std::vector<float> f(65536);
-  for (uint32_t i = 0; i < 65536; ++i) f[i] = f16_to_f32(static_cast<f16_bits>(i));
-  std::vector<f16_bits> fast(65536), ref(65536);
-  cpu::f32_to_f16_row(f.data(), fast.data(), 65536);
-  cpu::f32_to_f16_row_ref(f.data(), ref.data(), 65536);
-  for (uint32_t i = 0; i < 65536; ++i) ASSERT_EQ(fast[i], ref[i]) << "f16 " << i;
+  for (const cpu::Isa isa : host_tiers()) {
+    SCOPED_TRACE(cpu::isa_name(isa));
+    // Every f16 value widened and narrowed again (NaN payloads included) gives half.h's answer.
+    std::vector<float> f(65536);
+    for (uint32_t i = 0; i < 65536; ++i) f[i] = f16_to_f32(static_cast<f16_bits>(i));
+    std::vector<f16_bits> fast(65536), ref(65536);
+    cpu::f32_to_f16_row_isa(isa, f.data(), fast.data(), 65536);
+    cpu::f32_to_f16_row_ref(f.data(), ref.data(), 65536);
+    for (uint32_t i = 0; i < 65536; ++i) ASSERT_EQ(fast[i], ref[i]) << "f16 " << i;
+  }
 }
 
 std::vector<float> interesting_f32() {
@@ -56,27 +62,33 @@ std::vector<float> interesting_f32() {
 }
 
 TEST(Convert, F32ToF16SampleTiesSubnormalsOverflow) {
-  const std::vector<float> f = interesting_f32();
-  std::vector<f16_bits> fast(f.size()), ref(f.size());
-  cpu::f32_to_f16_row(f.data(), fast.data(), static_cast<int64_t>(f.size()));
-  cpu::f32_to_f16_row_ref(f.data(), ref.data(), static_cast<int64_t>(f.size()));
-  for (size_t i = 0; i < f.size(); ++i)
-    ASSERT_EQ(fast[i], ref[i]) << "f32 bits 0x" << std::hex << std::bit_cast<uint32_t>(f[i]);
+  for (const cpu::Isa isa : host_tiers()) {
+    SCOPED_TRACE(cpu::isa_name(isa));
+    const std::vector<float> f = interesting_f32();
+    std::vector<f16_bits> fast(f.size()), ref(f.size());
+    cpu::f32_to_f16_row_isa(isa, f.data(), fast.data(), static_cast<int64_t>(f.size()));
+    cpu::f32_to_f16_row_ref(f.data(), ref.data(), static_cast<int64_t>(f.size()));
+    for (size_t i = 0; i < f.size(); ++i)
+      ASSERT_EQ(fast[i], ref[i]) << "f32 bits 0x" << std::hex << std::bit_cast<uint32_t>(f[i]);
+  }
 }
 
 TEST(Convert, EveryTailLength) {
-  Rng rng(7);
-  for (int64_t n = 0; n <= 40; ++n) {
-    const auto h = random_f16(rng, n, -100, 100);
-    std::vector<float> f(static_cast<size_t>(n) + 1, -1.0f), r(static_cast<size_t>(n) + 1, -1.0f);
-    cpu::f16_to_f32_row(h.data(), f.data(), n);
-    cpu::f16_to_f32_row_ref(h.data(), r.data(), n);
-    EXPECT_EQ(f, r) << n;
-    EXPECT_EQ(f[n], -1.0f) << "wrote past the end, n=" << n;
-    std::vector<f16_bits> back(static_cast<size_t>(n) + 1, 0xabcd);
-    cpu::f32_to_f16_row(f.data(), back.data(), n);
-    EXPECT_EQ(std::vector<f16_bits>(back.begin(), back.begin() + n), h) << n;
-    EXPECT_EQ(back[n], 0xabcd) << "wrote past the end, n=" << n;
+  for (const cpu::Isa isa : host_tiers()) {
+    SCOPED_TRACE(cpu::isa_name(isa));
+    Rng rng(7);
+    for (int64_t n = 0; n <= 40; ++n) {
+      const auto h = random_f16(rng, n, -100, 100);
+      std::vector<float> f(static_cast<size_t>(n) + 1, -1.0f), r(static_cast<size_t>(n) + 1, -1.0f);
+      cpu::f16_to_f32_row_isa(isa, h.data(), f.data(), n);
+      cpu::f16_to_f32_row_ref(h.data(), r.data(), n);
+      EXPECT_EQ(f, r) << n;
+      EXPECT_EQ(f[n], -1.0f) << "wrote past the end, n=" << n;
+      std::vector<f16_bits> back(static_cast<size_t>(n) + 1, 0xabcd);
+      cpu::f32_to_f16_row_isa(isa, f.data(), back.data(), n);
+      EXPECT_EQ(std::vector<f16_bits>(back.begin(), back.begin() + n), h) << n;
+      EXPECT_EQ(back[n], 0xabcd) << "wrote past the end, n=" << n;
+    }
   }
 }
 

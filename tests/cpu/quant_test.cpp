@@ -136,31 +136,126 @@ TEST_P(Quant, FusedDotMatchesScalarForm) {
   EXPECT_NEAR(cpu::fused_dot_ref(GetParam(), q.blocks.data(), x.data(), n), exact, tol);
 }
 
-// linear() with quantized weights on both backends, against float64 on ggml-dequantized weights.
+// ggml's x86 quantize_row_q8_0 for activations (re-stated from ggml-cpu's AVX path): per block
+// d = amax / 127 stored as f16, q = x * (127 / amax) rounded to nearest even.
+struct ActQ8 {
+  std::vector<int> q;
+  std::vector<double> d;  // the f16-rounded scale
+};
+ActQ8 quantize_act(const std::vector<double>& x) {
+  ActQ8 a;
+  for (size_t b = 0; b < x.size() / kQK; ++b) {
+    float amax = 0;
+    for (int j = 0; j < kQK; ++j) amax = std::max(amax, std::fabs(float(x[b * kQK + j])));
+    const float id = amax != 0 ? 127.0f / amax : 0.0f;
+    a.d.push_back(f16_to_f32(f32_to_f16(amax / 127.0f)));
+    for (int j = 0; j < kQK; ++j) a.q.push_back(int(std::nearbyint(float(x[b * kQK + j]) * id)));
+  }
+  return a;
+}
+
+// linear() with quantized weights on both backends quantizes the activations to Q8_0 as ggml
+// does: against float64 sums of (d_w q_w)(d_x q_x) over ggml-dequantized weights. The one
+// rounding that remains is f32 accumulation (n_blocks eps_f32 sum|terms|) and the f16 result.
+// And the Q8_0 activations stay within their own bound of the exact f32-activation product.
 TEST_P(Quant, LinearAgainstFloat64) {
   Rng rng(4);
   for (const auto& [rows, out, in] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
-           {1, 64, 4096}, {1, 33, 96}, {5, 70, 256}, {2, 9, 512}}) {
+           {1, 64, 4096}, {1, 33, 96}, {5, 70, 256}, {2, 9, 512}, {7, 21, 160}, {70, 19, 64}}) {
     const auto q = make_weights(GetParam(), out, in, rng);
     const auto x = random_f16(rng, rows * in);
     const auto xd = to_f64(x);
     std::vector<double> want, extra;
-    for (int64_t r = 0; r < rows; ++r)
+    for (int64_t r = 0; r < rows; ++r) {
+      const ActQ8 a =
+          quantize_act(std::vector<double>(xd.begin() + r * in, xd.begin() + (r + 1) * in));
       for (int64_t o = 0; o < out; ++o) {
-        double s = 0, sabs = 0;
+        double s = 0, sabs = 0, exact = 0, qbound = 0;
         for (int64_t k = 0; k < in; ++k) {
-          s += xd[r * in + k] * q.values[o * in + k];
-          sabs += std::fabs(xd[r * in + k] * q.values[o * in + k]);
+          const double t = a.d[k / kQK] * a.q[k] * q.values[o * in + k];
+          s += t;
+          sabs += std::fabs(t);
+          exact += xd[r * in + k] * q.values[o * in + k];
+          // |x - d q| <= d/2 (plus the f16 rounding of d, relative 2^-11 of |x|)
+          qbound += (a.d[k / kQK] / 2 + std::fabs(xd[r * in + k]) / 2048) *
+                    std::fabs(q.values[o * in + k]);
         }
+        EXPECT_NEAR(s, exact, 1.01 * qbound + 1e-12) << "Q8_0 activation error bound";
         want.push_back(s);
-        extra.push_back(in * kEps32 * sabs);
+        extra.push_back(static_cast<double>(in / kQK + 2) * kEps32 * sabs);
       }
+    }
     for (CpuBackend* be : {&reference_backend(), &fast_backend()}) {
       const Tensor w = be->upload({out, in}, GetParam(), q.blocks);
       const Tensor y = be->linear(be->upload_f16({rows, in}, x), w, nullptr);
       expect_close(download(*be, y), want, extra,
                    std::string(be->name()) + " linear " + std::string(dtype_name(GetParam())) +
                        " rows " + std::to_string(rows) + " in " + std::to_string(in));
+    }
+  }
+}
+
+// The activation quantizer: whole blocks, extremes map to +-127, zero blocks to d = 0.
+TEST(QuantQ8Activations, MatchesGgmlFormula) {
+  Rng rng(11);
+  std::vector<float> x(4 * 96);
+  for (auto& v : x) v = static_cast<float>(rng.uniform(-3, 3));
+  for (int j = 0; j < kQK; ++j) x[kQK + j] = 0.0f;  // an all-zero block
+  x[5] = 3.5f;                                      // the extreme of block 0
+  cpu::Q8Activations a;
+  a.quantize(x.data(), 4, 96, 96);
+  ASSERT_EQ(a.blocks, 3);
+  for (int64_t r = 0; r < 4; ++r) {
+    const ActQ8 want =
+        quantize_act(std::vector<double>(x.begin() + r * 96, x.begin() + (r + 1) * 96));
+    for (int64_t b = 0; b < 3; ++b) {
+      EXPECT_EQ(a.row_d(r)[b], want.d[b]) << r << " " << b;
+      int32_t sum = 0;
+      for (int j = 0; j < kQK; ++j) {
+        EXPECT_EQ(a.row_q(r)[b * kQK + j], want.q[b * kQK + j]) << r << " " << b << " " << j;
+        sum += a.row_q(r)[b * kQK + j];
+      }
+      EXPECT_EQ(a.row_sum(r)[b], sum);
+      for (int l = 0; l < 8; ++l) EXPECT_EQ(a.row_d8(r)[b * 8 + l], a.row_d(r)[b]);
+    }
+  }
+  EXPECT_EQ(a.row_q(0)[5], 127);
+  EXPECT_EQ(a.row_d(0)[1], 0.0f);
+}
+
+// Every SIMD tier this machine has (AVX2, AVX-VNNI, AVX512-VNNI) against the exact integer
+// arithmetic, for 1..7 activation rows (the 4/2/1-row kernels) and odd block counts (the tails).
+TEST_P(Quant, DotRowsEveryTierMatchesExactIntegers) {
+  Rng rng(12);
+  const DType type = GetParam();
+  for (int64_t nb : {1, 2, 3, 8, 33}) {
+    const int64_t k = nb * kQK;
+    auto q = make_weights(type, 1, k, rng);
+    if (type == DType::Q8_0) q.blocks[2 + 3] = static_cast<std::byte>(0x80);  // q = -128
+    q.values = dequant(type, q.blocks, k);
+    for (int64_t rows = 1; rows <= 7; ++rows) {
+      std::vector<float> x(static_cast<size_t>(rows * k));
+      for (auto& v : x) v = static_cast<float>(rng.uniform(-2, 2));
+      cpu::Q8Activations a;
+      a.quantize(x.data(), rows, k, k);
+      for (const cpu::Isa isa : host_tiers()) {
+        for (bool fast : {false, true}) {
+          SCOPED_TRACE(std::string(cpu::isa_name(isa)) + (fast ? " fast" : " reference") + " nb " +
+                       std::to_string(nb) + " rows " + std::to_string(rows));
+          std::vector<float> got(static_cast<size_t>(rows));
+          cpu::dot_rows_q8(cpu::Ctx{nullptr, fast, isa}, type, q.blocks.data(), a, 0, rows,
+                           got.data());
+          for (int64_t r = 0; r < rows; ++r) {
+            double exact = 0, sabs = 0;
+            for (int64_t kk = 0; kk < k; ++kk) {
+              const double t = q.values[kk] * a.row_d(r)[kk / kQK] * a.row_q(r)[kk];
+              exact += t;
+              sabs += std::fabs(t);
+            }
+            EXPECT_NEAR(got[r], exact, (nb + 2) * kEps32 * sabs + 1e-30) << "row " << r;
+          }
+        }
+      }
     }
   }
 }

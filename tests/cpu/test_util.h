@@ -16,7 +16,19 @@
 
 #include "vm/cpu/cpu_backend.h"
 
+#include "vm/cpu/cpu_features.h"
+
 namespace tl::cpu_test {
+
+// The kernel tiers this machine can run (the portable one first): tests run each.
+inline std::vector<cpu::Isa> host_tiers() {
+  std::vector<cpu::Isa> v;
+  for (const char* cap : {"portable", "avx2", "avx512"}) {
+    const cpu::Isa isa = cpu::choose_kernels(cpu::host_cpu(), cap).isa;
+    if (v.empty() || v.back() != isa) v.push_back(isa);
+  }
+  return v;
+}
 
 inline constexpr double kEps32 = 1.1920928955078125e-07;  // 2^-23
 

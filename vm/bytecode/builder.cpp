@@ -72,6 +72,16 @@ void FunctionBuilder::bind(Label l) {
   labels_.at(l.id) = pc();
 }
 
+void FunctionBuilder::remove(uint32_t at) {
+  proto_.code.erase(proto_.code.begin() + at);
+  proto_.lines.erase(proto_.lines.begin() + at);
+  for (int64_t& l : labels_)
+    if (l > static_cast<int64_t>(at)) --l;
+  std::erase_if(fixups_, [&](const auto& f) { return f.first == at; });
+  for (auto& f : fixups_)
+    if (f.first > at) --f.first;
+}
+
 uint32_t FunctionBuilder::jump(OpCode op, int a, Label target) {
   uint32_t at = emit(op, a, 0);
   fixups_.emplace_back(at, target.id);

@@ -53,6 +53,10 @@ class FunctionBuilder {
   uint32_t jump(OpCode op, int a, Label target);
 
   uint32_t pc() const { return static_cast<uint32_t>(proto_.code.size()); }
+  Instr& at_pc(uint32_t at) { return proto_.code.at(at); }
+  // Deletes the instruction at `at` (a peephole before finish()): later instructions, their
+  // positions, bound labels and pending jumps move up by one; a jump from `at` is dropped.
+  void remove(uint32_t at);
   Proto finish();  // resolves labels; throws FormatError for an unbound label or far jump
 
  private:

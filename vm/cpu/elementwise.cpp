@@ -10,6 +10,7 @@
 
 #include "vm/cpu/convert.h"
 #include "vm/cpu/kernels.h"
+#include "vm/cpu/simd.h"
 
 namespace tl::cpu {
 
@@ -150,7 +151,7 @@ void unary_loop(const float* x, float* y, int64_t n) {
 }
 
 // y[i] = op(x[i]); x == y is allowed.
-void unary_run(UnaryOp op, const float* x, float* y, int64_t n) {
+TL_CLONES_X86 void unary_run(UnaryOp op, const float* x, float* y, int64_t n) {
   switch (op) {
 #define X(e, s)                      \
   case UnaryOp::e:                   \
@@ -174,8 +175,8 @@ void binary_loop(const float* a, int64_t sa, const float* b, int64_t sb, float* 
 }
 
 // a and b hold n values (or one value when their stride is 0).
-void binary_run(BinaryOp op, const float* a, int64_t sa, const float* b, int64_t sb, float* y,
-                int64_t n) {
+TL_CLONES_X86 void binary_run(BinaryOp op, const float* a, int64_t sa, const float* b, int64_t sb,
+                              float* y, int64_t n) {
   switch (op) {
 #define X(e, s)                                   \
   case BinaryOp::e:                               \

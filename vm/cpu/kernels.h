@@ -6,12 +6,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <span>
 #include <vector>
 
 #include "vm/core/dtype.h"
 #include "vm/core/half.h"
+#include "vm/cpu/cpu_features.h"
 #include "vm/cpu/thread_pool.h"
 #include "vm/tensor/backend.h"
 #include "vm/tensor/elementwise.h"
@@ -22,6 +24,8 @@ namespace tl::cpu {
 struct Ctx {
   ThreadPool* pool = nullptr;  // nullptr: run on the calling thread only
   bool fast = true;
+  Isa isa = host_kernels().isa;  // the SIMD tier of the fast paths (tests pick lower ones)
+  bool vnni = true;              // int8 dot products on VNNI where the CPU has it (tests: false)
 };
 
 // Runs fn(i) for i in [0, n): on the pool when there is one and the work is worth it.
@@ -101,6 +105,15 @@ void vecmat_kn(const Ctx& ctx, int64_t N, int64_t K, const float* x, const Rhs& 
                const f16_bits* bias, f16_bits* y);
 
 // ---- quantized blocks (quant.cpp) -------------------------------------------------------------
+// Q8_0 = { f16 d; int8 q[32] }, Q4_0 = { f16 d; uint8 qs[16] } (ggml-quants.h).
+inline constexpr int64_t kQK = 32;
+inline constexpr int64_t kQ8Bytes = 34, kQ4Bytes = 18;
+// The f16 scale a Q8_0/Q4_0 block starts with.
+inline float block_scale(const std::byte* blk) {
+  f16_bits d;
+  std::memcpy(&d, blk, 2);
+  return f16_to_f32(d);
+}
 // Dequantizes n elements (whole blocks). Reference: tl::dequantize_row; fast: native Q8_0/Q4_0.
 void dequantize(DType type, const std::byte* src, float* dst, int64_t n, bool fast);
 // True when the fused dot product below handles `type`.
@@ -123,5 +136,30 @@ void rope(const Ctx& ctx, RopeMode mode, const f16_bits* x, f16_bits* y, int64_t
 size_t attention_scratch_floats(const Ctx& ctx, const AttentionDims& d, int64_t start);
 void attention(const Ctx& ctx, const f16_bits* q, const f16_bits* k, const f16_bits* v, f16_bits* y,
                const AttentionDims& d, int64_t start, float scale, std::span<float> scratch);
+// ---- quantized weights with Q8_0 activations (quant_q8.cpp), as ggml ---------------------------
+// Rows of K values (K a multiple of 32) quantized to Q8_0 blocks: q = round-to-even(x·127/max|x|),
+// d = max|x|/127 rounded to f16 (kept here as f32), as ggml's x86 quantize_row_q8_0.
+struct Q8Activations {
+  int64_t rows = 0, blocks = 0;
+  std::vector<int8_t> q;     // rows * blocks * 32
+  std::vector<float> d;      // rows * blocks
+  std::vector<float> d8;     // each d 8 times (one per int32 lane of its block in a zmm)
+  std::vector<int32_t> sum;  // rows * blocks: the sum of each block's q (Q4_0's -8 offset)
+  void quantize(const float* x, int64_t num_rows, int64_t k, int64_t ldx);
+  const int8_t* row_q(int64_t r) const { return q.data() + r * blocks * 32; }
+  const float* row_d(int64_t r) const { return d.data() + r * blocks; }
+  const float* row_d8(int64_t r) const { return d8.data() + r * blocks * 8; }
+  const int32_t* row_sum(int64_t r) const { return sum.data() + r * blocks; }
+};
+// True for the weight formats dot_rows_q8 takes (Q8_0, Q4_0).
+inline bool has_q8_dot(DType t) {
+  return t == DType::Q8_0 || t == DType::Q4_0;
+}
+// out[r] = dot(weight row w, activation row r0 + r) for r in [0, nr): per block an exact int32
+// dot product scaled by d_w·d_x, summed in f32. ctx.fast = false: the scalar reference.
+void dot_rows_q8(const Ctx& ctx, DType type, const std::byte* w, const Q8Activations& a, int64_t r0,
+                 int64_t nr, float* out);
+// Which integer dot product dot_rows_q8 uses at tier `isa` on this machine.
+const char* q8_kernel_name(Isa isa);
 
 }  // namespace tl::cpu

@@ -1,8 +1,9 @@
 // Matrix products. Reference: plain loops, f32 accumulation in k order, one rounding.
 // Fast: BLIS-style blocking. Operands are converted from f16 (or dequantized) into packed f32
-// panels; an MR x NR register-tile micro-kernel (AVX-512 FMA, portable loops otherwise)
-// accumulates in f32; C lives in an f32 workspace until the last k-block, then bias is added and
-// every element is rounded to f16 once. Tasks are (row chunk, column block) pairs on the pool.
+// panels; an MR x NR register-tile micro-kernel (AVX-512 or AVX2 FMA by cpuid, portable loops
+// otherwise) accumulates in f32; C lives in an f32 workspace until the last k-block, then bias is
+// added and every element is rounded to f16 once. Tasks are (row chunk, column block) pairs on the
+// pool.
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -98,8 +99,17 @@ void pack_b(const Rhs& B, int64_t n0, int64_t nc, int64_t k0, int64_t kc, float*
 // ---- micro-kernel -----------------------------------------------------------------------------
 
 // acc[kMR][kNR] = sum over k of Ap(k, r) * Bp(k, c).
-#ifdef TL_CPU_AVX512
-void micro_kernel(int64_t kc, const float* Ap, const float* Bp, float* acc) {
+void micro_kernel_portable(int64_t kc, const float* Ap, const float* Bp, float* acc) {
+  float c[kMR][kNR] = {};
+  for (int64_t k = 0; k < kc; ++k)
+    for (int r = 0; r < kMR; ++r)
+      for (int j = 0; j < kNR; ++j) c[r][j] += Ap[k * kMR + r] * Bp[k * kNR + j];
+  std::memcpy(acc, c, sizeof c);
+}
+
+#ifdef TL_CPU_X86
+TL_TARGET_AVX512 void micro_kernel_avx512(int64_t kc, const float* Ap, const float* Bp,
+                                          float* acc) {
   __m512 c0[kMR], c1[kMR];
   for (int r = 0; r < kMR; ++r) c0[r] = c1[r] = _mm512_setzero_ps();
   for (int64_t k = 0; k < kc; ++k) {
@@ -118,15 +128,43 @@ void micro_kernel(int64_t kc, const float* Ap, const float* Bp, float* acc) {
     _mm512_storeu_ps(acc + r * kNR + 16, c1[r]);
   }
 }
-#else
-void micro_kernel(int64_t kc, const float* Ap, const float* Bp, float* acc) {
-  float c[kMR][kNR] = {};
-  for (int64_t k = 0; k < kc; ++k)
-    for (int r = 0; r < kMR; ++r)
-      for (int j = 0; j < kNR; ++j) c[r][j] += Ap[k * kMR + r] * Bp[k * kNR + j];
-  std::memcpy(acc, c, sizeof c);
+
+// 16 ymm registers hold a 6 x 16 tile (12 accumulators, 2 B vectors, 1 broadcast): the 12 x 32
+// tile is four such passes over the same packed panels.
+TL_TARGET_AVX2 void micro_kernel_avx2(int64_t kc, const float* Ap, const float* Bp, float* acc) {
+  for (int r0 = 0; r0 < kMR; r0 += 6) {
+    for (int j0 = 0; j0 < kNR; j0 += 16) {
+      __m256 c0[6], c1[6];
+      for (int r = 0; r < 6; ++r) c0[r] = c1[r] = _mm256_setzero_ps();
+      for (int64_t k = 0; k < kc; ++k) {
+        const __m256 b0 = _mm256_loadu_ps(Bp + k * kNR + j0);
+        const __m256 b1 = _mm256_loadu_ps(Bp + k * kNR + j0 + 8);
+        const float* a = Ap + k * kMR + r0;
+#pragma GCC unroll 6
+        for (int r = 0; r < 6; ++r) {
+          const __m256 av = _mm256_broadcast_ss(a + r);
+          c0[r] = _mm256_fmadd_ps(av, b0, c0[r]);
+          c1[r] = _mm256_fmadd_ps(av, b1, c1[r]);
+        }
+      }
+      for (int r = 0; r < 6; ++r) {
+        _mm256_storeu_ps(acc + (r0 + r) * kNR + j0, c0[r]);
+        _mm256_storeu_ps(acc + (r0 + r) * kNR + j0 + 8, c1[r]);
+      }
+    }
+  }
 }
 #endif
+
+using MicroKernel = void (*)(int64_t, const float*, const float*, float*);
+MicroKernel micro_kernel_for(Isa isa) {
+#ifdef TL_CPU_X86
+  if (isa == Isa::Avx512) return micro_kernel_avx512;
+  if (isa == Isa::Avx2) return micro_kernel_avx2;
+#endif
+  (void)isa;
+  return micro_kernel_portable;
+}
 
 // Adds (or stores, when `first`) the valid mr x nr part of a tile into the f32 workspace.
 void accumulate_tile(const float* acc, float* W, int64_t ldw, int64_t mr, int64_t nr, bool first) {
@@ -163,6 +201,7 @@ void gemm_packed(const Ctx& ctx, int64_t M, int64_t N, int64_t K, const f16_bits
     std::vector<float> ap(static_cast<size_t>(kc_max * mc_pad));
     std::vector<float> tmp(static_cast<size_t>(kc_max));
     alignas(64) float acc[kMR * kNR];
+    const MicroKernel micro_kernel = micro_kernel_for(ctx.isa);
     for (int64_t k0 = 0; k0 < K; k0 += kKC) {
       const int64_t kc = std::min(kKC, K - k0);
       pack_b(B, n0, nc, k0, kc, bp.data(), tmp.data());
@@ -204,9 +243,46 @@ void rhs_row_f32(const Rhs& B, int64_t n, int64_t k0, int64_t len, float* out, b
   dequantize(B.dtype, row + k0 / info.block_elems * info.block_bytes, out, len, fast);
 }
 
+namespace {
+// Q8_0/Q4_0 weights [N, K]: the activation rows quantized to Q8_0 once, then each task takes a
+// run of weight rows and dots every one with the activation rows (4 at a time). Reference and fast
+// paths both compute ggml's arithmetic (quant_q8.cpp); the fast one on int8 dot-product
+// instructions.
+void gemm_q8(const Ctx& ctx, int64_t M, int64_t N, int64_t K, const f16_bits* A, int64_t lda,
+             const Rhs& B, const f16_bits* bias, f16_bits* C, int64_t ldc) {
+  std::vector<float> x(static_cast<size_t>(M * K));
+  for (int64_t i = 0; i < M; ++i) {
+    if (ctx.fast)
+      f16_to_f32_row(A + i * lda, x.data() + i * K, K);
+    else
+      f16_to_f32_row_ref(A + i * lda, x.data() + i * K, K);
+  }
+  Q8Activations act;
+  act.quantize(x.data(), M, K, K);
+  // A task's 16 weight rows stay in L2 while it walks the activations in chunks of 64 rows (at
+  // most 64·K bytes of q plus 8·K of scales, also L2-sized), each weight row in L1 against a chunk.
+  constexpr int64_t kRowsPerTask = 16, kActRows = 64;
+  const int64_t tasks = (N + kRowsPerTask - 1) / kRowsPerTask;
+  parallel(ctx, tasks, [&](int64_t t) {
+    const int64_t n0 = t * kRowsPerTask, n1 = std::min(N, n0 + kRowsPerTask);
+    float out[kActRows];
+    for (int64_t m0 = 0; m0 < M; m0 += kActRows) {
+      const int64_t mc = std::min(kActRows, M - m0);
+      for (int64_t n = n0; n < n1; ++n) {
+        dot_rows_q8(ctx, B.dtype, B.data + n * B.row_bytes, act, m0, mc, out);
+        const float b = bias ? f16_to_f32(bias[n]) : 0.0f;
+        for (int64_t i = 0; i < mc; ++i) C[(m0 + i) * ldc + n] = f32_to_f16(out[i] + b);
+      }
+    }
+  });
+}
+}  // namespace
+
 void gemm(const Ctx& ctx, int64_t M, int64_t N, int64_t K, const f16_bits* A, int64_t lda,
           const Rhs& B, const f16_bits* bias, f16_bits* C, int64_t ldc) {
   if (M == 0 || N == 0) return;
+  if (B.layout == Rhs::Layout::NK && has_q8_dot(B.dtype) && K % 32 == 0)
+    return gemm_q8(ctx, M, N, K, A, lda, B, bias, C, ldc);
   if (!ctx.fast) return gemm_ref(M, N, K, A, lda, B, bias, C, ldc);
   if (K > 0 && M < 4) {
     // Too few rows to amortise packing: one streaming pass over B per row.

@@ -20,8 +20,22 @@ inline const f16_bits* as_f16(const std::byte* p) {
 }
 
 // out[r] = dot(x, w_r) for 4 f16 rows at once (x loaded once per 4 rows).
-void dot4_f16(const f16_bits* const w[4], const float* x, int64_t K, float out[4]) {
-#ifdef TL_CPU_AVX512
+void dot4_f16_portable(const f16_bits* const w[4], const float* x, int64_t K, float out[4]) {
+  float buf[256];
+  for (int r = 0; r < 4; ++r) {
+    float acc = 0.0f;
+    for (int64_t k0 = 0; k0 < K; k0 += 256) {
+      const int64_t len = std::min<int64_t>(256, K - k0);
+      f16_to_f32_row(w[r] + k0, buf, len);
+      for (int64_t k = 0; k < len; ++k) acc += buf[k] * x[k0 + k];
+    }
+    out[r] = acc;
+  }
+}
+
+#ifdef TL_CPU_X86
+TL_TARGET_AVX512 void dot4_f16_avx512(const f16_bits* const w[4], const float* x, int64_t K,
+                                      float out[4]) {
   __m512 a[4][2];
   for (auto& r : a) r[0] = r[1] = _mm512_setzero_ps();
   int64_t k = 0;
@@ -44,18 +58,47 @@ void dot4_f16(const f16_bits* const w[4], const float* x, int64_t K, float out[4
           _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, w[r] + k)), xv, a[r][0]);
   }
   for (int r = 0; r < 4; ++r) out[r] = _mm512_reduce_add_ps(_mm512_add_ps(a[r][0], a[r][1]));
-#else
-  float buf[256];
-  for (int r = 0; r < 4; ++r) {
-    float acc = 0.0f;
-    for (int64_t k0 = 0; k0 < K; k0 += 256) {
-      const int64_t len = std::min<int64_t>(256, K - k0);
-      f16_to_f32_row(w[r] + k0, buf, len);
-      for (int64_t k = 0; k < len; ++k) acc += buf[k] * x[k0 + k];
+}
+
+TL_TARGET_AVX2 inline float hsum_avx2(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+TL_TARGET_AVX2 void dot4_f16_avx2(const f16_bits* const w[4], const float* x, int64_t K,
+                                  float out[4]) {
+  __m256 a[4][2];
+  for (auto& r : a) r[0] = r[1] = _mm256_setzero_ps();
+  int64_t k = 0;
+  for (; k + 16 <= K; k += 16) {
+    const __m256 x0 = _mm256_loadu_ps(x + k), x1 = _mm256_loadu_ps(x + k + 8);
+    for (int r = 0; r < 4; ++r) {
+      const __m256 w0 =
+          _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[r] + k)));
+      const __m256 w1 =
+          _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[r] + k + 8)));
+      a[r][0] = _mm256_fmadd_ps(w0, x0, a[r][0]);
+      a[r][1] = _mm256_fmadd_ps(w1, x1, a[r][1]);
     }
+  }
+  for (int r = 0; r < 4; ++r) {
+    float acc = hsum_avx2(_mm256_add_ps(a[r][0], a[r][1]));
+    for (int64_t j = k; j < K; ++j) acc += f16_to_f32(w[r][j]) * x[j];
     out[r] = acc;
   }
+}
 #endif
+
+using Dot4 = void (*)(const f16_bits* const[4], const float*, int64_t, float[4]);
+Dot4 dot4_for(Isa isa) {
+#ifdef TL_CPU_X86
+  if (isa == Isa::Avx512) return dot4_f16_avx512;
+  if (isa == Isa::Avx2) return dot4_f16_avx2;
+#endif
+  (void)isa;
+  return dot4_f16_portable;
 }
 }  // namespace
 
@@ -66,6 +109,7 @@ void matvec_nk(const Ctx& ctx, int64_t N, int64_t K, const float* x, const Rhs& 
     const int64_t n0 = t * kRowsPerTask, n1 = std::min(N, n0 + kRowsPerTask);
     float out[kRowsPerTask];
     if (B.dtype == DType::F16) {
+      const Dot4 dot4_f16 = dot4_for(ctx.isa);
       int64_t n = n0;
       for (; n + 4 <= n1; n += 4) {
         const f16_bits* w[4];

@@ -4,8 +4,8 @@
 //   Q8_0: { f16 d; int8 qs[32]; }            x[j] = qs[j] * d
 //   Q4_0: { f16 d; uint8 qs[16]; }           x[j] = ((qs[j] & 15) - 8) * d,
 //                                            x[j + 16] = ((qs[j] >> 4) - 8) * d
-// The fused dot keeps the activations in f32 (ggml quantizes them to Q8 first; we do not, which
-// is more accurate and costs nothing here: the product is bound by the weight stream).
+// fused_dot keeps the activations in f32 (dequantizing in registers); linear() instead quantizes
+// them to Q8_0 as ggml does and takes int8 dot products (quant_q8.cpp).
 #include <cstring>
 
 #include <fmt/format.h>
@@ -21,14 +21,6 @@
 namespace tl::cpu {
 
 namespace {
-constexpr int64_t kQK = 32;
-constexpr int64_t kQ8Bytes = 34, kQ4Bytes = 18;
-
-inline float block_scale(const std::byte* blk) {
-  f16_bits d;
-  std::memcpy(&d, blk, 2);
-  return f16_to_f32(d);
-}
 
 void dequant_q8_0(const std::byte* src, float* dst, int64_t n) {
   for (int64_t b = 0; b < n / kQK; ++b) {
@@ -95,18 +87,17 @@ float fused_dot_ref(DType type, const std::byte* blocks, const float* x, int64_t
   return acc;
 }
 
-#ifdef TL_CPU_AVX512
+#ifdef TL_CPU_X86
 // The block scale through F16C: identical to half.h for every non-NaN value (and a NaN scale
 // makes the dot product NaN either way), without half.h's branches.
-inline float block_scale_hw(const std::byte* blk) {
+TL_TARGET_AVX512 inline float block_scale_hw(const std::byte* blk) {
   f16_bits d;
   std::memcpy(&d, blk, 2);
   return _cvtsh_ss(d);
 }
-#endif
 
-float fused_dot(DType type, const std::byte* blocks, const float* x, int64_t n) {
-#ifdef TL_CPU_AVX512
+TL_TARGET_AVX512 float fused_dot_avx512(DType type, const std::byte* blocks, const float* x,
+                                        int64_t n) {
   const int64_t nb = n / kQK;
   __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
   if (type == DType::Q8_0) {
@@ -146,9 +137,14 @@ float fused_dot(DType type, const std::byte* blocks, const float* x, int64_t n) 
     return fused_dot_ref(type, blocks, x, n);
   }
   return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
-#else
-  return fused_dot_ref(type, blocks, x, n);
+}
 #endif
+
+float fused_dot(DType type, const std::byte* blocks, const float* x, int64_t n) {
+#ifdef TL_CPU_X86
+  if (host_kernels().isa == Isa::Avx512) return fused_dot_avx512(type, blocks, x, n);
+#endif
+  return fused_dot_ref(type, blocks, x, n);
 }
 
 }  // namespace tl::cpu

@@ -1,14 +1,29 @@
-// The one place vm/cpu includes x86 intrinsics and decides which SIMD paths are compiled.
-// TL_CPU_AVX512 is defined when the build targets AVX-512 F/BW/VL (-march=native on this
-// machine); every SIMD block is guarded by it and has a portable fallback.
+// The one place vm/cpu includes x86 intrinsics. The build targets baseline x86-64 (no
+// -march=native): each SIMD kernel is compiled for its instruction set with a function-level
+// target attribute below and chosen at run time from cpuid (cpu_features.h), beside a portable
+// path. A helper called from such a kernel carries the same attribute (GCC inlines only into a
+// function of the same target).
 #pragma once
 
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+#if defined(__x86_64__)
 // GCC 12 reports _mm512_undefined_*() inside its own intrinsics headers as uninitialised.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 #pragma GCC diagnostic pop
-#define TL_CPU_AVX512 1
+#define TL_CPU_X86 1
+#define TL_TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
+#define TL_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")))
+#define TL_TARGET_AVX512VNNI \
+  __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")))
+#define TL_TARGET_AVXVNNI __attribute__((target("avxvnni,avx2,fma,f16c")))
+// Plain loops the compiler vectorises (element-wise steps): one clone per tier, picked by the
+// dynamic loader from cpuid (GNU ifunc). Without FMA contraction (-ffp-contract=off) every clone
+// computes the same bits.
+#define TL_CLONES_X86 __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define TL_CLONES_X86
 #endif
+
+#include "vm/cpu/cpu_features.h"

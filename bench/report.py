@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""`make bench-report`: runs the side-by-side benches on this machine and rewrites their tables
+in docs/performance.md, so that every figure there is one this script printed.
+
+Each section of docs/performance.md between
+    <!-- bench-report:NAME begin -->  and  <!-- bench-report:NAME end -->
+is replaced by what the bench NAME prints now (its header says which machine, when, and at what
+load). Sections not asked for (--only) keep their text.
+
+  startup  an empty program: `tl run` with --device auto and cpu, and `tlvm`, 30 interleaved runs
+  vm       bench/vm/compare.sh: tlvm against lua5.4 on fib, loop, calls
+  cpu      bench/cpu/compare.py: kernels against NumPy/OpenBLAS, matvec from DRAM, the triad
+  e2e      bench/e2e/block_bench.py: a decoder block against NumPy
+  llm      bench/llm/llm_bench.py: docs/examples/llama.tl against llama.cpp (long: ~30 min)
+
+usage: report.py --build build [--doc docs/performance.md] [--only startup,vm,...]
+"""
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench" / "common"))
+import machine  # noqa: E402
+
+SECTIONS = ["startup", "vm", "cpu", "e2e", "llm"]
+
+
+def numpy_python():
+    for p in ("/usr/bin/python3", sys.executable):
+        if subprocess.run([p, "-c", "import numpy"], capture_output=True).returncode == 0:
+            return p
+    sys.exit("report: no python3 with numpy")
+
+
+def run(cmd):
+    print("+ " + " ".join(map(str, cmd)), file=sys.stderr, flush=True)
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        sys.exit(f"report: {cmd[0]} failed:\n{out.stdout[-2000:]}\n{out.stderr[-3000:]}")
+    return out.stdout
+
+
+def startup(build):
+    tl, tlvm = build / "bin" / "tl", build / "bin" / "tlvm"
+    with tempfile.TemporaryDirectory() as tmp:
+        empty = Path(tmp) / "empty.tl"
+        empty.write_text("")
+        tlbc = Path(tmp) / "empty.tlbc"
+        run([tl, "compile", empty, "-o", tlbc])
+        cases = [("tl run --device auto (empty program)", [tl, "run", "--device", "auto", empty]),
+                 ("tl run --device cpu (empty program)", [tl, "run", "--device", "cpu", empty]),
+                 ("tlvm --device auto (empty .tlbc)", [tlvm, "--device", "auto", tlbc]),
+                 ("tl version (process start only)", [tl, "version"])]
+        wall = {label: [] for label, _ in cases}
+        cpu = {label: [] for label, _ in cases}
+        for _ in range(30):
+            for label, cmd in cases:
+                t0 = time.perf_counter()
+                proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                _, status, usage = os.wait4(proc.pid, 0)
+                wall[label].append((time.perf_counter() - t0) * 1e3)
+                cpu[label].append((usage.ru_utime + usage.ru_stime) * 1e3)
+                if os.waitstatus_to_exitcode(status) != 0:
+                    sys.exit(f"report: {cmd} failed")
+    lines = [machine.header(str(tl)),
+             "# 30 runs each, interleaved; whole process: wall ms, and CPU ms (user + system)",
+             "| command | median wall ms | min wall ms | median CPU ms |", "|---|---|---|---|"]
+    for label in wall:
+        lines.append(f"| `{label}` | {statistics.median(wall[label]):.1f} | "
+                     f"{min(wall[label]):.1f} | {statistics.median(cpu[label]):.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+def vm(build):
+    return machine.header(str(build / "bin" / "tl")) + "\n" + run(
+        ["bash", ROOT / "bench/vm/compare.sh", build / "bin", "5"])
+
+
+def cpu(build):
+    return machine.header(str(build / "bin" / "tl")) + "\n" + run(
+        [numpy_python(), ROOT / "bench/cpu/compare.py", "--bench", build / "bin/tl_cpu_bench",
+         "--numpy", ROOT / "bench/cpu/numpy_matmul.py", "--python", numpy_python()])
+
+
+def e2e(build):
+    return run([numpy_python(), ROOT / "bench/e2e/block_bench.py", "--tl", build / "bin/tl"])
+
+
+def llm(build):
+    return run([numpy_python(), ROOT / "bench/llm/llm_bench.py", "--tl", build / "bin/tl",
+                "--work", build / "bench-llm"])
+
+
+def as_markdown(text):
+    """Header lines ('# ...') become a quoted paragraph; markdown tables stay; other text is
+    fenced (fixed-width tables)."""
+    out, fenced = [], []
+    for line in text.rstrip("\n").splitlines():
+        if line.startswith("# "):
+            out.append("> " + line[2:] + "  ")
+        elif line.startswith("|"):
+            out.append(line)
+        else:
+            fenced.append(line)
+    if fenced:
+        out += ["", "```", *fenced, "```"]
+    return "\n".join(out)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--build", required=True, type=Path)
+    ap.add_argument("--doc", default=ROOT / "docs" / "performance.md", type=Path)
+    ap.add_argument("--only", default=",".join(s for s in SECTIONS if s != "llm"))
+    args = ap.parse_args()
+    doc = args.doc.read_text(encoding="utf-8")
+    for name in args.only.split(","):
+        if name not in SECTIONS:
+            sys.exit(f"report: unknown section {name} (expected {', '.join(SECTIONS)})")
+        begin, end = f"<!-- bench-report:{name} begin -->", f"<!-- bench-report:{name} end -->"
+        if begin not in doc or end not in doc:
+            sys.exit(f"report: {args.doc} has no {begin} ... {end} section")
+        text = as_markdown(globals()[name](args.build.resolve()))
+        print(text, flush=True)
+        doc = re.sub(re.escape(begin) + ".*?" + re.escape(end),
+                     lambda _: f"{begin}\n{text}\n{end}", doc, flags=re.S)
+        args.doc.write_text(doc, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
