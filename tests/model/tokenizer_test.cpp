@@ -259,7 +259,10 @@ TEST(Tokenizer, BadMetadataGetsClearErrors) {
   EXPECT_TRUE(has(error_of(header({})), "no tokenizer metadata"));
   EXPECT_TRUE(
       has(error_of(header({{"tokenizer.ggml.model", "t5"}, {"tokenizer.ggml.tokens", tokens}})),
-          "unknown tokenizer model 't5'"));
+          "tokenizer model 't5' (Unigram) is not supported"));
+  EXPECT_TRUE(has(
+      error_of(header({{"tokenizer.ggml.model", "klingon"}, {"tokenizer.ggml.tokens", tokens}})),
+      "unknown tokenizer model 'klingon' (tokenizer.ggml.model); supported: 'llama'"));
   EXPECT_TRUE(has(error_of(header({{"tokenizer.ggml.model", 3}})), "must be a string"));
   EXPECT_TRUE(has(error_of(header({{"tokenizer.ggml.model", "llama"}})), "no vocabulary"));
   EXPECT_TRUE(has(error_of(header({{"tokenizer.ggml.model", "llama"},
