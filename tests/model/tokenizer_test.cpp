@@ -315,6 +315,13 @@ TEST(Tokenizer, OddButValidMetadataWorks) {
   EXPECT_THROW((void)t.tokenize("z", {}), RuntimeError);
 }
 
+TEST(Tokenizer, BuiltOncePerModel) {
+  auto m = Model::open(vocab("qwen2"));
+  const Tokenizer* first = &m->tokenizer();
+  EXPECT_EQ(&m->tokenizer(), first);
+  EXPECT_EQ(first->size(), 151936u);
+}
+
 TEST(Tokenizer, NotGgufOrNoTokenizerFromFiles) {
   auto gguf = Model::open(fixture("gguf/linear.gguf"));
   try {
