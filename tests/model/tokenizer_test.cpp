@@ -259,7 +259,10 @@ TEST(Tokenizer, BadMetadataGetsClearErrors) {
   EXPECT_TRUE(has(error_of(header({})), "no tokenizer metadata"));
   EXPECT_TRUE(
       has(error_of(header({{"tokenizer.ggml.model", "t5"}, {"tokenizer.ggml.tokens", tokens}})),
-          "unknown tokenizer model 't5'"));
+          "tokenizer model 't5' (Unigram) is not supported"));
+  EXPECT_TRUE(has(
+      error_of(header({{"tokenizer.ggml.model", "klingon"}, {"tokenizer.ggml.tokens", tokens}})),
+      "unknown tokenizer model 'klingon' (tokenizer.ggml.model); supported: 'llama'"));
   EXPECT_TRUE(has(error_of(header({{"tokenizer.ggml.model", 3}})), "must be a string"));
   EXPECT_TRUE(has(error_of(header({{"tokenizer.ggml.model", "llama"}})), "no vocabulary"));
   EXPECT_TRUE(has(error_of(header({{"tokenizer.ggml.model", "llama"},
@@ -310,6 +313,13 @@ TEST(Tokenizer, OddButValidMetadataWorks) {
   EXPECT_EQ(t.text(3), "[EMPTY_3]");
   EXPECT_EQ(t.tokenize("a a", {.add_bos = true}), (std::vector<int32_t>{1, 4, 4}));
   EXPECT_THROW((void)t.tokenize("z", {}), RuntimeError);
+}
+
+TEST(Tokenizer, BuiltOncePerModel) {
+  auto m = Model::open(vocab("qwen2"));
+  const Tokenizer* first = &m->tokenizer();
+  EXPECT_EQ(&m->tokenizer(), first);
+  EXPECT_EQ(first->size(), 151936u);
 }
 
 TEST(Tokenizer, NotGgufOrNoTokenizerFromFiles) {

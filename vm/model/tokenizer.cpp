@@ -179,10 +179,19 @@ Tokenizer Tokenizer::from_gguf(const ModelHeader& h) {
   } else if (t.model_ == "none" || t.model_ == "no_vocab") {
     meta.fail(fmt::format("the model has no vocabulary (tokenizer.ggml.model = '{}')", t.model_));
   } else {
+    // llama.cpp's other tokenizers are named as such; anything else is unknown.
+    static constexpr std::pair<std::string_view, std::string_view> kOthers[] = {
+        {"bert", "WordPiece"},           {"t5", "Unigram"},         {"rwkv", "RWKV"},
+        {"plamo2", "PLaMo-2"},           {"gemma4", "Gemma 4 BPE"}, {"hybriddna", "HybridDNA"},
+        {"whitespace", "whitespace BPE"}};
+    std::string what = fmt::format("unknown tokenizer model '{}'", t.model_);
+    for (const auto& [name, kind] : kOthers)
+      if (name == t.model_)
+        what = fmt::format("tokenizer model '{}' ({}) is not supported", t.model_, kind);
     meta.fail(
-        fmt::format("unknown tokenizer model '{}' (tokenizer.ggml.model); supported: "
-                    "'llama' (SentencePiece), 'gpt2' (byte-level BPE)",
-                    t.model_));
+        fmt::format("{} (tokenizer.ggml.model); supported: 'llama' (SentencePiece), "
+                    "'gpt2' (byte-level BPE)",
+                    what));
   }
   t.add_space_prefix_ =
       meta.boolean("tokenizer.ggml.add_space_prefix").value_or(t.add_space_prefix_);
