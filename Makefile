@@ -70,7 +70,7 @@ ifeq ($(ASAN_GTESTS),)
 else
 	cmake --build $(BUILD)-asan -j $(JOBS) --target $(ASAN_GTESTS)
 	set -e; for t in $(ASAN_GTESTS); do \
-	  exe=$$(find $(BUILD)-asan/tests -name $$t -type f -perm -u+x | head -1); \
+	  exe=$(BUILD)-asan/bin/$$t; \
 	  echo "== $$exe"; $(ASAN_ENV) $$exe --gtest_brief=1; \
 	done
 endif

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <cstring>
 #include <string>
 
@@ -128,15 +129,16 @@ std::string gguf_with(uint32_t value_type, const std::string& value, uint32_t te
 
 TEST(GgufValues, UnknownTypeIdsAreRefused) {
   const std::string u8_value(1, '\x07');
-  EXPECT_NO_THROW(parse_gguf("ok.gguf", std::as_bytes(std::span(gguf_with(0, u8_value, 0)))));
-  EXPECT_THROW(parse_gguf("bad.gguf", std::as_bytes(std::span(gguf_with(0, u8_value, 0xFFFFFFFF)))),
-               ModelFileError);
+  const std::string ok = gguf_with(0, u8_value, 0), bad = gguf_with(0, u8_value, 0xFFFFFFFF);
+  EXPECT_NO_THROW(parse_gguf("ok.gguf", std::as_bytes(std::span(ok))));
+  EXPECT_THROW(parse_gguf("bad.gguf", std::as_bytes(std::span(bad))), ModelFileError);
 }
 
 TEST(GgufValues, LargeUnsignedStaysUnsigned) {
   const uint64_t max = UINT64_MAX;
   const std::string bytes(reinterpret_cast<const char*>(&max), 8);
-  const ModelHeader h = parse_gguf("u.gguf", std::as_bytes(std::span(gguf_with(10, bytes, 0))));
+  const std::string file = gguf_with(10, bytes, 0);
+  const ModelHeader h = parse_gguf("u.gguf", std::as_bytes(std::span(file)));
   ASSERT_EQ(h.metadata.size(), 1u);
   EXPECT_TRUE(h.metadata[0].value->is_number_unsigned());
   EXPECT_EQ(h.metadata[0].value->get<uint64_t>(), max);

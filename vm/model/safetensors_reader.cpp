@@ -43,6 +43,39 @@ std::optional<uint64_t> as_u64(const ojson& v) {
   return std::nullopt;
 }
 
+// The keys of the top-level "__metadata__" object in file order, by a second SAX pass that builds
+// nothing (a parse callback would do it too, but nlohmann's callback parser rescans each object
+// at its end: O(n^2) for a header of n tensors).
+struct MetadataKeyOrder : nlohmann::json_sax<ojson> {
+  std::vector<std::string> keys;
+  int depth = 0;
+  bool in_metadata = false;
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return ++depth, true; }
+  bool end_object() override {
+    if (--depth == 1) in_metadata = false;
+    return true;
+  }
+  bool start_array(std::size_t) override { return ++depth, true; }
+  bool end_array() override { return --depth, true; }
+  bool key(string_t& k) override {
+    if (depth == 1)
+      in_metadata = k == "__metadata__";
+    else if (depth == 2 && in_metadata)
+      keys.push_back(k);
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+};
+
 std::string shape_text(const std::vector<uint64_t>& dims) {
   return fmt::format("[{}]", fmt::join(dims, ", "));
 }
@@ -70,17 +103,11 @@ ModelHeader parse_safetensors(const std::filesystem::path& path, std::span<const
   const char* text = reinterpret_cast<const char*>(file.data()) + 8;
   ojson header;
   std::vector<std::string> metadata_order;
-  bool in_metadata = false;
   try {
-    header =
-        ojson::parse(text, text + n, [&](int depth, ojson::parse_event_t event, ojson& parsed) {
-          if (event == ojson::parse_event_t::key && depth == 1)
-            in_metadata =
-                parsed.is_string() && parsed.get_ref<const std::string&>() == "__metadata__";
-          else if (event == ojson::parse_event_t::key && depth == 2 && in_metadata)
-            metadata_order.push_back(parsed.get<std::string>());
-          return true;
-        });
+    header = ojson::parse(text, text + n);
+    MetadataKeyOrder order;
+    ojson::sax_parse(text, text + n, &order);
+    metadata_order = std::move(order.keys);
   } catch (const ojson::exception& e) {
     throw fail(fmt::format("header (bytes 8..{}) is not valid JSON: {}", 8 + n, e.what()));
   }
