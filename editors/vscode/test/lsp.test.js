@@ -121,10 +121,12 @@ test('an unsaved edit of the imported file is seen by the importer', async () =>
   });
   const r = await conn.sendRequest(lsp.DocumentDiagnosticRequest.type, { textDocument: { uri: uri(main) } });
   assert.ok(r.items.some((d) => d.range.start.line === 3 && /double/.test(d.message)), JSON.stringify(r.items));
-  conn.sendNotification(lsp.DidChangeTextDocumentNotification.type, {
-    textDocument: { uri: uri(lib), version: 3 },
-    contentChanges: [{ range: { start: { line: 0, character: 3 }, end: { line: 0, character: 9 } }, text: 'double' }],
-  });
+  // Closed unsaved: main.tl reads lib.tl from the disk again (where `double` is), then it is
+  // opened again for the tests below.
+  conn.sendNotification(lsp.DidCloseTextDocumentNotification.type, { textDocument: { uri: uri(lib) } });
+  const again = await conn.sendRequest(lsp.DocumentDiagnosticRequest.type, { textDocument: { uri: uri(main) } });
+  assert.ok(!again.items.some((d) => /double/.test(d.message)), JSON.stringify(again.items));
+  conn.sendNotification(lsp.DidOpenTextDocumentNotification.type, { textDocument: { uri: uri(lib), languageId: 'tensorlogic', version: 4, text: fs.readFileSync(lib, 'utf8') } });
 });
 
 test('documentHighlight, workspace/symbol, documentLink, selectionRange', async () => {
