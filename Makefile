@@ -6,7 +6,7 @@ CMAKE_FLAGS ?=
 PACKAGES := cmake ninja-build g++ clang pkg-config nlohmann-json3-dev libvulkan-dev glslang-dev \
             glslang-tools libfmt-dev libboost-program-options-dev libgtest-dev libgmock-dev \
             libbenchmark-dev mesa-vulkan-drivers vulkan-validationlayers python3 python3-numpy \
-            lua5.4 libopenblas0
+            lua5.4 libopenblas0 neovim emacs-nox elpa-eglot elpa-lsp-mode unzip
 
 .PHONY: all deps configure build run test test-asan bench bench-report fuzz format clean
 all: build

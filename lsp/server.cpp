@@ -562,14 +562,11 @@ void Server::did_close(const json& params) {
     for (const auto& [other, entry] : docs_)
       for (const auto& dep : entry.cache.deps)
         if (!path.empty() && dep.first == path) dependents.push_back(other);
-    if (client_.pull_diagnostics) {
-      if (debouncer_) debouncer_->cancel(uri);
-      for (const auto& d : dependents) document_changed(d);
-      return;
-    }
-    out_.send({{"jsonrpc", "2.0"},
-               {"method", "textDocument/publishDiagnostics"},
-               {"params", {{"uri", uri}, {"diagnostics", json::array()}}}});
+    // A client that pulls diagnostics drops a closed document's by itself.
+    if (!client_.pull_diagnostics)
+      out_.send({{"jsonrpc", "2.0"},
+                 {"method", "textDocument/publishDiagnostics"},
+                 {"params", {{"uri", uri}, {"diagnostics", json::array()}}}});
   }
   if (debouncer_) debouncer_->cancel(uri);
   for (const auto& d : dependents) document_changed(d);
