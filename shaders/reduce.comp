@@ -3,7 +3,8 @@
 // Reduction of x viewed as [outer, R, inner] over R: y[o, i] = op_r x[o, r, i].
 // ROW (spec 1 = 1, inner == 1): one workgroup per output row, tree reduction in shared memory.
 // Otherwise one invocation per output, walking R (reads are contiguous across invocations).
-// OP (spec 0): the ReduceOp order in backend.h: 0 sum, 1 mean, 2 max, 3 min, 4 argmax.
+// OP (spec 0): the ReduceOp order in backend.h: 0 sum, 1 mean, 2 max, 3 min (argmax and argmin
+// are argreduce.comp).
 #include "common.glsl"
 layout(local_size_x = 256) in;
 layout(constant_id = 0) const uint OP = 0;
@@ -13,25 +14,19 @@ layout(binding = 1) writeonly buffer Y { float16_t y[]; };
 layout(push_constant) uniform P { uint outer; uint r; uint inner; } p;
 
 shared float s_val[256];
-shared uint s_idx[256];
 
-// Combines (v, i) into the accumulator (acc, ai); for argmax the first maximum wins.
-void combine(inout float acc, inout uint ai, float v, uint i) {
+void combine(inout float acc, float v) {
   if (OP == 0u || OP == 1u) {
     acc += v;
   } else if (OP == 2u) {
     acc = (isnan(v) || isnan(acc)) ? (0.0 / 0.0) : max(acc, v);
-  } else if (OP == 3u) {
+  } else {
     acc = (isnan(v) || isnan(acc)) ? (0.0 / 0.0) : min(acc, v);
-  } else if (v > acc || (v == acc && i < ai)) {
-    acc = v;
-    ai = i;
   }
 }
 float identity() { return OP <= 1u ? 0.0 : (OP == 3u ? kInf : -kInf); }
-float16_t result(float acc, uint ai) {
+float16_t result(float acc) {
   if (OP == 1u) return float16_t(acc / float(p.r));
-  if (OP == 4u) return float16_t(float(ai));
   return float16_t(acc);
 }
 
@@ -40,23 +35,19 @@ void main() {
     const uint tid = gl_LocalInvocationID.x;
     for (uint row = gl_WorkGroupID.x; row < p.outer; row += gl_NumWorkGroups.x) {
       float acc = identity();
-      uint ai = 0xffffffffu;
       const uint base = row * p.r;
-      for (uint k = tid; k < p.r; k += 256u) combine(acc, ai, float(x[base + k]), k);
+      for (uint k = tid; k < p.r; k += 256u) combine(acc, float(x[base + k]));
       s_val[tid] = acc;
-      s_idx[tid] = ai;
       barrier();
       [[unroll]] for (uint s = 128u; s > 0u; s >>= 1) {
         if (tid < s) {
           float a = s_val[tid];
-          uint i = s_idx[tid];
-          combine(a, i, s_val[tid + s], s_idx[tid + s]);
+          combine(a, s_val[tid + s]);
           s_val[tid] = a;
-          s_idx[tid] = i;
         }
         barrier();
       }
-      if (tid == 0u) y[row] = result(s_val[0], s_idx[0]);
+      if (tid == 0u) y[row] = result(s_val[0]);
       barrier();
     }
   } else {
@@ -65,9 +56,8 @@ void main() {
       const uint oi = o / p.inner, ii = o % p.inner;
       const uint base = oi * p.r * p.inner + ii;
       float acc = identity();
-      uint ai = 0xffffffffu;
-      for (uint k = 0; k < p.r; ++k) combine(acc, ai, float(x[base + k * p.inner]), k);
-      y[o] = result(acc, ai);
+      for (uint k = 0; k < p.r; ++k) combine(acc, float(x[base + k * p.inner]));
+      y[o] = result(acc);
     }
   }
 }

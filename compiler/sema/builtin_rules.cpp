@@ -247,8 +247,21 @@ Type Checker::builtin_rule(const Call* c, Builtin b, BoundArgs& a) {
       if (!keepdim()) return Type::tensor_unknown_rank();
       return reduce(x, expr_of(a, "dim"), type_of(a, "dim"), *keepdim(), builtin_info(b).name);
     case Builtin::ArgMax:
-      if (!expr_of(a, "dim")) return Type::of(TypeKind::Int);
-      return reduce(x, expr_of(a, "dim"), type_of(a, "dim"), false, "argmax");
+    case Builtin::ArgMin: {
+      // An int without dim (or for 1-D x), else lists of ints over the other dims.
+      const Expr* dim_e = expr_of(a, "dim");
+      if (!dim_e) return Type::of(TypeKind::Int);
+      if (!x.is_tensor() || !x.rank_known) return Type::unknown();
+      const auto d = normalize_dim(x, dim_e, type_of(a, "dim"), builtin_info(b).name, false);
+      if (x.dims.size() == 1) return Type::of(TypeKind::Int);
+      Type t = Type::of(TypeKind::List);
+      t.elem = TypeKind::Int;
+      if (!d) return t;
+      t.rank_known = true;
+      t.dims = x.dims;
+      t.dims.erase(t.dims.begin() + static_cast<std::ptrdiff_t>(*d));
+      return t;
+    }
     case Builtin::RmsNorm:
       check_last_dim("weight", "rms_norm");
       return same_as_x();
@@ -418,6 +431,121 @@ Type Checker::builtin_rule(const Call* c, Builtin b, BoundArgs& a) {
         return broadcast(ta, tb, expr_of(a, "a"), expr_of(a, "b"), c->range, builtin_info(b).name);
       return ta.is_tensor() ? ta : Type::tensor_unknown_rank();
     }
+    case Builtin::Embedding: {
+      const Type& table = type_of(a, "table");
+      const Type& ids = type_of(a, "ids");
+      Dim width = Dim::unknown();
+      if (table.is_tensor() && table.rank_known) {
+        if (table.dims.size() != 2) {
+          sink_.report(DiagCode::E0404, expr_of(a, "table")->range,
+                       fmt::format("embedding needs a 2-D table [V, D] (one row per token), not {}",
+                                   table.to_string()));
+          return Type::unknown();
+        }
+        width = table.dims[1];
+      }
+      if (ids.is(TypeKind::Int)) return Type::tensor({width});
+      if (ids.is(TypeKind::List)) {
+        if (ids.elem != TypeKind::Unknown && ids.elem != TypeKind::Int && !is_empty_list(ids)) {
+          sink_.report(
+              DiagCode::E0401, expr_of(a, "ids")->range,
+              fmt::format("embedding ids: a list of ints, not of {}s", type_kind_name(ids.elem)));
+          return Type::unknown();
+        }
+        const bool flat = ids.rank_known && ids.dims.size() == 1;
+        return Type::tensor({flat ? ids.dims[0] : Dim::unknown(), width});
+      }
+      if (!ids.is_unknown()) {
+        sink_.report(
+            DiagCode::E0401, expr_of(a, "ids")->range,
+            fmt::format("embedding ids: an int or a list of ints, not {}", ids.to_string()));
+        return Type::unknown();
+      }
+      return Type::tensor_unknown_rank();
+    }
+    case Builtin::Rope: {
+      if (const auto* lit = dyn_cast<StringLit>(expr_of(a, "mode"));
+          lit && lit->value != "norm" && lit->value != "neox")
+        sink_.report(DiagCode::E0401, lit->range,
+                     fmt::format("rope mode is \"norm\" (pairs 2i, 2i+1: GGUF llama) or \"neox\" "
+                                 "(pairs i, i + hd/2), not \"{}\"",
+                                 lit->value));
+      if (x.is_tensor() && x.rank_known) {
+        if (x.dims.size() != 3) {
+          sink_.report(DiagCode::E0404, expr_of(a, "x")->range,
+                       fmt::format("rope needs x of shape [T, H, hd] (positions, heads, head dim), "
+                                   "not {}",
+                                   x.to_string()));
+          return Type::unknown();
+        }
+        if (x.dims[2].is_const() && x.dims[2].value % 2 != 0)
+          sink_.report(
+              DiagCode::E0414, expr_of(a, "x")->range,
+              fmt::format("rope rotates pairs: the head dim of {} must be even", x.to_string()));
+      }
+      return same_as_x();
+    }
+    case Builtin::Attention: {
+      const Type& q = type_of(a, "q");
+      const Type& k = type_of(a, "k");
+      const Type& v = type_of(a, "v");
+      for (const char* name : {"q", "k", "v"}) {
+        const Type& t = type_of(a, name);
+        if (t.is_tensor() && t.rank_known && t.dims.size() != 3) {
+          sink_.report(DiagCode::E0404, expr_of(a, name)->range,
+                       fmt::format("attention needs q [T, H, hd] and k, v [S, Hkv, hd]; `{}` is {}",
+                                   name, t.to_string()));
+          return Type::unknown();
+        }
+      }
+      const bool qk = q.is_tensor() && q.rank_known && k.is_tensor() && k.rank_known;
+      if (qk && !q.dims[2].is_unknown() && !k.dims[2].is_unknown() && !q.dims[2].same(k.dims[2])) {
+        auto& d = sink_.report(DiagCode::E0414, expr_of(a, "k")->range,
+                               fmt::format("attention: head dims differ: q {} and k {}",
+                                           q.to_string(), k.to_string()));
+        note_origins(d, q.dims[2], k.dims[2]);
+        return Type::unknown();
+      }
+      if (k.is_tensor() && k.rank_known && v.is_tensor() && v.rank_known)
+        for (size_t i = 0; i < 3; ++i)
+          if (k.dims[i].differs(v.dims[i])) {
+            auto& d = sink_.report(DiagCode::E0414, expr_of(a, "v")->range,
+                                   fmt::format("attention: k {} and v {} must have the same shape",
+                                               k.to_string(), v.to_string()));
+            note_origins(d, k.dims[i], v.dims[i]);
+            return Type::unknown();
+          }
+      if (qk && q.dims[1].is_const() && k.dims[1].is_const() &&
+          (k.dims[1].value == 0 || q.dims[1].value % k.dims[1].value != 0)) {
+        sink_.report(DiagCode::E0414, expr_of(a, "k")->range,
+                     fmt::format("attention: the {} query heads of q {} are not a multiple of the "
+                                 "{} kv heads of k {}",
+                                 q.dims[1].value, q.to_string(), k.dims[1].value, k.to_string()));
+        return Type::unknown();
+      }
+      return q.is_tensor() ? q : Type::tensor_unknown_rank();
+    }
+    case Builtin::CausalMask: {
+      const Type& rows = type_of(a, "T");
+      const Dim t = rows.int_value() ? *rows.int_value() : Dim::unknown();
+      if (!expr_of(a, "S")) return Type::tensor({t, t});
+      const Type& cols = type_of(a, "S");
+      const Dim s = cols.int_value() ? *cols.int_value() : Dim::unknown();
+      if (t.is_const() && s.is_const() && s.value < t.value)
+        sink_.report(
+            DiagCode::E0414, expr_of(a, "S")->range,
+            fmt::format("causal_mask needs S >= T (the last T of S keys), got T {} and S {}",
+                        t.value, s.value));
+      return Type::tensor({t, s});
+    }
+    case Builtin::TemperatureSample: {
+      const Type& l = type_of(a, "logits");
+      if (l.is_tensor() && l.rank_known && l.dims.size() != 1 && l.dims.size() != 2)
+        sink_.report(
+            DiagCode::E0404, expr_of(a, "logits")->range,
+            fmt::format("temperature_sample needs logits [V] or [T, V], not {}", l.to_string()));
+      return Type::of(TypeKind::Int);
+    }
   }
   return Type::unknown();
 }
@@ -469,7 +597,9 @@ std::string_view shape_rule_summary(Builtin b) {
     case Builtin::Min:
       return "dim removed (kept as 1 with keepdim); without dim: [] (all ones with keepdim)";
     case Builtin::ArgMax:
-      return "without dim: int; with dim: x's shape with dim removed";
+    case Builtin::ArgMin:
+      return "without dim: int; with dim: a list of ints over x's other dims (nested for rank > 2; "
+             "an int for 1-D x)";
     case Builtin::RmsNorm:
       return "same shape as x; weight [last dim of x]";
     case Builtin::LayerNorm:
@@ -510,6 +640,16 @@ std::string_view shape_rule_summary(Builtin b) {
       return "list of int";
     case Builtin::Detokenize:
       return "string; ids is a list of ints or an int";
+    case Builtin::Embedding:
+      return "table [V, D]; ids a list of T ints -> [T, D], one int -> [D]";
+    case Builtin::Rope:
+      return "x [T, H, hd] with hd even -> same shape; mode \"norm\" or \"neox\"";
+    case Builtin::Attention:
+      return "q [T, H, hd], k and v [S, Hkv, hd] (equal), H a multiple of Hkv -> [T, H, hd]";
+    case Builtin::CausalMask:
+      return "[T, S] (S defaults to T; S >= T)";
+    case Builtin::TemperatureSample:
+      return "int; logits [V] or [T, V]";
   }
   return "";
 }

@@ -31,7 +31,7 @@ TEST_P(Errors, Shapes) {
   expect_error([&] { be().linear(t({2, 3}), t({5, 3}), &bias); }, "bias must have shape [5]");
   expect_error([&] { be().reduce(ReduceOp::Sum, t({2, 3}), 2, false); }, "out of range");
   expect_error([&] { be().reduce(ReduceOp::Max, t({2, 0}), 1, false); }, "max of an empty");
-  expect_error([&] { be().reduce(ReduceOp::ArgMax, t({0}), std::nullopt, false); }, "empty");
+  expect_error([&] { be().arg_reduce(ArgOp::ArgMax, t({0}), std::nullopt); }, "empty");
   expect_error([&] { be().softmax(t({2, 3}), -3); }, "out of range");
   const Tensor w = t({4});
   expect_error([&] { be().rms_norm(t({2, 3}), &w, 1e-5f); }, "weight must have shape [3]");

@@ -21,16 +21,14 @@ HostTensor ref_reduce(ReduceOp op, const HostTensor& x, std::optional<int> dim, 
       double acc = op == ReduceOp::Min
                        ? INFINITY
                        : (op == ReduceOp::Sum || op == ReduceOp::Mean ? 0 : -INFINITY);
-      int64_t arg = 0;
       for (int64_t r = 0; r < v.r; ++r) {
         const double e = x.v[(o * v.r + r) * v.inner + i];
         if (op == ReduceOp::Sum || op == ReduceOp::Mean) acc += e;
         if (op == ReduceOp::Min) acc = std::min(acc, e);
         if (op == ReduceOp::Max) acc = std::max(acc, e);
-        if (op == ReduceOp::ArgMax && e > acc) acc = e, arg = r;
       }
       if (op == ReduceOp::Mean) acc /= static_cast<double>(v.r);
-      y.v[o * v.inner + i] = op == ReduceOp::ArgMax ? static_cast<double>(arg) : acc;
+      y.v[o * v.inner + i] = acc;
     }
   return y;
 }

@@ -322,7 +322,7 @@ Tensor CpuBackend::reduce(ReduceOp op, const Tensor& x, std::optional<int> dim, 
     inner = dims_product(x.shape, *d + 1, x.shape.rank());
   }
   const Shape out = reduce_shape(x.shape, d, keepdim);
-  const bool needs_element = op == ReduceOp::Max || op == ReduceOp::Min || op == ReduceOp::ArgMax;
+  const bool needs_element = op == ReduceOp::Max || op == ReduceOp::Min;
   if (needs_element && n == 0 && out.numel() != 0)
     throw RuntimeError(fmt::format("{} of an empty {} (shape {}): there is no identity",
                                    op_name(op), dim ? "dimension" : "tensor", x.shape.to_string()));
@@ -330,6 +330,24 @@ Tensor CpuBackend::reduce(ReduceOp op, const Tensor& x, std::optional<int> dim, 
   const f16_bits* px = f16_of(x, tx, op_name(op).data());
   Tensor y = make(out);
   if (out.numel() > 0) cpu::reduce(make_ctx(options_, pool_), op, px, f16_mut(y), outer, n, inner);
+  return y;
+}
+
+std::vector<int64_t> CpuBackend::arg_reduce(ArgOp op, const Tensor& x, std::optional<int> dim) {
+  int64_t outer = 1, n = x.numel(), inner = 1;
+  if (dim) {
+    const int d = normalize_dim(*dim, x.shape.rank());
+    outer = dims_product(x.shape, 0, d);
+    n = x.shape[d];
+    inner = dims_product(x.shape, d + 1, x.shape.rank());
+  }
+  if (n == 0)
+    throw RuntimeError(fmt::format("{} of an empty {} (shape {})", op_name(op),
+                                   dim ? "dimension" : "tensor", x.shape.to_string()));
+  Tensor tx;
+  const f16_bits* px = f16_of(x, tx, op_name(op).data());
+  std::vector<int64_t> y(static_cast<size_t>(outer * inner));
+  cpu::arg_reduce(make_ctx(options_, pool_), op, px, y.data(), outer, n, inner);
   return y;
 }
 
@@ -480,6 +498,44 @@ Tensor CpuBackend::concat(std::span<const Tensor> xs, int dim) {
         std::memcpy(py + (o * od[d] + at) * inner, pt + o * run, static_cast<size_t>(run) * 2);
     at += t.shape[d];
   }
+  return y;
+}
+
+// ---- language-model ops ----------------------------------------------------------------------
+
+Tensor CpuBackend::embedding(const Tensor& table, std::span<const int64_t> ids) {
+  const int64_t D = check_embedding(table.shape, ids);
+  if (!table.buffer || table.backend != this)
+    throw RuntimeError(fmt::format("embedding: table does not belong to the {} backend", name()));
+  Tensor y = make(Shape{static_cast<int64_t>(ids.size()), D});
+  const auto row_bytes = static_cast<int64_t>(*dtype_bytes(table.dtype, static_cast<uint64_t>(D)));
+  cpu::embedding(make_ctx(options_, pool_), table.dtype, cpu_buffer(table).data(), row_bytes, D,
+                 ids, f16_mut(y));
+  return y;
+}
+
+Tensor CpuBackend::rope(const Tensor& x, int64_t start, float theta, RopeMode mode) {
+  const RopeDims d = check_rope(x.shape, start);
+  Tensor tx;
+  const f16_bits* px = f16_of(x, tx, "rope");
+  Tensor y = make(x.shape);
+  cpu::rope(make_ctx(options_, pool_), mode, px, f16_mut(y), d.T, d.H, d.hd, start, theta);
+  return y;
+}
+
+Tensor CpuBackend::attention(const Tensor& q, const Tensor& k, const Tensor& v, int64_t start,
+                             float scale) {
+  const AttentionDims d = check_attention(q.shape, k.shape, v.shape, start);
+  Tensor tq, tk, tv;
+  const f16_bits* pq = f16_of(q, tq, "attention");
+  const f16_bits* pk = f16_of(k, tk, "attention");
+  const f16_bits* pv = f16_of(v, tv, "attention");
+  Tensor y = make(q.shape);
+  const cpu::Ctx ctx = make_ctx(options_, pool_);
+  const size_t need = cpu::attention_scratch_floats(ctx, d, start);
+  if (attention_scratch_.size() < need) attention_scratch_.resize(need);
+  if (y.numel() > 0)
+    cpu::attention(ctx, pq, pk, pv, f16_mut(y), d, start, scale, attention_scratch_);
   return y;
 }
 

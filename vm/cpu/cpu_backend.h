@@ -58,6 +58,7 @@ class CpuBackend final : public Backend {
   Tensor linear(const Tensor& x, const Tensor& w, const Tensor* b) override;
 
   Tensor reduce(ReduceOp op, const Tensor& x, std::optional<int> dim, bool keepdim) override;
+  std::vector<int64_t> arg_reduce(ArgOp op, const Tensor& x, std::optional<int> dim) override;
   Tensor softmax(const Tensor& x, int dim) override;
   Tensor rms_norm(const Tensor& x, const Tensor* weight, float eps) override;
   Tensor layer_norm(const Tensor& x, const Tensor* weight, const Tensor* bias, float eps) override;
@@ -66,6 +67,11 @@ class CpuBackend final : public Backend {
   Tensor slice(const Tensor& x, std::span<const SliceAxis> axes) override;
   void assign_slice(const Tensor& dst, std::span<const SliceAxis> axes, const Tensor& src) override;
   Tensor concat(std::span<const Tensor> xs, int dim) override;
+
+  Tensor embedding(const Tensor& table, std::span<const int64_t> ids) override;
+  Tensor rope(const Tensor& x, int64_t start, float theta, RopeMode mode) override;
+  Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, int64_t start,
+                   float scale) override;
 
   // Convenience for tests and tools: upload f16 values.
   Tensor upload_f16(const Shape& shape, std::span<const f16_bits> values);
@@ -78,6 +84,7 @@ class CpuBackend final : public Backend {
 
   CpuOptions options_;
   cpu::ThreadPool pool_;
+  std::vector<float> attention_scratch_;  // grown on demand, reused by every attention call
 };
 
 }  // namespace tl

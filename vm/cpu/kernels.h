@@ -15,6 +15,7 @@
 #include "vm/cpu/thread_pool.h"
 #include "vm/tensor/backend.h"
 #include "vm/tensor/elementwise.h"
+#include "vm/tensor/llm.h"
 
 namespace tl::cpu {
 
@@ -108,5 +109,19 @@ bool has_fused_dot(DType type);
 float fused_dot(DType type, const std::byte* blocks, const float* x, int64_t n);
 // The scalar form of fused_dot (the reference its SIMD version is tested against).
 float fused_dot_ref(DType type, const std::byte* blocks, const float* x, int64_t n);
+
+// ---- language-model ops (llm.cpp) -------------------------------------------------------------
+// Index of the max/min of x viewed as [outer, n, inner] over n -> y[outer * inner].
+void arg_reduce(const Ctx& ctx, ArgOp op, const f16_bits* x, int64_t* y, int64_t outer, int64_t n,
+                int64_t inner);
+// Rows `ids` (checked) of a [V, D] table of `type` (F16 or ggml blocks, rows row_bytes apart).
+void embedding(const Ctx& ctx, DType type, const std::byte* table, int64_t row_bytes, int64_t D,
+               std::span<const int64_t> ids, f16_bits* y);
+void rope(const Ctx& ctx, RopeMode mode, const f16_bits* x, f16_bits* y, int64_t T, int64_t H,
+          int64_t hd, int64_t start, float theta);
+// The scratch attention's fast path needs (the backend keeps it between calls).
+size_t attention_scratch_floats(const Ctx& ctx, const AttentionDims& d, int64_t start);
+void attention(const Ctx& ctx, const f16_bits* q, const f16_bits* k, const f16_bits* v, f16_bits* y,
+               const AttentionDims& d, int64_t start, float scale, std::span<float> scratch);
 
 }  // namespace tl::cpu

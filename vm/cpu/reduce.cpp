@@ -15,10 +15,9 @@ namespace {
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
 // Folds one more element into a running reduction. `acc` starts at the first element for
-// Max/Min/ArgMax, at 0 for Sum/Mean. NaN wins for max/min/argmax, as in NumPy.
+// Max/Min, at 0 for Sum/Mean. NaN wins for max/min, as in NumPy.
 struct Acc {
   float v = 0.0f;
-  int64_t idx = 0;
   bool nan = false;
 };
 
@@ -29,15 +28,12 @@ inline void fold(ReduceOp op, Acc& a, float x, int64_t j) {
       a.v += x;
       break;
     case ReduceOp::Max:
-    case ReduceOp::ArgMax:
       if (a.nan) break;
       if (std::isnan(x)) {
         a.nan = true;
         a.v = kNaN;
-        a.idx = j;
       } else if (j == 0 || x > a.v) {
         a.v = x;
-        a.idx = j;
       }
       break;
     case ReduceOp::Min:
@@ -56,8 +52,6 @@ inline float finish(ReduceOp op, const Acc& a, int64_t n) {
   switch (op) {
     case ReduceOp::Mean:
       return a.v / static_cast<float>(n);
-    case ReduceOp::ArgMax:
-      return static_cast<float>(a.idx);
     default:
       return a.v;
   }

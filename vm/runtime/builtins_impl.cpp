@@ -274,7 +274,7 @@ Value call_builtin(Builtin b, BuiltinEnv& env, std::span<const Value> given) {
     case Builtin::Min:
       return t_reduce(be, ReduceOp::Min, a(0), a(1), a(2));
     case Builtin::ArgMax:
-      return t_reduce(be, ReduceOp::ArgMax, a(0), a(1), Value());
+      return t_arg_reduce(be, ArgOp::ArgMax, a(0), a(1));
     case Builtin::RmsNorm:
       return t_rms_norm(be, a(0), a(1), a(2));
     case Builtin::LayerNorm:
@@ -331,6 +331,18 @@ Value call_builtin(Builtin b, BuiltinEnv& env, std::span<const Value> given) {
       return Value::number(
           std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
               .count());
+    case Builtin::ArgMin:
+      return t_arg_reduce(be, ArgOp::ArgMin, a(0), a(1));
+    case Builtin::Embedding:
+      return t_embedding(be, a(0), a(1));
+    case Builtin::Rope:
+      return t_rope(be, a(0), a(1), a(2), a(3));
+    case Builtin::Attention:
+      return t_attention(be, a(0), a(1), a(2), a(3), a(4));
+    case Builtin::CausalMask:
+      return t_causal_mask(be, a(0), a(1));
+    case Builtin::TemperatureSample:
+      return t_temperature_sample(be, env.random, a(0), a(1), a(2), a(3), a(4));
   }
   throw RuntimeError(fmt::format("builtin {} is not implemented", static_cast<int>(b)));
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "vm/bytecode/builtins.h"
+#include "vm/runtime/sampling.h"
 #include "vm/runtime/value.h"
 
 namespace tl {
@@ -22,6 +23,8 @@ struct BuiltinEnv {
   // `device: gpu` on a backend that is not an accelerator: the program runs on, and says so once.
   bool gpu_notice_given = false;
   std::vector<std::string> program_args;  // what args() returns
+  // temperature_sample's generator: one per run, reseeded by its `seed:` argument.
+  RunRandom random;
 };
 
 // args: as CALLB passes them (arity already verified). Missing trailing optional arguments take

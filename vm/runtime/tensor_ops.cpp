@@ -10,6 +10,7 @@
 #include "vm/bytecode/disasm.h"
 #include "vm/core/error.h"
 #include "vm/core/half.h"
+#include "vm/runtime/sampling.h"
 
 namespace tl {
 namespace {
@@ -156,17 +157,121 @@ Value t_reduce(Backend* be, ReduceOp op, const Value& x, const Value& dim, const
   std::optional<int> d;
   if (!dim.is_none()) d = normalize_dim(int_of(dim, what.c_str()), t.shape.rank());
   bool keep = !keepdim.is_none() && truthy(keepdim);
-  if (op == ReduceOp::ArgMax && !d) {
-    // An index over all elements is an int (f16 cannot hold indices past 2048 exactly).
-    std::vector<float> v = download_f32(t);
-    if (v.empty()) throw RuntimeError("argmax of an empty tensor");
-    size_t best = 0;
-    for (size_t i = 1; i < v.size(); ++i)
-      if (v[i] > v[best] || (std::isnan(v[i]) && !std::isnan(v[best]))) best = i;
-    return Value::integer(static_cast<int64_t>(best));
-  }
   Tensor r = need_backend(be).reduce(op, t, d, keep);
   return Value::tensor(std::move(r));
+}
+
+namespace {
+// Indices laid out over `dims` (row-major) as nested lists of ints.
+Value index_lists(std::span<const int64_t> idx, std::span<const int64_t> dims) {
+  std::vector<Value> items;
+  if (dims.size() == 1) {
+    for (int64_t i : idx) items.push_back(Value::integer(i));
+    return Value::list(std::move(items));
+  }
+  const int64_t n = dims[0], step = n ? static_cast<int64_t>(idx.size()) / n : 0;
+  for (int64_t i = 0; i < n; ++i)
+    items.push_back(index_lists(
+        idx.subspan(static_cast<size_t>(i * step), static_cast<size_t>(step)), dims.subspan(1)));
+  return Value::list(std::move(items));
+}
+}  // namespace
+
+Value t_arg_reduce(Backend* be, ArgOp op, const Value& x, const Value& dim) {
+  const std::string what(op_name(op));
+  const Tensor t = need_tensor(x, what.c_str());
+  if (dim.is_none()) return Value::integer(need_backend(be).arg_reduce(op, t, std::nullopt)[0]);
+  const int d = normalize_dim(int_of(dim, what.c_str()), t.shape.rank());
+  const std::vector<int64_t> idx = need_backend(be).arg_reduce(op, t, d);
+  if (t.shape.rank() == 1) return Value::integer(idx[0]);
+  std::vector<int64_t> rest = t.shape.dims();
+  rest.erase(rest.begin() + d);
+  return index_lists(idx, rest);
+}
+
+Value t_embedding(Backend* be, const Value& table, const Value& ids) {
+  if (!table.is_tensor())
+    throw RuntimeError(
+        fmt::format("embedding table: expected a Tensor, got {}", tag_name(table.tag())));
+  std::vector<int64_t> list;
+  if (ids.is_int()) {
+    list.push_back(ids.as_int());
+  } else if (ids.tag() == ValueTag::List) {
+    for (const Value& v : ids.as_list().items) list.push_back(int_of(v, "embedding id"));
+  } else {
+    throw RuntimeError(fmt::format("embedding ids: expected an int or a list of ints, got {}",
+                                   tag_name(ids.tag())));
+  }
+  // The table as stored: a quantized one has only the rows used dequantized.
+  Tensor rows = need_backend(be).embedding(table.as_tensor(), list);
+  if (ids.is_int()) rows = rows.reshaped(Shape{rows.shape[1]});
+  return Value::tensor(std::move(rows));
+}
+
+Value t_rope(Backend* be, const Value& x, const Value& start, const Value& theta,
+             const Value& mode) {
+  const Tensor t = need_tensor(x, "rope");
+  if (!mode.is_string())
+    throw RuntimeError(fmt::format("rope mode: expected a string, got {}", tag_name(mode.tag())));
+  const std::string& m = mode.as_string();
+  if (m != "norm" && m != "neox")
+    throw RuntimeError(fmt::format(
+        "rope mode: expected \"norm\" (adjacent pairs, GGUF llama) or \"neox\" (i, i + hd/2), "
+        "got \"{}\"",
+        m));
+  const float base = scalar_of(theta, "rope theta");
+  if (!(base > 0.0f)) throw RuntimeError(fmt::format("rope theta: must be positive, got {}", base));
+  return Value::tensor(need_backend(be).rope(t, int_of(start, "rope start"), base,
+                                             m == "norm" ? RopeMode::Norm : RopeMode::Neox));
+}
+
+Value t_attention(Backend* be, const Value& q, const Value& k, const Value& v, const Value& start,
+                  const Value& scale) {
+  const Tensor tq = need_tensor(q, "attention q");
+  const Tensor tk = need_tensor(k, "attention k");
+  const Tensor tv = need_tensor(v, "attention v");
+  if (tq.shape.rank() != 3)
+    throw RuntimeError(
+        fmt::format("attention: q must be [T, H, hd], got {}", tq.shape.to_string()));
+  const float s = scale.is_none() ? 1.0f / std::sqrt(static_cast<float>(tq.shape[2]))
+                                  : scalar_of(scale, "attention scale");
+  return Value::tensor(need_backend(be).attention(tq, tk, tv, int_of(start, "attention start"), s));
+}
+
+Value t_causal_mask(Backend* be, const Value& rows, const Value& cols) {
+  const int64_t T = int_of(rows, "causal_mask T");
+  const int64_t S = cols.is_none() ? T : int_of(cols, "causal_mask S");
+  if (T < 0 || S < T)
+    throw RuntimeError(fmt::format(
+        "causal_mask: needs 0 <= T <= S (T queries, the last T of S keys), got T {} and S {}", T,
+        S));
+  if (T * S > (int64_t{1} << 31))
+    throw RuntimeError(fmt::format("causal_mask: [{}, {}] is too large", T, S));
+  std::vector<f16_bits> mask(static_cast<size_t>(T * S));
+  const f16_bits zero = f32_to_f16(0.0f), minus_inf = 0xfc00;
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t s = 0; s < S; ++s) mask[t * S + s] = s <= t + (S - T) ? zero : minus_inf;
+  return Value::tensor(need_backend(be).upload(Shape{T, S}, DType::F16,
+                                               std::as_bytes(std::span<const f16_bits>(mask))));
+}
+
+Value t_temperature_sample(Backend* be, RunRandom& rng, const Value& logits,
+                           const Value& temperature, const Value& top_k, const Value& top_p,
+                           const Value& seed) {
+  Tensor t = need_tensor(logits, "temperature_sample logits");
+  if (t.shape.rank() == 2 && t.shape[0] > 0) {  // [T, V]: the last position's logits
+    const SliceAxis last[] = {{t.shape[0] - 1, t.shape[0], 1}, {0, t.shape[1], 1}};
+    t = need_backend(be).slice(t, last).reshaped(Shape{t.shape[1]});
+  }
+  if (t.shape.rank() != 1)
+    throw RuntimeError(fmt::format("temperature_sample: logits must be [V] or [T, V], got {}",
+                                   t.shape.to_string()));
+  if (!seed.is_none()) rng.seed(static_cast<uint64_t>(int_of(seed, "temperature_sample seed")));
+  SamplingParams p;
+  p.temperature = scalar_of(temperature, "temperature_sample temperature");
+  p.top_k = int_of(top_k, "temperature_sample top_k");
+  p.top_p = scalar_of(top_p, "temperature_sample top_p");
+  return Value::integer(sample_token(download_f32(t), p, rng));
 }
 
 Value t_softmax(Backend* be, const Value& x, int64_t dim) {
@@ -276,6 +381,18 @@ SliceSpec slice_spec(const Shape& shape, std::span<const Value> triples) {
 }  // namespace
 
 Value t_slice(Backend* be, const Value& x, std::span<const Value> triples) {
+  // One row of a quantized matrix (`E[id]` on an embedding table): only that row is dequantized.
+  if (x.is_tensor() && x.as_tensor().quantized() && x.as_tensor().shape.rank() == 2 &&
+      triples.size() == 3 && triples[0].is_int() && triples[2].is_int() &&
+      triples[2].as_int() == 0) {
+    const Tensor& q = x.as_tensor();
+    const int64_t i = triples[0].as_int(), n = q.shape[0], j = i < 0 ? i + n : i;
+    if (j < 0 || j >= n)
+      throw RuntimeError(fmt::format("index {} out of range for dim 0 of size {} (shape {})", i, n,
+                                     q.shape.to_string()));
+    const int64_t row[] = {j};
+    return Value::tensor(need_backend(be).embedding(q, row).reshaped(Shape{q.shape[1]}));
+  }
   const Tensor t = need_tensor(x, "slice");
   SliceSpec spec = slice_spec(t.shape, triples);
   if (!spec.changed) return x;

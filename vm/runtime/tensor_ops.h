@@ -12,6 +12,8 @@
 
 namespace tl {
 
+class RunRandom;
+
 Backend& need_backend(Backend* b);
 // The tensor in `v` as f16 (a quantized weight is dequantized); errors name `what`.
 Tensor need_tensor(const Value& v, const char* what);
@@ -25,8 +27,24 @@ Value t_unary(Backend* be, UnaryOp op, const Value& x);
 Value t_elementwise(Backend* be, const ElementwiseProgram& p, std::span<const Value> args);
 Value t_matmul(Backend* be, const Value& a, const Value& b);
 Value t_linear(Backend* be, const Value& x, const Value& w, const Value& bias);
-// dim: none (all) or int; keepdim: bool or none. ArgMax over all elements gives an int.
+// scale: none (1/sqrt(hd)) or a number.
+Value t_attention(Backend* be, const Value& q, const Value& k, const Value& v, const Value& start,
+                  const Value& scale);
+// cols: none (= rows) or an int >= rows.
+Value t_causal_mask(Backend* be, const Value& rows, const Value& cols);
+// seed: none, or an int that reseeds rng before the draw.
+Value t_temperature_sample(Backend* be, RunRandom& rng, const Value& logits,
+                           const Value& temperature, const Value& top_k, const Value& top_p,
+                           const Value& seed);
+// dim: none (all) or int; keepdim: bool or none.
 Value t_reduce(Backend* be, ReduceOp op, const Value& x, const Value& dim, const Value& keepdim);
+// argmax/argmin: an int (no dim, or 1-D x), else nested lists of ints over the other dims.
+Value t_arg_reduce(Backend* be, ArgOp op, const Value& x, const Value& dim);
+// ids: an int ([D]) or a list of ints ([T, D]); the table may be quantized.
+Value t_embedding(Backend* be, const Value& table, const Value& ids);
+// mode: "norm" or "neox".
+Value t_rope(Backend* be, const Value& x, const Value& start, const Value& theta,
+             const Value& mode);
 Value t_softmax(Backend* be, const Value& x, int64_t dim);
 Value t_rms_norm(Backend* be, const Value& x, const Value& weight, const Value& eps);
 Value t_layer_norm(Backend* be, const Value& x, const Value& weight, const Value& bias,

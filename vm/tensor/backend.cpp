@@ -41,6 +41,17 @@ std::string_view op_name(ReduceOp op) {
   return "?";
 }
 
+std::string_view op_name(ArgOp op) {
+  switch (op) {
+#define X(e, s)  \
+  case ArgOp::e: \
+    return s;
+    TL_ARG_OPS(X)
+#undef X
+  }
+  return "?";
+}
+
 Tensor Backend::elementwise(const ElementwiseProgram& p, std::span<const ElementwiseArg> args) {
   if (std::string why = validate(p); !why.empty())
     throw RuntimeError("malformed fused element-wise program: " + why);

@@ -46,8 +46,12 @@ namespace tl {
   X(Sum, "sum")          \
   X(Mean, "mean")        \
   X(Max, "max")          \
-  X(Min, "min")          \
-  X(ArgMax, "argmax")
+  X(Min, "min")
+
+// Index-valued reductions (Backend::arg_reduce): exact integer indices, never f16.
+#define TL_ARG_OPS(X) \
+  X(ArgMax, "argmax") \
+  X(ArgMin, "argmin")
 
 enum class UnaryOp : uint8_t {
 #define X(e, s) e,
@@ -65,6 +69,16 @@ enum class ReduceOp : uint8_t {
 #undef X
 };
 
+enum class ArgOp : uint8_t {
+#define X(e, s) e,
+  TL_ARG_OPS(X)
+#undef X
+};
+
+// Which pairs of a head vector RoPE rotates: Norm = (2i, 2i+1), llama.cpp's for GGUF `llama`
+// weights; Neox = (i, i + hd/2), HF's rotate_half.
+enum class RopeMode : uint8_t { Norm, Neox };
+
 // How many ops each list has (the bound of a valid index in bytecode).
 #define X(e, s) +1
 inline constexpr int kUnaryOpCount = 0 TL_UNARY_OPS(X);
@@ -75,6 +89,7 @@ inline constexpr int kReduceOpCount = 0 TL_REDUCE_OPS(X);
 std::string_view op_name(UnaryOp);
 std::string_view op_name(BinaryOp);
 std::string_view op_name(ReduceOp);
+std::string_view op_name(ArgOp);
 
 struct ElementwiseProgram;  // vm/tensor/elementwise.h
 struct ElementwiseArg;
@@ -122,8 +137,12 @@ class Backend {
   virtual Tensor matmul(const Tensor& a, const Tensor& b) = 0;
   virtual Tensor linear(const Tensor& x, const Tensor& w, const Tensor* b) = 0;
 
-  // Reductions over one dim (or all when dim is nullopt). ArgMax yields indices as f16 values.
+  // Reductions over one dim (or all when dim is nullopt).
   virtual Tensor reduce(ReduceOp op, const Tensor& x, std::optional<int> dim, bool keepdim) = 0;
+  // The index of the max/min along dim (over all elements, flat, when nullopt), one per position
+  // of the other dims in row-major order. Exact for any size; ties go to the first index and a
+  // NaN wins (the first NaN), as in NumPy and llama.cpp. An empty dim is a RuntimeError.
+  virtual std::vector<int64_t> arg_reduce(ArgOp op, const Tensor& x, std::optional<int> dim) = 0;
   virtual Tensor softmax(const Tensor& x, int dim) = 0;
   // Over the last dim; weight/bias of shape [last] or absent.
   virtual Tensor rms_norm(const Tensor& x, const Tensor* weight, float eps) = 0;
@@ -142,6 +161,19 @@ class Backend {
   // True when no other tensor holds t's buffer, so an in-place write is invisible to other
   // values. A backend that keeps buffers alive for pending work discounts its own references.
   virtual bool sole_owner(const Tensor& t) const { return t.buffer.use_count() == 1; }
+
+  // Language-model ops (vm/tensor/llm.h has their shape rules and the RoPE angles both backends
+  // share).
+  // Rows `ids` of table [V, D] (F16 or quantized: only those rows are dequantized) -> [n, D].
+  // Every id must be in [0, V) (check_embedding_ids).
+  virtual Tensor embedding(const Tensor& table, std::span<const int64_t> ids) = 0;
+  // x [T, H, hd] with row t at position start + t, rotated by the angles of rope_angles().
+  virtual Tensor rope(const Tensor& x, int64_t start, float theta, RopeMode mode) = 0;
+  // Causal attention with grouped-query heads: q [T, H, hd], k and v [S, Hkv, hd] (only rows
+  // 0 .. start+T-1 are read); query t attends to keys 0 .. start+t; softmax(q.k * scale) @ v with
+  // the scores, the softmax and the sums in f32, rounded once -> [T, H, hd].
+  virtual Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, int64_t start,
+                           float scale) = 0;
 
   // Blocks until all submitted work has finished (used before timing and at exit).
   virtual void synchronize() {}

@@ -35,6 +35,7 @@ class VulkanBackend final : public Backend {
   Tensor matmul(const Tensor& a, const Tensor& b) override;
   Tensor linear(const Tensor& x, const Tensor& w, const Tensor* b) override;
   Tensor reduce(ReduceOp op, const Tensor& x, std::optional<int> dim, bool keepdim) override;
+  std::vector<int64_t> arg_reduce(ArgOp op, const Tensor& x, std::optional<int> dim) override;
   Tensor softmax(const Tensor& x, int dim) override;
   Tensor rms_norm(const Tensor& x, const Tensor* weight, float eps) override;
   Tensor layer_norm(const Tensor& x, const Tensor* weight, const Tensor* bias, float eps) override;
@@ -44,13 +45,20 @@ class VulkanBackend final : public Backend {
   void assign_slice(const Tensor& dst, std::span<const SliceAxis> axes, const Tensor& src) override;
   // Batches in flight hold references to the buffers they use; those are not other values.
   bool sole_owner(const Tensor& t) const override;
+  Tensor embedding(const Tensor& table, std::span<const int64_t> ids) override;
+  Tensor rope(const Tensor& x, int64_t start, float theta, RopeMode mode) override;
+  Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, int64_t start,
+                   float scale) override;
   void synchronize() override;
 
  private:
   Tensor alloc(const Shape& shape, DType dtype = DType::F16);
   // CPU-type devices (lavapipe) get kernels without shared memory or barriers (*_cpu, *_reg).
   bool cpu_device() const { return cpu_kernels_; }
-  Tensor f16(const Tensor& t);  // checks ownership; dequantizes a quantized tensor
+  Tensor f16(const Tensor& t);
+  // 32-bit words (indices, f32 angles) for a kernel, as an F16 tensor of 2 * size elements.
+  Tensor upload_words(
+      std::span<const uint32_t> words);  // checks ownership; dequantizes a quantized tensor
   Tensor layer_norm_impl(const Tensor& x, const Tensor* w, const Tensor* b, float eps,
                          uint32_t kind);
   // Records one dispatch of shaders/<kernel>.comp; `push` is the kernel's push-constant struct.

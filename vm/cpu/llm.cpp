@@ -1,0 +1,255 @@
+// The language-model kernels: arg_reduce (argmax/argmin), embedding, rope, attention. Each has
+// its reference (plain loops over half.h conversions, the spec the tests check against float64)
+// beside its fast path. arg_reduce, embedding and rope agree bit for bit between the two;
+// attention's fast path (SIMD dot products, FMA, exp_f32) agrees within f32 rounding.
+#include <math.h>
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "vm/cpu/convert.h"
+#include "vm/cpu/kernels.h"
+#include "vm/cpu/simd.h"
+#include "vm/tensor/llm.h"
+
+#if TL_CPU_HAVE_DEQUANT
+#include "vm/model/dequant.h"
+#endif
+
+namespace tl::cpu {
+
+// ---- arg_reduce ------------------------------------------------------------------------------
+
+namespace {
+// The running best of an argmax/argmin: the first extreme wins ties, the first NaN wins outright.
+struct ArgAcc {
+  float v = 0.0f;
+  int64_t idx = -1;
+  bool nan = false;
+  void fold(bool is_max, float x, int64_t j) {
+    if (nan) return;
+    if (std::isnan(x)) {
+      nan = true;
+      idx = j;
+    } else if (idx < 0 || (is_max ? x > v : x < v)) {
+      v = x;
+      idx = j;
+    }
+  }
+};
+constexpr int64_t kArgBlock = 4096;
+}  // namespace
+
+void arg_reduce(const Ctx& ctx, ArgOp op, const f16_bits* x, int64_t* y, int64_t outer, int64_t n,
+                int64_t inner) {
+  const bool is_max = op == ArgOp::ArgMax;
+  if (!ctx.fast) {
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t i = 0; i < inner; ++i) {
+        ArgAcc a;
+        for (int64_t j = 0; j < n; ++j) a.fold(is_max, f16_to_f32(x[(o * n + j) * inner + i]), j);
+        y[o * inner + i] = a.idx;
+      }
+    return;
+  }
+  const Ctx run = outer * n * inner >= (1 << 16) ? ctx : Ctx{nullptr, true};
+  if (inner == 1) {
+    parallel(run, outer, [&](int64_t o) {
+      float buf[kArgBlock];
+      ArgAcc a;
+      for (int64_t j0 = 0; j0 < n; j0 += kArgBlock) {
+        const int64_t len = std::min(kArgBlock, n - j0);
+        f16_to_f32_row(x + o * n + j0, buf, len);
+        for (int64_t j = 0; j < len; ++j) a.fold(is_max, buf[j], j0 + j);
+      }
+      y[o] = a.idx;
+    });
+    return;
+  }
+  const int64_t tile = std::min(inner, kArgBlock), tiles = (inner + tile - 1) / tile;
+  parallel(run, outer * tiles, [&](int64_t task) {
+    const int64_t o = task / tiles, i0 = task % tiles * tile, len = std::min(tile, inner - i0);
+    std::vector<float> buf(static_cast<size_t>(len));
+    std::vector<ArgAcc> acc(static_cast<size_t>(len));
+    for (int64_t j = 0; j < n; ++j) {
+      f16_to_f32_row(x + (o * n + j) * inner + i0, buf.data(), len);
+      for (int64_t i = 0; i < len; ++i) acc[i].fold(is_max, buf[i], j);
+    }
+    for (int64_t i = 0; i < len; ++i) y[o * inner + i0 + i] = acc[i].idx;
+  });
+}
+
+// ---- embedding --------------------------------------------------------------------------------
+
+void embedding(const Ctx& ctx, DType type, const std::byte* table, int64_t row_bytes, int64_t D,
+               std::span<const int64_t> ids, f16_bits* y) {
+  const int64_t T = static_cast<int64_t>(ids.size());
+  if (type == DType::F16) {
+    for (int64_t t = 0; t < T; ++t)
+      std::memcpy(y + t * D, table + ids[t] * row_bytes, static_cast<size_t>(D) * 2);
+    return;
+  }
+  if (!ctx.fast) {
+    std::vector<float> row(static_cast<size_t>(D));
+    for (int64_t t = 0; t < T; ++t) {
+#if TL_CPU_HAVE_DEQUANT
+      dequantize_row(type, table + ids[t] * row_bytes, row.data(), D);
+#else
+      dequantize(type, table + ids[t] * row_bytes, row.data(), D, false);
+#endif
+      f32_to_f16_row_ref(row.data(), y + t * D, D);
+    }
+    return;
+  }
+  parallel(T * D >= (1 << 16) ? ctx : Ctx{nullptr, true}, T, [&](int64_t t) {
+    std::vector<float> row(static_cast<size_t>(D));
+    dequantize(type, table + ids[t] * row_bytes, row.data(), D, true);
+    f32_to_f16_row(row.data(), y + t * D, D);
+  });
+}
+
+// ---- rope -------------------------------------------------------------------------------------
+
+namespace {
+// Rotates one head vector in f32 with the angles of its position; one rounding per element.
+inline void rope_head(RopeMode mode, const f16_bits* x, f16_bits* y, int64_t hd,
+                      const float* cos_sin) {
+  const int64_t half = hd / 2;
+  for (int64_t i = 0; i < half; ++i) {
+    const int64_t a = mode == RopeMode::Norm ? 2 * i : i;
+    const int64_t b = mode == RopeMode::Norm ? 2 * i + 1 : i + half;
+    const float c = cos_sin[2 * i], s = cos_sin[2 * i + 1];
+    const float x0 = f16_to_f32(x[a]), x1 = f16_to_f32(x[b]);
+    y[a] = f32_to_f16(x0 * c - x1 * s);
+    y[b] = f32_to_f16(x0 * s + x1 * c);
+  }
+}
+}  // namespace
+
+void rope(const Ctx& ctx, RopeMode mode, const f16_bits* x, f16_bits* y, int64_t T, int64_t H,
+          int64_t hd, int64_t start, float theta) {
+  if (!ctx.fast) {
+    std::vector<float> cs(static_cast<size_t>(hd));
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t h = 0; h < H; ++h) {
+        rope_angles(start + t, hd, theta, cs.data());
+        rope_head(mode, x + (t * H + h) * hd, y + (t * H + h) * hd, hd, cs.data());
+      }
+    return;
+  }
+  // The angles of a position once for all its heads; positions spread over the pool.
+  parallel(T * H * hd >= (1 << 15) ? ctx : Ctx{nullptr, true}, T, [&](int64_t t) {
+    std::vector<float> cs(static_cast<size_t>(hd));
+    rope_angles(start + t, hd, theta, cs.data());
+    for (int64_t h = 0; h < H; ++h)
+      rope_head(mode, x + (t * H + h) * hd, y + (t * H + h) * hd, hd, cs.data());
+  });
+}
+
+// ---- attention --------------------------------------------------------------------------------
+
+namespace {
+
+// dot(a[0:n] f32, b[0:n] f16) and acc[0:n] += w * b[0:n]: the two inner loops of attention.
+float dot_f32_f16(const float* a, const f16_bits* b, int64_t n) {
+  int64_t i = 0;
+  float sum = 0.0f;
+#if TL_CPU_AVX512
+  __m512 acc = _mm512_setzero_ps();
+  for (; i + 16 <= n; i += 16) {
+    const __m512 bv = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + i)));
+    acc = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), bv, acc);
+  }
+  sum = _mm512_reduce_add_ps(acc);
+#endif
+  for (; i < n; ++i) sum += a[i] * f16_to_f32(b[i]);
+  return sum;
+}
+
+void axpy_f16(float w, const f16_bits* b, float* acc, int64_t n) {
+  int64_t i = 0;
+#if TL_CPU_AVX512
+  const __m512 wv = _mm512_set1_ps(w);
+  for (; i + 16 <= n; i += 16) {
+    const __m512 bv = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + i)));
+    _mm512_storeu_ps(acc + i, _mm512_fmadd_ps(wv, bv, _mm512_loadu_ps(acc + i)));
+  }
+#endif
+  for (; i < n; ++i) acc[i] += w * f16_to_f32(b[i]);
+}
+
+// The reference for one (query t, head h): the definition, in f32, in index order.
+void attention_ref_one(const f16_bits* q, const f16_bits* k, const f16_bits* v, f16_bits* y,
+                       const AttentionDims& d, int64_t start, float scale, int64_t t, int64_t h) {
+  const int64_t g = h / d.group(), n = start + t + 1, hd = d.hd;
+  const f16_bits* qh = q + (t * d.H + h) * hd;
+  std::vector<float> s(static_cast<size_t>(n));
+  float m = -std::numeric_limits<float>::infinity();
+  for (int64_t r = 0; r < n; ++r) {
+    const f16_bits* kr = k + (r * d.Hkv + g) * hd;
+    float dot = 0.0f;
+    for (int64_t i = 0; i < hd; ++i) dot += f16_to_f32(qh[i]) * f16_to_f32(kr[i]);
+    s[r] = dot * scale;
+    m = std::max(m, s[r]);
+  }
+  float sum = 0.0f;
+  for (int64_t r = 0; r < n; ++r) {
+    s[r] = std::exp(s[r] - m);
+    sum += s[r];
+  }
+  for (int64_t i = 0; i < hd; ++i) {
+    float acc = 0.0f;
+    for (int64_t r = 0; r < n; ++r) acc += s[r] * f16_to_f32(v[(r * d.Hkv + g) * hd + i]);
+    y[(t * d.H + h) * hd + i] = f32_to_f16(acc / sum);
+  }
+}
+
+}  // namespace
+
+size_t attention_scratch_floats(const Ctx& ctx, const AttentionDims& d, int64_t start) {
+  const int64_t slots = ctx.fast && ctx.pool ? ctx.pool->size() : 1;
+  return static_cast<size_t>(slots * (start + d.T + 2 * d.hd));
+}
+
+void attention(const Ctx& ctx, const f16_bits* q, const f16_bits* k, const f16_bits* v, f16_bits* y,
+               const AttentionDims& d, int64_t start, float scale, std::span<float> scratch) {
+  const int64_t tasks = d.T * d.H;
+  if (!ctx.fast) {
+    for (int64_t t = 0; t < d.T; ++t)
+      for (int64_t h = 0; h < d.H; ++h) attention_ref_one(q, k, v, y, d, start, scale, t, h);
+    return;
+  }
+  // One slot of scratch per pool thread: tasks are dealt round-robin to `slots` workers, each
+  // with its own scores [start+T], query [hd] and accumulator [hd].
+  const int64_t pool_slots = ctx.pool ? ctx.pool->size() : 1;
+  const int64_t slots = std::max<int64_t>(1, std::min(pool_slots, tasks));
+  const int64_t slot_floats = start + d.T + 2 * d.hd, hd = d.hd;
+  parallel(ctx, slots, [&](int64_t w) {
+    float* s = scratch.data() + w * slot_floats;
+    float* qf = s + start + d.T;
+    float* acc = qf + hd;
+    for (int64_t task = w; task < tasks; task += slots) {
+      const int64_t t = task / d.H, h = task % d.H, g = h / d.group(), n = start + t + 1;
+      f16_to_f32_row(q + (t * d.H + h) * hd, qf, hd);
+      float m = -std::numeric_limits<float>::infinity();
+      for (int64_t r = 0; r < n; ++r) {
+        s[r] = dot_f32_f16(qf, k + (r * d.Hkv + g) * hd, hd) * scale;
+        m = std::max(m, s[r]);
+      }
+      float sum = 0.0f;
+      for (int64_t r = 0; r < n; ++r) {
+        s[r] = exp_f32(s[r] - m);
+        sum += s[r];
+      }
+      std::fill_n(acc, hd, 0.0f);
+      for (int64_t r = 0; r < n; ++r) axpy_f16(s[r], v + (r * d.Hkv + g) * hd, acc, hd);
+      const float inv = 1.0f / sum;
+      for (int64_t i = 0; i < hd; ++i) acc[i] *= inv;
+      f32_to_f16_row(acc, y + (t * d.H + h) * hd, hd);
+    }
+  });
+}
+
+}  // namespace tl::cpu
