@@ -34,6 +34,8 @@ Module fib_program(int n) {
   f.emit(OpCode::LOADI, 1, n);
   f.emit(OpCode::CALL, 0, static_cast<int>(fib));
   f.emit(OpCode::MOVE, 2, 0);
+  f.emit(OpCode::LOADNONE, 3, 0);  // print's end and stderr: none
+  f.emit(OpCode::LOADNONE, 4, 0);
   f.call_builtin(1, Builtin::Print, 3);  // end, stderr: none
   f.emit(OpCode::RETURN, 0, 0);
   return mb.finish();
@@ -58,6 +60,8 @@ Module loop_program() {
   f.jump(OpCode::FORLOOP, 1, body);
   f.bind(done);
   f.emit(OpCode::MOVE, 7, 0);
+  f.emit(OpCode::LOADNONE, 8, 0);  // print's end and stderr: none
+  f.emit(OpCode::LOADNONE, 9, 0);
   f.call_builtin(6, Builtin::Print, 3);  // end, stderr: none
   f.emit(OpCode::RETURN, 0, 0);
   return mb.finish();
@@ -88,6 +92,8 @@ Module calls_program() {
   f.jump(OpCode::FORLOOP, 1, body);
   f.bind(done);
   f.emit(OpCode::MOVE, 7, 0);
+  f.emit(OpCode::LOADNONE, 8, 0);  // print's end and stderr: none
+  f.emit(OpCode::LOADNONE, 9, 0);
   f.call_builtin(6, Builtin::Print, 3);  // end, stderr: none
   f.emit(OpCode::RETURN, 0, 0);
   return mb.finish();

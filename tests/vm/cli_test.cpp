@@ -57,10 +57,13 @@ Module hello(bool divide_by_zero) {
   f.at(1, 1);
   f.emit(OpCode::LOADK, 1, static_cast<int>(mb.constant("hello")));
   f.emit(OpCode::LOADF, 2, 3);
+  f.emit(OpCode::LOADNONE, 3, 0);  // print's end and stderr: none
+  f.emit(OpCode::LOADNONE, 4, 0);
   f.call_builtin(0, Builtin::Print, 4);  // R[1], R[2]; end, stderr: none
   if (divide_by_zero) {
     f.at(2, 9);
     f.emit(OpCode::LOADI, 1, 0);
+    f.emit(OpCode::LOADF, 2, 3);  // CALLB released its argument registers
     f.emit(OpCode::DIV, 0, 2, 1);
   }
   f.emit(OpCode::RETURN, 0, 0);

@@ -205,6 +205,8 @@ Module fib_module(int n) {
   f.emit(OpCode::LOADI, 1, n);
   f.emit(OpCode::CALL, 0, static_cast<int>(fib));
   f.emit(OpCode::MOVE, 2, 0);
+  f.emit(OpCode::LOADNONE, 3, 0);  // print's end and stderr: none
+  f.emit(OpCode::LOADNONE, 4, 0);
   f.call_builtin(1, Builtin::Print, 3);  // R[2]; end, stderr: R[3], R[4] (none)
   f.emit(OpCode::RETURN, 0, 0);
   return mb.finish();
@@ -231,6 +233,8 @@ TEST(VmCall, FunctionValuesAndArity) {
   f.emit(OpCode::LOADI, 2, 40);
   f.emit(OpCode::CALLR, 0, 2);
   f.emit(OpCode::MOVE, 4, 0);
+  f.emit(OpCode::LOADNONE, 5, 0);  // print's end and stderr: none
+  f.emit(OpCode::LOADNONE, 6, 0);
   f.call_builtin(3, Builtin::Print, 3);  // R[4]; end, stderr: R[5], R[6] (none)
   f.emit(OpCode::LOADFN, 0, static_cast<int>(add));
   f.emit(OpCode::CALLR, 0, 1);  // wrong arity: a run-time error

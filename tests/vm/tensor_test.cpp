@@ -67,7 +67,8 @@ TEST_F(TensorVm, MatmulReduceSoftmaxNorms) {
   f.emit(OpCode::TREDUCE, 6, 10, static_cast<int>(ReduceOp::Max));  // dim 0, keepdim
   f.emit(OpCode::SOFTMAX, 7, 2, -1 + kOffsetSC);
   s.print({4, 5, 6, 7}, 20);
-  f.emit(OpCode::LINEAR, 8, 0, 2);  // R0 @ R2^T + R3 (R3 = the literal list: not a tensor)
+  f.emit(OpCode::NEWLIST, 3, 0, 0);  // R3 = [] (CALLB released the literal list it held)
+  f.emit(OpCode::LINEAR, 8, 0, 2);   // R0 @ R2^T + R3 (R3 a list: not a tensor)
   auto r = run(s);
   // softmax([1, 0]) = [0.731059, 0.268941] -> f16 0.730957, 0.269043; softmax([0, 2]) likewise.
   EXPECT_EQ(r.out,

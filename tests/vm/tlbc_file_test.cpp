@@ -45,6 +45,8 @@ Module sample_module() {
   f.emit(OpCode::LOADK, 6, static_cast<int>(mb.constant("fib(15) =")));
   f.emit(OpCode::LOADK, 7, static_cast<int>(mb.constant(ShapeConst{{-1, 4}})));
   f.at(5, 3);
+  f.emit(OpCode::LOADNONE, 3, 0);  // print's end and stderr: none
+  f.emit(OpCode::LOADNONE, 4, 0);
   f.call_builtin(1, Builtin::Print, 3);  // R[2]; end, stderr: R[3], R[4] (none)
   f.emit(OpCode::RETURN, 0, 0);
   return mb.finish();
@@ -344,7 +346,7 @@ TEST(Disasm, ListsConstantsInstructionsAndSource) {
       << s;
   EXPECT_NE(s.find("      2 |   fib(n - 1) + fib(n - 2) }"), std::string::npos) << s;
   EXPECT_NE(s.find("CALL        1 1             ; fn fib"), std::string::npos) << s;
-  EXPECT_NE(s.find("CALLB       1 5 1           ; print"), std::string::npos) << s;
+  EXPECT_NE(s.find("CALLB       1 5 3           ; print"), std::string::npos) << s;
   EXPECT_NE(s.find("CLTI        0 129 1         ; sB = 2"), std::string::npos) << s;
 }
 

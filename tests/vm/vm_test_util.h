@@ -46,7 +46,9 @@ struct Script {
   void print(std::initializer_list<int> regs, int scratch) {
     int k = 1;
     for (int r : regs) f().emit(OpCode::MOVE, scratch + k++, r);
-    f().call_builtin(scratch, Builtin::Print, static_cast<int>(regs.size()));
+    f().emit(OpCode::LOADNONE, scratch + k, 0);      // end (none: a newline)
+    f().emit(OpCode::LOADNONE, scratch + k + 1, 0);  // stderr (none: false)
+    f().call_builtin(scratch, Builtin::Print, static_cast<int>(regs.size()) + 2);
   }
   Module finish() {
     f().emit(OpCode::RETURN, 0, 0);

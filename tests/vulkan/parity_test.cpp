@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "tests/vulkan/vulkan_test_util.h"
+#include "vm/core/error.h"
 #include "vm/cpu/cpu_backend.h"
 #include "vm/tensor/elementwise.h"
 
