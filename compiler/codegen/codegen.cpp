@@ -19,6 +19,7 @@
 
 #include "compiler/sema/builtin_sigs.h"
 #include "compiler/sema/sema.h"
+#include "compiler/sema/suggest.h"
 #include "vm/bytecode/builder.h"
 #include "vm/core/error.h"
 #include "vm/tensor/backend.h"
@@ -1353,8 +1354,14 @@ void FunctionCompiler::call(const Call* c, int dst) {
   }
   if (const auto* m = dyn_cast<Member>(c->callee)) {
     // x.f(args) is f(x, args) for a builtin whose first parameter takes x.
-    if (auto b = builtin_by_name(m->name))
-      return call_builtin(*b, m->object, c->args, c->range, dst);
+    if (auto b = builtin_by_name(m->name)) {
+      // `torch.softmax(x)`: a module prefix the checker ignored (W0304) passes no receiver.
+      const auto* module = dyn_cast<Ident>(m->object);
+      const bool prefix = module && sema::is_module_prefix(module->name) &&
+                          !find_local(module->name) && !program_.global_slot(module->name) &&
+                          !program_.find_function(module->name);
+      return call_builtin(*b, prefix ? nullptr : m->object, c->args, c->range, dst);
+    }
     fail(m->name_range, fmt::format("no method `{}`: methods are the builtins (`x.{}(...)` means "
                                     "`{}(x, ...)`)",
                                     m->name, m->name, m->name));

@@ -433,7 +433,23 @@ Type Checker::check_postfix(const Expr* top) {
     spine.push_back(base);
     base = next;
   }
-  Type t = isa<Call>(base) ? check_call(cast<Call>(base), nullptr) : check_expr(base);
+  const auto* module = dyn_cast<Ident>(base);
+  const auto* call = spine.empty() ? nullptr : dyn_cast<Call>(spine.back());
+  const auto* method = call ? dyn_cast<Member>(call->callee) : nullptr;
+  const bool module_prefix = module && method && method->object == base &&
+                             is_module_prefix(module->name) && lookup(module->name) == kNoSymbol &&
+                             builtin_by_name(method->name);
+  if (module_prefix) {
+    // `torch.softmax(x, dim=-1)` is `softmax(x, dim: -1)` (check_call binds no receiver).
+    sink_
+        .report(DiagCode::W0304, module->range,
+                fmt::format("`{}.` is ignored: TL builtins are plain functions (`{}(...)`)",
+                            module->name, method->name))
+        .fix(SourceRange{module->range.file, module->range.begin, method->name_range.begin}, "");
+  }
+  Type t = isa<Call>(base) ? check_call(cast<Call>(base), nullptr)
+           : module_prefix ? Type::unknown()
+                           : check_expr(base);
   if (isa<Call>(base)) out_.expr_types[base->id] = t;
   for (size_t i = spine.size(); i-- > 0;) {
     const Expr* e = spine[i];
@@ -582,8 +598,8 @@ Type Checker::check_call(const Call* c, const Type* object) {
     const auto* module = dyn_cast<Ident>(m->object);
     if (auto b = builtin_by_name(m->name); b && module && self.is_unknown() &&
                                            lookup(module->name) == kNoSymbol &&
-                                           foreign_name(module->name)) {
-      // `torch.softmax(x, dim=-1)`: E0301 said TL has no modules; check it as `softmax(x, ...)`.
+                                           is_module_prefix(module->name)) {
+      // `torch.softmax(x, dim=-1)`: W0304 said the prefix is ignored; `softmax(x, ...)`.
       result = call_builtin(c, *b, nullptr, nullptr, info);
       handled = true;
     } else if (b) {

@@ -129,6 +129,11 @@ void Checker::report_unknown_name(std::string_view name, SourceRange range) {
   if (const ForeignName* f = foreign_name(name)) {
     d.note({}, std::string(f->advice));
     if (!f->rename.empty()) d.fix(range, std::string(f->rename));
+    // `torch.softmax(...)`: the fix drops the module prefix.
+    const std::string_view text = tree_.source().text();
+    if (f->rename.empty() && f->advice.starts_with("TL has no modules") &&
+        range.file == tree_.source().id() && range.end < text.size() && text[range.end] == '.')
+      d.fix(SourceRange{range.file, range.begin, range.end + 1}, "");
     return;
   }
   auto close = closest(name, visible_names());

@@ -86,6 +86,10 @@ constexpr ForeignName kForeignNames[] = {
 };
 }  // namespace
 
+bool is_module_prefix(std::string_view name) {
+  return name == "torch" || name == "np" || name == "numpy" || name == "F" || name == "math";
+}
+
 const ForeignName* foreign_name(std::string_view name) {
   for (const ForeignName& f : kForeignNames)
     if (f.name == name) return &f;

@@ -20,5 +20,8 @@ struct ForeignName {
   std::string_view advice;  // the note: "`torch.cat` is `concat(a, b, dim: 0)` in TL"
 };
 const ForeignName* foreign_name(std::string_view name);
+// `torch`, `np`, `numpy`, `F`, `math`: a prefix that `torch.softmax(x)` drops (W0304) when the
+// name is not a variable and what follows is a builtin.
+bool is_module_prefix(std::string_view name);
 
 }  // namespace tl::sema

@@ -36,6 +36,8 @@ inline double unary64(UnaryOp op, double x) {
       return std::sqrt(x);
     case UnaryOp::Abs:
       return std::fabs(x);
+    case UnaryOp::GeluErf:  // PyTorch's default gelu: x * Phi(x)
+      return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
   }
   return NAN;
 }
@@ -63,6 +65,26 @@ inline double binary64(BinaryOp op, double a, double b) {
       return std::max(a, b);
     case BinaryOp::Minimum:
       return std::min(a, b);
+    case BinaryOp::Lt:
+      return a < b ? 1.0 : 0.0;
+    case BinaryOp::Le:
+      return a <= b ? 1.0 : 0.0;
+    case BinaryOp::Gt:
+      return a > b ? 1.0 : 0.0;
+    case BinaryOp::Ge:
+      return a >= b ? 1.0 : 0.0;
+    case BinaryOp::Eq:
+      return a == b ? 1.0 : 0.0;
+    case BinaryOp::Ne:
+      return a != b ? 1.0 : 0.0;
+    case BinaryOp::KeepWhere:
+      return a != 0 ? b : 0.0;
+    case BinaryOp::KeepWhereNot:
+      return a == 0 ? b : 0.0;
+    case BinaryOp::FloorDiv:
+      // floor jumps at integers: divide in f32 as the kernels do, so that both sides floor the
+      // same quotient.
+      return std::floor(static_cast<double>(static_cast<float>(a) / static_cast<float>(b)));
   }
   return NAN;
 }
