@@ -14,13 +14,15 @@ float unary_op(uint op, float x) {
     case 7u: return x < 0.0 ? (0.0 / 0.0) : (x == 0.0 ? -kInf : log(x));
     case 8u: return x < 0.0 ? (0.0 / 0.0) : sqrt(x);
     case 9u: return abs(x);
-    case 10u: {  // gelu_erf: x * Phi(x); erf by Abramowitz-Stegun 7.1.26 (|error| < 1.5e-7)
+    case 10u: {  // gelu_erf: x * Phi(x) = x/2 * erfc(-x/sqrt(2))
+      // erfc(|z|) by Abramowitz-Stegun 7.1.26 (|error| < 1.5e-7), computed directly so that the
+      // negative side does not cancel.
       const float z = abs(x) * 0.7071067811865476;
       const float t = 1.0 / (1.0 + 0.3275911 * z);
       const float poly =
           t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-      const float e = 1.0 - poly * exp(-z * z);
-      return 0.5 * x * (1.0 + (x < 0.0 ? -e : e));
+      const float c = poly * exp(-z * z);
+      return 0.5 * x * (x < 0.0 ? c : 2.0 - c);
     }
   }
   return x;

@@ -37,7 +37,7 @@ inline double unary64(UnaryOp op, double x) {
     case UnaryOp::Abs:
       return std::fabs(x);
     case UnaryOp::GeluErf:  // PyTorch's default gelu: x * Phi(x)
-      return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
+      return 0.5 * x * std::erfc(-x / std::sqrt(2.0));
   }
   return NAN;
 }

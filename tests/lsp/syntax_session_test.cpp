@@ -251,7 +251,8 @@ TEST_F(GuideSession, CompletionHasKeywordsBuiltinsAndDeclaredNames) {
 TEST_F(GuideSession, HoverAndDefinition) {
   json h = c.call("textDocument/hover", at(31, 2))["result"];  // print
   ASSERT_TRUE(h.is_object());
-  EXPECT_NE(h["contents"]["value"].get<std::string>().find("print(values: any...) -> none"),
+  EXPECT_NE(h["contents"]["value"].get<std::string>().find(
+                "print(values: any..., end: string = \"\\n\", stderr: bool = false) -> none"),
             std::string::npos);
   json f = c.call("textDocument/hover", at(28, 15))["result"];  // forward
   ASSERT_TRUE(f.is_object());

@@ -30,7 +30,9 @@ Module print_hello() {
   mb.set_entry(main);
   auto& f = mb.function(main);
   f.emit(OpCode::LOADK, 1, static_cast<int>(mb.constant("hello")));
-  f.call_builtin(0, Builtin::Print, 1);
+  f.emit(OpCode::LOADNONE, 2, 0);  // print's end and stderr: none
+  f.emit(OpCode::LOADNONE, 3, 0);
+  f.call_builtin(0, Builtin::Print, 3);  // R[1]; end, stderr: R[2], R[3]
   f.emit(OpCode::RETURN, 0, 0);
   return mb.finish();
 }

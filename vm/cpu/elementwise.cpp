@@ -79,8 +79,10 @@ namespace {
       return std::sqrt(x);
     case UnaryOp::Abs:
       return std::fabs(x);
-    case UnaryOp::GeluErf:  // PyTorch's default gelu: x * Phi(x), exact erf
-      return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f));
+    case UnaryOp::GeluErf:
+      // PyTorch's default gelu, x * Phi(x) = x/2 * erfc(-x/sqrt(2)): erfc keeps the small
+      // negative side exact, where 1 + erf(x/sqrt(2)) cancels.
+      return 0.5f * x * std::erfc(-x * 0.70710678118654752f);
   }
   return kNaN;
 }

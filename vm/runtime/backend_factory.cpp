@@ -88,6 +88,24 @@ class LazyBackend final : public Backend {
     return target().slice(x, axes);
   }
   Tensor concat(std::span<const Tensor> xs, int dim) override { return target().concat(xs, dim); }
+  std::vector<int64_t> arg_reduce(ArgOp op, const Tensor& x, std::optional<int> dim) override {
+    return target().arg_reduce(op, x, dim);
+  }
+  void assign_slice(const Tensor& dst, std::span<const SliceAxis> axes,
+                    const Tensor& src) override {
+    target().assign_slice(dst, axes, src);
+  }
+  bool sole_owner(const Tensor& t) const override { return target().sole_owner(t); }
+  Tensor embedding(const Tensor& table, std::span<const int64_t> ids) override {
+    return target().embedding(table, ids);
+  }
+  Tensor rope(const Tensor& x, int64_t start, float theta, RopeMode mode) override {
+    return target().rope(x, start, theta, mode);
+  }
+  Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, int64_t start,
+                   float scale) override {
+    return target().attention(q, k, v, start, scale);
+  }
   // Nothing to wait for when no backend was ever made.
   void synchronize() override {
     if (chosen_) chosen_->synchronize();

@@ -30,7 +30,7 @@ struct VmOptions {
   // Backward jumps, loop iterations and calls one execute() may make (0: no limit), so that a
   // fuzzer can run any program: straight-line code between them is bounded by its length.
   uint64_t step_budget = 0;
-  std::filesystem::path base_dir;   // relative model paths; empty: the entry's source directory
+  std::filesystem::path base_dir;  // relative model paths; empty: the entry's source directory
   std::vector<std::string> program_args;  // args(): the words after the program's file
 };
 
