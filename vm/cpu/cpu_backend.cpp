@@ -1,6 +1,7 @@
 #include "vm/cpu/cpu_backend.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -19,12 +20,15 @@ CpuBuffer::CpuBuffer(size_t bytes) : size_(bytes) {
   const size_t rounded = std::max<size_t>(64, (bytes + 63) / 64 * 64);
   void* p = std::aligned_alloc(64, rounded);
   if (!p) throw RuntimeError(fmt::format("out of memory allocating {} bytes", bytes));
-  data_.reset(static_cast<std::byte*>(p));
+  data_ = static_cast<std::byte*>(p);
+  storage_ = std::shared_ptr<const void>(p, [](const void* q) { std::free(const_cast<void*>(q)); });
 }
 
-void CpuBuffer::Free::operator()(std::byte* p) const {
-  std::free(p);
-}
+CpuBuffer::CpuBuffer(std::span<const std::byte> borrowed, std::shared_ptr<const void> owner)
+    : data_(const_cast<std::byte*>(borrowed.data())),
+      size_(borrowed.size()),
+      storage_(std::move(owner)),
+      borrowed_(true) {}
 
 namespace {
 
@@ -132,26 +136,50 @@ const f16_bits* CpuBackend::f16_of(const Tensor& t, Tensor& tmp, const char* wha
   return reinterpret_cast<const f16_bits*>(cpu_buffer(t).data());
 }
 
-Tensor CpuBackend::upload(const Shape& shape, DType dtype, std::span<const std::byte> data) {
+namespace {
+
+// Checks an upload of `data` as a `shape` tensor of `dtype` (what the CPU backend stores, a
+// whole number of blocks per row, the exact byte count) and throws what is wrong.
+void check_upload(const Shape& shape, DType dtype, size_t data_bytes) {
   const auto& info = dtype_info(dtype);
   if (dtype != DType::F16 && info.kind != DTypeKind::Quant)
     throw RuntimeError(
-        fmt::format("upload: the CPU backend stores F16 or ggml block formats, "
-                    "not {}",
-                    info.name));
+        fmt::format("upload: the CPU backend stores F16 or ggml block formats, not {}", info.name));
   if (info.kind == DTypeKind::Quant &&
       (shape.rank() == 0 || shape[shape.rank() - 1] % info.block_elems != 0))
     throw RuntimeError(
-        fmt::format("upload: a {} tensor needs a last dimension that is a "
-                    "multiple of {}, got shape {}",
+        fmt::format("upload: a {} tensor needs a last dimension that is a multiple of {}, got "
+                    "shape {}",
                     info.name, info.block_elems, shape.to_string()));
-  Tensor t = make(shape, dtype);
-  if (cpu_buffer(t).size() != data.size())
+  for (int64_t d : shape.dims())
+    if (d < 0) throw RuntimeError(fmt::format("negative dimension in shape {}", shape.to_string()));
+  const auto bytes = dtype_bytes(dtype, static_cast<uint64_t>(shape.numel()));
+  if (!bytes || *bytes != data_bytes)
     throw RuntimeError(fmt::format("upload: shape {} of {} needs {} bytes, got {}",
-                                   shape.to_string(), info.name, cpu_buffer(t).size(),
-                                   data.size()));
+                                   shape.to_string(), info.name, bytes ? *bytes : 0, data_bytes));
+}
+
+}  // namespace
+
+Tensor CpuBackend::upload(const Shape& shape, DType dtype, std::span<const std::byte> data) {
+  check_upload(shape, dtype, data.size());
+  Tensor t = make(shape, dtype);
   if (!data.empty()) std::memcpy(cpu_buffer(t).data(), data.data(), data.size());
   return t;
+}
+
+Tensor CpuBackend::upload_borrowed(const Shape& shape, DType dtype, std::span<const std::byte> data,
+                                   std::shared_ptr<const void> owner) {
+  check_upload(shape, dtype, data.size());
+  // f16 elements need their alignment; ggml blocks are read bytewise.
+  const bool aligned =
+      dtype != DType::F16 || reinterpret_cast<std::uintptr_t>(data.data()) % alignof(f16_bits) == 0;
+  if (!owner || !aligned || data.empty()) return upload(shape, dtype, data);
+  return Tensor{shape, dtype, std::make_shared<CpuBuffer>(data, std::move(owner)), this};
+}
+
+bool CpuBackend::sole_owner(const Tensor& t) const {
+  return t.buffer.use_count() == 1 && !cpu_buffer(t).borrowed();
 }
 
 Tensor CpuBackend::upload_f16(const Shape& shape, std::span<const f16_bits> values) {

@@ -23,20 +23,25 @@ struct CpuOptions {
   uint64_t allocation_budget = 0;
 };
 
-// Host memory, 64-byte aligned (a whole cache line and AVX-512 vector).
+// Host memory: its own, 64-byte aligned (a whole cache line and AVX-512 vector), or borrowed
+// read-only memory kept alive by an owner (a mapped model file, usually 32-byte aligned; no
+// kernel needs more than element alignment). A borrowed buffer is never written: the backend's
+// sole_owner() is false for it, so slice assignment copies first, and a stray write would fault
+// on the read-only mapping instead of changing the file's bytes.
 class CpuBuffer final : public Buffer {
  public:
   explicit CpuBuffer(size_t bytes);
-  std::byte* data() { return data_.get(); }
-  const std::byte* data() const { return data_.get(); }
+  CpuBuffer(std::span<const std::byte> borrowed, std::shared_ptr<const void> owner);
+  std::byte* data() { return data_; }
+  const std::byte* data() const { return data_; }
   size_t size() const { return size_; }
+  bool borrowed() const { return borrowed_; }
 
  private:
-  struct Free {
-    void operator()(std::byte* p) const;
-  };
-  std::unique_ptr<std::byte, Free> data_;
-  size_t size_;
+  std::byte* data_ = nullptr;
+  size_t size_ = 0;
+  std::shared_ptr<const void> storage_;  // owns data_, or keeps the borrowed memory alive
+  bool borrowed_ = false;
 };
 
 class CpuBackend final : public Backend {
@@ -47,6 +52,10 @@ class CpuBackend final : public Backend {
   int threads() const { return pool_.size(); }
 
   Tensor upload(const Shape& shape, DType dtype, std::span<const std::byte> data) override;
+  // Keeps the pointer: no copy (see CpuBuffer).
+  Tensor upload_borrowed(const Shape& shape, DType dtype, std::span<const std::byte> data,
+                         std::shared_ptr<const void> owner) override;
+  bool sole_owner(const Tensor& t) const override;
   void download(const Tensor& t, std::span<f16_bits> out) override;
   Tensor full(const Shape& shape, float value) override;
   Tensor dequantize(const Tensor& t) override;

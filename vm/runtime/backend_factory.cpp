@@ -54,6 +54,10 @@ class LazyBackend final : public Backend {
   Tensor upload(const Shape& shape, DType dtype, std::span<const std::byte> data) override {
     return target().upload(shape, dtype, data);
   }
+  Tensor upload_borrowed(const Shape& shape, DType dtype, std::span<const std::byte> data,
+                         std::shared_ptr<const void> owner) override {
+    return target().upload_borrowed(shape, dtype, data, std::move(owner));
+  }
   void download(const Tensor& t, std::span<f16_bits> out) override { target().download(t, out); }
   Tensor full(const Shape& shape, float value) override { return target().full(shape, value); }
   Tensor dequantize(const Tensor& t) override { return target().dequantize(t); }

@@ -125,6 +125,15 @@ class Backend {
 
   // Memory. `data` holds f16 bits (dtype F16) or ggml blocks (quantized dtypes), row-major.
   virtual Tensor upload(const Shape& shape, DType dtype, std::span<const std::byte> data) = 0;
+  // upload() of memory that stays valid and unchanged while `owner` lives (a mapped model file).
+  // A backend that computes from host memory may keep the pointer instead of copying: a model's
+  // weights then cost no copy and no second resident copy (the CPU backend does). Such a tensor
+  // is never written in place (sole_owner is false for it). The default copies.
+  virtual Tensor upload_borrowed(const Shape& shape, DType dtype, std::span<const std::byte> data,
+                                 std::shared_ptr<const void> owner) {
+    (void)owner;
+    return upload(shape, dtype, data);
+  }
   // Writes numel() f16 values; dequantizes quantized tensors. Waits for pending work.
   virtual void download(const Tensor& t, std::span<f16_bits> out) = 0;
   virtual Tensor full(const Shape& shape, float value) = 0;
