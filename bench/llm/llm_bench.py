@@ -7,14 +7,15 @@ into the build folder and reused from there (never committed). --quick uses a sm
 
 Sides, interleaved round by round (TL, llama.cpp, TL, llama.cpp, ...), each a fresh process:
   TL:        tl run docs/examples/llama.tl MODEL.gguf PROMPT N
-  llama.cpp: node llama_cpp_driver.mjs (node-llama-cpp 3.21.1's prebuilt library, CPU only,
-             2 threads, greedy), installed into the build folder with
-             `npm i -E node-llama-cpp@3.21.1` when it is not there.
+  llama.cpp: bench/llm/llama_cpp_driver.cpp, llama.cpp's examples/simple loop on the C API,
+             linked to node-llama-cpp 3.21.1's prebuilt libllama (installed into the build folder
+             with `npm i -E node-llama-cpp@3.21.1` when it is not there; it picks its CPU variant
+             at run time), CPU only, 2 threads, greedy. No JavaScript runs in the token loop.
 Both measured the same way from outside: the process's stdout is timestamped as it arrives.
   TTFT:    process start -> first generated token on stdout (load + prefill + one sample)
-  decode:  (tokens after the first) / (last token time - first token time)
-  prefill: prompt tokens / prefill time; llama.cpp's driver times its evaluate() call up to the
-           first token; TL's program prints llama.cpp-style timings to stderr ("prompt eval time
+  decode:  (tokens after the first) / (last token time - first token time), both sides
+  prefill: prompt tokens / prefill time; llama.cpp's driver times its llama_decode of the prompt
+           and the first sample; TL's program prints llama.cpp-style timings to stderr ("prompt eval time
            = X ms / N tokens"); when it does not, TTFT minus the time to the prompt echo is used.
   peak RSS: the process's own maximum resident set (wait4), in MiB.
 The table gives medians of the rounds and the ratio TL / llama.cpp (throughput: > 1 means TL is
@@ -41,7 +42,7 @@ import machine  # noqa: E402
 
 MAKE_MODEL = ROOT.parent / "shared" / "tools" / "llama" / "make_tiny_llama.py"
 PROGRAM = ROOT / "docs" / "examples" / "llama.tl"
-DRIVER = Path(__file__).resolve().parent / "llama_cpp_driver.mjs"
+DRIVER = Path(__file__).resolve().parent / "llama_cpp_driver.cpp"
 NODE_LLAMA_CPP = "node-llama-cpp@3.21.1"
 
 TINYLLAMA = ["--n-vocab", "32000", "--n-embd", "2048", "--n-layer", "22", "--n-head", "32",
@@ -74,17 +75,35 @@ def make_model(work, kind, shape, quick):
     return out
 
 
-def node_prefix(work):
-    """A folder whose node_modules holds node-llama-cpp 3.21.1 (installed there if missing)."""
+def llama_cpp_driver(work):
+    """Builds bench/llm/llama_cpp_driver.cpp against node-llama-cpp 3.21.1's prebuilt libllama.
+
+    The npm package is installed into work/npm when missing; llama.cpp's headers come from the
+    source bundle the package ships (commit 80fb11ac, the same release as its binaries). Returns
+    (driver executable, folder of the prebuilt shared libraries and CPU variants)."""
     prefix = work / "npm"
-    if not (prefix / "node_modules" / "node-llama-cpp" / "package.json").exists():
+    package = prefix / "node_modules" / "node-llama-cpp"
+    if not (package / "package.json").exists():
         if not shutil.which("npm"):
             sys.exit("llm_bench: npm is not installed (apt-get install npm)")
         prefix.mkdir(parents=True, exist_ok=True)
         print(f"# npm i -E {NODE_LLAMA_CPP} in {prefix}", flush=True)
         subprocess.run(["npm", "i", "-E", "--no-audit", "--no-fund", "--prefix", str(prefix),
-                        NODE_LLAMA_CPP], check=True)
-    return prefix
+                        NODE_LLAMA_CPP], check=True, stdout=subprocess.DEVNULL)
+    bins = prefix / "node_modules" / "@node-llama-cpp" / "linux-x64" / "bins" / "linux-x64"
+    if not (bins / "libllama.v0.4.0.so").exists():
+        sys.exit(f"llm_bench: no prebuilt libllama in {bins}")
+    source = work / "llama-src"
+    if not (source / "include" / "llama.h").exists():
+        subprocess.run(["git", "clone", "-q", str(package / "llama" / "gitRelease.bundle"),
+                        str(source)], check=True)
+    driver = work / "llama_cpp_driver"
+    if not driver.exists() or driver.stat().st_mtime < DRIVER.stat().st_mtime:
+        subprocess.run(["g++", "-O2", "-std=c++17", "-I", str(source / "include"), "-I",
+                        str(source / "ggml" / "include"), str(DRIVER), "-o", str(driver),
+                        str(bins / "libllama.v0.4.0.so"), str(bins / "libggml.v0.4.0.so"),
+                        str(bins / "libggml-base.so"), f"-Wl,-rpath,{bins}"], check=True)
+    return driver, bins
 
 
 def timed_run(cmd):
@@ -132,17 +151,16 @@ def run_tl(tl, model, prompt, n):
         prefill_ms, prompt_tokens = float(m.group(1)), int(m.group(2))
     else:
         prefill_ms, prompt_tokens = (token_times[0] - (echo_done or 0)) * 1e3, None
-    # Chunks are not tokens: decode speed from the program's own count when it prints one.
-    if e:
-        decode_tps = int(e.group(2)) / (float(e.group(1)) / 1e3)
-    else:
-        decode_tps = (n - 1) / max(token_times[-1] - token_times[0], 1e-9)
+    # Decode as on llama.cpp's side: tokens after the first over the time from the first to the
+    # last, timestamped here; the count is the program's own (it stops early at end-of-sequence).
+    generated = int(e.group(2)) if e else n
+    decode_tps = (generated - 1) / max(token_times[-1] - token_times[0], 1e-9)
     return dict(ttft=token_times[0], prefill_ms=prefill_ms, prompt_tokens=prompt_tokens,
                 decode_tps=decode_tps, rss=rss)
 
 
-def run_llama_cpp(prefix, model, prompt, n):
-    chunks, err, rc, rss = timed_run(["node", str(DRIVER), str(prefix), str(model), prompt, str(n)])
+def run_llama_cpp(driver, model, prompt, n):
+    chunks, err, rc, rss = timed_run([str(driver[0]), str(driver[1]), str(model), prompt, str(n)])
     if rc != 0:
         sys.exit(f"llm_bench: llama.cpp driver failed ({rc}):\n{err[-3000:]}")
     events, buf = [], b""
@@ -154,14 +172,32 @@ def run_llama_cpp(prefix, model, prompt, n):
     tokens = [t for t, ev in events if ev["event"] == "token"]
     done = next(ev for _, ev in events if ev["event"] == "done")
     prompt_tokens = next(ev["tokens"] for _, ev in events if ev["event"] == "prompt")
+    run_llama_cpp.system = done["system"]
     return dict(ttft=tokens[0], prefill_ms=done["prefill_ms"], prompt_tokens=prompt_tokens,
                 decode_tps=(len(tokens) - 1) / max(tokens[-1] - tokens[0], 1e-9), rss=rss)
 
 
 def prompt_of(words):
-    """About `words` tokens of text (English words are mostly one token in these vocabularies)."""
+    """The first `words` words of the bench's English text."""
     text = (TEXT * (1 + words // 20)).split()
     return " ".join(text[:words])
+
+
+def prompt_with_tokens(driver, model, tokens):
+    """The longest prefix of the text with at most `tokens` tokens (BOS included) in the model's
+    vocabulary, counted by llama.cpp's tokenizer (TL's gives the same ids: tests/llama)."""
+    def count(words):
+        out = subprocess.run([str(driver[0]), str(driver[1]), str(model), prompt_of(words), "0"],
+                             capture_output=True, text=True, check=True).stdout
+        return json.loads(out.splitlines()[-1])["tokens"]
+    lo, hi = 1, tokens  # every word is at least one token
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if count(mid) <= tokens:
+            lo = mid
+        else:
+            hi = mid - 1
+    return prompt_of(lo)
 
 
 def main():
@@ -178,12 +214,11 @@ def main():
         args.rounds, args.gen, args.prompt_tokens = 1, 8, 16
     if not PROGRAM.exists():
         sys.exit(f"llm_bench: {PROGRAM} does not exist yet")
-    work = Path(args.work)
+    work = Path(args.work).resolve()
     work.mkdir(parents=True, exist_ok=True)
-    prefix = node_prefix(work)
-    prompt = prompt_of(args.prompt_tokens)
+    driver = llama_cpp_driver(work)
     print(machine.header(args.tl))
-    print(f"# {args.rounds} interleaved rounds, medians; prompt ~{args.prompt_tokens} tokens, "
+    print(f"# {args.rounds} interleaved rounds, medians; prompt <= {args.prompt_tokens} tokens, "
           f"{args.gen} generated, greedy, 2 threads; llama.cpp = {NODE_LLAMA_CPP} prebuilt (CPU)")
     cols = ["model", "side", "prompt tok", "prefill tok/s", "decode tok/s", "TTFT s",
             "peak RSS MiB"]
@@ -191,10 +226,11 @@ def main():
     print("|" + "---|" * len(cols))
     for kind in args.types.split(","):
         model = make_model(work, kind, QUICK if args.quick else TINYLLAMA, args.quick)
+        prompt = prompt_with_tokens(driver, model, args.prompt_tokens)
         runs = {"TL": [], "llama.cpp": []}
         for _ in range(args.rounds):
             runs["TL"].append(run_tl(args.tl, model, prompt, args.gen))
-            runs["llama.cpp"].append(run_llama_cpp(prefix, model, prompt, args.gen))
+            runs["llama.cpp"].append(run_llama_cpp(driver, model, prompt, args.gen))
         med = {}
         for side, rs in runs.items():
             pt = rs[0]["prompt_tokens"] or runs["llama.cpp"][0]["prompt_tokens"]
@@ -213,6 +249,7 @@ def main():
               f"{a['decode'] / b['decode']:.2f} | {a['ttft'] / b['ttft']:.2f} | "
               f"{a['rss'] / b['rss']:.2f} |")
         sys.stdout.flush()
+    print(f"# llama.cpp system info: {getattr(run_llama_cpp, 'system', '?')}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,102 @@
+// llama.cpp's side of bench/llm: node-llama-cpp 3.21.1's prebuilt libllama (the bench compiles
+// this file against the headers of the llama.cpp source the package ships, commit 80fb11ac, and
+// links it to the package's prebuilt shared libraries). The prebuilt picks its CPU variant at run
+// time (ggml_backend_load_all_from_path). This is llama.cpp's own examples/simple loop: one
+// llama_decode of the whole prompt, then one llama_decode per generated token, greedy, on 2
+// threads, CPU only. It calls the C API directly so that no JavaScript sits in the token loop.
+//
+// Prints one JSON line per event on stdout, flushed, so the bench timestamps them the same way it
+// timestamps `tl run`'s output:
+//   {"event":"loaded","ms":...}  {"event":"prompt","tokens":N}
+//   {"event":"token","i":k,"id":ID}  (one per generated token)
+//   {"event":"done","prefill_ms":...,"decode_ms":...,"generated":n}
+// usage: llama_cpp_driver BACKEND_DIR MODEL.gguf PROMPT N   (N = 0: only count the prompt's tokens)
+#include "ggml-backend.h"
+#include "llama.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+namespace {
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+int fail(const char* what) {
+  std::fprintf(stderr, "llama_cpp_driver: %s\n", what);
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 5) return fail("usage: llama_cpp_driver BACKEND_DIR MODEL.gguf PROMPT N");
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string prompt = argv[3];
+  const int n_predict = std::atoi(argv[4]);
+  if (n_predict < 0) return fail("N must not be negative");
+
+  ggml_backend_load_all_from_path(argv[1]);
+  llama_model_params model_params = llama_model_default_params();
+  model_params.n_gpu_layers = 0;
+  llama_model* model = llama_model_load_from_file(argv[2], model_params);
+  if (model == nullptr) return fail("cannot load the model");
+  const llama_vocab* vocab = llama_model_get_vocab(model);
+
+  const int n_prompt = -llama_tokenize(vocab, prompt.c_str(), static_cast<int32_t>(prompt.size()),
+                                       nullptr, 0, true, true);
+  std::vector<llama_token> tokens(n_prompt);
+  if (llama_tokenize(vocab, prompt.c_str(), static_cast<int32_t>(prompt.size()), tokens.data(),
+                     n_prompt, true, true) < 0)
+    return fail("cannot tokenize the prompt");
+  if (n_predict == 0) {
+    std::printf("{\"event\":\"prompt\",\"tokens\":%d}\n", n_prompt);
+    llama_model_free(model);
+    return 0;
+  }
+
+  llama_context_params ctx_params = llama_context_default_params();
+  ctx_params.n_ctx = static_cast<uint32_t>(n_prompt + n_predict);
+  ctx_params.n_batch = static_cast<uint32_t>(n_prompt);
+  ctx_params.n_threads = 2;
+  ctx_params.n_threads_batch = 2;
+  llama_context* ctx = llama_init_from_model(model, ctx_params);
+  if (ctx == nullptr) return fail("cannot create the context");
+  llama_sampler* sampler = llama_sampler_chain_init(llama_sampler_chain_default_params());
+  llama_sampler_chain_add(sampler, llama_sampler_init_greedy());
+  std::printf("{\"event\":\"loaded\",\"ms\":%.3f}\n{\"event\":\"prompt\",\"tokens\":%d}\n",
+              ms_since(t0), n_prompt);
+  std::fflush(stdout);
+
+  const auto t_prefill = std::chrono::steady_clock::now();
+  double prefill_ms = 0;
+  llama_batch batch = llama_batch_get_one(tokens.data(), n_prompt);
+  llama_token next = 0;
+  auto t_first = t_prefill;
+  for (int i = 0; i < n_predict; ++i) {
+    // Greedy to the end: a random-weight model may pick an end-of-generation token early, and
+    // both sides must generate the same number of tokens.
+    if (llama_decode(ctx, batch) != 0) return fail("llama_decode failed");
+    next = llama_sampler_sample(sampler, ctx, -1);
+    if (i == 0) {
+      t_first = std::chrono::steady_clock::now();
+      prefill_ms = ms_since(t_prefill);
+    }
+    std::printf("{\"event\":\"token\",\"i\":%d,\"id\":%d}\n", i, next);
+    std::fflush(stdout);
+    batch = llama_batch_get_one(&next, 1);
+  }
+  std::printf(
+      "{\"event\":\"done\",\"prefill_ms\":%.3f,\"decode_ms\":%.3f,\"generated\":%d,"
+      "\"system\":\"%s\"}\n",
+      prefill_ms, ms_since(t_first), n_predict, llama_print_system_info());
+  std::fflush(stdout);
+  llama_sampler_free(sampler);
+  llama_free(ctx);
+  llama_model_free(model);
+  return 0;
+}
