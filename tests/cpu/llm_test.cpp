@@ -8,6 +8,7 @@
 #include "tests/common/llm_reference64.h"
 #include "tests/cpu/test_util.h"
 #include "vm/core/error.h"
+#include "vm/cpu/kernels.h"
 #include "vm/model/dequant.h"
 
 namespace tl::cpu_test {
@@ -219,10 +220,21 @@ TEST(LlmAttention, AgainstFloat64AndFastAgainstReference) {
       expect_close(got[i++], want, extra, what + " " + std::string(be->name()));
     }
     // Fast vs reference: both f32; they differ in summation order (FMA, SIMD), within 1 f16 ulp.
-    for (size_t j = 0; j < got[0].size(); ++j)
-      ASSERT_LE(std::fabs(f16_to_f32(got[0][j]) - f16_to_f32(got[1][j])),
-                ulp_f16(f16_to_f32(got[0][j])) * 1.01)
-          << what << " element " << j;
+    // Every kernel tier this CPU has (AVX-512, AVX2, portable), on one thread and on two.
+    cpu::ThreadPool pool(2);
+    const AttentionDims dims{c.T, c.H, c.hd, c.S, c.Hkv};
+    for (const cpu::Isa isa : host_tiers())
+      for (cpu::ThreadPool* p : {static_cast<cpu::ThreadPool*>(nullptr), &pool}) {
+        const cpu::Ctx ctx{p, true, isa};
+        std::vector<float> scratch(cpu::attention_scratch_floats(ctx, dims, c.start));
+        std::vector<f16_bits> y(got[0].size());
+        cpu::attention(ctx, in.q.data(), in.k.data(), in.v.data(), y.data(), dims, c.start,
+                       static_cast<float>(scale), scratch);
+        for (size_t j = 0; j < got[0].size(); ++j)
+          ASSERT_LE(std::fabs(f16_to_f32(got[0][j]) - f16_to_f32(y[j])),
+                    ulp_f16(f16_to_f32(got[0][j])) * 1.01)
+              << what << " " << cpu::isa_name(isa) << (p ? " 2 threads" : "") << " element " << j;
+      }
   }
 }
 

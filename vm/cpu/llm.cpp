@@ -152,34 +152,6 @@ void rope(const Ctx& ctx, RopeMode mode, const f16_bits* x, f16_bits* y, int64_t
 
 namespace {
 
-// dot(a[0:n] f32, b[0:n] f16) and acc[0:n] += w * b[0:n]: the two inner loops of attention.
-float dot_f32_f16(const float* a, const f16_bits* b, int64_t n) {
-  int64_t i = 0;
-  float sum = 0.0f;
-#if TL_CPU_AVX512
-  __m512 acc = _mm512_setzero_ps();
-  for (; i + 16 <= n; i += 16) {
-    const __m512 bv = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + i)));
-    acc = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), bv, acc);
-  }
-  sum = _mm512_reduce_add_ps(acc);
-#endif
-  for (; i < n; ++i) sum += a[i] * f16_to_f32(b[i]);
-  return sum;
-}
-
-void axpy_f16(float w, const f16_bits* b, float* acc, int64_t n) {
-  int64_t i = 0;
-#if TL_CPU_AVX512
-  const __m512 wv = _mm512_set1_ps(w);
-  for (; i + 16 <= n; i += 16) {
-    const __m512 bv = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + i)));
-    _mm512_storeu_ps(acc + i, _mm512_fmadd_ps(wv, bv, _mm512_loadu_ps(acc + i)));
-  }
-#endif
-  for (; i < n; ++i) acc[i] += w * f16_to_f32(b[i]);
-}
-
 // The reference for one (query t, head h): the definition, in f32, in index order.
 void attention_ref_one(const f16_bits* q, const f16_bits* k, const f16_bits* v, f16_bits* y,
                        const AttentionDims& d, int64_t start, float scale, int64_t t, int64_t h) {
@@ -208,46 +180,200 @@ void attention_ref_one(const f16_bits* q, const f16_bits* k, const f16_bits* v, 
 
 }  // namespace
 
+// The fast path works on one task per (query row t, kv head g): the `group` query heads that share
+// that kv head read each key and value row once (converted to f32 once), so grouped-query
+// attention reads K and V a group's worth fewer times. Per task, in f32: scores s[j][r] =
+// (q_j . k_r) * scale for the rows r <= start + t, a softmax per head, then the weighted sum of
+// the value rows. The three loops over hd are the ISA's (AVX-512, AVX2 or portable).
+namespace {
+
+struct AttentionTask {
+  const f16_bits *q, *k, *v;
+  f16_bits* y;
+  const AttentionDims& d;
+  int64_t start;
+  float scale;
+};
+
+// Per worker scratch, in floats: scores [group, start+T], queries and accumulators [group, hd],
+// one converted key or value row [hd], the softmax sums [group].
+int64_t attention_slot_floats(const AttentionDims& d, int64_t start) {
+  return d.group() * (start + d.T) + 2 * d.group() * d.hd + d.hd + d.group();
+}
+
+// The loops over hd: dot(a, b), acc += w * b (a, b, acc f32), one kind per ISA.
+struct PortableLoops {
+  static float dot(const float* a, const float* b, int64_t n) {
+    float sum = 0.0f;
+    for (int64_t i = 0; i < n; ++i) sum += a[i] * b[i];
+    return sum;
+  }
+  static void axpy(float w, const float* b, float* acc, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) acc[i] += w * b[i];
+  }
+};
+
+// One task; `Loops` supplies the hd loops and `convert` the f16 -> f32 row conversion. Inlined
+// into each ISA's entry point below, so the loops compile for that ISA.
+template <class Loops, class Convert>
+inline __attribute__((always_inline)) void attention_task(const AttentionTask& a, float* slot,
+                                                          int64_t t, int64_t g, Convert convert) {
+  const AttentionDims& d = a.d;
+  const int64_t G = d.group(), hd = d.hd, n = a.start + t + 1, cap = a.start + d.T;
+  float* scores = slot;          // [G, cap]
+  float* qf = scores + G * cap;  // [G, hd]
+  float* acc = qf + G * hd;      // [G, hd]
+  float* row = acc + G * hd;     // [hd]
+  float* sums = row + hd;        // [G]
+  for (int64_t j = 0; j < G; ++j) convert(a.q + (t * d.H + g * G + j) * hd, qf + j * hd, hd);
+  for (int64_t r = 0; r < n; ++r) {
+    convert(a.k + (r * d.Hkv + g) * hd, row, hd);
+    for (int64_t j = 0; j < G; ++j)
+      scores[j * cap + r] = Loops::dot(qf + j * hd, row, hd) * a.scale;
+  }
+  for (int64_t j = 0; j < G; ++j) {
+    float* s = scores + j * cap;
+    float m = -std::numeric_limits<float>::infinity();
+    for (int64_t r = 0; r < n; ++r) m = std::max(m, s[r]);
+    float sum = 0.0f;
+    for (int64_t r = 0; r < n; ++r) {
+      s[r] = exp_f32(s[r] - m);
+      sum += s[r];
+    }
+    sums[j] = sum;
+  }
+  std::fill_n(acc, G * hd, 0.0f);
+  for (int64_t r = 0; r < n; ++r) {
+    convert(a.v + (r * d.Hkv + g) * hd, row, hd);
+    for (int64_t j = 0; j < G; ++j) Loops::axpy(scores[j * cap + r], row, acc + j * hd, hd);
+  }
+  // Normalized at the end, as the reference does.
+  for (int64_t j = 0; j < G; ++j) {
+    const float inv = 1.0f / sums[j];
+    for (int64_t i = 0; i < hd; ++i) acc[j * hd + i] *= inv;
+  }
+}
+
+void attention_task_portable(const AttentionTask& a, float* slot, int64_t t, int64_t g) {
+  attention_task<PortableLoops>(a, slot, t, g, [](const f16_bits* src, float* dst, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) dst[i] = f16_to_f32(src[i]);
+  });
+}
+
+#if TL_CPU_X86
+struct Avx512Loops {
+  TL_TARGET_AVX512 static inline float dot(const float* a, const float* b, int64_t n) {
+    int64_t i = 0;
+    __m512 acc = _mm512_setzero_ps();
+    for (; i + 16 <= n; i += 16)
+      acc = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc);
+    float sum = _mm512_reduce_add_ps(acc);
+    for (; i < n; ++i) sum += a[i] * b[i];
+    return sum;
+  }
+  TL_TARGET_AVX512 static inline void axpy(float w, const float* b, float* acc, int64_t n) {
+    int64_t i = 0;
+    const __m512 wv = _mm512_set1_ps(w);
+    for (; i + 16 <= n; i += 16)
+      _mm512_storeu_ps(acc + i,
+                       _mm512_fmadd_ps(wv, _mm512_loadu_ps(b + i), _mm512_loadu_ps(acc + i)));
+    for (; i < n; ++i) acc[i] += w * b[i];
+  }
+  TL_TARGET_AVX512 static inline void convert(const f16_bits* src, float* dst, int64_t n) {
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+      _mm512_storeu_ps(
+          dst + i, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i))));
+    for (; i < n; ++i) dst[i] = f16_to_f32(src[i]);
+  }
+};
+
+TL_TARGET_AVX512 void attention_task_avx512(const AttentionTask& a, float* slot, int64_t t,
+                                            int64_t g) {
+  attention_task<Avx512Loops>(a, slot, t, g,
+                              [](const f16_bits* src, float* dst, int64_t n)
+                                  TL_TARGET_AVX512 { Avx512Loops::convert(src, dst, n); });
+}
+
+struct Avx2Loops {
+  TL_TARGET_AVX2 static inline float hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+  }
+  TL_TARGET_AVX2 static inline float dot(const float* a, const float* b, int64_t n) {
+    int64_t i = 0;
+    __m256 acc = _mm256_setzero_ps();
+    for (; i + 8 <= n; i += 8)
+      acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc);
+    float sum = hsum(acc);
+    for (; i < n; ++i) sum += a[i] * b[i];
+    return sum;
+  }
+  TL_TARGET_AVX2 static inline void axpy(float w, const float* b, float* acc, int64_t n) {
+    int64_t i = 0;
+    const __m256 wv = _mm256_set1_ps(w);
+    for (; i + 8 <= n; i += 8)
+      _mm256_storeu_ps(acc + i,
+                       _mm256_fmadd_ps(wv, _mm256_loadu_ps(b + i), _mm256_loadu_ps(acc + i)));
+    for (; i < n; ++i) acc[i] += w * b[i];
+  }
+  TL_TARGET_AVX2 static inline void convert(const f16_bits* src, float* dst, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+      _mm256_storeu_ps(dst + i,
+                       _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i))));
+    for (; i < n; ++i) dst[i] = f16_to_f32(src[i]);
+  }
+};
+
+TL_TARGET_AVX2 void attention_task_avx2(const AttentionTask& a, float* slot, int64_t t, int64_t g) {
+  attention_task<Avx2Loops>(a, slot, t, g,
+                            [](const f16_bits* src, float* dst, int64_t n)
+                                TL_TARGET_AVX2 { Avx2Loops::convert(src, dst, n); });
+}
+#endif
+
+using AttentionTaskFn = void (*)(const AttentionTask&, float*, int64_t, int64_t);
+
+AttentionTaskFn attention_task_for(Isa isa) {
+#if TL_CPU_X86
+  if (isa == Isa::Avx512) return attention_task_avx512;
+  if (isa == Isa::Avx2) return attention_task_avx2;
+#endif
+  (void)isa;
+  return attention_task_portable;
+}
+
+}  // namespace
+
 size_t attention_scratch_floats(const Ctx& ctx, const AttentionDims& d, int64_t start) {
   const int64_t slots = ctx.fast && ctx.pool ? ctx.pool->size() : 1;
-  return static_cast<size_t>(slots * (start + d.T + 2 * d.hd));
+  return static_cast<size_t>(slots * attention_slot_floats(d, start));
 }
 
 void attention(const Ctx& ctx, const f16_bits* q, const f16_bits* k, const f16_bits* v, f16_bits* y,
                const AttentionDims& d, int64_t start, float scale, std::span<float> scratch) {
-  const int64_t tasks = d.T * d.H;
   if (!ctx.fast) {
     for (int64_t t = 0; t < d.T; ++t)
       for (int64_t h = 0; h < d.H; ++h) attention_ref_one(q, k, v, y, d, start, scale, t, h);
     return;
   }
-  // One slot of scratch per pool thread: tasks are dealt round-robin to `slots` workers, each
-  // with its own scores [start+T], query [hd] and accumulator [hd].
+  // Tasks are dealt round-robin to `slots` workers, each with its own slot of scratch.
+  const int64_t tasks = d.T * d.Hkv;
   const int64_t pool_slots = ctx.pool ? ctx.pool->size() : 1;
   const int64_t slots = std::max<int64_t>(1, std::min(pool_slots, tasks));
-  const int64_t slot_floats = start + d.T + 2 * d.hd, hd = d.hd;
+  const int64_t slot_floats = attention_slot_floats(d, start), G = d.group(), hd = d.hd;
+  const AttentionTask task{q, k, v, y, d, start, scale};
+  const AttentionTaskFn run = attention_task_for(ctx.isa);
   parallel(ctx, slots, [&](int64_t w) {
-    float* s = scratch.data() + w * slot_floats;
-    float* qf = s + start + d.T;
-    float* acc = qf + hd;
-    for (int64_t task = w; task < tasks; task += slots) {
-      const int64_t t = task / d.H, h = task % d.H, g = h / d.group(), n = start + t + 1;
-      f16_to_f32_row(q + (t * d.H + h) * hd, qf, hd);
-      float m = -std::numeric_limits<float>::infinity();
-      for (int64_t r = 0; r < n; ++r) {
-        s[r] = dot_f32_f16(qf, k + (r * d.Hkv + g) * hd, hd) * scale;
-        m = std::max(m, s[r]);
-      }
-      float sum = 0.0f;
-      for (int64_t r = 0; r < n; ++r) {
-        s[r] = exp_f32(s[r] - m);
-        sum += s[r];
-      }
-      std::fill_n(acc, hd, 0.0f);
-      for (int64_t r = 0; r < n; ++r) axpy_f16(s[r], v + (r * d.Hkv + g) * hd, acc, hd);
-      const float inv = 1.0f / sum;
-      for (int64_t i = 0; i < hd; ++i) acc[i] *= inv;
-      f32_to_f16_row(acc, y + (t * d.H + h) * hd, hd);
+    float* slot = scratch.data() + w * slot_floats;
+    const float* acc = slot + G * (start + d.T) + G * hd;
+    for (int64_t i = w; i < tasks; i += slots) {
+      const int64_t t = i / d.Hkv, g = i % d.Hkv;
+      run(task, slot, t, g);
+      f32_to_f16_row(acc, y + (t * d.H + g * G) * hd, G * hd);
     }
   });
 }
