@@ -213,6 +213,10 @@ BENCHMARK(BM_Linear)
     ->Args({1, 4096, 4096, kF16})
     ->Args({1, 4096, 4096, kQ8})
     ->Args({1, 4096, 4096, kQ4})
+    // A 128-token prompt through TinyLlama's FFN up/gate projection (prefill).
+    ->Args({128, 2048, 5632, kF16})
+    ->Args({128, 2048, 5632, kQ8})
+    ->Args({128, 2048, 5632, kQ4})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 

@@ -260,6 +260,46 @@ TEST_P(Quant, DotRowsEveryTierMatchesExactIntegers) {
   }
 }
 
+// The tiled AVX512-VNNI form (prefill) against the exact integer arithmetic: every tile shape
+// (1..4 activation rows x 1..4 weight rows, by 1..9 of each), odd block counts (a half pair at the
+// end), and Q8_0's -128.
+TEST_P(Quant, TilesMatchExactIntegers) {
+  if (!cpu::has_q8_tiles(cpu::Ctx{})) GTEST_SKIP() << "no AVX512-VNNI on this CPU";
+  Rng rng(13);
+  const DType type = GetParam();
+  for (int64_t nb : {1, 2, 3, 8, 33}) {
+    const int64_t k = nb * kQK;
+    for (int64_t wrows : {1, 3, 4, 9}) {
+      auto q = make_weights(type, wrows, k, rng);
+      if (type == DType::Q8_0) q.blocks[2 + 3] = static_cast<std::byte>(0x80);  // q = -128
+      q.values = dequant(type, q.blocks, wrows * k);
+      const int64_t row_bytes = static_cast<int64_t>(q.blocks.size()) / wrows;
+      cpu::Q8WeightPanel panel;
+      panel.pack(type, q.blocks.data(), row_bytes, wrows, nb);
+      for (int64_t rows : {1, 2, 3, 4, 5, 9}) {
+        std::vector<float> x(static_cast<size_t>(rows * k));
+        for (auto& v : x) v = static_cast<float>(rng.uniform(-2, 2));
+        cpu::Q8Activations a;
+        a.quantize(x.data(), rows, k, k);
+        std::vector<float> got(static_cast<size_t>(rows * wrows));
+        cpu::q8_tile_dots(panel, a, 0, rows, got.data(), wrows);
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t c = 0; c < wrows; ++c) {
+            double exact = 0, sabs = 0;
+            for (int64_t kk = 0; kk < k; ++kk) {
+              const double t = q.values[c * k + kk] * a.row_d(r)[kk / kQK] * a.row_q(r)[kk];
+              exact += t;
+              sabs += std::fabs(t);
+            }
+            EXPECT_NEAR(got[r * wrows + c], exact, (nb + 2) * kEps32 * sabs + 1e-30)
+                << "nb " << nb << " act row " << r << " of " << rows << ", weight row " << c
+                << " of " << wrows;
+          }
+      }
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Formats, Quant, ::testing::Values(DType::Q8_0, DType::Q4_0),
                          [](const auto& p) { return std::string(dtype_name(p.param)); });
 

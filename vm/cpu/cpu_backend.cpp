@@ -16,12 +16,44 @@ namespace tl {
 
 // ---- buffers ----------------------------------------------------------------------------------
 
-CpuBuffer::CpuBuffer(size_t bytes) : size_(bytes) {
+BufferPool::~BufferPool() {
+  for (const auto& [bytes, p] : free_) std::free(p);
+}
+
+void* BufferPool::acquire(size_t bytes) {
   const size_t rounded = std::max<size_t>(64, (bytes + 63) / 64 * 64);
+  if (rounded >= kMinBytes) {
+    std::lock_guard lock(mutex_);
+    if (auto it = free_.find(rounded); it != free_.end()) {
+      void* p = it->second;
+      free_.erase(it);
+      kept_ -= rounded;
+      return p;
+    }
+  }
   void* p = std::aligned_alloc(64, rounded);
   if (!p) throw RuntimeError(fmt::format("out of memory allocating {} bytes", bytes));
-  data_ = static_cast<std::byte*>(p);
-  storage_ = std::shared_ptr<const void>(p, [](const void* q) { std::free(const_cast<void*>(q)); });
+  return p;
+}
+
+void BufferPool::release(void* p, size_t bytes) {
+  const size_t rounded = std::max<size_t>(64, (bytes + 63) / 64 * 64);
+  if (rounded >= kMinBytes) {
+    std::lock_guard lock(mutex_);
+    if (kept_ + rounded <= kMaxBytes) {
+      free_.emplace(rounded, p);
+      kept_ += rounded;
+      return;
+    }
+  }
+  std::free(p);
+}
+
+CpuBuffer::CpuBuffer(size_t bytes, std::shared_ptr<BufferPool> pool)
+    : data_(static_cast<std::byte*>(pool->acquire(bytes))), size_(bytes) {
+  storage_ = std::shared_ptr<const void>(data_, [pool = std::move(pool), bytes](const void* q) {
+    pool->release(const_cast<void*>(q), bytes);
+  });
 }
 
 CpuBuffer::CpuBuffer(std::span<const std::byte> borrowed, std::shared_ptr<const void> owner)
@@ -100,7 +132,12 @@ void copy_strided(bool fast, const f16_bits* src, StridedView s, std::vector<int
 
 // ---- backend ----------------------------------------------------------------------------------
 
-CpuBackend::CpuBackend(CpuOptions options) : options_(options), pool_(options.threads) {}
+CpuBackend::CpuBackend(CpuOptions options)
+    : options_(options),
+      pool_(options.threads),
+      q8_scratch_(std::make_unique<cpu::Q8Activations>()) {}
+
+CpuBackend::~CpuBackend() = default;
 
 std::string_view CpuBackend::name() const {
   return options_.use_fast_paths ? "cpu" : "cpu-reference";
@@ -119,7 +156,7 @@ Tensor CpuBackend::make(const Shape& shape, DType dtype) {
       throw RuntimeError(fmt::format("the backend's memory budget of {} bytes is spent",
                                      options_.allocation_budget));
   }
-  return Tensor{shape, dtype, std::make_shared<CpuBuffer>(*bytes), this};
+  return Tensor{shape, dtype, std::make_shared<CpuBuffer>(*bytes, buffers_), this};
 }
 
 f16_bits* CpuBackend::f16_mut(Tensor& t) {
@@ -342,7 +379,9 @@ Tensor CpuBackend::linear(const Tensor& x, const Tensor& w, const Tensor* b) {
   const int64_t rows = in_f ? x.numel() / in_f : dims_product(x.shape, 0, x.shape.rank() - 1);
   const cpu::Rhs rhs{cpu::Rhs::Layout::NK, w.dtype, cpu_buffer(w).data(),
                      static_cast<int64_t>(*dtype_bytes(w.dtype, static_cast<uint64_t>(in_f)))};
-  cpu::gemm(make_ctx(options_, pool_), rows, out_f, in_f, px, in_f, rhs, pb, f16_mut(y), out_f);
+  cpu::Ctx ctx = make_ctx(options_, pool_);
+  ctx.q8_scratch = q8_scratch_.get();
+  cpu::gemm(ctx, rows, out_f, in_f, px, in_f, rhs, pb, f16_mut(y), out_f);
   return y;
 }
 

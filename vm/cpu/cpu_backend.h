@@ -8,12 +8,17 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <memory>
+#include <mutex>
 
 #include "vm/cpu/thread_pool.h"
 #include "vm/tensor/backend.h"
 
 namespace tl {
+namespace cpu {
+struct Q8Activations;
+}
 
 struct CpuOptions {
   int threads = 0;             // <= 0: std::thread::hardware_concurrency()
@@ -23,6 +28,25 @@ struct CpuOptions {
   uint64_t allocation_budget = 0;
 };
 
+// Freed host blocks of kMinBytes and more, kept by size for the next allocation of that size. A
+// fresh large allocation is mapped anew by malloc and page-faults on every first touch: on a
+// prefill (the same shapes in every layer) that costs more than the arithmetic. At most
+// kMaxBytes are kept; what does not fit is freed. Shared by the backend and its buffers, so a
+// buffer that outlives the backend still has somewhere to go.
+class BufferPool {
+ public:
+  static constexpr size_t kMinBytes = size_t{64} << 10, kMaxBytes = size_t{1} << 30;
+  ~BufferPool();
+  // 64-byte aligned, `bytes` rounded up to a multiple of 64 (and at least 64).
+  void* acquire(size_t bytes);
+  void release(void* p, size_t bytes);
+
+ private:
+  std::mutex mutex_;
+  std::multimap<size_t, void*> free_;
+  size_t kept_ = 0;
+};
+
 // Host memory: its own, 64-byte aligned (a whole cache line and AVX-512 vector), or borrowed
 // read-only memory kept alive by an owner (a mapped model file, usually 32-byte aligned; no
 // kernel needs more than element alignment). A borrowed buffer is never written: the backend's
@@ -30,7 +54,7 @@ struct CpuOptions {
 // on the read-only mapping instead of changing the file's bytes.
 class CpuBuffer final : public Buffer {
  public:
-  explicit CpuBuffer(size_t bytes);
+  CpuBuffer(size_t bytes, std::shared_ptr<BufferPool> pool);
   CpuBuffer(std::span<const std::byte> borrowed, std::shared_ptr<const void> owner);
   std::byte* data() { return data_; }
   const std::byte* data() const { return data_; }
@@ -47,6 +71,7 @@ class CpuBuffer final : public Buffer {
 class CpuBackend final : public Backend {
  public:
   explicit CpuBackend(CpuOptions options = {});
+  ~CpuBackend() override;
   std::string_view name() const override;
   const CpuOptions& options() const { return options_; }
   int threads() const { return pool_.size(); }
@@ -97,7 +122,10 @@ class CpuBackend final : public Backend {
   CpuOptions options_;
   uint64_t allocated_ = 0;  // bytes made so far, against options_.allocation_budget
   cpu::ThreadPool pool_;
-  std::vector<float> attention_scratch_;  // grown on demand, reused by every attention call
+  std::shared_ptr<BufferPool> buffers_ = std::make_shared<BufferPool>();
+  std::vector<float> attention_scratch_;
+  std::unique_ptr<cpu::Q8Activations> q8_scratch_;  // reused by every quantized linear()  // grown
+                                                    // on demand, reused by every attention call
 };
 
 }  // namespace tl

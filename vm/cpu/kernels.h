@@ -21,11 +21,16 @@
 
 namespace tl::cpu {
 
+struct Q8Activations;
+
 struct Ctx {
   ThreadPool* pool = nullptr;  // nullptr: run on the calling thread only
   bool fast = true;
   Isa isa = host_kernels().isa;  // the SIMD tier of the fast paths (tests pick lower ones)
   bool vnni = true;              // int8 dot products on VNNI where the CPU has it (tests: false)
+  // Reused between calls by the quantized products when set (the backend's), so a prefill does
+  // not allocate and page-fault its activation blocks anew in every linear().
+  Q8Activations* q8_scratch = nullptr;
 };
 
 // Runs fn(i) for i in [0, n): on the pool when there is one and the work is worth it.
@@ -146,6 +151,8 @@ struct Q8Activations {
   std::vector<float> d8;     // each d 8 times (one per int32 lane of its block in a zmm)
   std::vector<int32_t> sum;  // rows * blocks: the sum of each block's q (Q4_0's -8 offset)
   void quantize(const float* x, int64_t num_rows, int64_t k, int64_t ldx);
+  // The same from f16 rows (converted one row at a time), rows in parallel on ctx's pool.
+  void quantize_f16(const Ctx& ctx, const f16_bits* x, int64_t num_rows, int64_t k, int64_t ldx);
   const int8_t* row_q(int64_t r) const { return q.data() + r * blocks * 32; }
   const float* row_d(int64_t r) const { return d.data() + r * blocks; }
   const float* row_d8(int64_t r) const { return d8.data() + r * blocks * 8; }
@@ -161,5 +168,22 @@ void dot_rows_q8(const Ctx& ctx, DType type, const std::byte* w, const Q8Activat
                  int64_t nr, float* out);
 // Which integer dot product dot_rows_q8 uses at tier `isa` on this machine.
 const char* q8_kernel_name(Isa isa);
+
+// The tiled form for many activation rows (prefill), AVX512-VNNI only: weight rows are first
+// repacked (Q8WeightPanel: per pair of blocks their 64 signed bytes, -128 times the bytes' sums
+// per int32 lane, and the two scales per lane), then q8_tile_dots computes a tile of activation
+// rows x weight rows, reading each repacked weight pair once per 4 activation rows and each
+// activation pair once per 4 weight rows. The activations enter VPDPBUSD as unsigned x + 128;
+// the packed sums take the 128 back out, so every block's int32 dot product is exact, as in
+// dot_rows_q8 (the f32 sums differ only in order).
+bool has_q8_tiles(const Ctx& ctx);
+struct Q8WeightPanel {
+  int64_t rows = 0, pairs = 0;
+  std::vector<std::byte> data;  // rows * pairs * 192 bytes, 64-byte aligned within (see .cpp)
+  void pack(DType type, const std::byte* w, int64_t row_bytes, int64_t num_rows, int64_t blocks);
+};
+// out[r * ldo + c] = dot(weight row c of `w`, activation row m0 + r), r < mc, c < w.rows.
+void q8_tile_dots(const Q8WeightPanel& w, const Q8Activations& a, int64_t m0, int64_t mc,
+                  float* out, int64_t ldo);
 
 }  // namespace tl::cpu

@@ -250,19 +250,35 @@ namespace {
 // instructions.
 void gemm_q8(const Ctx& ctx, int64_t M, int64_t N, int64_t K, const f16_bits* A, int64_t lda,
              const Rhs& B, const f16_bits* bias, f16_bits* C, int64_t ldc) {
-  std::vector<float> x(static_cast<size_t>(M * K));
-  for (int64_t i = 0; i < M; ++i) {
-    if (ctx.fast)
-      f16_to_f32_row(A + i * lda, x.data() + i * K, K);
-    else
-      f16_to_f32_row_ref(A + i * lda, x.data() + i * K, K);
-  }
-  Q8Activations act;
-  act.quantize(x.data(), M, K, K);
-  // A task's 16 weight rows stay in L2 while it walks the activations in chunks of 64 rows (at
-  // most 64·K bytes of q plus 8·K of scales, also L2-sized), each weight row in L1 against a chunk.
+  Q8Activations local;
+  Q8Activations& act = ctx.q8_scratch ? *ctx.q8_scratch : local;
+  act.quantize_f16(ctx, A, M, K, lda);
   constexpr int64_t kRowsPerTask = 16, kActRows = 64;
   const int64_t tasks = (N + kRowsPerTask - 1) / kRowsPerTask;
+  if (M >= 4 && has_q8_tiles(ctx)) {
+    // A task repacks its 16 weight rows once (L2-sized), then computes tiles of activation rows
+    // x those weight rows; each row of results is rounded to f16 with the vector conversion.
+    parallel(ctx, tasks, [&](int64_t t) {
+      const int64_t n0 = t * kRowsPerTask, nw = std::min(N, n0 + kRowsPerTask) - n0;
+      Q8WeightPanel panel;
+      panel.pack(B.dtype, B.data + n0 * B.row_bytes, B.row_bytes, nw, K / 32);
+      float out[kActRows * kRowsPerTask];
+      float bias_f[kRowsPerTask] = {};
+      if (bias) f16_to_f32_row(bias + n0, bias_f, nw);
+      for (int64_t m0 = 0; m0 < M; m0 += kActRows) {
+        const int64_t mc = std::min(kActRows, M - m0);
+        q8_tile_dots(panel, act, m0, mc, out, kRowsPerTask);
+        for (int64_t i = 0; i < mc; ++i) {
+          float* row = out + i * kRowsPerTask;
+          for (int64_t c = 0; c < nw; ++c) row[c] += bias_f[c];
+          f32_to_f16_row(row, C + (m0 + i) * ldc + n0, nw);
+        }
+      }
+    });
+    return;
+  }
+  // A task's 16 weight rows stay in L2 while it walks the activations in chunks of 64 rows (at
+  // most 64·K bytes of q plus 8·K of scales, also L2-sized), each weight row in L1 against a chunk.
   parallel(ctx, tasks, [&](int64_t t) {
     const int64_t n0 = t * kRowsPerTask, n1 = std::min(N, n0 + kRowsPerTask);
     float out[kActRows];

@@ -11,7 +11,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
+#include "vm/cpu/convert.h"
 #include "vm/cpu/kernels.h"
 
 #include "vm/cpu/simd.h"
@@ -193,6 +195,125 @@ TL_TARGET_AVXVNNI void dot_rows_avxvnni(DType type, const std::byte* w, int64_t 
 
 #endif
 
+#ifdef TL_CPU_X86
+// ---- AVX512-VNNI tiles over a repacked weight panel ---------------------------------------------
+
+constexpr int64_t kPairBytes = 192;  // 64 weight bytes, 16 int32 sums, 16 f32 scales
+
+// One pair of blocks (64 weights) of a Q8_0 or Q4_0 row as signed bytes (Q4_0: nibble - 8), in
+// element order, and each block's scale in its 8 lanes.
+TL_TARGET_AVX512VNNI inline void load_pair(DType type, const std::byte* row, int64_t b, int64_t nb,
+                                           __m512i* wq, __m512* wd) {
+  const bool both = b + 1 < nb;
+  f16_bits h0, h1 = 0;
+  if (type == DType::Q8_0) {
+    const std::byte* blk = row + b * kQ8Bytes;
+    const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2));
+    const __m256i w1 = both ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 36))
+                            : _mm256_setzero_si256();
+    *wq = _mm512_inserti64x4(_mm512_castsi256_si512(w0), w1, 1);
+    std::memcpy(&h0, blk, 2);
+    if (both) std::memcpy(&h1, blk + 34, 2);
+  } else {
+    const std::byte* blk = row + b * kQ4Bytes;
+    const __m128i q0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
+    const __m128i q1 =
+        both ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 20)) : _mm_set1_epi8(0x08);
+    const __m512i packed = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set_m128i(q1, q0)),
+                                              _mm256_srli_epi16(_mm256_set_m128i(q1, q0), 4), 1);
+    const __m512i nib = _mm512_and_si512(
+        _mm512_shuffle_i64x2(packed, packed, _MM_SHUFFLE(3, 1, 2, 0)), _mm512_set1_epi8(15));
+    *wq = _mm512_sub_epi8(nib, _mm512_set1_epi8(8));  // a missing second block: nibbles 8 -> 0
+    std::memcpy(&h0, blk, 2);
+    if (both) std::memcpy(&h1, blk + 18, 2);
+  }
+  *wd = _mm512_insertf32x8(_mm512_set1_ps(_cvtsh_ss(h0)),
+                           _mm256_set1_ps(both ? _cvtsh_ss(h1) : 0.0f), 1);
+}
+
+TL_TARGET_AVX512VNNI void pack_panel_vnni512(DType type, const std::byte* w, int64_t row_bytes,
+                                             int64_t rows, int64_t nb, std::byte* out) {
+  const int64_t pairs = (nb + 1) / 2;
+  const __m512i u128 = _mm512_set1_epi8(static_cast<char>(0x80));
+  for (int64_t c = 0; c < rows; ++c)
+    for (int64_t p = 0; p < pairs; ++p) {
+      __m512i wq;
+      __m512 wd;
+      load_pair(type, w + c * row_bytes, 2 * p, nb, &wq, &wd);
+      std::byte* dst = out + (c * pairs + p) * kPairBytes;
+      _mm512_storeu_si512(dst, wq);
+      // -128 * (sum of each lane's 4 weights): dpbusd(x + 128, w) + this = dot(x, w), exactly.
+      const __m512i sums = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u128, wq);
+      _mm512_storeu_si512(dst + 64, _mm512_sub_epi32(_mm512_setzero_si512(), sums));
+      _mm512_storeu_ps(dst + 128, wd);
+    }
+}
+
+// A tile of R activation rows x C weight rows: acc[r][c] over every pair of blocks.
+template <int R, int C>
+TL_TARGET_AVX512VNNI void tile_vnni512(const std::byte* panel, int64_t pairs, int64_t nb,
+                                       const Q8Activations& a, int64_t m0, float* out,
+                                       int64_t ldo) {
+  __m512 acc[R][C];
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < C; ++c) acc[r][c] = _mm512_setzero_ps();
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  const int8_t* xq[R];
+  const float* xd[R];
+  for (int r = 0; r < R; ++r) {
+    xq[r] = a.row_q(m0 + r);
+    xd[r] = a.row_d8(m0 + r);
+  }
+  for (int64_t p = 0; p < pairs; ++p) {
+    // The second block of the last pair may not exist: masked loads read nothing past the row.
+    const bool both = 2 * p + 1 < nb;
+    const __mmask64 kq = both ? ~__mmask64{0} : __mmask64{0xFFFFFFFF};
+    const __mmask16 kd = both ? __mmask16{0xFFFF} : __mmask16{0x00FF};
+    __m512i wq[C], ws[C];
+    __m512 wd[C];
+    for (int c = 0; c < C; ++c) {
+      const std::byte* src = panel + (c * pairs + p) * kPairBytes;
+      wq[c] = _mm512_loadu_si512(src);
+      ws[c] = _mm512_loadu_si512(src + 64);
+      wd[c] = _mm512_loadu_ps(reinterpret_cast<const float*>(src + 128));
+    }
+    for (int r = 0; r < R; ++r) {
+      const __m512i xu = _mm512_xor_si512(_mm512_maskz_loadu_epi8(kq, xq[r] + p * 64), flip);
+      const __m512 d = _mm512_maskz_loadu_ps(kd, xd[r] + p * 16);
+      for (int c = 0; c < C; ++c) {
+        const __m512i isum = _mm512_dpbusd_epi32(ws[c], xu, wq[c]);
+        acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(wd[c], d), acc[r][c]);
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < C; ++c) out[r * ldo + c] = _mm512_reduce_add_ps(acc[r][c]);
+}
+
+template <int R>
+TL_TARGET_AVX512VNNI void tile_rows_vnni512(const std::byte* panel, int64_t pairs, int64_t nb,
+                                            int64_t cols, const Q8Activations& a, int64_t m0,
+                                            float* out, int64_t ldo) {
+  int64_t c = 0;
+  for (; c + 4 <= cols; c += 4)
+    tile_vnni512<R, 4>(panel + c * pairs * kPairBytes, pairs, nb, a, m0, out + c, ldo);
+  const std::byte* rest = panel + c * pairs * kPairBytes;
+  switch (cols - c) {
+    case 3:
+      tile_vnni512<R, 3>(rest, pairs, nb, a, m0, out + c, ldo);
+      break;
+    case 2:
+      tile_vnni512<R, 2>(rest, pairs, nb, a, m0, out + c, ldo);
+      break;
+    case 1:
+      tile_vnni512<R, 1>(rest, pairs, nb, a, m0, out + c, ldo);
+      break;
+    default:
+      break;
+  }
+}
+#endif
+
 enum class Q8Kernel { Portable, Avx2, AvxVnni, Vnni512 };
 // VNNI where the tier and the CPU have it: AVX512-VNNI on zmm at the avx512 tier, else AVX-VNNI
 // on ymm; `vnni` false keeps AVX2's byte multiply-adds (tests use it to cover that form).
@@ -218,6 +339,69 @@ const char* q8_kernel_name(Isa isa) {
   }
 }
 
+bool has_q8_tiles(const Ctx& ctx) {
+  return ctx.fast && q8_kernel(ctx.isa, ctx.vnni) == Q8Kernel::Vnni512;
+}
+
+void Q8WeightPanel::pack(DType type, const std::byte* w, int64_t row_bytes, int64_t num_rows,
+                         int64_t blocks) {
+  rows = num_rows;
+  pairs = (blocks + 1) / 2;
+  data.resize(static_cast<size_t>(rows * pairs * kPairBytes));
+#ifdef TL_CPU_X86
+  pack_panel_vnni512(type, w, row_bytes, rows, blocks, data.data());
+#else
+  (void)type, (void)w, (void)row_bytes;
+#endif
+}
+
+void q8_tile_dots(const Q8WeightPanel& w, const Q8Activations& a, int64_t m0, int64_t mc,
+                  float* out, int64_t ldo) {
+#ifdef TL_CPU_X86
+  const std::byte* panel = w.data.data();
+  int64_t r = 0;
+  for (; r + 4 <= mc; r += 4)
+    tile_rows_vnni512<4>(panel, w.pairs, a.blocks, w.rows, a, m0 + r, out + r * ldo, ldo);
+  switch (mc - r) {
+    case 3:
+      tile_rows_vnni512<3>(panel, w.pairs, a.blocks, w.rows, a, m0 + r, out + r * ldo, ldo);
+      break;
+    case 2:
+      tile_rows_vnni512<2>(panel, w.pairs, a.blocks, w.rows, a, m0 + r, out + r * ldo, ldo);
+      break;
+    case 1:
+      tile_rows_vnni512<1>(panel, w.pairs, a.blocks, w.rows, a, m0 + r, out + r * ldo, ldo);
+      break;
+    default:
+      break;
+  }
+#else
+  (void)w, (void)a, (void)m0, (void)mc, (void)out, (void)ldo;
+#endif
+}
+
+namespace {
+// One row of K values into its Q8_0 blocks (the formula in kernels.h).
+void quantize_row(const float* xr, int64_t blocks, int8_t* q, float* d, float* d8, int32_t* sum) {
+  for (int64_t b = 0; b < blocks; ++b) {
+    const float* xb = xr + b * kQK;
+    float amax = 0.0f;
+    for (int j = 0; j < kQK; ++j) amax = std::max(amax, std::fabs(xb[j]));
+    const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+    const float dd = f16_to_f32(f32_to_f16(amax / 127.0f));
+    int8_t* qb = q + b * kQK;
+    int32_t s = 0;
+    for (int j = 0; j < kQK; ++j) {
+      qb[j] = static_cast<int8_t>(std::nearbyint(xb[j] * id));
+      s += qb[j];
+    }
+    d[b] = dd;
+    std::fill_n(d8 + b * 8, 8, dd);
+    sum[b] = s;
+  }
+}
+}  // namespace
+
 void Q8Activations::quantize(const float* x, int64_t num_rows, int64_t k, int64_t ldx) {
   rows = num_rows;
   blocks = k / kQK;
@@ -225,25 +409,29 @@ void Q8Activations::quantize(const float* x, int64_t num_rows, int64_t k, int64_
   d.resize(static_cast<size_t>(rows * blocks));
   d8.resize(static_cast<size_t>(rows * blocks * 8));
   sum.resize(static_cast<size_t>(rows * blocks));
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * ldx;
-    for (int64_t b = 0; b < blocks; ++b) {
-      const float* xb = xr + b * kQK;
-      float amax = 0.0f;
-      for (int j = 0; j < kQK; ++j) amax = std::max(amax, std::fabs(xb[j]));
-      const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
-      const float dd = f16_to_f32(f32_to_f16(amax / 127.0f));
-      int8_t* qb = q.data() + (r * blocks + b) * kQK;
-      int32_t s = 0;
-      for (int j = 0; j < kQK; ++j) {
-        qb[j] = static_cast<int8_t>(std::nearbyint(xb[j] * id));
-        s += qb[j];
-      }
-      d[static_cast<size_t>(r * blocks + b)] = dd;
-      std::fill_n(d8.data() + (r * blocks + b) * 8, 8, dd);
-      sum[static_cast<size_t>(r * blocks + b)] = s;
-    }
-  }
+  for (int64_t r = 0; r < rows; ++r)
+    quantize_row(x + r * ldx, blocks, q.data() + r * blocks * kQK, d.data() + r * blocks,
+                 d8.data() + r * blocks * 8, sum.data() + r * blocks);
+}
+
+void Q8Activations::quantize_f16(const Ctx& ctx, const f16_bits* x, int64_t num_rows, int64_t k,
+                                 int64_t ldx) {
+  rows = num_rows;
+  blocks = k / kQK;
+  q.resize(static_cast<size_t>(rows * blocks * kQK));
+  d.resize(static_cast<size_t>(rows * blocks));
+  d8.resize(static_cast<size_t>(rows * blocks * 8));
+  sum.resize(static_cast<size_t>(rows * blocks));
+  const Ctx run = rows * k >= (1 << 16) ? ctx : Ctx{nullptr, ctx.fast, ctx.isa, ctx.vnni};
+  parallel(run, rows, [&](int64_t r) {
+    std::vector<float> xr(static_cast<size_t>(k));
+    if (ctx.fast)
+      f16_to_f32_row(x + r * ldx, xr.data(), k);
+    else
+      f16_to_f32_row_ref(x + r * ldx, xr.data(), k);
+    quantize_row(xr.data(), blocks, q.data() + r * blocks * kQK, d.data() + r * blocks,
+                 d8.data() + r * blocks * 8, sum.data() + r * blocks);
+  });
 }
 
 void dot_rows_q8(const Ctx& ctx, DType type, const std::byte* w, const Q8Activations& a, int64_t r0,
