@@ -153,6 +153,7 @@ struct Q8Activations {
   void quantize(const float* x, int64_t num_rows, int64_t k, int64_t ldx);
   // The same from f16 rows (converted one row at a time), rows in parallel on ctx's pool.
   void quantize_f16(const Ctx& ctx, const f16_bits* x, int64_t num_rows, int64_t k, int64_t ldx);
+  void resize(int64_t num_rows, int64_t k);  // keeps capacity: no allocation when reused
   const int8_t* row_q(int64_t r) const { return q.data() + r * blocks * 32; }
   const float* row_d(int64_t r) const { return d.data() + r * blocks; }
   const float* row_d8(int64_t r) const { return d8.data() + r * blocks * 8; }

@@ -402,13 +402,17 @@ void quantize_row(const float* xr, int64_t blocks, int8_t* q, float* d, float* d
 }
 }  // namespace
 
-void Q8Activations::quantize(const float* x, int64_t num_rows, int64_t k, int64_t ldx) {
+void Q8Activations::resize(int64_t num_rows, int64_t k) {
   rows = num_rows;
   blocks = k / kQK;
   q.resize(static_cast<size_t>(rows * blocks * kQK));
   d.resize(static_cast<size_t>(rows * blocks));
   d8.resize(static_cast<size_t>(rows * blocks * 8));
   sum.resize(static_cast<size_t>(rows * blocks));
+}
+
+void Q8Activations::quantize(const float* x, int64_t num_rows, int64_t k, int64_t ldx) {
+  resize(num_rows, k);
   for (int64_t r = 0; r < rows; ++r)
     quantize_row(x + r * ldx, blocks, q.data() + r * blocks * kQK, d.data() + r * blocks,
                  d8.data() + r * blocks * 8, sum.data() + r * blocks);
@@ -416,12 +420,7 @@ void Q8Activations::quantize(const float* x, int64_t num_rows, int64_t k, int64_
 
 void Q8Activations::quantize_f16(const Ctx& ctx, const f16_bits* x, int64_t num_rows, int64_t k,
                                  int64_t ldx) {
-  rows = num_rows;
-  blocks = k / kQK;
-  q.resize(static_cast<size_t>(rows * blocks * kQK));
-  d.resize(static_cast<size_t>(rows * blocks));
-  d8.resize(static_cast<size_t>(rows * blocks * 8));
-  sum.resize(static_cast<size_t>(rows * blocks));
+  resize(num_rows, k);
   const Ctx run = rows * k >= (1 << 16) ? ctx : Ctx{nullptr, ctx.fast, ctx.isa, ctx.vnni};
   parallel(run, rows, [&](int64_t r) {
     std::vector<float> xr(static_cast<size_t>(k));
