@@ -31,6 +31,10 @@ namespace {
 using namespace ast;
 
 constexpr int kMaxRegisters = 250;  // a little below 255: CALL bases need room for their args
+// Locals take registers below this window; the ones declared past it live in the frame's spill
+// slots (GETSPILL/SETSPILL, up to 65,535), so that no number of locals runs out of registers:
+// the registers above stay for temporaries, call arguments and loop control.
+constexpr int kLocalRegisters = 192;
 // Top-level script variables kept in registers; the others live in global slots.
 constexpr size_t kScriptRegisterNames = 128;
 
@@ -105,7 +109,8 @@ class FunctionCompiler {
  private:
   struct Local {
     std::string_view name;
-    int reg;
+    int reg;  // its register, or -1 when it lives in spill slot `spill`
+    int spill = -1;
   };
   struct Loop {
     Label break_label;
@@ -115,8 +120,14 @@ class FunctionCompiler {
   // --- registers and scopes ---
   int alloc(int n, SourceRange where);
   void release_to(int reg) { free_ = reg; }
-  std::optional<int> find_local(std::string_view name) const;
+  const Local* find_local(std::string_view name) const;
+  // A local in a register (parameters, loop variables, size variables).
   int declare_local(std::string_view name, SourceRange where);
+  // Evaluates `value` into a new local named `name`: a register below kLocalRegisters, else a
+  // spill slot.
+  void new_local(std::string_view name, SourceRange where, const Expr* value);
+  // Evaluates `value` and stores it with SETGLOBAL/SETSPILL into `slot`.
+  void store_to(OpCode set, int slot, const Expr* value, SourceRange where);
   size_t open_scope() const { return locals_.size(); }
   void close_scope(size_t mark);
 
@@ -185,6 +196,7 @@ class FunctionCompiler {
   bool is_script_;
   bool at_top_level_ = true;  // script statements outside any block: bindings may be globals
   int free_ = 0;
+  int free_spill_ = 0;  // the next spill slot
   std::vector<Local> locals_;
   std::vector<Loop> loops_;
   const FnDecl* fn_ = nullptr;
@@ -268,17 +280,17 @@ int FunctionCompiler::alloc(int n, SourceRange where) {
   const int r = free_;
   free_ += n;
   if (free_ > kMaxRegisters)
-    fail(where, fmt::format("this function needs more than {} registers: split it into smaller "
-                            "functions or expressions",
+    fail(where, fmt::format("this needs more than {} registers at once (temporaries of nested "
+                            "expressions, calls and loops): split it into smaller expressions",
                             kMaxRegisters));
   fb_.reserve_regs(free_);
   return r;
 }
 
-std::optional<int> FunctionCompiler::find_local(std::string_view name) const {
+const FunctionCompiler::Local* FunctionCompiler::find_local(std::string_view name) const {
   for (auto it = locals_.rbegin(); it != locals_.rend(); ++it)
-    if (it->name == name) return it->reg;
-  return std::nullopt;
+    if (it->name == name) return &*it;
+  return nullptr;
 }
 
 int FunctionCompiler::declare_local(std::string_view name, SourceRange where) {
@@ -287,10 +299,36 @@ int FunctionCompiler::declare_local(std::string_view name, SourceRange where) {
   return reg;
 }
 
+void FunctionCompiler::new_local(std::string_view name, SourceRange where, const Expr* value) {
+  // Evaluated first: the initialiser may read an outer binding of the same name.
+  if (free_ < kLocalRegisters) {
+    const int reg = alloc(1, where);
+    expr_to(value, reg);
+    release_to(reg + 1);
+    locals_.push_back({name, reg});
+    return;
+  }
+  const int slot = free_spill_++;
+  store_to(OpCode::SETSPILL, slot, value, where);
+  locals_.push_back({name, -1, slot});
+}
+
+void FunctionCompiler::store_to(OpCode set, int slot, const Expr* value, SourceRange where) {
+  const int temps = free_;
+  const int r = expr_reg(value);
+  at(where);
+  fb_.emit(set, r, slot);
+  release_to(temps);
+}
+
 void FunctionCompiler::close_scope(size_t mark) {
   int lowest = free_;
   while (locals_.size() > mark) {
-    lowest = std::min(lowest, locals_.back().reg);
+    const Local& l = locals_.back();
+    if (l.reg >= 0)
+      lowest = std::min(lowest, l.reg);
+    else
+      free_spill_ = std::min(free_spill_, l.spill);
     locals_.pop_back();
   }
   release_to(lowest);
@@ -468,13 +506,14 @@ void FunctionCompiler::let_stmt(const Let* s) {
 void FunctionCompiler::bind_name(std::string_view name, SourceRange where, const Expr* value,
                                  bool declare) {
   const auto slot = is_script_ && at_top_level_ ? program_.global_slot(name) : std::nullopt;
-  const auto existing = find_local(name);
+  const Local* existing = find_local(name);
   if (slot && (declare || !existing)) {
-    const int temps = free_;  // a global keeps no register (a `let` statement keeps its own)
-    const int r = expr_reg(value);
-    at(where);
-    fb_.emit(OpCode::SETGLOBAL, r, static_cast<int>(*slot));
-    release_to(temps);
+    // A global keeps no register (a `let` statement keeps its own).
+    store_to(OpCode::SETGLOBAL, static_cast<int>(*slot), value, where);
+    return;
+  }
+  if (!declare && existing && existing->reg < 0) {
+    store_to(OpCode::SETSPILL, existing->spill, value, where);
     return;
   }
   if (!declare && existing) {
@@ -482,10 +521,10 @@ void FunctionCompiler::bind_name(std::string_view name, SourceRange where, const
     // operands before writing (arithmetic, calls); `a && b` writes early, so it goes via a temp.
     const auto* bin = dyn_cast<Binary>(value);
     if (bin && bin->op != ast::BinaryOp::And && bin->op != ast::BinaryOp::Or) {
-      expr_to(value, *existing);
+      expr_to(value, existing->reg);
     } else {
       const int r = expr_reg(value);
-      if (r != *existing) fb_.emit(OpCode::MOVE, *existing, r);
+      if (r != existing->reg) fb_.emit(OpCode::MOVE, existing->reg, r);
     }
     return;
   }
@@ -493,17 +532,11 @@ void FunctionCompiler::bind_name(std::string_view name, SourceRange where, const
     // Not a local: an existing global (from a function or a nested block of the script) is the
     // binding in scope, so `x = e` assigns it.
     if (auto g = program_.global_slot(name)) {
-      const int r = expr_reg(value);
-      at(where);
-      fb_.emit(OpCode::SETGLOBAL, r, static_cast<int>(*g));
+      store_to(OpCode::SETGLOBAL, static_cast<int>(*g), value, where);
       return;
     }
   }
-  // A new local: evaluate first (the initialiser may read an outer binding of the same name).
-  const int reg = alloc(1, where);
-  expr_to(value, reg);
-  release_to(reg + 1);
-  locals_.push_back({name, reg});
+  new_local(name, where, value);
 }
 
 void FunctionCompiler::assign(const Assign* s) {
@@ -539,18 +572,22 @@ void FunctionCompiler::index_assign(const Index* ix, const Expr* value, SourceRa
   const auto* outer = dyn_cast<Index>(obj);
   int reg = -1;
   std::function<void()> store_back;
-  if (id && find_local(id->name)) {
-    reg = *find_local(id->name);
-  } else if (auto g = id ? program_.global_slot(id->name) : std::nullopt) {
+  const Local* local = id ? find_local(id->name) : nullptr;
+  const auto global = id && !local ? program_.global_slot(id->name) : std::nullopt;
+  if (local && local->reg >= 0) {
+    reg = local->reg;
+  } else if (local || global) {
+    // A spilled local or a global: detached from its slot while it is updated.
+    const OpCode get = local ? OpCode::GETSPILL : OpCode::GETGLOBAL;
+    const OpCode set = local ? OpCode::SETSPILL : OpCode::SETGLOBAL;
+    const int slot = local ? local->spill : static_cast<int>(*global);
     reg = alloc(1, obj->range);
     const int none = alloc(1, obj->range);
     at(obj->range);
-    fb_.emit(OpCode::GETGLOBAL, reg, static_cast<int>(*g));
+    fb_.emit(get, reg, slot);
     fb_.emit(OpCode::LOADNONE, none, 0);
-    fb_.emit(OpCode::SETGLOBAL, none, static_cast<int>(*g));
-    store_back = [this, reg, slot = static_cast<int>(*g)] {
-      fb_.emit(OpCode::SETGLOBAL, reg, slot);
-    };
+    fb_.emit(set, none, slot);
+    store_back = [this, reg, set, slot] { fb_.emit(set, reg, slot); };
   } else if (outer && outer->items.size() == 1 && !isa<Slice>(outer->items[0])) {
     const int list = expr_reg(outer->object);
     const int key = expr_reg(outer->items[0]);
@@ -730,6 +767,11 @@ void FunctionCompiler::tensor_decl(const TensorDecl* d) {
   if (slot) {
     fb_.emit(OpCode::SETGLOBAL, r, static_cast<int>(*slot));
     release_to(temps);
+  } else if (temps >= kLocalRegisters) {
+    const int spill = free_spill_++;
+    fb_.emit(OpCode::SETSPILL, r, spill);
+    release_to(temps);
+    locals_.push_back({d->name, -1, spill});
   } else {
     const int reg = temps;
     if (r != reg) fb_.emit(OpCode::MOVE, reg, r);
@@ -812,9 +854,9 @@ int FunctionCompiler::expr_reg(const Expr* e) {
   const Expr* outer = e;
   while (const auto* p = dyn_cast<Paren>(e)) e = p->inner;
   if (const auto* id = dyn_cast<Ident>(e))
-    if (auto r = find_local(id->name)) {
-      value_checks(outer, *r);
-      return *r;
+    if (const Local* l = find_local(id->name); l && l->reg >= 0) {
+      value_checks(outer, l->reg);
+      return l->reg;
     }
   const int r = alloc(1, e->range);
   expr_to(outer, r);
@@ -856,8 +898,11 @@ void FunctionCompiler::expr_to(const Expr* e, int dst) {
     case NodeKind::Ident: {
       const auto* id = cast<Ident>(e);
       at(e->range);
-      if (auto r = find_local(id->name)) {
-        if (*r != dst) fb_.emit(OpCode::MOVE, dst, *r);
+      if (const Local* l = find_local(id->name)) {
+        if (l->reg < 0)
+          fb_.emit(OpCode::GETSPILL, dst, l->spill);
+        else if (l->reg != dst)
+          fb_.emit(OpCode::MOVE, dst, l->reg);
       } else if (auto g = program_.global_slot(id->name)) {
         fb_.emit(OpCode::GETGLOBAL, dst, static_cast<int>(*g));
       } else if (const FunctionEntry* f = program_.find_function(id->name)) {
@@ -1776,6 +1821,13 @@ std::optional<tl::Module> ProgramCompiler::compile(CheckedFile root_file) {
       }
       if (global) {
         const uint32_t slot = static_cast<uint32_t>(globals_.size());
+        if (slot > static_cast<uint32_t>(kMaxBx)) {
+          sink_.report(DiagCode::E0701, s->range,
+                       fmt::format("more than {} top-level variables in one program (with its "
+                                   "imports): keep the values in a list or a map",
+                                   kMaxBx + 1));
+          return std::nullopt;
+        }
         globals_.emplace(name, slot);
       }
     }

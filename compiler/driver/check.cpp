@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
 #include "compiler/driver/cli.h"
+#include "compiler/driver/frontend.h"
 #include "compiler/sema/sema.h"
 #include "compiler/syntax/parser.h"
 
@@ -31,6 +33,19 @@ int check_files(const std::vector<std::string>& paths, const CheckOptions& optio
     // Names, types and shapes: run on trees with syntax errors too (error nodes are unknown).
     auto analysis = sema::analyze(*tree, context);
     found.insert(found.end(), analysis->diagnostics.begin(), analysis->diagnostics.end());
+    // A checked program is also lowered to bytecode (and the result dropped), so that a limit of
+    // the bytecode compiler (E0701) is reported here as `tl run` and `tl compile` report it.
+    if (std::none_of(found.begin(), found.end(),
+                     [](const Diagnostic& d) { return d.severity == Severity::Error; })) {
+      DiagnosticSink sink;
+      compile_program(
+          {tree.get(), analysis.get()},
+          [&](const ast::SyntaxTree& from, std::string_view p) {
+            return import_checked(context, from, p);
+          },
+          sink);
+      found.insert(found.end(), sink.diagnostics().begin(), sink.diagnostics().end());
+    }
     found = limit_errors(std::move(found), kErrorsShownPerFile,
                          SourceRange{file->id(), file->size(), file->size()});
     all.insert(all.end(), found.begin(), found.end());

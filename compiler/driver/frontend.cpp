@@ -19,13 +19,14 @@ std::unique_ptr<Program> Program::load(const std::string& path, std::string* err
   return p;
 }
 
-CheckedFile Program::import(const ast::SyntaxTree& from, std::string_view path) {
+CheckedFile import_checked(sema::AnalysisContext& context, const ast::SyntaxTree& from,
+                           std::string_view path) {
   const fs::path full = fs::path(from.source().path()).parent_path() / fs::path(path);
   std::error_code ec;
   const fs::path canonical = fs::weakly_canonical(full, ec);
   std::string error;
   bool cycle = false;
-  auto* imported = context_.import_file(ec ? full : canonical, {}, &error, &cycle);
+  auto* imported = context.import_file(ec ? full : canonical, {}, &error, &cycle);
   if (!imported) return {};
   return {imported->tree.get(), imported->analysis.get()};
 }

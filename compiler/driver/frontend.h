@@ -15,6 +15,11 @@
 
 namespace tl::cli {
 
+// The file of `import "path"` written in `from`: the context's copy (each file is parsed and
+// analysed once); a null tree when it cannot be read (the checker reports that at the import).
+CheckedFile import_checked(sema::AnalysisContext& context, const ast::SyntaxTree& from,
+                           std::string_view path);
+
 class Program {
  public:
   // Reads and parses `path`; imports are parsed when codegen or the checker asks for them.
@@ -25,12 +30,10 @@ class Program {
   // The checker's results for the root file (after check()).
   const sema::Analysis* analysis() const { return analysis_.get(); }
   const SourceManager& sources() const { return sources_; }
-  // The file of `import "path"` written in `from`: the checker's copy (each file is parsed and
-  // analysed once, in the AnalysisContext); nullptr when it cannot be read (the checker reports
-  // that at the import).
-  CheckedFile import(const ast::SyntaxTree& from, std::string_view path);
   ImportResolver resolver() {
-    return [this](const ast::SyntaxTree& from, std::string_view p) { return import(from, p); };
+    return [this](const ast::SyntaxTree& from, std::string_view p) {
+      return import_checked(context_, from, p);
+    };
   }
 
   // Syntax and semantic diagnostics of every loaded file, then what `compile` reported.

@@ -30,6 +30,13 @@ const Expr* expr_of(const BoundArgs& a, std::string_view name) {
   size_t i = param(a, name);
   return i < a.exprs.size() ? a.exprs[i] : nullptr;
 }
+// Every '*' of `pattern` is a whole segment between dots.
+bool whole_segment_wildcards(std::string_view pattern) {
+  for (size_t i = pattern.find('*'); i != std::string_view::npos; i = pattern.find('*', i + 1))
+    if ((i > 0 && pattern[i - 1] != '.') || (i + 1 < pattern.size() && pattern[i + 1] != '.'))
+      return false;
+  return true;
+}
 const StringLit* dyn_cast_or_null_string(const Expr* e) {
   return e ? dyn_cast<StringLit>(e) : nullptr;
 }
@@ -123,12 +130,19 @@ Type Checker::builtin_rule(const Call* c, Builtin b, BoundArgs& a) {
     case Builtin::GetTensor: {
       const Expr* name = expr_of(a, "name");
       const Type& model = type_of(a, "model");
-      if (const auto* lit = dyn_cast<StringLit>(name)) {
+      const Type& text = type_of(a, "name");
+      if (text.is(TypeKind::String) && text.text == Type::Text::Known && name) {
         if (model.is(TypeKind::ModelPath))  // layer.get_tensor("attn_q.weight"), layer = m.blk[i]
-          return as_value(
-              model_path(model, model.path + "." + std::string(lit->value), lit->range));
-        return model_tensor(model, lit->value, lit->range,
-                            fmt::format("get_tensor(\"{}\")", lit->value));
+          return as_value(model_path(model, model.path + "." + text.path, name->range));
+        return model_tensor(model, text.path, name->range,
+                            fmt::format("get_tensor(\"{}\")", text.path));
+      }
+      // `"blk." + str(i) + ".attn_q.weight"` with i unknown: the shape when every tensor it can
+      // name has the same one (each '*' a whole segment of the name, as m.blk[i] makes them).
+      if (text.is(TypeKind::String) && text.text == Type::Text::Pattern && name &&
+          model.is(TypeKind::Model) && model.model && whole_segment_wildcards(text.path)) {
+        Type t = model_pattern(model, text.path, name->range);
+        if (t.is_tensor()) return t;
       }
       return Type::tensor_unknown_rank();
     }
@@ -425,8 +439,15 @@ Type Checker::builtin_rule(const Call* c, Builtin b, BoundArgs& a) {
       return conversion(c, type_of(a, "x"), TypeKind::Int);
     case Builtin::Float:
       return conversion(c, type_of(a, "x"), TypeKind::Float);
-    case Builtin::Str:
+    case Builtin::Str: {
+      // Known for a known int (and a known string); a pattern's '*' for an unknown int.
+      const Type& v = type_of(a, "x");
+      if (const Dim* d = v.int_value(); d && d->is_const())
+        return Type::string(std::to_string(d->value));
+      if (v.is(TypeKind::Int)) return Type::string("*", Type::Text::Pattern);
+      if (v.is(TypeKind::String)) return v;
       return Type::of(TypeKind::String);
+    }
     case Builtin::Clock:
       return Type::of(TypeKind::Float);
     case Builtin::Tokenize: {

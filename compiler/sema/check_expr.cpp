@@ -33,7 +33,7 @@ Type Checker::check_expr_impl(const Expr* e) {
     case NodeKind::FloatLit:
       return Type::of(TypeKind::Float);
     case NodeKind::StringLit:
-      return Type::of(TypeKind::String);
+      return Type::string(std::string(cast<StringLit>(e)->value));
     case NodeKind::BoolLit:
       return Type::of(TypeKind::Bool);
     case NodeKind::Ident:
@@ -236,7 +236,8 @@ Type Checker::binary_result(const Binary* b, Type l) {
   if (l.is_tensor() && r.is_tensor()) return broadcast(l, r, b->lhs, b->rhs, b->op_range, op);
   if (l.is_tensor() && r.is_number()) return l;
   if (r.is_tensor() && l.is_number()) return r;
-  if (l.is(TypeKind::String) && r.is(TypeKind::String) && b->op == BinaryOp::Add) return l;
+  if (l.is(TypeKind::String) && r.is(TypeKind::String) && b->op == BinaryOp::Add)
+    return concat_strings(l, r);
   if (l.is(TypeKind::List) && r.is(TypeKind::List) && b->op == BinaryOp::Add) {
     // A new list: the left's items, then the right's (an empty literal says nothing of them).
     Type joined = Type::of(TypeKind::List);

@@ -19,6 +19,8 @@ Checker::Checker(const SyntaxTree& tree, AnalysisContext& ctx, const AnalysisOpt
 Type join(const Type& newer, const Type& older) {
   if (newer.kind != older.kind) return older.is_unknown() ? newer : Type::unknown();
   if (newer.kind == TypeKind::Model) return newer;  // the newest load_model wins
+  if (newer.kind == TypeKind::String && (newer.text != older.text || newer.path != older.path))
+    return Type::of(TypeKind::String);  // a value that differs between paths is not known
   Type t = newer;
   if (newer.rank_known != older.rank_known || newer.dims.size() != older.dims.size()) {
     t.rank_known = false;

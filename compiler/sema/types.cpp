@@ -48,6 +48,17 @@ bool is_empty_list(const Type& t) {
          t.dims[0].value == 0;
 }
 
+Type concat_strings(const Type& l, const Type& r) {
+  using Text = Type::Text;
+  if (l.text == Text::Unknown || r.text == Text::Unknown) return Type::of(TypeKind::String);
+  if (l.text == Text::Known && r.text == Text::Known) return Type::string(l.path + r.path);
+  // A pattern: a '*' of a known part would read as a wildcard.
+  for (const Type* t : {&l, &r})
+    if (t->text == Text::Known && t->path.find('*') != std::string::npos)
+      return Type::of(TypeKind::String);
+  return Type::string(l.path + r.path, Text::Pattern);
+}
+
 std::string_view type_kind_name(TypeKind k) {
   switch (k) {
     case TypeKind::Unknown:

@@ -74,9 +74,13 @@ struct Type {
   bool rank_known = false;                   // Tensor, Shape, List: dims holds every dimension
   std::vector<Dim> dims;                     // Tensor/Shape/List dims; Int: [value] when known
   std::shared_ptr<const ModelHeader> model;  // Model, ModelPath (null: header not known)
-  std::string path;                          // ModelPath
+  std::string path;                          // ModelPath; String: its value (see text)
   TypeKind elem = TypeKind::Unknown;         // List
   uint32_t fn = 0;                           // Function
+  // String: whether `path` holds its value, a compile-time constant (literals, `+` of constants,
+  // str() of a known int), or a pattern where each '*' stands for the digits of an int the
+  // checker does not know (`"blk." + str(i)` with `i` a loop variable).
+  enum class Text : uint8_t { Unknown, Known, Pattern } text = Text::Unknown;
 
   static Type unknown() { return {}; }
   static Type of(TypeKind k) {
@@ -95,6 +99,12 @@ struct Type {
   static Type shape(std::vector<Dim> d) {
     Type t = tensor(std::move(d));
     t.kind = TypeKind::Shape;
+    return t;
+  }
+  static Type string(std::string value, Text text = Text::Known) {
+    Type t = of(TypeKind::String);
+    t.path = std::move(value);
+    t.text = text;
     return t;
   }
   static Type integer(Dim value) {
@@ -117,6 +127,10 @@ struct Type {
 };
 
 bool is_empty_list(const Type& t);  // a list known to have no items (`[]`)
+
+// `l + r` of two strings: its value when both are known, a pattern when both are known or
+// patterns (a known part holding a '*' of its own makes it unknown), else unknown.
+Type concat_strings(const Type& l, const Type& r);
 
 // False when the constant dims of `dims` alone multiply past kMaxTensorElements (vm/tensor/shape.h,
 // counting nonzero dims as the run time does): such a tensor can never be made.

@@ -282,16 +282,50 @@ stdout_errors)
   expect_code 1; expect_err "standard output"
   ;;
 limits_positioned)
+  # Every limit that remains is reported by `tl check` as by `tl compile` (check lowers too).
   python3 -c "print('fn f(' + ', '.join('a%d: int' % i for i in range(300)) + ') { 1 }')" > params.tl
   run "$tl" compile params.tl -o x.tlbc; expect_code 1; expect_err "params.tl:1:4: error\[E0701\].*300 parameters"
+  run "$tl" check params.tl; expect_code 1; expect_err "params.tl:1:4: error\[E0701\].*300 parameters"
   python3 -c "
 for i in range(70000): print('print(%d.5)' % i)" > consts.tl
   run "$tl" compile consts.tl -o x.tlbc; expect_code 1; expect_err "consts.tl:.*E0701.*distinct constants"
+  run "$tl" check consts.tl; expect_code 1; expect_err "consts.tl:65536:1: error\[E0701\].*distinct constants"
+  python3 -c "
+for i in range(66000): print('let v%d = %d' % (i, i % 7))" > globals.tl
+  run "$tl" check globals.tl; expect_code 1; expect_err "globals.tl:65665:1: error\[E0701\].*top-level variables"
+  run "$tl" run globals.tl; expect_code 1; expect_err "globals.tl:65665:1: error\[E0701\].*top-level variables"
+  python3 -c "
+e = '1'
+for i in range(300): e = 'id(0, %s)' % e
+print('fn id(a: int, b: int) -> int {\\n  return b\\n}\\nprint(%s)' % e)" > temps.tl
+  run "$tl" check temps.tl; expect_code 1; expect_err "temps.tl:.*error\[E0701\].*registers at once"
+  run "$tl" run temps.tl; expect_code 1; expect_err "temps.tl:.*error\[E0701\].*registers at once"
   printf 'print(1.%s)\nprint(%s.0)\n' "$(printf '0%.0s' $(seq 400))" "$(printf '9%.0s' $(seq 400))" > f.tl
   run "$tl" run f.tl; expect_code 0
   [ "$(cat out)" = "$(printf '1.0\ninf')" ] || fail "printed: $(cat out)"
   printf 'let m = load_model("a\\0b.safetensors")\n' > nul.tl
   run "$tl" run nul.tl; expect_code 1; expect_err "NUL"
+  ;;
+many_locals)
+  # 5000 locals in a function and in a block of the script: check, run, compile + tlvm agree.
+  for where in fn block; do
+    python3 -c "
+import sys
+fn = sys.argv[1] == 'fn'
+print('fn f(x: int) -> int {' if fn else 'if true {\\n  let x = 1')
+for i in range(5000): print('  let a%d = x + %d' % (i, i))
+print('  let t = 0')
+print('  for i in range(4) { t = t + a4999 + a300 }')
+print('  return t + a0\\n}\\nprint(f(1))' if fn else '  print(t + a0)\\n}')" $where > $where.tl
+    run "$tl" check $where.tl; expect_code 0
+    run "$tl" run $where.tl; expect_code 0
+    [ "$(cat out)" = "21205" ] || fail "$where: printed $(cat out)"
+    run "$tl" compile $where.tl -o $where.tlbc; expect_code 0
+    run "$tlvm" $where.tlbc; expect_code 0
+    [ "$(cat out)" = "21205" ] || fail "$where: tlvm printed $(cat out)"
+    run "$tl" disasm $where.tlbc; expect_code 0
+    grep -q "spill slots" out && grep -q "GETSPILL" out && grep -q "SETSPILL" out || fail "$where: disasm lacks spills"
+  done
   ;;
 *)
   fail "unknown case"

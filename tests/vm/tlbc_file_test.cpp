@@ -66,13 +66,16 @@ void fix_crc(std::vector<uint8_t>& b) {
   for (int i = 0; i < 4; ++i) b[8 + i] = static_cast<uint8_t>(crc >> (8 * i));
 }
 
-// A module with one function `code` of `regs` registers, written without verification.
-std::string bad_code(std::vector<Instr> code, int regs = 2, std::vector<Constant> k = {}) {
+// A module with one function `code` of `regs` registers (and `spills` spill slots), written
+// without verification.
+std::string bad_code(std::vector<Instr> code, int regs = 2, std::vector<Constant> k = {},
+                     int spills = 0) {
   Module m;
   m.constants = std::move(k);
   Proto p;
   p.name = "f";
   p.num_regs = static_cast<uint8_t>(regs);
+  p.num_spills = static_cast<uint16_t>(spills);
   p.code = std::move(code);
   m.functions.push_back(p);
   return read_error(write_module(m));
@@ -139,6 +142,76 @@ TEST(TlbcVerifier, RegisterOutOfRange) {
   EXPECT_EQ(bad_code({make_abc(OpCode::ADD, 5, 0, 0), make_abc(OpCode::RETURN, 0, 0, 0)}),
             "invalid bytecode: function 'f' pc 0 (ADD): register 5 (A) out of range: the frame has "
             "2 registers");
+}
+
+TEST(TlbcVerifier, SpillSlotOutOfRange) {
+  const Instr ret = make_abc(OpCode::RETURN, 0, 0, 0);
+  // No spill slots at all: any GETSPILL/SETSPILL is out of range.
+  EXPECT_EQ(bad_code({make_abx(OpCode::GETSPILL, 0, 0), ret}),
+            "invalid bytecode: function 'f' pc 0 (GETSPILL): spill slot 0 (Bx) out of range: the "
+            "frame has 0 spill slots");
+  EXPECT_EQ(bad_code({make_abx(OpCode::SETSPILL, 1, 300), ret}, 2, {}, 300),
+            "invalid bytecode: function 'f' pc 0 (SETSPILL): spill slot 300 (Bx) out of range: the "
+            "frame has 300 spill slots");
+  EXPECT_EQ(bad_code({make_abx(OpCode::SETSPILL, 1, 65535), ret}, 2, {}, 65535),
+            "invalid bytecode: function 'f' pc 0 (SETSPILL): spill slot 65535 (Bx) out of range: "
+            "the frame has 65535 spill slots");
+  // The register operand is checked as well.
+  EXPECT_EQ(bad_code({make_abx(OpCode::GETSPILL, 2, 0), ret}, 2, {}, 1),
+            "invalid bytecode: function 'f' pc 0 (GETSPILL): register 2 (A) out of range: the "
+            "frame has 2 registers");
+  // In range: accepted.
+  EXPECT_EQ(bad_code({make_abx(OpCode::SETSPILL, 1, 299), make_abx(OpCode::GETSPILL, 0, 299), ret},
+                     2, {}, 300),
+            "");
+}
+
+// print(sum(n)), where sum keeps its argument in spill slot 299 across its recursive call: each
+// frame has its own slots, and they are popped on return.
+Module spill_sum_module(int n) {
+  ModuleBuilder mb;
+  uint32_t main = mb.declare_function("<script>", 0);
+  uint32_t sum = mb.declare_function("sum", 1);  // sum(n) = n + sum(n - 1), sum(0) = 0
+  mb.set_entry(main);
+  auto& g = mb.function(sum);
+  g.emit(OpCode::SETSPILL, 0, 299);
+  g.emit(OpCode::CLTI, 0, 1 + kOffsetSC, 1);  // if n < 1
+  g.emit(OpCode::RETURN, 0, 1);               //   return n
+  g.emit(OpCode::ADDI, 2, 0, -1 + kOffsetSC);
+  g.emit(OpCode::CALL, 1, static_cast<int>(sum));
+  g.emit(OpCode::GETSPILL, 2, 299);
+  g.emit(OpCode::ADD, 1, 1, 2);
+  g.emit(OpCode::RETURN, 1, 1);
+  auto& f = mb.function(main);
+  f.emit(OpCode::LOADI, 1, n);
+  f.emit(OpCode::CALL, 0, static_cast<int>(sum));
+  f.emit(OpCode::SETSPILL, 0, 0);
+  f.emit(OpCode::GETSPILL, 2, 0);
+  f.emit(OpCode::LOADNONE, 3, 0);
+  f.emit(OpCode::LOADNONE, 4, 0);
+  f.call_builtin(1, Builtin::Print, 3);
+  f.emit(OpCode::RETURN, 0, 0);
+  return mb.finish();
+}
+
+TEST(TlbcFile, SpillSlotsRoundTripRunAndDisassemble) {
+  const Module m = spill_sum_module(100);
+  EXPECT_EQ(m.functions[1].num_spills, 300);
+  EXPECT_EQ(m.functions[0].num_spills, 1);
+  EXPECT_EQ(test::run_module(round_trip(m)).out, "5050\n");
+  // Deeper than the spill stack holds (2^20 values, 300 a frame): an error, not a write past it;
+  // and the slots of the frames unwound are free again for the next run of the same VM.
+  const test::RunResult deep = test::run_module(spill_sum_module(5000), nullptr, 100000);
+  EXPECT_NE(deep.error.find("stack overflow: out of spill slots"), std::string::npos) << deep.error;
+  EXPECT_EQ(test::run_module(spill_sum_module(3000), nullptr, 100000).out, "4501500\n");
+  std::ostringstream out;
+  disassemble(m, out, {});
+  EXPECT_NE(out.str().find("function 1 sum (1 params, 3 registers, 300 spill slots, 8 "
+                           "instructions)"),
+            std::string::npos)
+      << out.str();
+  EXPECT_NE(out.str().find("GETSPILL    2 299"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("SETSPILL    0 299"), std::string::npos) << out.str();
 }
 
 TEST(TlbcVerifier, JumpOutOfRange) {

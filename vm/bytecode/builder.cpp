@@ -23,6 +23,12 @@ void FunctionBuilder::reserve_regs(int n) {
   if (n > proto_.num_regs) proto_.num_regs = static_cast<uint8_t>(std::min(n, 255));
 }
 
+void FunctionBuilder::reserve_spills(int n) {
+  if (n > kMaxBx)
+    throw FormatError(fmt::format("function '{}': more than {} spill slots", proto_.name, kMaxBx));
+  if (n > proto_.num_spills) proto_.num_spills = static_cast<uint16_t>(n);
+}
+
 uint32_t FunctionBuilder::emit_raw(Instr i) {
   proto_.code.push_back(i);
   proto_.lines.push_back(pos_);
@@ -56,6 +62,7 @@ uint32_t FunctionBuilder::emit(OpCode op, int a, int b, int c) {
       break;
   }
   if (info.a == OperandKind::R) reserve_regs(a + 1);
+  if (info.b == OperandKind::L) reserve_spills(b + 1);
   if (info.format == OpFormat::iABC) {
     if (info.b == OperandKind::R) reserve_regs(b + 1);
     if (info.c == OperandKind::R) reserve_regs(c + 1);

@@ -37,6 +37,8 @@ class FunctionBuilder {
   // Frame size; raised automatically to cover every register operand emitted (single
   // operands; for ranges such as CALL arguments the caller must reserve them).
   void reserve_regs(int n);
+  // Spill slots: raised to cover every GETSPILL/SETSPILL slot emitted.
+  void reserve_spills(int n);
 
   // Emits one instruction; the operands are the fields of the opcode's format: for iABx the
   // second operand is Bx, for iAsBx it is sBx (signed, unbiased), for iAx it is Ax.

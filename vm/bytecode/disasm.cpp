@@ -169,8 +169,10 @@ void disassemble(const Module& m, std::ostream& out, const std::filesystem::path
   for (size_t f = 0; f < m.functions.size(); ++f) {
     const Proto& p = m.functions[f];
     std::string file = p.source < m.sources.size() ? m.sources[p.source] : "";
-    out << fmt::format("\nfunction {} {} ({} params, {} registers, {} instructions){}{}\n", f,
-                       p.name, p.num_params, p.num_regs, p.code.size(),
+    const std::string spills =
+        p.num_spills ? fmt::format(", {} spill slots", p.num_spills) : std::string();
+    out << fmt::format("\nfunction {} {} ({} params, {} registers{}, {} instructions){}{}\n", f,
+                       p.name, p.num_params, p.num_regs, spills, p.code.size(),
                        file.empty() ? "" : " from " + file, f == m.entry ? " [entry]" : "");
     const auto& lines = source_lines(p.source);
     uint32_t last_line = 0;

@@ -33,10 +33,11 @@ struct SourcePos {
 };
 
 struct Proto {
-  std::string name;        // "<script>" for the top-level code, else the TL function's name
-  uint8_t num_params = 0;  // parameters arrive in R[0..num_params-1]
-  uint8_t num_regs = 1;    // frame size, >= num_params, >= 1
-  uint32_t source = 0;     // index into Module::sources (meaningful when sources is non-empty)
+  std::string name;         // "<script>" for the top-level code, else the TL function's name
+  uint8_t num_params = 0;   // parameters arrive in R[0..num_params-1]
+  uint8_t num_regs = 1;     // frame size, >= num_params, >= 1
+  uint16_t num_spills = 0;  // spill slots S[0..num_spills-1] (GETSPILL/SETSPILL), none at entry
+  uint32_t source = 0;      // index into Module::sources (meaningful when sources is non-empty)
   std::vector<Instr> code;
   std::vector<SourcePos> lines;  // one per instruction, or empty (no debug info)
   bool operator==(const Proto&) const = default;

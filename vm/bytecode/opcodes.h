@@ -21,7 +21,7 @@ enum class OpCode : uint8_t {
 
 enum class OpFormat : uint8_t { iABC, iABx, iAsBx, iAx };
 // What an operand field holds; see the legend in opcodes.def.
-enum class OperandKind : uint8_t { _, R, K, S, P, F, X, J, U, D, I, G, E };
+enum class OperandKind : uint8_t { _, R, K, S, P, F, X, J, U, D, I, G, E, L };
 
 struct OpInfo {
   OpCode op;

@@ -186,7 +186,7 @@ std::vector<uint8_t> write_module(const Module& m) {
     funcs.str(p.name);
     funcs.u8(p.num_params);
     funcs.u8(p.num_regs);
-    funcs.u16(0);
+    funcs.u16(p.num_spills);
     funcs.u32(p.source);
     funcs.u32(code_at);
     funcs.u32(static_cast<uint32_t>(p.code.size()));
@@ -339,7 +339,7 @@ Module read_module(std::span<const uint8_t> bytes) {
     p.name = f.str();
     p.num_params = f.u8();
     p.num_regs = f.u8();
-    if (f.u16() != 0) f.fail("reserved field not zero");
+    p.num_spills = f.u16();
     p.source = f.u32();
     uint32_t code_start = f.u32(), code_len = f.u32();
     uint32_t dbg_start = f.u32(), dbg_len = f.u32();

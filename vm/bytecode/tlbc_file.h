@@ -18,7 +18,8 @@ namespace tl {
 
 // 2: constant kind 4 (fused element-wise program) and the ELEMWISE opcode.
 // 3: print passes `end` as its last argument; TSETSLICE.
-inline constexpr uint16_t kTlbcVersion = 3;
+// 4: a function's spill slots (the u16 after its register count) and GETSPILL/SETSPILL.
+inline constexpr uint16_t kTlbcVersion = 4;
 
 uint32_t crc32(std::span<const uint8_t> data);
 

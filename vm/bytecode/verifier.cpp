@@ -125,6 +125,11 @@ class Verifier {
         if (static_cast<uint32_t>(v) >= m_.num_globals)
           fail(fmt::format("global slot {} out of range ({} globals)", v, m_.num_globals));
         break;
+      case OperandKind::L:
+        if (v >= p.num_spills)
+          fail(fmt::format("spill slot {} ({}) out of range: the frame has {} spill slots", v,
+                           field, p.num_spills));
+        break;
       case OperandKind::J:
         jump(p, v);
         break;

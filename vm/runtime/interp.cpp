@@ -31,6 +31,7 @@ struct Vm::Env {
 
 namespace {
 constexpr size_t kStackValues = size_t{1} << 20;  // 16 MiB of registers
+constexpr size_t kSpillValues = size_t{1} << 20;  // and as much for spill slots
 
 Value constant_value(const Constant& k) {
   switch (const_kind(k)) {
@@ -172,7 +173,11 @@ Value get_member(Backend* be, const Value& obj, const std::string& name) {
 }  // namespace
 
 Vm::Vm(const Module& m, VmOptions opts)
-    : m_(m), opts_(std::move(opts)), stack_(kStackValues), env_(std::make_unique<Env>()) {
+    : m_(m),
+      opts_(std::move(opts)),
+      stack_(kStackValues),
+      spills_(kSpillValues),
+      env_(std::make_unique<Env>()) {
   for (const Constant& k : m_.constants) constants_.push_back(constant_value(k));
   globals_.resize(m_.num_globals);
   frames_.reserve(static_cast<size_t>(opts_.max_call_depth) + 2);
@@ -207,9 +212,29 @@ Value Vm::call(uint32_t fn, std::span<const Value> args) {
   if (base + p.num_regs > stack_.data() + stack_.capacity())
     throw VmError("stack overflow: out of register space", "stack overflow");
   stack_.ensure(base + p.num_regs);
+  if (p.num_spills) {
+    try {
+      push_spills(p);
+    } catch (const RuntimeError& e) {
+      throw VmError(e.what(), "stack overflow");
+    }
+  }
   for (size_t i = 0; i < p.num_regs; ++i) base[i] = i < args.size() ? args[i] : Value();
   frames_.push_back(Frame{&p, p.code.data(), base, 0});
   return execute(frames_.size() - 1);
+}
+
+void Vm::push_spills(const Proto& p) {
+  if (p.num_spills > spills_.capacity() - spill_top_)
+    throw RuntimeError("stack overflow: out of spill slots");
+  spill_top_ += p.num_spills;
+  spills_.ensure(spills_.data() + spill_top_);
+}
+
+void Vm::pop_spills(const Proto& p) {
+  Value* s = spills_.data() + (spill_top_ - p.num_spills);
+  for (size_t k = 0; k < p.num_spills; ++k) s[k].set_none();
+  spill_top_ -= p.num_spills;
 }
 
 void Vm::raise(const std::string& message, size_t first_frame) {
@@ -246,6 +271,7 @@ void Vm::raise(const std::string& message, size_t first_frame) {
     if (lines[k].second > 1) trace += fmt::format(" [{} times]", lines[k].second);
   }
   std::string text = fmt::format("{}: runtime error: {}{}", pos(inner), message, trace);
+  for (size_t i = frames_.size(); i-- > first_frame;) pop_spills(*frames_[i].proto);
   frames_.erase(frames_.begin() + static_cast<std::ptrdiff_t>(first_frame), frames_.end());
   throw VmError(std::move(text), message, std::move(where), std::move(trace));
 }
@@ -522,6 +548,8 @@ Value Vm::execute(size_t first_frame) {
       throw RuntimeError("stack overflow: out of register space");
     stack_.ensure(nb + callee->num_regs);
     for (size_t k = callee->num_params; k < callee->num_regs; ++k) nb[k].set_none();
+    if (callee->num_spills) [[unlikely]]
+      push_spills(*callee);
     frames_.back().pc = pc;
     frames_.push_back(Frame{callee, callee->code.data(), nb, static_cast<uint8_t>(A)});
     pc = callee->code.data();
@@ -540,7 +568,10 @@ Value Vm::execute(size_t first_frame) {
     Value result = B ? std::move(RA) : Value();
     uint8_t ret = frames_.back().ret;
     // The callee's registers die with it (so they keep no tensor shared with the caller).
-    for (size_t k = 0; k < frames_.back().proto->num_regs; ++k) R[k].set_none();
+    const Proto& ending = *frames_.back().proto;
+    for (size_t k = 0; k < ending.num_regs; ++k) R[k].set_none();
+    if (ending.num_spills) [[unlikely]]
+      pop_spills(ending);
     frames_.pop_back();
     if (frames_.size() == first_frame) return result;
     Frame& f = frames_.back();
@@ -651,6 +682,12 @@ Value Vm::execute(size_t first_frame) {
     DISPATCH();
   L_SETGLOBAL:
     globals_[static_cast<size_t>(get_bx(i))] = RA;
+    DISPATCH();
+  L_GETSPILL:
+    RA = spills_.data()[spill_top_ - frames_.back().proto->num_spills + get_bx(i)];
+    DISPATCH();
+  L_SETSPILL:
+    spills_.data()[spill_top_ - frames_.back().proto->num_spills + get_bx(i)] = RA;
     DISPATCH();
   L_ELEMWISE : {
     const auto& prog = std::get<ElementwiseProgram>(m_.constants[static_cast<size_t>(get_bx(i))]);

@@ -79,12 +79,19 @@ class Vm {
   struct Frame;
   Value execute(size_t first_frame);
   [[noreturn]] void raise(const std::string& message, size_t first_frame);
+  // The spill slots of a frame (GETSPILL/SETSPILL): one segment per running frame that has
+  // any, stacked in call order, so the innermost frame's are the top num_spills values. Values
+  // above the top are none: a segment is cleared when its frame ends.
+  void push_spills(const Proto& p);
+  void pop_spills(const Proto& p);
 
   const Module& m_;
   VmOptions opts_;
   std::vector<Value> constants_;  // the pool materialised once
   std::vector<Value> globals_;    // GETGLOBAL/SETGLOBAL slots
   RegisterStack stack_;
+  RegisterStack spills_;
+  size_t spill_top_ = 0;  // values of spills_ in use
   std::vector<Frame> frames_;
   struct Env;
   std::unique_ptr<Env> env_;
