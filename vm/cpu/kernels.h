@@ -171,17 +171,17 @@ void dot_rows_q8(const Ctx& ctx, DType type, const std::byte* w, const Q8Activat
 const char* q8_kernel_name(Isa isa);
 
 // The tiled form for many activation rows (prefill), AVX512-VNNI only: weight rows are first
-// repacked (Q8WeightPanel: per pair of blocks their 64 signed bytes, -128 times the bytes' sums
-// per int32 lane, and the two scales per lane), then q8_tile_dots computes a tile of activation
-// rows x weight rows, reading each repacked weight pair once per 4 activation rows and each
-// activation pair once per 4 weight rows. The activations enter VPDPBUSD as unsigned x + 128;
-// the packed sums take the 128 back out, so every block's int32 dot product is exact, as in
+// repacked into a Q8WeightPanel (4 rows interleaved per zmm, their per-lane weight sums and
+// scales: see quant_q8.cpp), then q8_tile_dots computes tiles of 4 activation rows x 16 weight
+// rows, one VPDPBUSD pair per block and 4 weight rows. Activations enter as unsigned x + 128; the
+// packed sums take the 128 back out, so every block's int32 dot product is exact, as in
 // dot_rows_q8 (the f32 sums differ only in order).
 bool has_q8_tiles(const Ctx& ctx);
 struct Q8WeightPanel {
-  int64_t rows = 0, pairs = 0;
-  std::vector<std::byte> data;  // rows * pairs * 192 bytes, 64-byte aligned within (see .cpp)
-  void pack(DType type, const std::byte* w, int64_t row_bytes, int64_t num_rows, int64_t blocks);
+  int64_t rows = 0, blocks = 0;
+  std::vector<std::byte> data;  // blocks * ceil(rows / 4) * 256 bytes
+  void pack(DType type, const std::byte* w, int64_t row_bytes, int64_t num_rows,
+            int64_t num_blocks);
 };
 // out[r * ldo + c] = dot(weight row c of `w`, activation row m0 + r), r < mc, c < w.rows.
 void q8_tile_dots(const Q8WeightPanel& w, const Q8Activations& a, int64_t m0, int64_t mc,

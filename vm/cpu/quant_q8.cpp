@@ -197,116 +197,113 @@ TL_TARGET_AVXVNNI void dot_rows_avxvnni(DType type, const std::byte* w, int64_t 
 
 #ifdef TL_CPU_X86
 // ---- AVX512-VNNI tiles over a repacked weight panel ---------------------------------------------
+//
+// The panel interleaves 4 weight rows per zmm: for each block b and group g of 4 rows, 256 bytes:
+//   lo[64]   row 4g+j's values 0..15 of block b in bytes 16j..16j+15 (signed: Q4_0's nibble - 8)
+//   hi[64]   their values 16..31
+//   corr[16] int32: -128 times the sum of the 8 weights that int32 lane j meets in lo and hi
+//   wd[16]   f32: row 4g + j/4's scale of block b in lane j
+// An activation block enters as x + 128 (unsigned), its 16-byte halves broadcast to the 4 lanes
+// groups: VPDPBUSD(corr, xlo, lo) then (xhi, hi) leaves in lanes 4j..4j+3 the exact int32 dot
+// product of row 4g+j's block with x, in four parts. One conversion, one scale product and one
+// FMA then serve 4 weight rows x 32 values.
 
-constexpr int64_t kPairBytes = 192;  // 64 weight bytes, 16 int32 sums, 16 f32 scales
+constexpr int64_t kGroupBytes = 256;
 
-// One pair of blocks (64 weights) of a Q8_0 or Q4_0 row as signed bytes (Q4_0: nibble - 8), in
-// element order, and each block's scale in its 8 lanes.
-TL_TARGET_AVX512VNNI inline void load_pair(DType type, const std::byte* row, int64_t b, int64_t nb,
-                                           __m512i* wq, __m512* wd) {
-  const bool both = b + 1 < nb;
-  f16_bits h0, h1 = 0;
-  if (type == DType::Q8_0) {
-    const std::byte* blk = row + b * kQ8Bytes;
-    const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2));
-    const __m256i w1 = both ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 36))
-                            : _mm256_setzero_si256();
-    *wq = _mm512_inserti64x4(_mm512_castsi256_si512(w0), w1, 1);
-    std::memcpy(&h0, blk, 2);
-    if (both) std::memcpy(&h1, blk + 34, 2);
-  } else {
-    const std::byte* blk = row + b * kQ4Bytes;
-    const __m128i q0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
-    const __m128i q1 =
-        both ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 20)) : _mm_set1_epi8(0x08);
-    const __m512i packed = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set_m128i(q1, q0)),
-                                              _mm256_srli_epi16(_mm256_set_m128i(q1, q0), 4), 1);
-    const __m512i nib = _mm512_and_si512(
-        _mm512_shuffle_i64x2(packed, packed, _MM_SHUFFLE(3, 1, 2, 0)), _mm512_set1_epi8(15));
-    *wq = _mm512_sub_epi8(nib, _mm512_set1_epi8(8));  // a missing second block: nibbles 8 -> 0
-    std::memcpy(&h0, blk, 2);
-    if (both) std::memcpy(&h1, blk + 18, 2);
-  }
-  *wd = _mm512_insertf32x8(_mm512_set1_ps(_cvtsh_ss(h0)),
-                           _mm256_set1_ps(both ? _cvtsh_ss(h1) : 0.0f), 1);
+// 16 values of a block as signed bytes: Q8_0 as stored; Q4_0's nibbles (low for values 0..15,
+// high for 16..31) minus 8.
+TL_TARGET_AVX512VNNI inline __m128i block_half(DType type, const std::byte* blk, int half) {
+  if (type == DType::Q8_0)
+    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2 + 16 * half));
+  const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
+  const __m128i nib = _mm_and_si128(half ? _mm_srli_epi16(q, 4) : q, _mm_set1_epi8(15));
+  return _mm_sub_epi8(nib, _mm_set1_epi8(8));
 }
 
 TL_TARGET_AVX512VNNI void pack_panel_vnni512(DType type, const std::byte* w, int64_t row_bytes,
                                              int64_t rows, int64_t nb, std::byte* out) {
-  const int64_t pairs = (nb + 1) / 2;
+  const int64_t groups = (rows + 3) / 4, bb = type == DType::Q8_0 ? kQ8Bytes : kQ4Bytes;
   const __m512i u128 = _mm512_set1_epi8(static_cast<char>(0x80));
-  for (int64_t c = 0; c < rows; ++c)
-    for (int64_t p = 0; p < pairs; ++p) {
-      __m512i wq;
-      __m512 wd;
-      load_pair(type, w + c * row_bytes, 2 * p, nb, &wq, &wd);
-      std::byte* dst = out + (c * pairs + p) * kPairBytes;
-      _mm512_storeu_si512(dst, wq);
-      // -128 * (sum of each lane's 4 weights): dpbusd(x + 128, w) + this = dot(x, w), exactly.
-      const __m512i sums = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u128, wq);
-      _mm512_storeu_si512(dst + 64, _mm512_sub_epi32(_mm512_setzero_si512(), sums));
-      _mm512_storeu_ps(dst + 128, wd);
+  for (int64_t b = 0; b < nb; ++b)
+    for (int64_t g = 0; g < groups; ++g) {
+      __m512i lo = _mm512_setzero_si512(), hi = _mm512_setzero_si512();
+      float scales[4] = {};
+      for (int j = 0; j < 4 && 4 * g + j < rows; ++j) {
+        const std::byte* blk = w + (4 * g + j) * row_bytes + b * bb;
+        lo = _mm512_mask_broadcast_i32x4(lo, __mmask16(0xF << (4 * j)), block_half(type, blk, 0));
+        hi = _mm512_mask_broadcast_i32x4(hi, __mmask16(0xF << (4 * j)), block_half(type, blk, 1));
+        scales[j] = block_scale(blk);
+      }
+      const __m512i sums =
+          _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), u128, lo), u128, hi);
+      const __m512 wd =
+          _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3),
+                                _mm512_castps128_ps512(_mm_loadu_ps(scales)));
+      std::byte* dst = out + (b * groups + g) * kGroupBytes;
+      _mm512_storeu_si512(dst, lo);
+      _mm512_storeu_si512(dst + 64, hi);
+      _mm512_storeu_si512(dst + 128, _mm512_sub_epi32(_mm512_setzero_si512(), sums));
+      _mm512_storeu_ps(dst + 192, wd);
     }
 }
 
-// A tile of R activation rows x C weight rows: acc[r][c] over every pair of blocks.
-template <int R, int C>
-TL_TARGET_AVX512VNNI void tile_vnni512(const std::byte* panel, int64_t pairs, int64_t nb,
-                                       const Q8Activations& a, int64_t m0, float* out,
+// A tile of R activation rows x groups g0..g0+G-1 (4G weight rows): out[r * ldo + 4g + j].
+template <int R, int G>
+TL_TARGET_AVX512VNNI void tile_vnni512(const std::byte* panel, int64_t groups, int64_t g0,
+                                       int64_t nb, const Q8Activations& a, int64_t m0, float* out,
                                        int64_t ldo) {
-  __m512 acc[R][C];
+  __m512 acc[R][G];
   for (int r = 0; r < R; ++r)
-    for (int c = 0; c < C; ++c) acc[r][c] = _mm512_setzero_ps();
+    for (int g = 0; g < G; ++g) acc[r][g] = _mm512_setzero_ps();
   const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
-  const int8_t* xq[R];
-  const float* xd[R];
-  for (int r = 0; r < R; ++r) {
-    xq[r] = a.row_q(m0 + r);
-    xd[r] = a.row_d8(m0 + r);
-  }
-  for (int64_t p = 0; p < pairs; ++p) {
-    // The second block of the last pair may not exist: masked loads read nothing past the row.
-    const bool both = 2 * p + 1 < nb;
-    const __mmask64 kq = both ? ~__mmask64{0} : __mmask64{0xFFFFFFFF};
-    const __mmask16 kd = both ? __mmask16{0xFFFF} : __mmask16{0x00FF};
-    __m512i wq[C], ws[C];
-    __m512 wd[C];
-    for (int c = 0; c < C; ++c) {
-      const std::byte* src = panel + (c * pairs + p) * kPairBytes;
-      wq[c] = _mm512_loadu_si512(src);
-      ws[c] = _mm512_loadu_si512(src + 64);
-      wd[c] = _mm512_loadu_ps(reinterpret_cast<const float*>(src + 128));
-    }
+  for (int64_t b = 0; b < nb; ++b) {
+    __m512i xlo[R], xhi[R];
+    __m512 xd[R];
     for (int r = 0; r < R; ++r) {
-      const __m512i xu = _mm512_xor_si512(_mm512_maskz_loadu_epi8(kq, xq[r] + p * 64), flip);
-      const __m512 d = _mm512_maskz_loadu_ps(kd, xd[r] + p * 16);
-      for (int c = 0; c < C; ++c) {
-        const __m512i isum = _mm512_dpbusd_epi32(ws[c], xu, wq[c]);
-        acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(wd[c], d), acc[r][c]);
+      const int8_t* x = a.row_q(m0 + r) + b * kQK;
+      xlo[r] = _mm512_xor_si512(
+          _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x))), flip);
+      xhi[r] = _mm512_xor_si512(
+          _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + 16))), flip);
+      xd[r] = _mm512_set1_ps(a.row_d(m0 + r)[b]);
+    }
+    const std::byte* src = panel + (b * groups + g0) * kGroupBytes;
+    for (int g = 0; g < G; ++g, src += kGroupBytes) {
+      const __m512i lo = _mm512_loadu_si512(src), hi = _mm512_loadu_si512(src + 64);
+      const __m512i corr = _mm512_loadu_si512(src + 128);
+      const __m512 wd = _mm512_loadu_ps(reinterpret_cast<const float*>(src + 192));
+      for (int r = 0; r < R; ++r) {
+        const __m512i isum = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(corr, xlo[r], lo), xhi[r], hi);
+        acc[r][g] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(wd, xd[r]), acc[r][g]);
       }
     }
   }
   for (int r = 0; r < R; ++r)
-    for (int c = 0; c < C; ++c) out[r * ldo + c] = _mm512_reduce_add_ps(acc[r][c]);
+    for (int g = 0; g < G; ++g) {
+      alignas(64) float lanes[16];
+      _mm512_store_ps(lanes, acc[r][g]);
+      for (int j = 0; j < 4; ++j)
+        out[r * ldo + 4 * g + j] =
+            (lanes[4 * j] + lanes[4 * j + 1]) + (lanes[4 * j + 2] + lanes[4 * j + 3]);
+    }
 }
 
+// R activation rows against every group of the panel.
 template <int R>
-TL_TARGET_AVX512VNNI void tile_rows_vnni512(const std::byte* panel, int64_t pairs, int64_t nb,
-                                            int64_t cols, const Q8Activations& a, int64_t m0,
-                                            float* out, int64_t ldo) {
-  int64_t c = 0;
-  for (; c + 4 <= cols; c += 4)
-    tile_vnni512<R, 4>(panel + c * pairs * kPairBytes, pairs, nb, a, m0, out + c, ldo);
-  const std::byte* rest = panel + c * pairs * kPairBytes;
-  switch (cols - c) {
+TL_TARGET_AVX512VNNI void tile_rows_vnni512(const std::byte* panel, int64_t groups, int64_t nb,
+                                            const Q8Activations& a, int64_t m0, float* out,
+                                            int64_t ldo) {
+  int64_t g = 0;
+  for (; g + 4 <= groups; g += 4) tile_vnni512<R, 4>(panel, groups, g, nb, a, m0, out + 4 * g, ldo);
+  switch (groups - g) {
     case 3:
-      tile_vnni512<R, 3>(rest, pairs, nb, a, m0, out + c, ldo);
+      tile_vnni512<R, 3>(panel, groups, g, nb, a, m0, out + 4 * g, ldo);
       break;
     case 2:
-      tile_vnni512<R, 2>(rest, pairs, nb, a, m0, out + c, ldo);
+      tile_vnni512<R, 2>(panel, groups, g, nb, a, m0, out + 4 * g, ldo);
       break;
     case 1:
-      tile_vnni512<R, 1>(rest, pairs, nb, a, m0, out + c, ldo);
+      tile_vnni512<R, 1>(panel, groups, g, nb, a, m0, out + 4 * g, ldo);
       break;
     default:
       break;
@@ -344,10 +341,10 @@ bool has_q8_tiles(const Ctx& ctx) {
 }
 
 void Q8WeightPanel::pack(DType type, const std::byte* w, int64_t row_bytes, int64_t num_rows,
-                         int64_t blocks) {
+                         int64_t num_blocks) {
   rows = num_rows;
-  pairs = (blocks + 1) / 2;
-  data.resize(static_cast<size_t>(rows * pairs * kPairBytes));
+  blocks = num_blocks;
+  data.resize(static_cast<size_t>(blocks * ((rows + 3) / 4) * kGroupBytes));
 #ifdef TL_CPU_X86
   pack_panel_vnni512(type, w, row_bytes, rows, blocks, data.data());
 #else
@@ -358,22 +355,27 @@ void Q8WeightPanel::pack(DType type, const std::byte* w, int64_t row_bytes, int6
 void q8_tile_dots(const Q8WeightPanel& w, const Q8Activations& a, int64_t m0, int64_t mc,
                   float* out, int64_t ldo) {
 #ifdef TL_CPU_X86
-  const std::byte* panel = w.data.data();
-  int64_t r = 0;
-  for (; r + 4 <= mc; r += 4)
-    tile_rows_vnni512<4>(panel, w.pairs, a.blocks, w.rows, a, m0 + r, out + r * ldo, ldo);
-  switch (mc - r) {
-    case 3:
-      tile_rows_vnni512<3>(panel, w.pairs, a.blocks, w.rows, a, m0 + r, out + r * ldo, ldo);
-      break;
-    case 2:
-      tile_rows_vnni512<2>(panel, w.pairs, a.blocks, w.rows, a, m0 + r, out + r * ldo, ldo);
-      break;
-    case 1:
-      tile_rows_vnni512<1>(panel, w.pairs, a.blocks, w.rows, a, m0 + r, out + r * ldo, ldo);
-      break;
-    default:
-      break;
+  // The panel's rows are padded to whole groups of 4: results go to a buffer of that width.
+  const int64_t groups = (w.rows + 3) / 4, width = 4 * groups;
+  std::vector<float> buf(static_cast<size_t>(4 * width));
+  for (int64_t r = 0; r < mc; r += 4) {
+    const int64_t n = std::min<int64_t>(4, mc - r);
+    switch (n) {
+      case 4:
+        tile_rows_vnni512<4>(w.data.data(), groups, w.blocks, a, m0 + r, buf.data(), width);
+        break;
+      case 3:
+        tile_rows_vnni512<3>(w.data.data(), groups, w.blocks, a, m0 + r, buf.data(), width);
+        break;
+      case 2:
+        tile_rows_vnni512<2>(w.data.data(), groups, w.blocks, a, m0 + r, buf.data(), width);
+        break;
+      default:
+        tile_rows_vnni512<1>(w.data.data(), groups, w.blocks, a, m0 + r, buf.data(), width);
+        break;
+    }
+    for (int64_t i = 0; i < n; ++i)
+      std::copy_n(buf.data() + i * width, w.rows, out + (r + i) * ldo);
   }
 #else
   (void)w, (void)a, (void)m0, (void)mc, (void)out, (void)ldo;
