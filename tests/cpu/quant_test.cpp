@@ -223,6 +223,30 @@ TEST(QuantQ8Activations, MatchesGgmlFormula) {
   EXPECT_EQ(a.row_d(0)[1], 0.0f);
 }
 
+// Quantizing f16 rows directly (each tier, one thread or the pool) gives exactly the blocks of the
+// f32 quantizer: same scales, same round-to-nearest-even, same sums.
+TEST(QuantQ8Activations, FromF16MatchesEveryTier) {
+  Rng rng(14);
+  const int64_t rows = 9, k = 160;
+  std::vector<f16_bits> xh = random_f16(rng, rows * k, -3, 3);
+  for (int j = 0; j < kQK; ++j) xh[kQK + j] = f32_to_f16(0.0f);  // an all-zero block
+  xh[2 * kQK] = f32_to_f16(-2.5f);                               // a negative extreme
+  std::vector<float> xf(xh.size());
+  for (size_t i = 0; i < xh.size(); ++i) xf[i] = f16_to_f32(xh[i]);
+  cpu::Q8Activations want;
+  want.quantize(xf.data(), rows, k, k);
+  cpu::ThreadPool pool(2);
+  for (const cpu::Isa isa : host_tiers())
+    for (cpu::ThreadPool* p : {static_cast<cpu::ThreadPool*>(nullptr), &pool}) {
+      cpu::Q8Activations got;
+      got.quantize_f16(cpu::Ctx{p, true, isa}, xh.data(), rows, k, k);
+      EXPECT_EQ(got.q, want.q) << cpu::isa_name(isa);
+      EXPECT_EQ(got.d, want.d) << cpu::isa_name(isa);
+      EXPECT_EQ(got.d8, want.d8) << cpu::isa_name(isa);
+      EXPECT_EQ(got.sum, want.sum) << cpu::isa_name(isa);
+    }
+}
+
 // Every SIMD tier this machine has (AVX2, AVX-VNNI, AVX512-VNNI) against the exact integer
 // arithmetic, for 1..7 activation rows (the 4/2/1-row kernels) and odd block counts (the tails).
 TEST_P(Quant, DotRowsEveryTierMatchesExactIntegers) {

@@ -133,9 +133,7 @@ void copy_strided(bool fast, const f16_bits* src, StridedView s, std::vector<int
 // ---- backend ----------------------------------------------------------------------------------
 
 CpuBackend::CpuBackend(CpuOptions options)
-    : options_(options),
-      pool_(options.threads),
-      q8_scratch_(std::make_unique<cpu::Q8Activations>()) {}
+    : options_(options), pool_(options.threads), q8_scratch_(std::make_unique<cpu::Q8Scratch>()) {}
 
 CpuBackend::~CpuBackend() = default;
 

@@ -17,7 +17,7 @@
 
 namespace tl {
 namespace cpu {
-struct Q8Activations;
+struct Q8Scratch;
 }
 
 struct CpuOptions {
@@ -124,8 +124,8 @@ class CpuBackend final : public Backend {
   cpu::ThreadPool pool_;
   std::shared_ptr<BufferPool> buffers_ = std::make_shared<BufferPool>();
   std::vector<float> attention_scratch_;
-  std::unique_ptr<cpu::Q8Activations> q8_scratch_;  // reused by every quantized linear()  // grown
-                                                    // on demand, reused by every attention call
+  std::unique_ptr<cpu::Q8Scratch> q8_scratch_;  // reused by every quantized linear()  // grown
+                                                // on demand, reused by every attention call
 };
 
 }  // namespace tl

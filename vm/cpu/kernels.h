@@ -21,7 +21,7 @@
 
 namespace tl::cpu {
 
-struct Q8Activations;
+struct Q8Scratch;
 
 struct Ctx {
   ThreadPool* pool = nullptr;  // nullptr: run on the calling thread only
@@ -29,8 +29,8 @@ struct Ctx {
   Isa isa = host_kernels().isa;  // the SIMD tier of the fast paths (tests pick lower ones)
   bool vnni = true;              // int8 dot products on VNNI where the CPU has it (tests: false)
   // Reused between calls by the quantized products when set (the backend's), so a prefill does
-  // not allocate and page-fault its activation blocks anew in every linear().
-  Q8Activations* q8_scratch = nullptr;
+  // not allocate and page-fault its activation blocks and weight panels anew in every linear().
+  Q8Scratch* q8_scratch = nullptr;
 };
 
 // Runs fn(i) for i in [0, n): on the pool when there is one and the work is worth it.
@@ -182,6 +182,12 @@ struct Q8WeightPanel {
   std::vector<std::byte> data;  // blocks * ceil(rows / 4) * 256 bytes
   void pack(DType type, const std::byte* w, int64_t row_bytes, int64_t num_rows,
             int64_t num_blocks);
+};
+// What the quantized products reuse from call to call: the activations and one weight panel per
+// worker.
+struct Q8Scratch {
+  Q8Activations act;
+  std::vector<Q8WeightPanel> panels;
 };
 // out[r * ldo + c] = dot(weight row c of `w`, activation row m0 + r), r < mc, c < w.rows.
 void q8_tile_dots(const Q8WeightPanel& w, const Q8Activations& a, int64_t m0, int64_t mc,

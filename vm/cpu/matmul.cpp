@@ -250,28 +250,35 @@ namespace {
 // instructions.
 void gemm_q8(const Ctx& ctx, int64_t M, int64_t N, int64_t K, const f16_bits* A, int64_t lda,
              const Rhs& B, const f16_bits* bias, f16_bits* C, int64_t ldc) {
-  Q8Activations local;
-  Q8Activations& act = ctx.q8_scratch ? *ctx.q8_scratch : local;
+  Q8Scratch local;
+  Q8Scratch& scratch = ctx.q8_scratch ? *ctx.q8_scratch : local;
+  Q8Activations& act = scratch.act;
   act.quantize_f16(ctx, A, M, K, lda);
   constexpr int64_t kRowsPerTask = 16, kActRows = 64;
   const int64_t tasks = (N + kRowsPerTask - 1) / kRowsPerTask;
   if (M >= 4 && has_q8_tiles(ctx)) {
-    // A task repacks its 16 weight rows once (L2-sized), then computes tiles of activation rows
-    // x those weight rows; each row of results is rounded to f16 with the vector conversion.
-    parallel(ctx, tasks, [&](int64_t t) {
-      const int64_t n0 = t * kRowsPerTask, nw = std::min(N, n0 + kRowsPerTask) - n0;
-      Q8WeightPanel panel;
-      panel.pack(B.dtype, B.data + n0 * B.row_bytes, B.row_bytes, nw, K / 32);
-      float out[kActRows * kRowsPerTask];
-      float bias_f[kRowsPerTask] = {};
-      if (bias) f16_to_f32_row(bias + n0, bias_f, nw);
-      for (int64_t m0 = 0; m0 < M; m0 += kActRows) {
-        const int64_t mc = std::min(kActRows, M - m0);
-        q8_tile_dots(panel, act, m0, mc, out, kRowsPerTask);
-        for (int64_t i = 0; i < mc; ++i) {
-          float* row = out + i * kRowsPerTask;
-          for (int64_t c = 0; c < nw; ++c) row[c] += bias_f[c];
-          f32_to_f16_row(row, C + (m0 + i) * ldc + n0, nw);
+    // A task repacks its 16 weight rows (L2-sized) into its worker's panel, then computes tiles
+    // of activation rows x those weight rows; each row of results is rounded to f16 with the
+    // vector conversion. Tasks are dealt round-robin to the workers.
+    const int64_t workers =
+        std::max<int64_t>(1, std::min<int64_t>(ctx.pool ? ctx.pool->size() : 1, tasks));
+    if (static_cast<int64_t>(scratch.panels.size()) < workers) scratch.panels.resize(workers);
+    parallel(ctx, workers, [&](int64_t worker) {
+      Q8WeightPanel& panel = scratch.panels[worker];
+      for (int64_t t = worker; t < tasks; t += workers) {
+        const int64_t n0 = t * kRowsPerTask, nw = std::min(N, n0 + kRowsPerTask) - n0;
+        panel.pack(B.dtype, B.data + n0 * B.row_bytes, B.row_bytes, nw, K / 32);
+        float out[kActRows * kRowsPerTask];
+        float bias_f[kRowsPerTask] = {};
+        if (bias) f16_to_f32_row(bias + n0, bias_f, nw);
+        for (int64_t m0 = 0; m0 < M; m0 += kActRows) {
+          const int64_t mc = std::min(kActRows, M - m0);
+          q8_tile_dots(panel, act, m0, mc, out, kRowsPerTask);
+          for (int64_t i = 0; i < mc; ++i) {
+            float* row = out + i * kRowsPerTask;
+            for (int64_t c = 0; c < nw; ++c) row[c] += bias_f[c];
+            f32_to_f16_row(row, C + (m0 + i) * ldc + n0, nw);
+          }
         }
       }
     });
