@@ -223,28 +223,36 @@ TL_TARGET_AVX512VNNI inline __m128i block_half(DType type, const std::byte* blk,
 TL_TARGET_AVX512VNNI void pack_panel_vnni512(DType type, const std::byte* w, int64_t row_bytes,
                                              int64_t rows, int64_t nb, std::byte* out) {
   const int64_t groups = (rows + 3) / 4, bb = type == DType::Q8_0 ? kQ8Bytes : kQ4Bytes;
-  const __m512i u128 = _mm512_set1_epi8(static_cast<char>(0x80));
-  for (int64_t b = 0; b < nb; ++b)
-    for (int64_t g = 0; g < groups; ++g) {
-      __m512i lo = _mm512_setzero_si512(), hi = _mm512_setzero_si512();
-      float scales[4] = {};
-      for (int j = 0; j < 4 && 4 * g + j < rows; ++j) {
-        const std::byte* blk = w + (4 * g + j) * row_bytes + b * bb;
-        lo = _mm512_mask_broadcast_i32x4(lo, __mmask16(0xF << (4 * j)), block_half(type, blk, 0));
-        hi = _mm512_mask_broadcast_i32x4(hi, __mmask16(0xF << (4 * j)), block_half(type, blk, 1));
-        scales[j] = block_scale(blk);
-      }
-      const __m512i sums =
-          _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), u128, lo), u128, hi);
-      const __m512 wd =
-          _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3),
-                                _mm512_castps128_ps512(_mm_loadu_ps(scales)));
+  const int64_t padded = 4 * groups;
+  // Row by row, so that each weight row streams from memory in order (the prefetchers follow
+  // one sequential stream at a time; 16 interleaved short ones mostly miss): the values into their
+  // 16-byte slots, the scales into their f32 lanes. Padding rows are zero.
+  for (int64_t c = 0; c < padded; ++c) {
+    const int64_t g = c / 4, j = c % 4;
+    for (int64_t b = 0; b < nb; ++b) {
       std::byte* dst = out + (b * groups + g) * kGroupBytes;
-      _mm512_storeu_si512(dst, lo);
-      _mm512_storeu_si512(dst + 64, hi);
-      _mm512_storeu_si512(dst + 128, _mm512_sub_epi32(_mm512_setzero_si512(), sums));
-      _mm512_storeu_ps(dst + 192, wd);
+      float* wd = reinterpret_cast<float*>(dst + 192) + 4 * j;
+      if (c < rows) {
+        const std::byte* blk = w + c * row_bytes + b * bb;
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 16 * j), block_half(type, blk, 0));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 64 + 16 * j), block_half(type, blk, 1));
+        _mm_storeu_ps(wd, _mm_set1_ps(block_scale(blk)));
+      } else {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 16 * j), _mm_setzero_si128());
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 64 + 16 * j), _mm_setzero_si128());
+        _mm_storeu_ps(wd, _mm_setzero_ps());
+      }
     }
+  }
+  // Then, in cache, -128 times each lane's weight sum.
+  const __m512i u128 = _mm512_set1_epi8(static_cast<char>(0x80));
+  for (int64_t i = 0; i < nb * groups; ++i) {
+    std::byte* dst = out + i * kGroupBytes;
+    const __m512i lo = _mm512_loadu_si512(dst), hi = _mm512_loadu_si512(dst + 64);
+    const __m512i sums =
+        _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), u128, lo), u128, hi);
+    _mm512_storeu_si512(dst + 128, _mm512_sub_epi32(_mm512_setzero_si512(), sums));
+  }
 }
 
 // A tile of R activation rows x groups g0..g0+G-1 (4G weight rows): out[r * ldo + 4g + j].
