@@ -47,11 +47,14 @@ bench-report: build
 	cmake --build $(BUILD) --target tl_cpu_bench
 	/usr/bin/python3 bench/report.py --build $(BUILD) --doc docs/performance.md $(if $(ONLY),--only $(ONLY))
 
-# libFuzzer targets, in their own clang build; each runs for a bounded time.
+# libFuzzer targets, in their own clang build (every library instrumented with ASan + UBSan and
+# coverage; only the fuzz targets are built); each runs FUZZ_SECONDS from its seed corpus.
+FUZZ_SECONDS ?= 60
 fuzz: deps
-	cmake -S . -B $(BUILD)-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DTL_FUZZ=ON -DTL_VULKAN=OFF
-	cmake --build $(BUILD)-fuzz -j $(JOBS)
-	ctest --test-dir $(BUILD)-fuzz --output-on-failure -L fuzz
+	cmake -S . -B $(BUILD)-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+	  -DTL_FUZZ=ON -DTL_VULKAN=OFF -DTL_FUZZ_SECONDS=$(FUZZ_SECONDS)
+	cmake --build $(BUILD)-fuzz -j $(JOBS) --target tl_fuzzers
+	ctest --test-dir $(BUILD)-fuzz --output-on-failure -j $(JOBS) -L fuzz
 
 # The test suite built with AddressSanitizer + UndefinedBehaviorSanitizer (gcc, -O1), in its own
 # build dir, without Vulkan (the drivers are not instrumented). Leak checks are off: a TL list that
