@@ -48,12 +48,15 @@ bench-report: build
 	/usr/bin/python3 bench/report.py --build $(BUILD) --doc docs/performance.md $(if $(ONLY),--only $(ONLY))
 
 # libFuzzer targets, in their own clang build (every library instrumented with ASan + UBSan and
-# coverage; only the fuzz targets are built); each runs FUZZ_SECONDS from its seed corpus.
+# coverage; only the fuzz targets and the tests of what they found are built): the findings'
+# tests first, then each fuzz target for FUZZ_SECONDS from its seed corpus. CI runs it with
+# FUZZ_SECONDS=10 (.ci/run); a longer run (the 60 s default, or more) is for a nightly job.
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	cmake -S . -B $(BUILD)-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
 	  -DTL_FUZZ=ON -DTL_VULKAN=OFF -DTL_FUZZ_SECONDS=$(FUZZ_SECONDS)
-	cmake --build $(BUILD)-fuzz -j $(JOBS) --target tl_fuzzers
+	cmake --build $(BUILD)-fuzz -j $(JOBS) --target tl_fuzzers tl_fuzz_findings_tests
+	$(BUILD)-fuzz/bin/tl_fuzz_findings_tests --gtest_brief=1
 	ctest --test-dir $(BUILD)-fuzz --output-on-failure -j $(JOBS) -L fuzz
 
 # The test suite built with AddressSanitizer + UndefinedBehaviorSanitizer (gcc, -O1), in its own
