@@ -1441,20 +1441,27 @@ void FunctionCompiler::call_user(const FunctionEntry& f, const Call* c, int dst)
   for (int k = 0; k < n; ++k)
     if (!slots[k]) emit_literal(params[k].default_value, base + 1 + k, c->range);
   // Arguments run in source order (as written, named ones included); their shape checks run
-  // after all of them, in parameter order, as the checker recorded them.
-  const auto* saved = std::exchange(deferred_args_, &slots);
-  int positional_k = 0;
-  for (const Arg& a : c->args) {
-    int k = positional_k;
-    if (a.named()) {
-      k = 0;
-      while (params[k].name != a.name) ++k;
-    } else {
-      ++positional_k;
+  // after all of them, in parameter order, as the checker recorded them. An argument that fails
+  // to compile throws CompileAbort, and compilation goes on with the next statement: the guard
+  // restores deferred_args_ then too, so that it never points at this frame's dead `slots`.
+  {
+    struct Restore {
+      const std::vector<const Expr*>*& ref;
+      const std::vector<const Expr*>* saved;
+      ~Restore() { ref = saved; }
+    } restore{deferred_args_, std::exchange(deferred_args_, &slots)};
+    int positional_k = 0;
+    for (const Arg& a : c->args) {
+      int k = positional_k;
+      if (a.named()) {
+        k = 0;
+        while (params[k].name != a.name) ++k;
+      } else {
+        ++positional_k;
+      }
+      expr_to(a.value, base + 1 + k);
     }
-    expr_to(a.value, base + 1 + k);
   }
-  deferred_args_ = saved;
   for (int k = 0; k < n; ++k)
     if (slots[k]) emit_value_checks(slots[k], base + 1 + k);
   at(c->range);

@@ -48,13 +48,14 @@ class AtomicFile : public ::testing::Test {
 // Fails the n-th call (0-based) of one kind of system call with `err`.
 class FaultyOps : public FileOps {
  public:
-  enum class Call { Write, Fsync, Close, Rename, Fallocate };
+  enum class Call { Write, Fsync, Close, Rename, Fallocate, Fchmod };
   FaultyOps(Call call, int err, int nth = 0) : call_(call), err_(err), nth_(nth) {}
   ssize_t write(int fd, const void* d, size_t n) override {
     if (hit(Call::Write)) return -1;
     return FileOps::write(fd, d, std::min<size_t>(n, 3));  // short writes, always
   }
   int fsync(int fd) override { return hit(Call::Fsync) ? -1 : FileOps::fsync(fd); }
+  int fchmod(int fd, mode_t m) override { return hit(Call::Fchmod) ? -1 : FileOps::fchmod(fd, m); }
   int close(int fd) override {
     const int r = FileOps::close(fd);  // the descriptor is gone either way, as on Linux
     return hit(Call::Close) ? -1 : r;
@@ -167,7 +168,8 @@ TEST_F(AtomicFile, CharacterDevicesAreWrittenNotReplaced) {
   EXPECT_TRUE(fs::is_character_file("/dev/full"));
 }
 
-// Every failing step leaves the old file as it was, removes the temporary file and throws.
+// Every failing step leaves the old file as it was, removes the temporary file and throws. (A
+// failing fchmod, found by fuzz_writer, left the temporary file: the constructor threw.)
 TEST_F(AtomicFile, FaultsLeaveTheOldFileIntact) {
   using C = FaultyOps::Call;
   const std::string payload(10000, 'n');
@@ -177,7 +179,8 @@ TEST_F(AtomicFile, FaultsLeaveTheOldFileIntact) {
                                                                     {C::Fsync, EIO, 0},
                                                                     {C::Close, EIO, 0},
                                                                     {C::Close, ENOSPC, 0},
-                                                                    {C::Rename, EXDEV, 0}}) {
+                                                                    {C::Rename, EXDEV, 0},
+                                                                    {C::Fchmod, EIO, 0}}) {
     const fs::path p = dir_ / "target";
     put(p, "old");
     FaultyOps ops(call, err, nth);

@@ -106,17 +106,28 @@ AtomicFileWriter::AtomicFileWriter(const std::filesystem::path& target, FileOps*
     fail(fmt::format("cannot create a temporary file in '{}': {}", dir.string(),
                      std::strerror(errno)));
   if (existed_ && mode_ == Mode::Replace) {
-    // The owner first: chown may clear the set-id bits that chmod then restores.
-    if ((old_.st_uid != ::geteuid() || old_.st_gid != ::getegid()) &&
-        ops_->fchown(fd_, old_.st_uid, old_.st_gid) != 0 && errno != EPERM)
-      fail_errno("cannot keep its owner", errno);
-    if (ops_->fchmod(fd_, old_.st_mode & 07777) != 0) fail_errno("cannot keep its mode", errno);
+    // A constructor that throws runs no destructor: remove the temporary file here.
+    try {
+      // The owner first: chown may clear the set-id bits that chmod then restores.
+      if ((old_.st_uid != ::geteuid() || old_.st_gid != ::getegid()) &&
+          ops_->fchown(fd_, old_.st_uid, old_.st_gid) != 0 && errno != EPERM)
+        fail_errno("cannot keep its owner", errno);
+      if (ops_->fchmod(fd_, old_.st_mode & 07777) != 0) fail_errno("cannot keep its mode", errno);
+    } catch (...) {
+      discard();
+      throw;
+    }
   }
 }
 
 AtomicFileWriter::~AtomicFileWriter() {
-  if (fd_ >= 0) ops_->close(fd_);
+  discard();
+}
+
+void AtomicFileWriter::discard() noexcept {
+  if (fd_ >= 0) ops_->close(std::exchange(fd_, -1));
   if (!temp_.empty() && !committed_) ops_->unlink(temp_.c_str());
+  temp_.clear();
 }
 
 void AtomicFileWriter::write(std::span<const std::byte> data) {

@@ -82,6 +82,7 @@ class AtomicFileWriter {
   enum class Mode { Replace, InPlaceLinked, InPlaceStream };
   [[noreturn]] void fail(const std::string& why) const;
   [[noreturn]] void fail_errno(const char* what, int err) const;
+  void discard() noexcept;  // closes and removes the temporary file (uncommitted)
 
   FileOps default_ops_;
   FileOps* ops_;
