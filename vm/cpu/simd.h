@@ -9,7 +9,9 @@
 // GCC 12 reports _mm512_undefined_*() inside its own intrinsics headers as uninitialised.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#if !defined(__clang__)  // a GCC-only warning group
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 #pragma GCC diagnostic pop
 #define TL_CPU_X86 1
