@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "tests/common/ggml_blocks.h"
 #include "vm/core/dtype.h"
 #include "vm/core/half.h"
 #include "vm/tensor/backend.h"
@@ -67,32 +68,7 @@ inline std::vector<std::byte> random_quant_rows(DType type, int64_t rows, int64_
   std::vector<std::byte> out(static_cast<size_t>(blocks * info.block_bytes));
   std::mt19937_64 gen(seed);
   for (auto& b : out) b = static_cast<std::byte>(gen() & 0xff);
-  std::vector<int> scale_offsets;  // ggml-common.h block layouts
-  switch (type) {
-    case DType::Q4_0:
-    case DType::Q5_0:
-    case DType::Q8_0:
-      scale_offsets = {0};
-      break;
-    case DType::Q4_1:
-    case DType::Q5_1:
-    case DType::Q8_1:
-    case DType::Q4_K:
-    case DType::Q5_K:
-      scale_offsets = {0, 2};
-      break;
-    case DType::Q2_K:
-      scale_offsets = {80, 82};
-      break;
-    case DType::Q3_K:
-      scale_offsets = {108};
-      break;
-    case DType::Q6_K:
-      scale_offsets = {208};
-      break;
-    default:
-      break;
-  }
+  const std::vector<int> scale_offsets = test::ggml_f16_scale_offsets(type);
   std::uniform_real_distribution<double> scale(0.001, 0.05);
   for (int64_t b = 0; b < blocks; ++b)
     for (int off : scale_offsets) {

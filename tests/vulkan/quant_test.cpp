@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "tests/common/ggml_blocks.h"
 #include "tests/vulkan/vulkan_test_util.h"
 
 namespace tl::test {
@@ -175,32 +176,7 @@ std::vector<std::byte> random_blocks(DType type, int64_t elems, std::mt19937& rn
   std::uniform_int_distribution<int> byte(0, 255);
   std::uniform_real_distribution<float> scale(0.001f, 0.02f);
   for (auto& x : data) x = static_cast<std::byte>(byte(rng));
-  std::vector<int> halves;
-  switch (type) {
-    case DType::Q4_0:
-    case DType::Q5_0:
-    case DType::Q8_0:
-      halves = {0};
-      break;
-    case DType::Q4_1:
-    case DType::Q5_1:
-    case DType::Q8_1:
-    case DType::Q4_K:
-    case DType::Q5_K:
-      halves = {0, 2};
-      break;
-    case DType::Q2_K:
-      halves = {80, 82};
-      break;
-    case DType::Q3_K:
-      halves = {108};
-      break;
-    case DType::Q6_K:
-      halves = {208};
-      break;
-    default:
-      break;
-  }
+  const std::vector<int> halves = test::ggml_f16_scale_offsets(type);
   for (int64_t i = 0; i < nb; ++i) {
     std::byte* b = data.data() + i * info.block_bytes;
     for (int off : halves) {
