@@ -26,6 +26,22 @@ TEST(VmLoads, ConstantsAndImmediates) {
   EXPECT_EQ(r.out, "-42 2.0 0.1 hello world true none 1099511627776 [4, 2]\n");
 }
 
+// `MOVE a a` (never compiled, but valid bytecode) keeps the value: a self-assignment that read
+// back the tag release() had cleared turned a string or a list into none and leaked it
+// (fuzz_tlbc under LeakSanitizer).
+TEST(VmLoads, MoveOntoItselfKeepsTheValue) {
+  Script s(8);
+  auto& f = s.f();
+  f.emit(OpCode::LOADK, 0, static_cast<int>(s.mb.constant("kept")));
+  f.emit(OpCode::MOVE, 0, 0);
+  f.emit(OpCode::LOADI, 1, 7);
+  f.emit(OpCode::MOVE, 1, 1);
+  s.print({0, 1}, 2);
+  auto r = run_module(s.finish());
+  EXPECT_EQ(r.error, "");
+  EXPECT_EQ(r.out, "kept 7\n");
+}
+
 // Prints R[B] op R[C] for each op of `ops` on the loaded operands.
 std::string binop(OpCode op, Constant a, Constant b) {
   Script s;

@@ -77,9 +77,13 @@ class Value {
   }
   Value(Value&& o) noexcept : tag_(o.tag_), u_(o.u_) { o.tag_ = ValueTag::None; }
   Value& operator=(const Value& o) {
+    // Self-assignment (`MOVE a a` in hostile bytecode) must keep the value: release() clears the
+    // tag that the copy below would then read back as None, leaking the object.
+    const ValueTag tag = o.tag_;
+    const auto u = o.u_;
     if (o.is_obj()) ++o.u_.o->refs;
     if (is_obj()) release();
-    tag_ = o.tag_, u_ = o.u_;
+    tag_ = tag, u_ = u;
     return *this;
   }
   Value& operator=(Value&& o) noexcept {
