@@ -31,6 +31,9 @@ struct TextRange {
 // What the client asked for (initializationOptions, workspace/didChangeConfiguration, CLI flags).
 struct AnalysisSettings {
   bool lint = true;  // publish the linter's findings (formatter/lint.h) with the checker's
+  // This document's program arguments (the `programArgs` setting): the checker knows args(), as
+  // `tl check FILE ARGS...` does, so a model named by them gives its shapes.
+  std::optional<std::vector<std::string>> program_args;
 };
 
 // The text of the other documents the client has open, by absolute path: imports read them

@@ -222,7 +222,9 @@ CheckedAnalysis::CheckedAnalysis(DocumentSnapshot doc, std::unique_ptr<SourceMan
     std::lock_guard lock(headers_->mu);
     ctx_ = std::make_unique<sema::AnalysisContext>(*sources_, headers_->cache);
     ctx_->open_files = this->doc().open_files.get();
-    sema_ = sema::analyze(tree(), *ctx_);
+    sema::AnalysisOptions options;
+    options.program_args = this->doc().settings.program_args;
+    sema_ = sema::analyze(tree(), *ctx_, options);
   }
   ctx_->open_files = nullptr;  // imports are read: the snapshot's map is not needed later
   if (!this->doc().path.empty()) {

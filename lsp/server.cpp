@@ -449,6 +449,17 @@ json Server::initialize(const json& params) {
   client_.pull_diagnostics = find_path(caps_in, {"textDocument", "diagnostic"}) != nullptr;
   client_.diagnostic_refresh = flag(caps_in, {"workspace", "diagnostics", "refreshSupport"});
   docs_url_ = options_.docs_url;
+  if (params.is_object()) {
+    // The workspace root, against which programArgs' relative paths are taken.
+    if (auto r = params.find("rootUri"); r != params.end() && r->is_string())
+      root_ = uri_to_path(r->get<std::string>());
+    else if (auto p = params.find("rootPath"); p != params.end() && p->is_string())
+      root_ = p->get<std::string>();
+    if (auto w = params.find("workspaceFolders");
+        root_.empty() && w != params.end() && w->is_array() && !w->empty() && (*w)[0].is_object() &&
+        (*w)[0].contains("uri") && (*w)[0]["uri"].is_string())
+      root_ = uri_to_path((*w)[0]["uri"].get<std::string>());
+  }
   if (params.is_object())
     if (auto o = params.find("initializationOptions"); o != params.end() && !o->is_null()) {
       apply_settings(*o, "initializationOptions");
@@ -584,22 +595,35 @@ void Server::recheck_all() {
   for (const auto& uri : uris) document_changed(uri);
 }
 
-// {"lint": bool}; anything else in `options` is left alone, and a wrong shape is logged and
-// ignored (a client's settings must never stop the server). True when a setting changed.
+// {"lint": bool, "programArgs": {path: [word, ...]}}; anything else in `options` is left alone,
+// and a wrong shape is logged and ignored (a client's settings must never stop the server). True
+// when a setting changed.
 bool Server::apply_settings(const json& options, const char* where) {
   if (!options.is_object()) {
     log(fmt::format("{}: expected an object, ignored", where));
     return false;
   }
-  auto lint = options.find("lint");
-  if (lint == options.end() || lint->is_null()) return false;
-  if (!lint->is_boolean()) {
-    log(fmt::format("{}: 'lint' must be true or false, ignored", where));
-    return false;
+  std::optional<bool> lint;
+  if (auto l = options.find("lint"); l != options.end() && !l->is_null()) {
+    if (l->is_boolean())
+      lint = l->get<bool>();
+    else
+      log(fmt::format("{}: 'lint' must be true or false, ignored", where));
   }
+  std::optional<std::map<std::string, std::vector<std::string>>> args;
+  if (auto a = options.find("programArgs"); a != options.end() && !a->is_null())
+    args = program_args_setting(*a, where);
   std::lock_guard lock(mu_);
-  if (settings_.lint == lint->get<bool>()) return false;
-  settings_.lint = lint->get<bool>();
+  bool changed = false;
+  if (lint && settings_.lint != *lint) {
+    settings_.lint = *lint;
+    changed = true;
+  }
+  if (args && program_args_ != *args) {
+    program_args_ = std::move(*args);
+    changed = true;
+  }
+  if (!changed) return false;
   // Each document gets a new snapshot identity, so analyses of the old settings (cached, or in
   // flight on the worker) count as stale and are neither answered from nor published.
   for (auto& [uri, entry] : docs_) {
@@ -609,8 +633,33 @@ bool Server::apply_settings(const json& options, const char* where) {
   return true;
 }
 
-// settings.tl.lint (VS Code sends its "tl" section), or settings.lint: open documents are
-// analysed again and republished when it changes.
+std::optional<std::map<std::string, std::vector<std::string>>> Server::program_args_setting(
+    const json& value, const char* where) const {
+  auto wrong = [&] {
+    log(fmt::format("{}: 'programArgs' must map paths to lists of strings, ignored", where));
+    return std::nullopt;
+  };
+  if (!value.is_object()) return wrong();
+  std::error_code ec;
+  const std::filesystem::path base =
+      root_.empty() ? std::filesystem::current_path(ec) : std::filesystem::path(root_);
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto& [key, words] : value.items()) {
+    if (!words.is_array()) return wrong();
+    std::vector<std::string> list;
+    for (const auto& w : words) {
+      if (!w.is_string()) return wrong();
+      list.push_back(w.get<std::string>());
+    }
+    std::filesystem::path p(key);
+    if (p.is_relative()) p = base / p;
+    out[p.lexically_normal().string()] = std::move(list);
+  }
+  return out;
+}
+
+// settings.tl.lint / settings.tl.programArgs (VS Code sends its "tl" section), or settings.lint:
+// open documents are analysed again and republished when one changes.
 void Server::did_change_configuration(const json& params) {
   if (!params.is_object() || !params.contains("settings")) {
     log("workspace/didChangeConfiguration: no 'settings', ignored");
@@ -668,6 +717,10 @@ Server::Analyzed Server::analyze(const std::string& uri, std::shared_ptr<const T
     for (const auto& [other, entry] : docs_)
       if (other != uri && !entry.path.empty()) (*open)[entry.path] = entry.doc->shared_text();
     settings = settings_;
+    const std::string path = uri_to_path(uri);
+    if (auto it = program_args_.find(std::filesystem::path(path).lexically_normal().string());
+        !path.empty() && it != program_args_.end())
+      settings.program_args = it->second;
   }
   Analyzed a{doc,
              analyzer_->analyze(

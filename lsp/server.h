@@ -110,6 +110,9 @@ class Server {
   void document_changed(const std::string& uri);
   void recheck_all();  // workspace/didChangeWatchedFiles
   bool apply_settings(const nlohmann::json& options, const char* where);
+  // `programArgs`: {path: [word, ...]}; nullopt when its shape is wrong (logged).
+  std::optional<std::map<std::string, std::vector<std::string>>> program_args_setting(
+      const nlohmann::json& value, const char* where) const;
   void did_change_configuration(const nlohmann::json& params);
   void log(const std::string& line) const;
 
@@ -138,6 +141,10 @@ class Server {
   std::mutex mu_;  // guards docs_ and settings_ (the request thread and the analysis worker)
   std::map<std::string, Entry> docs_;
   AnalysisSettings settings_;
+  // The programArgs setting: each document's program arguments, by lexically normal absolute
+  // path (relative keys are taken from root_, the workspace root, or the working directory).
+  std::map<std::string, std::vector<std::string>> program_args_;
+  std::string root_;
   std::map<std::string, TokenResult> tokens_;  // the last semantic tokens sent, by uri
   uint64_t next_result_id_ = 1;
   std::unique_ptr<Debouncer> debouncer_;  // last: stopped and joined before the state it uses

@@ -31,7 +31,9 @@ int check_files(const std::vector<std::string>& paths, const CheckOptions& optio
     if (options.dump_ast) out << ast::dump(*tree);
     std::vector<Diagnostic> found = tree->diagnostics();
     // Names, types and shapes: run on trees with syntax errors too (error nodes are unknown).
-    auto analysis = sema::analyze(*tree, context);
+    sema::AnalysisOptions analysis_options;
+    analysis_options.program_args = options.program_args;
+    auto analysis = sema::analyze(*tree, context, analysis_options);
     found.insert(found.end(), analysis->diagnostics.begin(), analysis->diagnostics.end());
     // A checked program is also lowered to bytecode (and the result dropped), so that a limit of
     // the bytecode compiler (E0701) is reported here as `tl run` and `tl compile` report it.

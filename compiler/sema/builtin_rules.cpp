@@ -114,7 +114,7 @@ Type Checker::builtin_rule(const Call* c, Builtin b, BoundArgs& a) {
 
   switch (b) {
     case Builtin::LoadModel:
-      return load_model(c, expr_of(a, "path"));
+      return load_model(expr_of(a, "path"), type_of(a, "path"));
     case Builtin::SaveModel: {
       const Type& m = type_of(a, "model");
       if (!m.is_unknown() && !m.is(TypeKind::Model) && !m.is(TypeKind::Map))
@@ -430,6 +430,8 @@ Type Checker::builtin_rule(const Call* c, Builtin b, BoundArgs& a) {
     case Builtin::Args: {
       Type t = Type::of(TypeKind::List);
       t.elem = TypeKind::String;
+      if (options_.program_args)
+        t.strings = std::make_shared<const std::vector<std::string>>(*options_.program_args);
       return t;
     }
     case Builtin::Env:
@@ -756,8 +758,8 @@ Type Checker::builtin_rule(const Call* c, Builtin b, BoundArgs& a) {
 std::string_view shape_rule_summary(Builtin b) {
   switch (b) {
     case Builtin::LoadModel:
-      return "Model; with a literal path whose file exists, its header gives get_tensor static "
-             "shapes";
+      return "Model; with a constant path (a literal, or args()[i] when the checker is given the "
+             "program's arguments) whose file exists, its header gives get_tensor static shapes";
     case Builtin::SaveModel:
       return "none; model is a Model or a map {name: tensor}";
     case Builtin::GetTensor:

@@ -554,6 +554,15 @@ Type Checker::check_index(const Index* ix, Type obj) {
         return row;
       }
       if (obj.elem == TypeKind::Int || obj.elem == TypeKind::Float) return Type::of(obj.elem);
+      if (obj.strings && ix->items.size() == 1 && !isa<Slice>(ix->items[0])) {
+        // A known list of constant strings (args()) at a constant index. Only from the front:
+        // append() may grow the list at run time, which moves what a negative index names.
+        const Dim* v = items[0].int_value();
+        if (v && v->is_const() && v->value >= 0 &&
+            static_cast<uint64_t>(v->value) < obj.strings->size())
+          return Type::string((*obj.strings)[static_cast<size_t>(v->value)]);
+        return Type::of(TypeKind::String);
+      }
       return Type::unknown();
     case TypeKind::String:
       return obj;

@@ -22,6 +22,9 @@ Type join(const Type& newer, const Type& older) {
   if (newer.kind == TypeKind::String && (newer.text != older.text || newer.path != older.path))
     return Type::of(TypeKind::String);  // a value that differs between paths is not known
   Type t = newer;
+  if (newer.strings != older.strings &&
+      (!newer.strings || !older.strings || *newer.strings != *older.strings))
+    t.strings = nullptr;
   if (newer.rank_known != older.rank_known || newer.dims.size() != older.dims.size()) {
     t.rank_known = false;
     t.dims.clear();

@@ -137,7 +137,7 @@ class Checker {
                           std::string_view what);
 
   // --- model_shapes.cpp
-  Type load_model(const ast::Call* c, const ast::Expr* path_expr);
+  Type load_model(const ast::Expr* path_expr, const Type& path);
   void check_model_saveable(const Type& model, const ast::Expr* e);
   Type model_tensor(const Type& model, std::string_view name, SourceRange range, std::string label);
   Type model_path(const Type& model, std::string path, SourceRange range);

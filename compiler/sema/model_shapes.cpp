@@ -23,23 +23,28 @@ static bool is_coreml(const fs::path& p) {
   return ext == ".mlmodel" || ext == ".mlpackage";
 }
 
-Type Checker::load_model(const Call* c, const Expr* path_expr) {
-  (void)c;
+Type Checker::load_model(const Expr* path_expr, const Type& path) {
   Type t = Type::of(TypeKind::Model);
-  const auto* lit = dyn_cast<StringLit>(path_expr);
-  if (!lit) return t;
-  fs::path rel(std::string(lit->value));
+  // A literal, or a string the checker knows (`args()[0]` given the program's arguments).
+  std::string value;
+  if (const auto* lit = dyn_cast<StringLit>(path_expr))
+    value = std::string(lit->value);
+  else if (path.is(TypeKind::String) && path.text == Type::Text::Known)
+    value = path.path;
+  else
+    return t;
+  const SourceRange range = path_expr->range;
+  fs::path rel(value);
   if (is_coreml(rel)) {
-    sink_.report(DiagCode::E0503, lit->range,
+    sink_.report(DiagCode::E0503, range,
                  fmt::format("`{}` is a CoreML model: CoreML runs only on Apple platforms; convert "
                              "the model to safetensors or GGUF to load it here",
-                             lit->value));
+                             value));
     return Type::unknown();
   }
   if (!options_.read_model_headers) return t;
   // Written by this program before: its header is the one save_model writes, not the file's now.
-  if (std::find(saved_paths_.begin(), saved_paths_.end(), lit->value) != saved_paths_.end())
-    return t;
+  if (std::find(saved_paths_.begin(), saved_paths_.end(), value) != saved_paths_.end()) return t;
   // Relative paths: the .tl file's directory first, then the working directory.
   fs::path found;
   std::error_code ec;
@@ -53,17 +58,17 @@ Type Checker::load_model(const Call* c, const Expr* path_expr) {
       found = rel;
   }
   if (found.empty()) {
-    sink_.report(DiagCode::W0501, lit->range,
+    sink_.report(DiagCode::W0501, range,
                  fmt::format("model file `{}` does not exist here; the shapes of its tensors are "
                              "checked at run time",
-                             lit->value));
+                             value));
     return t;
   }
   try {
     t.model = ctx_.model_headers().get(found);
   } catch (const std::exception& e) {
-    sink_.report(DiagCode::E0504, lit->range,
-                 fmt::format("cannot read model `{}`: {}", lit->value, e.what()));
+    sink_.report(DiagCode::E0504, range,
+                 fmt::format("cannot read model `{}`: {}", value, e.what()));
     return Type::unknown();
   }
   return t;

@@ -172,6 +172,9 @@ struct AnalysisOptions {
   // Resolve load_model("literal") against files on disk and read their headers.
   bool read_model_headers = true;
   uint32_t error_limit = 200;  // checker errors kept per file (0: all)
+  // The program's arguments (`tl check FILE ARGS...`, the editor's programArgs): args() is then
+  // a list of these constant strings, so `load_model(args()[0])` reads that file's header.
+  std::optional<std::vector<std::string>> program_args;
 };
 
 // State shared by the analyses of one compilation or one editor session: the model-header cache

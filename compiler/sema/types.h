@@ -76,7 +76,10 @@ struct Type {
   std::shared_ptr<const ModelHeader> model;  // Model, ModelPath (null: header not known)
   std::string path;                          // ModelPath; String: its value (see text)
   TypeKind elem = TypeKind::Unknown;         // List
-  uint32_t fn = 0;                           // Function
+  // List: the values of a list of constant strings (args() when the program's arguments are
+  // given to the checker); null when not known.
+  std::shared_ptr<const std::vector<std::string>> strings;
+  uint32_t fn = 0;  // Function
   // String: whether `path` holds its value, a compile-time constant (literals, `+` of constants,
   // str() of a known int), or a pattern where each '*' stands for the digits of an int the
   // checker does not know (`"blk." + str(i)` with `i` a loop variable).

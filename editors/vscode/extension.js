@@ -12,7 +12,8 @@ let output;
 
 // The server's settings, as initializationOptions and workspace/didChangeConfiguration send them.
 function serverSettings() {
-  return { lint: vscode.workspace.getConfiguration(SECTION).get('lint', true) };
+  const config = vscode.workspace.getConfiguration(SECTION);
+  return { lint: config.get('lint', true), programArgs: config.get('programArgs', {}) };
 }
 
 // A workspace can set tensorlogic.server.path only once the user trusts it; otherwise the
@@ -101,7 +102,7 @@ function activate(context) {
       if (!client) return;
       if (e.affectsConfiguration(`${SECTION}.server`)) {
         restart(context);
-      } else if (e.affectsConfiguration(`${SECTION}.lint`)) {
+      } else if (e.affectsConfiguration(`${SECTION}.lint`) || e.affectsConfiguration(`${SECTION}.programArgs`)) {
         client.sendNotification('workspace/didChangeConfiguration', { settings: { tl: serverSettings() } });
       }
     }),

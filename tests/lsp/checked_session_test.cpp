@@ -446,6 +446,54 @@ TEST(SemanticTokens, NamesClassifiedByTheCheckersSymbols) {
   finish(c);
 }
 
+// --- programArgs: a document checked with its program's arguments --------------------------
+
+// The model comes from args(): its shapes are known only when the programArgs setting gives the
+// document its arguments (a path relative to the workspace root, or absolute).
+TEST(ProgramArgs, HoverShowsTheShapesOfTheModelNamedByTheArguments) {
+  const std::string program =
+      "let a = args()\n"
+      "let m = load_model(a[0])\n"
+      "let w = m.layer[0].weight\n"
+      "let y = w @ ones(5, 5)\n";
+  const std::string uri = "file://" + kDataDir + "/from_args.tl";
+  LspClient c{{"--quiet", "--debounce-ms=10"}};
+  json init = c.call(
+      "initialize",
+      {{"processId", nullptr},
+       {"rootUri", "file://" + kDataDir},
+       {"capabilities", json::object()},
+       {"initializationOptions",
+        {{"lint", false},
+         {"programArgs", {{"from_args.tl", {"models/linear.safetensors", "Hello", "16"}}}}}}});
+  ASSERT_TRUE(init.contains("result")) << init.dump();
+  c.notify("initialized");
+  c.open(uri, program);
+  // [3, 2] @ [5, 5]: an error found only because the arguments name the file.
+  json d = diagnostics_for(c, 1, uri);
+  ASSERT_EQ(d.size(), 1u) << d.dump();
+  EXPECT_EQ(d[0]["code"], "E0403") << d.dump();
+  EXPECT_TRUE(contains(hover_text(c, 2, 4, uri), "w: float16[3, 2]")) << hover_text(c, 2, 4, uri);
+  // The same key under settings.tl, absolute, without arguments for this document: unknown.
+  c.notify("workspace/didChangeConfiguration",
+           {{"settings", {{"tl", {{"programArgs", {{kDataDir + "/other.tl", {"x"}}}}}}}}});
+  EXPECT_EQ(diagnostics_for(c, 1, uri), json::array());
+  EXPECT_FALSE(contains(hover_text(c, 2, 4, uri), "[3, 2]")) << hover_text(c, 2, 4, uri);
+  // Back, absolute: known again. A wrong shape is logged and ignored (the setting stays).
+  c.notify(
+      "workspace/didChangeConfiguration",
+      {{"settings",
+        {{"tl",
+          {{"programArgs", {{kDataDir + "/from_args.tl", {"models/linear.safetensors"}}}}}}}}});
+  d = diagnostics_for(c, 1, uri);
+  ASSERT_EQ(d.size(), 1u) << d.dump();
+  EXPECT_EQ(d[0]["code"], "E0403") << d.dump();
+  c.notify("workspace/didChangeConfiguration",
+           {{"settings", {{"tl", {{"programArgs", {{"from_args.tl", "not a list"}}}}}}}});
+  EXPECT_TRUE(contains(hover_text(c, 2, 4, uri), "w: float16[3, 2]")) << hover_text(c, 2, 4, uri);
+  finish(c);
+}
+
 TEST(Robustness, ALongOperatorChainIsCheckedWithoutOverflowingTheStack) {
   // A left-nested tree as deep as it is long, just under the nesting limit (limits.h).
   std::string text = "let x = 1";

@@ -5,12 +5,15 @@
 // (syntax and checker, warnings included) must be expected, and every expectation met: a file
 // without expectations must check clean. The guide's programs (every translation's
 // ```tensorlogic blocks, joined) must check clean against the model files in tests/acceptance.
+// A case with a line `// args: WORD...` is checked with those program arguments (args(), as
+// `tl check FILE ARGS...`), and must also check without errors when no arguments are given.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <sstream>
 
@@ -56,13 +59,33 @@ std::string read(const fs::path& p) {
   return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
 }
 
+// The words of a `// args: ...` line, if the text has one.
+std::optional<std::vector<std::string>> program_args(const std::string& text) {
+  static const std::regex re(R"(//\s*args:(.*))");
+  std::smatch m;
+  if (!std::regex_search(text, m, re)) return std::nullopt;
+  std::vector<std::string> out;
+  std::istringstream words(m[1]);
+  std::string w;
+  while (words >> w) out.push_back(w);
+  return out;
+}
+
 // Checks `text` as the file `path`; compares with the expectations in the text.
 void check_program(const std::string& path, const std::string& text) {
   SourceManager sources;
   AnalysisContext ctx(sources);
   auto file = sources.add(path, text);
   auto tree = parse(file);
-  auto analysis = analyze(*tree, ctx);
+  AnalysisOptions options;
+  options.program_args = program_args(text);
+  if (options.program_args) {
+    // Without the arguments the checker knows nothing of the model: no errors.
+    auto without = analyze(*tree, ctx);
+    for (const Diagnostic& d : without->diagnostics)
+      EXPECT_NE(d.severity, Severity::Error) << path << " without args: " << d.message;
+  }
+  auto analysis = analyze(*tree, ctx, options);
   std::vector<Diagnostic> all = tree->diagnostics();
   all.insert(all.end(), analysis->diagnostics.begin(), analysis->diagnostics.end());
   auto expected = expectations(text);

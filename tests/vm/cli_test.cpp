@@ -161,5 +161,20 @@ TEST(ProgramArgs, SplitAtTheFile) {
   EXPECT_TRUE(d.program.empty());
 }
 
+// `tl check`: a flag without a value stays the driver's after the file; `before_dashes` counts
+// the program's words before `--` (the leading `.tl` ones are more files to check).
+TEST(ProgramArgs, FlagsAndWordsBeforeTheDashes) {
+  static constexpr std::string_view kOpts[] = {"--format"};
+  static constexpr std::string_view kFlags[] = {"--dump-ast"};
+  using V = std::vector<std::string>;
+  V w{"a.tl", "b.tl", "--dump-ast", "m.gguf", "--format", "json", "--", "c.tl", "--dump-ast"};
+  auto s = split_program_args(w, kOpts, kFlags);
+  EXPECT_EQ(s.driver, (V{"a.tl", "--dump-ast", "--format", "json"}));
+  EXPECT_EQ(s.program, (V{"b.tl", "m.gguf", "c.tl", "--dump-ast"}));
+  EXPECT_EQ(s.before_dashes, 2u);
+  V none{"a.tl", "x", "y"};
+  EXPECT_EQ(split_program_args(none, kOpts, kFlags).before_dashes, 2u);
+}
+
 }  // namespace
 }  // namespace tl
