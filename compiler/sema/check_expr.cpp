@@ -780,8 +780,10 @@ Type Checker::call_function(const Call* c, uint32_t fn, CallInfo& info) {
   info.callee = CallInfo::Callee::Function;
   info.function = fn;
   if (fn_state_[fn] == 0 && !out_.functions[fn].declared_result) check_function_body(fn);
-  const FunctionInfo& f = out_.functions[fn];
-  std::string_view fname = out_.symbols[f.symbol].name;
+  // Copies: checking the arguments below may check other functions' bodies, which declare
+  // symbols (and nested functions) and so move out_.symbols and out_.functions.
+  const FunctionInfo f = out_.functions[fn];
+  const std::string fname = out_.symbols[f.symbol].name;
 
   // Match arguments to parameters.
   std::vector<const Arg*> bound(f.params.size(), nullptr);

@@ -882,7 +882,7 @@ void Checker::add_runtime_check(const Type& declared, const Expr* e, std::string
 
 void Checker::add_entry_checks(uint32_t fn) {
   const FunctionInfo& f = out_.functions[fn];
-  const std::string_view fname = out_.symbols[f.symbol].name;
+  const std::string fname = out_.symbols[f.symbol].name;
   std::vector<FirstSize> seen;
   for (uint32_t k = 0; k < f.params.size(); ++k) {
     const Type& P = f.params[k];

@@ -27,6 +27,29 @@ std::vector<Diagnostic> compile_errors(const std::string& text) {
   return sink.diagnostics();
 }
 
+// fuzz_run: checking a call's arguments can check another function's body for the first time,
+// which declares its symbols; the call kept a string_view of its callee's name (and a reference
+// to its FunctionInfo) across that, into a vector that had just moved (heap-use-after-free in
+// the argument's error message).
+TEST(FuzzFindings, CalleeNameSurvivesCheckingAnArgumentsBody) {
+  std::string body;
+  for (int i = 0; i < 2000; ++i) body += "    let a" + std::to_string(i) + " = 1.0\n";
+  const std::string text =
+      "fn f(x: float16[N], n: int) -> int {\n    return n\n}\n"
+      "fn g() {\n" +
+      body +
+      "    return a0\n}\n"
+      "print(f(g(), 1))\n";
+  SourceManager sources;
+  sema::AnalysisContext ctx(sources);
+  auto tree = parse(sources.add("fuzz.tl", text));
+  auto analysis = sema::analyze(*tree, ctx);
+  bool reported = false;
+  for (const auto& d : analysis->diagnostics)
+    reported |= d.message.find("argument `x` of `f` must be") != std::string::npos;
+  EXPECT_TRUE(reported) << "expected the argument type error naming `f`";
+}
+
 // fuzz_run: an argument of a user function call that fails to compile (here a list literal past
 // codegen's 200 elements) aborted the statement with the call's argument list still registered
 // as "deferred"; the next statement then read that dead vector (heap-use-after-free).
