@@ -16,12 +16,19 @@ namespace tl {
 
 // ---- buffers ----------------------------------------------------------------------------------
 
+namespace {
+// What a block of `bytes` takes: whole 64-byte lines, at least one.
+size_t block_size(size_t bytes) {
+  return std::max<size_t>(64, (bytes + 63) / 64 * 64);
+}
+}  // namespace
+
 BufferPool::~BufferPool() {
   for (const auto& [bytes, p] : free_) std::free(p);
 }
 
 void* BufferPool::acquire(size_t bytes) {
-  const size_t rounded = std::max<size_t>(64, (bytes + 63) / 64 * 64);
+  const size_t rounded = block_size(bytes);
   if (rounded >= kMinBytes) {
     std::lock_guard lock(mutex_);
     if (auto it = free_.find(rounded); it != free_.end()) {
@@ -37,7 +44,7 @@ void* BufferPool::acquire(size_t bytes) {
 }
 
 void BufferPool::release(void* p, size_t bytes) {
-  const size_t rounded = std::max<size_t>(64, (bytes + 63) / 64 * 64);
+  const size_t rounded = block_size(bytes);
   if (rounded >= kMinBytes) {
     std::lock_guard lock(mutex_);
     if (kept_ + rounded <= kMaxBytes) {

@@ -123,9 +123,8 @@ class CpuBackend final : public Backend {
   uint64_t allocated_ = 0;  // bytes made so far, against options_.allocation_budget
   cpu::ThreadPool pool_;
   std::shared_ptr<BufferPool> buffers_ = std::make_shared<BufferPool>();
-  std::vector<float> attention_scratch_;
-  std::unique_ptr<cpu::Q8Scratch> q8_scratch_;  // reused by every quantized linear()  // grown
-                                                // on demand, reused by every attention call
+  std::vector<float> attention_scratch_;        // grown on demand, reused by every attention call
+  std::unique_ptr<cpu::Q8Scratch> q8_scratch_;  // reused by every quantized linear()
 };
 
 }  // namespace tl
