@@ -6,6 +6,7 @@
 
 #include "tests/cpu/test_util.h"
 #include "vm/cpu/kernels.h"
+#include "vm/cpu/repack.h"
 #include "vm/model/dequant.h"
 
 namespace tl::cpu_test {
@@ -322,6 +323,94 @@ TEST_P(Quant, TilesMatchExactIntegers) {
       }
     }
   }
+}
+
+// The repacked weights (decode and prefill on AVX512-VNNI) against the exact integer
+// arithmetic: 1..4 activation rows per tile call, 1, 2 and 3 tiles, odd block counts, Q8_0's
+// -128 and a zero block scale.
+TEST_P(Quant, RepackedTilesMatchExactIntegers) {
+  const DType type = GetParam();
+  if (!cpu::RepackedWeight::supported(cpu::Ctx{}, type, 16, 32))
+    GTEST_SKIP() << "no AVX512-VNNI on this CPU";
+  Rng rng(14);
+  for (int64_t nb : {1, 2, 3, 8, 33}) {
+    const int64_t k = nb * kQK;
+    for (int64_t wrows : {16, 32, 48}) {
+      auto q = make_weights(type, wrows, k, rng);
+      if (type == DType::Q8_0) q.blocks[2 + 3] = static_cast<std::byte>(0x80);  // q = -128
+      const int64_t row_bytes = static_cast<int64_t>(q.blocks.size()) / wrows;
+      std::memset(&q.blocks[5 * row_bytes], 0, 2);  // row 5, block 0: scale 0
+      q.values = dequant(type, q.blocks, wrows * k);
+      cpu::RepackArena arena;
+      const cpu::RepackedWeight rw(cpu::Ctx{}, arena, type, q.blocks.data(), row_bytes, wrows, k);
+      ASSERT_EQ(rw.bytes(), q.blocks.size());  // the same size as the file's layout
+      for (int64_t rows : {1, 2, 3, 4}) {
+        std::vector<float> x(static_cast<size_t>(rows * k));
+        for (auto& v : x) v = static_cast<float>(rng.uniform(-2, 2));
+        cpu::Q8Activations a;
+        a.quantize(x.data(), rows, k, k);
+        for (int64_t tile = 0; tile < wrows / 16; ++tile) {
+          std::vector<float> got(static_cast<size_t>(rows * 16));
+          rw.tile_dots(a, tile, 0, rows, got.data());
+          for (int64_t r = 0; r < rows; ++r)
+            for (int64_t i = 0; i < 16; ++i) {
+              const int64_t c = tile * 16 + i;
+              double exact = 0, sabs = 0;
+              for (int64_t kk = 0; kk < k; ++kk) {
+                const double t = q.values[c * k + kk] * a.row_d(r)[kk / kQK] * a.row_q(r)[kk];
+                exact += t;
+                sabs += std::fabs(t);
+              }
+              EXPECT_NEAR(got[r * 16 + i], exact, (nb + 2) * kEps32 * sabs + 1e-30)
+                  << "nb " << nb << " act row " << r << " of " << rows << ", weight row " << c;
+            }
+        }
+      }
+    }
+  }
+}
+
+// The backend repacks a borrowed weight at its first product and gives what the file's layout
+// gives: a decode row, a prefill block (with a tail of rows), a bias, and the same weight reused.
+TEST_P(Quant, BackendRepackedLinearMatchesFileLayout) {
+  const DType type = GetParam();
+  Rng rng(15);
+  const int64_t n = 48, k = 96;
+  auto q = make_weights(type, n, k, rng);
+  auto owner = std::make_shared<std::vector<std::byte>>(q.blocks);
+  CpuBackend be;
+  const Tensor borrowed = be.upload_borrowed({n, k}, type, *owner, owner);
+  const Tensor copied = be.upload({n, k}, type, q.blocks);
+  const Tensor bias = be.upload_f16({n}, random_f16(rng, n));
+  for (int64_t m : {1, 7, 1}) {
+    const Tensor x = be.upload_f16({m, k}, random_f16(rng, m * k));
+    for (const Tensor* b : {static_cast<const Tensor*>(nullptr), &bias}) {
+      const auto want = to_f64(download(be, be.linear(x, copied, b)));
+      const auto got = to_f64(download(be, be.linear(x, borrowed, b)));
+      ASSERT_EQ(got.size(), want.size());
+      for (size_t i = 0; i < got.size(); ++i)
+        EXPECT_NEAR(got[i], want[i], ulp_f16(want[i])) << "m " << m << " i " << i;
+    }
+  }
+}
+
+// Small weights share a chunk; a chunk lives while a piece of it does; a piece larger than a
+// chunk gets its own buffer.
+TEST(RepackArena, PiecesShareChunksAndKeepThemAlive) {
+  cpu::RepackArena arena;
+  auto a = arena.allocate(100), b = arena.allocate(64);
+  EXPECT_EQ(a.chunk, b.chunk);
+  EXPECT_EQ(b.data - a.data, 128);  // 64-byte aligned pieces
+  std::weak_ptr<cpu::HugeBuffer> first = a.chunk;
+  auto big = arena.allocate(cpu::RepackArena::kChunkBytes + 1);
+  EXPECT_NE(big.chunk, a.chunk);
+  EXPECT_GE(big.chunk->size(), cpu::RepackArena::kChunkBytes + 1);
+  auto c = arena.allocate(cpu::RepackArena::kChunkBytes - 100);  // does not fit: a new chunk
+  EXPECT_NE(c.chunk, a.chunk);
+  std::memset(c.data, 1, cpu::RepackArena::kChunkBytes - 100);
+  a = {};
+  b = {};
+  EXPECT_TRUE(first.expired());
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, Quant, ::testing::Values(DType::Q8_0, DType::Q4_0),

@@ -1,5 +1,8 @@
 #include "vm/cpu/cpu_backend.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -11,6 +14,7 @@
 #include "vm/core/error.h"
 #include "vm/cpu/convert.h"
 #include "vm/cpu/kernels.h"
+#include "vm/cpu/repack.h"
 
 namespace tl {
 
@@ -63,11 +67,37 @@ CpuBuffer::CpuBuffer(size_t bytes, std::shared_ptr<BufferPool> pool)
   });
 }
 
-CpuBuffer::CpuBuffer(std::span<const std::byte> borrowed, std::shared_ptr<const void> owner)
-    : data_(const_cast<std::byte*>(borrowed.data())),
+CpuBuffer::CpuBuffer(std::span<const std::byte> borrowed, std::shared_ptr<const void> owner,
+                     bool file_mapped)
+    : file_mapped_(file_mapped),
+      data_(const_cast<std::byte*>(borrowed.data())),
       size_(borrowed.size()),
       storage_(std::move(owner)),
       borrowed_(true) {}
+
+CpuBuffer::~CpuBuffer() = default;
+
+const cpu::RepackedWeight* CpuBuffer::repacked(const cpu::Ctx& ctx, cpu::RepackArena& arena,
+                                               DType type, int64_t rows, int64_t cols) {
+  if (!borrowed_ || !cpu::RepackedWeight::supported(ctx, type, rows, cols)) return nullptr;
+  if (repacked_) {
+    // The same bytes seen as another matrix (a reshaped view) use the file's layout.
+    const bool same =
+        repacked_->type() == type && repacked_->rows() == rows && repacked_->cols() == cols;
+    return same ? repacked_.get() : nullptr;
+  }
+  const auto row_bytes = static_cast<int64_t>(*dtype_bytes(type, static_cast<uint64_t>(cols)));
+  if (row_bytes * rows != static_cast<int64_t>(size_)) return nullptr;
+  repacked_ = std::make_unique<cpu::RepackedWeight>(ctx, arena, type, data_, row_bytes, rows, cols);
+  if (file_mapped_) {
+    // Whole pages inside the weight only: a page it shares with a neighbour stays.
+    const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const auto begin = reinterpret_cast<uintptr_t>(data_), end = begin + size_;
+    const uintptr_t first = (begin + page - 1) / page * page, last = end / page * page;
+    if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+  }
+  return repacked_.get();
+}
 
 namespace {
 
@@ -140,7 +170,10 @@ void copy_strided(bool fast, const f16_bits* src, StridedView s, std::vector<int
 // ---- backend ----------------------------------------------------------------------------------
 
 CpuBackend::CpuBackend(CpuOptions options)
-    : options_(options), pool_(options.threads), q8_scratch_(std::make_unique<cpu::Q8Scratch>()) {}
+    : options_(options),
+      pool_(options.threads),
+      q8_scratch_(std::make_unique<cpu::Q8Scratch>()),
+      repack_arena_(std::make_unique<cpu::RepackArena>()) {}
 
 CpuBackend::~CpuBackend() = default;
 
@@ -211,13 +244,14 @@ Tensor CpuBackend::upload(const Shape& shape, DType dtype, std::span<const std::
 }
 
 Tensor CpuBackend::upload_borrowed(const Shape& shape, DType dtype, std::span<const std::byte> data,
-                                   std::shared_ptr<const void> owner) {
+                                   std::shared_ptr<const void> owner, bool file_mapped) {
   check_upload(shape, dtype, data.size());
   // f16 elements need their alignment; ggml blocks are read bytewise.
   const bool aligned =
       dtype != DType::F16 || reinterpret_cast<std::uintptr_t>(data.data()) % alignof(f16_bits) == 0;
   if (!owner || !aligned || data.empty()) return upload(shape, dtype, data);
-  return Tensor{shape, dtype, std::make_shared<CpuBuffer>(data, std::move(owner)), this};
+  return Tensor{shape, dtype, std::make_shared<CpuBuffer>(data, std::move(owner), file_mapped),
+                this};
 }
 
 bool CpuBackend::sole_owner(const Tensor& t) const {
@@ -386,7 +420,13 @@ Tensor CpuBackend::linear(const Tensor& x, const Tensor& w, const Tensor* b) {
                      static_cast<int64_t>(*dtype_bytes(w.dtype, static_cast<uint64_t>(in_f)))};
   cpu::Ctx ctx = make_ctx(options_, pool_);
   ctx.q8_scratch = q8_scratch_.get();
-  cpu::gemm(ctx, rows, out_f, in_f, px, in_f, rhs, pb, f16_mut(y), out_f);
+  const cpu::RepackedWeight* r =
+      options_.repack_weights ? cpu_buffer(w).repacked(ctx, *repack_arena_, w.dtype, out_f, in_f)
+                              : nullptr;
+  if (r)
+    r->gemm(ctx, rows, px, in_f, pb, f16_mut(y), out_f);
+  else
+    cpu::gemm(ctx, rows, out_f, in_f, px, in_f, rhs, pb, f16_mut(y), out_f);
   return y;
 }
 

@@ -17,8 +17,11 @@
 
 namespace tl {
 namespace cpu {
+struct Ctx;
 struct Q8Scratch;
-}
+class RepackedWeight;
+class RepackArena;
+}  // namespace cpu
 
 struct CpuOptions {
   int threads = 0;             // <= 0: std::thread::hardware_concurrency()
@@ -26,6 +29,9 @@ struct CpuOptions {
   // Bytes of tensor memory this backend may allocate over its lifetime (0: no limit); past it an
   // op fails with a RuntimeError. The fuzzers run hostile programs under it.
   uint64_t allocation_budget = 0;
+  // Q8_0/Q4_0 weights mapped from a model file are repacked at their first product into the
+  // layout of the int8 kernels (vm/cpu/repack.h), where the CPU has them (AVX512-VNNI).
+  bool repack_weights = true;
 };
 
 // Freed host blocks of kMinBytes and more, kept by size for the next allocation of that size. A
@@ -55,13 +61,24 @@ class BufferPool {
 class CpuBuffer final : public Buffer {
  public:
   CpuBuffer(size_t bytes, std::shared_ptr<BufferPool> pool);
-  CpuBuffer(std::span<const std::byte> borrowed, std::shared_ptr<const void> owner);
+  CpuBuffer(std::span<const std::byte> borrowed, std::shared_ptr<const void> owner,
+            bool file_mapped = false);
+  ~CpuBuffer() override;
   std::byte* data() { return data_; }
   const std::byte* data() const { return data_; }
   size_t size() const { return size_; }
   bool borrowed() const { return borrowed_; }
+  // A borrowed Q8_0/Q4_0 weight's repacked form for the int8 products (repack.h), made at its
+  // first product as a [rows, cols] matrix and kept while the buffer lives (a borrowed buffer
+  // never changes). When the memory is a file mapping, its pages are then dropped: the repacked
+  // copy replaces them in memory, and any other read faults them back in from the file.
+  // Called on the backend's thread only.
+  const cpu::RepackedWeight* repacked(const cpu::Ctx& ctx, cpu::RepackArena& arena, DType type,
+                                      int64_t rows, int64_t cols);
 
  private:
+  std::unique_ptr<cpu::RepackedWeight> repacked_;
+  bool file_mapped_ = false;
   std::byte* data_ = nullptr;
   size_t size_ = 0;
   std::shared_ptr<const void> storage_;  // owns data_, or keeps the borrowed memory alive
@@ -79,7 +96,7 @@ class CpuBackend final : public Backend {
   Tensor upload(const Shape& shape, DType dtype, std::span<const std::byte> data) override;
   // Keeps the pointer: no copy (see CpuBuffer).
   Tensor upload_borrowed(const Shape& shape, DType dtype, std::span<const std::byte> data,
-                         std::shared_ptr<const void> owner) override;
+                         std::shared_ptr<const void> owner, bool file_mapped = false) override;
   bool sole_owner(const Tensor& t) const override;
   void download(const Tensor& t, std::span<f16_bits> out) override;
   Tensor full(const Shape& shape, float value) override;
@@ -125,6 +142,7 @@ class CpuBackend final : public Backend {
   std::shared_ptr<BufferPool> buffers_ = std::make_shared<BufferPool>();
   std::vector<float> attention_scratch_;        // grown on demand, reused by every attention call
   std::unique_ptr<cpu::Q8Scratch> q8_scratch_;  // reused by every quantized linear()
+  std::unique_ptr<cpu::RepackArena> repack_arena_;  // where borrowed weights are repacked
 };
 
 }  // namespace tl

@@ -3,9 +3,16 @@
 // parallel_for hands out task indices dynamically; the calling thread works too, so a pool of
 // size 1 has no worker threads and runs everything inline. Not re-entrant: a task must not call
 // parallel_for on the same pool (kernels never nest).
+//
+// The pool stays hot between jobs: a worker that finishes spins for a while (kSpin) watching for
+// the next job before it sleeps on a condition variable, and the caller spins for the workers to
+// finish before it sleeps. A decoded token runs a few hundred short jobs back to back; waking a
+// sleeping thread for each costs system calls and scheduler round trips, which on a VM cost more
+// than many of the jobs themselves (llama.cpp's threads spin the same way).
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -18,6 +25,10 @@ namespace tl::cpu {
 
 class ThreadPool {
  public:
+  // How long an idle worker, or a caller waiting for its workers, spins before it sleeps; past
+  // kSpinPause it yields the core between checks, so a busy machine loses little to the spin.
+  static constexpr std::chrono::microseconds kSpinPause{50}, kSpin{500};
+
   // threads <= 0: std::thread::hardware_concurrency().
   explicit ThreadPool(int threads);
   ~ThreadPool();
@@ -30,19 +41,25 @@ class ThreadPool {
   void parallel_for(int64_t n, const std::function<void(int64_t)>& fn);
 
  private:
+  // A job's tasks are claimed through state_ = generation << 32 | next index, so a worker that
+  // wakes late, after its job ended, claims nothing of the next one by mistake; the caller waits
+  // for done_ to reach the job's size, not for every worker to check in (a worker the scheduler
+  // has not run yet costs nothing).
+  bool claim(uint32_t gen, int64_t& task);
+  void cancel(uint32_t gen);
+  void run_tasks(uint32_t gen);
   void worker_loop();
-  void run_tasks();
 
   std::vector<std::thread> workers_;
   std::mutex mu_;
   std::condition_variable wake_;
-  std::condition_variable done_;
-  const std::function<void(int64_t)>* job_ = nullptr;
-  int64_t job_size_ = 0;
-  std::atomic<int64_t> next_{0};
-  int busy_ = 0;             // workers still inside the current job
-  uint64_t generation_ = 0;  // bumped for every job, so workers see each one once
-  bool stop_ = false;
+  std::condition_variable done_cv_;
+  std::atomic<const std::function<void(int64_t)>*> job_{nullptr};
+  std::atomic<uint64_t> size_{0};   // generation << 32 | the job's number of tasks
+  std::atomic<uint64_t> state_{0};  // generation << 32 | the next unclaimed task
+  std::atomic<int64_t> done_{0};    // tasks of the current job finished (or cancelled)
+  std::atomic<bool> stop_{false};
+  uint32_t generation_ = 0;  // the caller's
   std::exception_ptr error_;
 };
 

@@ -55,8 +55,8 @@ class LazyBackend final : public Backend {
     return target().upload(shape, dtype, data);
   }
   Tensor upload_borrowed(const Shape& shape, DType dtype, std::span<const std::byte> data,
-                         std::shared_ptr<const void> owner) override {
-    return target().upload_borrowed(shape, dtype, data, std::move(owner));
+                         std::shared_ptr<const void> owner, bool file_mapped) override {
+    return target().upload_borrowed(shape, dtype, data, std::move(owner), file_mapped);
   }
   void download(const Tensor& t, std::span<f16_bits> out) override { target().download(t, out); }
   Tensor full(const Shape& shape, float value) override { return target().full(shape, value); }

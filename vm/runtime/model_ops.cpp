@@ -108,7 +108,8 @@ Value m_get_tensor(Backend* be, const Value& model, const std::string& relative)
   if (info->dtype == DType::F16 || dtype_info(info->dtype).kind == DTypeKind::Quant) {
     // Quantized weights stay quantized on the backend; ops dequantize on demand (tensor_ops).
     // Mapped, not copied, where the backend computes from host memory (the CPU backend).
-    t = B.upload_borrowed(info->shape, info->dtype, m.model->raw(*info), m.model);
+    t = B.upload_borrowed(info->shape, info->dtype, m.model->raw(*info), m.model,
+                          /*file_mapped=*/true);
   } else {
     std::vector<f16_bits> data = m.model->to_f16(*info);
     t = B.upload(info->shape, DType::F16, std::as_bytes(std::span<const f16_bits>(data)));

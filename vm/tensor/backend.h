@@ -129,9 +129,12 @@ class Backend {
   // A backend that computes from host memory may keep the pointer instead of copying: a model's
   // weights then cost no copy and no second resident copy (the CPU backend does). Such a tensor
   // is never written in place (sole_owner is false for it). The default copies.
+  // `file_mapped`: `data` lies in a read-only mapping of a file, so the backend may drop its pages
+  // from memory (they read back from the file when touched again), as the CPU backend does once
+  // it keeps a weight in another layout.
   virtual Tensor upload_borrowed(const Shape& shape, DType dtype, std::span<const std::byte> data,
-                                 std::shared_ptr<const void> owner) {
-    (void)owner;
+                                 std::shared_ptr<const void> owner, bool file_mapped = false) {
+    (void)owner, (void)file_mapped;
     return upload(shape, dtype, data);
   }
   // Writes numel() f16 values; dequantizes quantized tensors. Waits for pending work.

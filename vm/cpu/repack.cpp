@@ -1,0 +1,280 @@
+// Repacked Q8_0/Q4_0 weights and their AVX512-VNNI products (layout: repack.h).
+//
+// Per block and group of 4 weight rows, two VPDPBUSD leave in int32 lanes 4j..4j+3 the exact
+// dot product of row j's block with the activation block, in four parts:
+//   Q4_0: the nibbles 0..15 (unsigned) times x (signed); -8·sum(x), the same for every row,
+//         enters lane 4j first (Q8Activations keeps each block's sum).
+//   Q8_0: x + 128 (unsigned) times w (signed); 128·sum(w) per lane, from two more VPDPBUSD
+//         with the constant 128, is taken back out.
+// One permute spreads row j's f16-converted scale over its 4 lanes, then one conversion and one
+// FMA accumulate 4 rows; the 4 lanes of a row are added at the end of the row.
+#include "vm/cpu/repack.h"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "vm/core/error.h"
+#include "vm/cpu/convert.h"
+#include "vm/cpu/simd.h"
+
+namespace tl::cpu {
+
+namespace {
+constexpr size_t kHugePage = size_t{2} << 20;
+}
+
+HugeBuffer::HugeBuffer(size_t bytes) : size_(bytes) {
+  if (bytes == 0) return;
+  mapped_ = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+  void* p = ::mmap(nullptr, mapped_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED)
+    throw RuntimeError(
+        fmt::format("cannot allocate {} bytes for a repacked weight: {}", bytes, strerror(errno)));
+#ifdef MADV_HUGEPAGE
+  // Advice only: where transparent huge pages are off, the memory is ordinary pages.
+  ::madvise(p, mapped_, MADV_HUGEPAGE);
+#endif
+  data_ = static_cast<std::byte*>(p);
+}
+
+HugeBuffer::~HugeBuffer() {
+  if (data_) ::munmap(data_, mapped_);
+}
+
+RepackArena::Piece RepackArena::allocate(size_t bytes) {
+  bytes = (bytes + 63) / 64 * 64;
+  if (bytes > kChunkBytes) {
+    auto own = std::make_shared<HugeBuffer>(bytes);
+    return {own->data(), own};
+  }
+  std::lock_guard lock(mutex_);
+  if (!chunk_ || used_ + bytes > chunk_->size()) {
+    chunk_ = std::make_shared<HugeBuffer>(kChunkBytes);
+    used_ = 0;
+  }
+  Piece piece{chunk_->data() + used_, chunk_};
+  used_ += bytes;
+  return piece;
+}
+
+namespace {
+
+#ifdef TL_CPU_X86
+// Lanes 4j..4j+3 <- lane 4g + j of the 16 scales.
+TL_TARGET_AVX512VNNI inline __m512i group_index(int g) {
+  return _mm512_setr_epi32(4 * g, 4 * g, 4 * g, 4 * g, 4 * g + 1, 4 * g + 1, 4 * g + 1, 4 * g + 1,
+                           4 * g + 2, 4 * g + 2, 4 * g + 2, 4 * g + 2, 4 * g + 3, 4 * g + 3,
+                           4 * g + 3, 4 * g + 3);
+}
+
+TL_TARGET_AVX512VNNI inline __m512i broadcast16(const int8_t* p) {
+  return _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
+// Row 4g + j of the tile <- the sum of lanes 4j..4j+3 of acc[g].
+TL_TARGET_AVX512VNNI inline void store_row(const __m512* acc, float* out) {
+  for (int g = 0; g < 4; ++g) {
+    alignas(64) float lanes[16];
+    _mm512_store_ps(lanes, acc[g]);
+    for (int j = 0; j < 4; ++j)
+      out[4 * g + j] = (lanes[4 * j] + lanes[4 * j + 1]) + (lanes[4 * j + 2] + lanes[4 * j + 3]);
+  }
+}
+
+template <int R>
+TL_TARGET_AVX512VNNI void tile_q4_0(const std::byte* tile, int64_t nb, const Q8Activations& a,
+                                    int64_t m0, float* out) {
+  const std::byte* values = tile;
+  const std::byte* scales = tile + nb * 256;
+  __m512 acc[R][4];
+  for (int r = 0; r < R; ++r)
+    for (int g = 0; g < 4; ++g) acc[r][g] = _mm512_setzero_ps();
+  const __m512i low4 = _mm512_set1_epi8(15);
+  const __m512i index[4] = {group_index(0), group_index(1), group_index(2), group_index(3)};
+  for (int64_t b = 0; b < nb; ++b) {
+    __m512i xlo[R], xhi[R], corr[R];
+    __m512 xd[R];
+    for (int r = 0; r < R; ++r) {
+      const int8_t* x = a.row_q(m0 + r) + b * kQK;
+      xlo[r] = broadcast16(x);
+      xhi[r] = broadcast16(x + 16);
+      corr[r] = _mm512_maskz_set1_epi32(0x1111, -8 * a.row_sum(m0 + r)[b]);
+      xd[r] = _mm512_set1_ps(a.row_d(m0 + r)[b]);
+    }
+    __m512 sc =
+        _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(scales + 32 * b)));
+    if constexpr (R == 1) sc = _mm512_mul_ps(sc, xd[0]);
+    const std::byte* v = values + b * 256;
+    for (int g = 0; g < 4; ++g) {
+      const __m512i nib = _mm512_loadu_si512(v + 64 * g);
+      const __m512i lo = _mm512_and_si512(nib, low4);
+      const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(nib, 4), low4);
+      const __m512 sg = _mm512_permutexvar_ps(index[g], sc);
+      for (int r = 0; r < R; ++r) {
+        const __m512i isum =
+            _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(corr[r], lo, xlo[r]), hi, xhi[r]);
+        const __m512 s = R == 1 ? sg : _mm512_mul_ps(sg, xd[r]);
+        acc[r][g] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), s, acc[r][g]);
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r) store_row(acc[r], out + 16 * r);
+}
+
+template <int R>
+TL_TARGET_AVX512VNNI void tile_q8_0(const std::byte* tile, int64_t nb, const Q8Activations& a,
+                                    int64_t m0, float* out) {
+  const std::byte* values = tile;
+  const std::byte* scales = tile + nb * 512;
+  __m512 acc[R][4];
+  for (int r = 0; r < R; ++r)
+    for (int g = 0; g < 4; ++g) acc[r][g] = _mm512_setzero_ps();
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  const __m512i index[4] = {group_index(0), group_index(1), group_index(2), group_index(3)};
+  for (int64_t b = 0; b < nb; ++b) {
+    __m512i xlo[R], xhi[R];
+    __m512 xd[R];
+    for (int r = 0; r < R; ++r) {
+      const int8_t* x = a.row_q(m0 + r) + b * kQK;
+      xlo[r] = _mm512_xor_si512(broadcast16(x), flip);
+      xhi[r] = _mm512_xor_si512(broadcast16(x + 16), flip);
+      xd[r] = _mm512_set1_ps(a.row_d(m0 + r)[b]);
+    }
+    __m512 sc =
+        _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(scales + 32 * b)));
+    if constexpr (R == 1) sc = _mm512_mul_ps(sc, xd[0]);
+    const std::byte* v = values + b * 512;
+    for (int g = 0; g < 4; ++g) {
+      const __m512i lo = _mm512_loadu_si512(v + 128 * g);
+      const __m512i hi = _mm512_loadu_si512(v + 128 * g + 64);
+      const __m512i wsum128 =
+          _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), flip, lo), flip, hi);
+      const __m512 sg = _mm512_permutexvar_ps(index[g], sc);
+      for (int r = 0; r < R; ++r) {
+        const __m512i isum = _mm512_sub_epi32(
+            _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), xlo[r], lo), xhi[r],
+                                hi),
+            wsum128);
+        const __m512 s = R == 1 ? sg : _mm512_mul_ps(sg, xd[r]);
+        acc[r][g] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), s, acc[r][g]);
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r) store_row(acc[r], out + 16 * r);
+}
+
+// The tile's 16 rows' block b from the file's layout into the repacked one.
+void pack_tile(DType type, const std::byte* w, int64_t row_bytes, int64_t nb, std::byte* tile) {
+  const int64_t bb = type == DType::Q4_0 ? kQ4Bytes : kQ8Bytes,
+                vb = type == DType::Q4_0 ? 256 : 512;
+  std::byte* scales = tile + nb * vb;
+  // Row by row: each weight row streams from the file in order.
+  for (int64_t i = 0; i < RepackedWeight::kTileRows; ++i) {
+    const int64_t g = i / 4, j = i % 4;
+    const std::byte* row = w + i * row_bytes;
+    for (int64_t b = 0; b < nb; ++b) {
+      const std::byte* blk = row + b * bb;
+      std::byte* v = tile + b * vb;
+      if (type == DType::Q4_0) {
+        std::memcpy(v + 64 * g + 16 * j, blk + 2, 16);
+      } else {
+        std::memcpy(v + 128 * g + 16 * j, blk + 2, 16);
+        std::memcpy(v + 128 * g + 64 + 16 * j, blk + 18, 16);
+      }
+      std::memcpy(scales + 32 * b + 2 * i, blk, 2);
+    }
+  }
+}
+#endif
+
+}  // namespace
+
+bool RepackedWeight::supported(const Ctx& ctx, DType type, int64_t rows, int64_t cols) {
+#ifdef TL_CPU_X86
+  return has_q8_tiles(ctx) && (type == DType::Q4_0 || type == DType::Q8_0) && rows > 0 &&
+         rows % kTileRows == 0 && cols > 0 && cols % kQK == 0;
+#else
+  (void)ctx, (void)type, (void)rows, (void)cols;
+  return false;
+#endif
+}
+
+RepackedWeight::RepackedWeight(const Ctx& ctx, RepackArena& arena, DType type, const std::byte* w,
+                               int64_t row_bytes, int64_t rows, int64_t cols)
+    : type_(type),
+      rows_(rows),
+      cols_(cols),
+      blocks_(cols / kQK),
+      tiles_(rows / kTileRows),
+      values_bytes_(type == DType::Q4_0 ? 256 : 512),
+      tile_bytes_(blocks_ * (values_bytes_ + 32)),
+      mem_(arena.allocate(static_cast<size_t>(tiles_ * tile_bytes_))) {
+  if (!supported(ctx, type, rows, cols))
+    throw RuntimeError(fmt::format("internal error: no repacked form of a {} weight [{}, {}]",
+                                   dtype_name(type), rows, cols));
+#ifdef TL_CPU_X86
+  parallel(ctx, tiles_, [&](int64_t t) {
+    pack_tile(type, w + t * kTileRows * row_bytes, row_bytes, blocks_, mem_.data + t * tile_bytes_);
+  });
+#else
+  (void)w, (void)row_bytes;
+#endif
+}
+
+void RepackedWeight::tile_dots(const Q8Activations& a, int64_t tile, int64_t m0, int64_t mc,
+                               float* out) const {
+#ifdef TL_CPU_X86
+  const std::byte* p = mem_.data + tile * tile_bytes_;
+  const bool q4 = type_ == DType::Q4_0;
+  switch (mc) {
+    case 4:
+      return q4 ? tile_q4_0<4>(p, blocks_, a, m0, out) : tile_q8_0<4>(p, blocks_, a, m0, out);
+    case 3:
+      return q4 ? tile_q4_0<3>(p, blocks_, a, m0, out) : tile_q8_0<3>(p, blocks_, a, m0, out);
+    case 2:
+      return q4 ? tile_q4_0<2>(p, blocks_, a, m0, out) : tile_q8_0<2>(p, blocks_, a, m0, out);
+    default:
+      return q4 ? tile_q4_0<1>(p, blocks_, a, m0, out) : tile_q8_0<1>(p, blocks_, a, m0, out);
+  }
+#else
+  (void)a, (void)tile, (void)m0, (void)mc, (void)out;
+#endif
+}
+
+void RepackedWeight::gemm(const Ctx& ctx, int64_t M, const f16_bits* A, int64_t lda,
+                          const f16_bits* bias, f16_bits* C, int64_t ldc) const {
+  if (M == 0) return;
+  Q8Scratch local;
+  Q8Scratch& scratch = ctx.q8_scratch ? *ctx.q8_scratch : local;
+  Q8Activations& act = scratch.act;
+  act.quantize_f16(ctx, A, M, cols_, lda);
+  // A task is a run of tiles against every activation row, 4 rows at a time: the tile (at most
+  // 16 rows x K) stays in L1/L2 while the rows stream past it. Few rows (decoding) make short
+  // tasks, so runs of tiles keep the pool's per-task cost small.
+  const int64_t workers = ctx.pool ? ctx.pool->size() : 1;
+  const int64_t per_task = M >= 4 ? 1 : std::max<int64_t>(1, tiles_ / (8 * workers));
+  const int64_t tasks = (tiles_ + per_task - 1) / per_task;
+  parallel(ctx, tasks, [&](int64_t task) {
+    alignas(64) float out[4 * kTileRows];
+    for (int64_t t = task * per_task; t < std::min(tiles_, (task + 1) * per_task); ++t) {
+      float bias_f[kTileRows] = {};
+      if (bias) f16_to_f32_row(bias + t * kTileRows, bias_f, kTileRows);
+      for (int64_t m0 = 0; m0 < M; m0 += 4) {
+        const int64_t mc = std::min<int64_t>(4, M - m0);
+        tile_dots(act, t, m0, mc, out);
+        for (int64_t r = 0; r < mc; ++r) {
+          float* row = out + r * kTileRows;
+          for (int64_t i = 0; i < kTileRows; ++i) row[i] += bias_f[i];
+          f32_to_f16_row(row, C + (m0 + r) * ldc + t * kTileRows, kTileRows);
+        }
+      }
+    }
+  });
+}
+
+}  // namespace tl::cpu
