@@ -23,9 +23,11 @@ ROWS = [
      "matvec 1x4096, W 4096x4096"),
     ("BM_Linear/1/4096/4096/8/real_time", "matvec x[1,4096], W[4096,4096] Q8_0", None),
     ("BM_Linear/1/4096/4096/4/real_time", "matvec x[1,4096], W[4096,4096] Q4_0", None),
-    ("BM_MatvecDram/14336/4096/0/real_time", "matvec K=14336 N=4096 F16, from DRAM", None),
-    ("BM_MatvecDram/14336/4096/8/real_time", "matvec K=14336 N=4096 Q8_0, from DRAM", None),
-    ("BM_MatvecDram/14336/4096/4/real_time", "matvec K=14336 N=4096 Q4_0, from DRAM", None),
+    ("BM_MatvecDram/14336/4096/0/0/real_time", "matvec K=14336 N=4096 F16, from DRAM", None),
+    ("BM_MatvecDram/14336/4096/8/0/real_time", "matvec K=14336 N=4096 Q8_0, from DRAM", None),
+    ("BM_MatvecDram/14336/4096/4/0/real_time", "matvec K=14336 N=4096 Q4_0, from DRAM", None),
+    ("BM_MatvecDram/14336/4096/8/1/real_time", "  the same Q8_0, repacked (a model's)", None),
+    ("BM_MatvecDram/14336/4096/4/1/real_time", "  the same Q4_0, repacked (a model's)", None),
 ]
 
 

@@ -107,10 +107,13 @@ void BM_Linear(benchmark::State& state) {
 }
 
 // Matrix-vector with weights streamed from DRAM: enough copies of W [N, K] that together they
-// exceed any last-level cache (>= 1 GiB), used in turn. state.range: K, N, dtype.
+// exceed any last-level cache (>= 1 GiB), used in turn. state.range: K, N, dtype, and 1 where the
+// weights are borrowed, as a model's mapped weights are (Q8_0/Q4_0: repacked at their first
+// product, before the timing).
 void BM_MatvecDram(benchmark::State& state) {
   const int64_t K = state.range(0), N = state.range(1);
   const auto type = static_cast<DType>(state.range(2));
+  const bool borrowed = state.range(3) != 0;
   CpuBackend be(CpuOptions{});
   const Tensor x = be.upload_f16({1, K}, random_f16(K, 1));
   const int64_t bytes = static_cast<int64_t>(*tl::dtype_bytes(type, static_cast<uint64_t>(N * K)));
@@ -121,14 +124,22 @@ void BM_MatvecDram(benchmark::State& state) {
   const std::vector<std::byte> wq =
       type == DType::F16 ? std::vector<std::byte>{} : random_blocks(type, N * K, 2);
   std::vector<Tensor> ws;
-  for (int64_t c = 0; c < copies; ++c)
-    ws.push_back(type == DType::F16 ? be.upload_f16({N, K}, wf) : be.upload({N, K}, type, wq));
+  for (int64_t c = 0; c < copies; ++c) {
+    if (borrowed && type != DType::F16) {
+      auto owner = std::make_shared<std::vector<std::byte>>(wq);
+      ws.push_back(be.upload_borrowed({N, K}, type, *owner, owner));
+      benchmark::DoNotOptimize(be.linear(x, ws.back(), nullptr));
+    } else {
+      ws.push_back(type == DType::F16 ? be.upload_f16({N, K}, wf) : be.upload({N, K}, type, wq));
+    }
+  }
   size_t next = 0;
   run(state, be, 2.0 * N * K, static_cast<double>(bytes), [&] {
     benchmark::DoNotOptimize(be.linear(x, ws[next], nullptr));
     next = (next + 1) % ws.size();
   });
-  state.SetLabel(std::string(tl::dtype_name(type)) + ", " + std::to_string(copies) + " copies");
+  state.SetLabel(std::string(tl::dtype_name(type)) + ", " + std::to_string(copies) + " copies" +
+                 (borrowed && type != DType::F16 ? ", repacked" : ""));
 }
 
 // STREAM-like triad a[i] = b[i] + s * c[i] over three 256 MiB f32 arrays on every thread of the
@@ -221,9 +232,11 @@ BENCHMARK(BM_Linear)
     ->UseRealTime();
 
 BENCHMARK(BM_MatvecDram)
-    ->Args({14336, 4096, kF16})
-    ->Args({14336, 4096, kQ8})
-    ->Args({14336, 4096, kQ4})
+    ->Args({14336, 4096, kF16, 0})
+    ->Args({14336, 4096, kQ8, 0})
+    ->Args({14336, 4096, kQ4, 0})
+    ->Args({14336, 4096, kQ8, 1})
+    ->Args({14336, 4096, kQ4, 1})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 BENCHMARK(BM_Triad)->Unit(benchmark::kMillisecond)->UseRealTime();
