@@ -237,6 +237,10 @@ BENCHMARK(BM_MatvecDram)
     ->Args({14336, 4096, kQ4, 0})
     ->Args({14336, 4096, kQ8, 1})
     ->Args({14336, 4096, kQ4, 1})
+    ->Args({2048, 5632, kF16, 0})  // TinyLlama's FFN up/gate: short rows
+    ->Args({2048, 5632, kQ8, 0})
+    ->Args({2048, 5632, kQ8, 1})
+    ->Args({2048, 5632, kQ4, 1})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 BENCHMARK(BM_Triad)->Unit(benchmark::kMillisecond)->UseRealTime();

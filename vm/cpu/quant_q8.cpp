@@ -129,6 +129,48 @@ TL_TARGET_AVX512VNNI void dot_rows_vnni512(DType type, const std::byte* w, int64
   }
 }
 
+// One Q8_0 weight row against one activation row (decoding), 16 blocks at a time: the 16 block
+// scales in one gather (each block starts with its f16 scale), times the activation's 16 block
+// scales, then per pair of blocks one VPDPBUSD, one permute of the two scales into their lanes
+// and one FMA. The scale work of the loop above (two scalar conversions and a broadcast per
+// pair) would cost more than the dot product.
+TL_TARGET_AVX512VNNI float dot_row_q8_0_vnni512(const std::byte* w, int64_t nb, const int8_t* xq,
+                                                const float* xd) {
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  const __m512i offsets =
+      _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                         _mm512_set1_epi32(static_cast<int>(kQ8Bytes)));
+  int64_t b = 0;
+  for (; b + 16 <= nb; b += 16) {
+    const std::byte* blk = w + b * kQ8Bytes;
+    const __m512i raw = _mm512_i32gather_epi32(offsets, blk, 1);
+    const __m512 s =
+        _mm512_mul_ps(_mm512_cvtph_ps(_mm512_cvtepi32_epi16(raw)), _mm512_loadu_ps(xd + b));
+    for (int p = 0; p < 8; ++p) {
+      const std::byte* pb = blk + 2 * p * kQ8Bytes;
+      const __m512i wq = _mm512_inserti64x4(
+          _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(pb + 2))),
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(pb + kQ8Bytes + 2)), 1);
+      const __m512i x = _mm512_loadu_si512(xq + (b + 2 * p) * kQK);
+      const __m512i xs =
+          _mm512_mask_sub_epi8(x, _mm512_movepi8_mask(wq), _mm512_setzero_si512(), x);
+      const __m512i isum = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_abs_epi8(wq), xs);
+      // Lanes 0..7 <- the scale of block 2p, lanes 8..15 <- of block 2p + 1.
+      const __m512 sp = _mm512_permutexvar_ps(
+          _mm512_inserti64x4(_mm512_set1_epi32(2 * p), _mm256_set1_epi32(2 * p + 1), 1), s);
+      if (p & 1)
+        acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), sp, acc1);
+      else
+        acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), sp, acc0);
+    }
+  }
+  float tail = 0.0f;
+  for (; b < nb; ++b)
+    tail += static_cast<float>(block_dot_ref(DType::Q8_0, w + b * kQ8Bytes, xq + b * kQK, 0)) *
+            (block_scale(w + b * kQ8Bytes) * xd[b]);
+  return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) + tail;
+}
+
 // ---- AVX2 (VPMADDUBSW+VPMADDWD) and AVX-VNNI: one block per ymm --------------------------------
 
 TL_TARGET_AVX2 inline __m256i mul_sum_avx2(__m256i u, __m256i s) {
@@ -487,6 +529,10 @@ void dot_rows_q8(const Ctx& ctx, DType type, const std::byte* w, const Q8Activat
     float* o = out + (r - r0);
     switch (kind) {
       case Q8Kernel::Vnni512:
+        if (step == 1 && nr == 1 && type == DType::Q8_0) {
+          *o = dot_row_q8_0_vnni512(w, nb, a.row_q(r), a.row_d(r));
+          break;
+        }
         if (step == 4) dot_rows_vnni512<4>(type, w, nb, a, r, o);
         if (step == 2) dot_rows_vnni512<2>(type, w, nb, a, r, o);
         if (step == 1) dot_rows_vnni512<1>(type, w, nb, a, r, o);
