@@ -62,14 +62,27 @@ Type Checker::check_expr_impl(const Expr* e) {
     case NodeKind::ListLit:
       return check_list(cast<ListLit>(e));
     case NodeKind::MapLit: {
+      // With constant keys, the map's entries are known (a record: `hp["n_head"]` is an int).
+      auto fields = std::make_shared<MapFields>();
+      bool known = true;
       for (const MapEntry& en : cast<MapLit>(e)->entries) {
         Type k = check_expr(en.key);
         if (!k.is_unknown() && !k.is(TypeKind::String))
           sink_.report(DiagCode::E0401, en.key->range,
                        fmt::format("map keys are strings, not {}", k.to_string()));
-        check_expr(en.value);
+        Type v = as_value(check_expr(en.value));
+        if (!k.is(TypeKind::String) || k.text != Type::Text::Known) {
+          known = false;
+          continue;
+        }
+        auto same = std::find_if(fields->begin(), fields->end(),
+                                 [&](const MapField& f) { return f.key == k.path; });
+        if (same != fields->end()) fields->erase(same);  // the later entry wins, as at run time
+        fields->push_back({k.path, std::move(v)});
       }
-      return Type::of(TypeKind::Map);
+      Type t = Type::of(TypeKind::Map);
+      if (known) t.fields = std::move(fields);
+      return t;
     }
     case NodeKind::TensorCtor:
       return check_tensor_ctor(cast<TensorCtor>(e));
@@ -567,12 +580,57 @@ Type Checker::check_index(const Index* ix, Type obj) {
     case TypeKind::String:
       return obj;
     case TypeKind::Map:
+      if (ix->items.size() == 1) return map_field(obj, items[0]);
+      return Type::unknown();
     case TypeKind::Unknown:
       return Type::unknown();
     default:
       sink_.report(DiagCode::E0401, ix->range,
                    fmt::format("{} cannot be indexed", obj.to_string()));
       return Type::unknown();
+  }
+}
+
+// `m["k"]` of a map whose entries are known: the entry's type, unless the file assigns that key
+// somewhere (`m["k"] = v`: the entry may have changed by then, through any name).
+Type Checker::map_field(const Type& map, const Type& key) {
+  if (!map.fields || !key.is(TypeKind::String) || key.text != Type::Text::Known)
+    return Type::unknown();
+  if (!assigned_keys_ready_) collect_assigned_keys();
+  if (assigned_keys_.count(key.path)) return Type::unknown();
+  for (const MapField& f : *map.fields)
+    if (f.key == key.path) return f.type;
+  return Type::unknown();
+}
+
+// The keys of every `x["key"] = v` in the file (statements only: assignments are statements).
+void Checker::collect_assigned_keys() {
+  assigned_keys_ready_ = true;
+  std::vector<const Stmt*> work(tree_.module()->items.begin(), tree_.module()->items.end());
+  auto push_block = [&](const Block* b) {
+    if (b) work.insert(work.end(), b->stmts.begin(), b->stmts.end());
+  };
+  while (!work.empty()) {
+    const Stmt* s = work.back();
+    work.pop_back();
+    if (!s) continue;
+    if (const auto* as = dyn_cast<Assign>(s)) {
+      if (const auto* ix = dyn_cast<Index>(as->target); ix && ix->items.size() == 1)
+        if (const auto* key = dyn_cast<StringLit>(ix->items[0])) assigned_keys_.emplace(key->value);
+    } else if (const auto* b = dyn_cast<Block>(s)) {
+      push_block(b);
+    } else if (const auto* i = dyn_cast<If>(s)) {
+      push_block(i->then_block);
+      work.push_back(i->else_branch);
+    } else if (const auto* w = dyn_cast<While>(s)) {
+      push_block(w->body);
+    } else if (const auto* f = dyn_cast<For>(s)) {
+      push_block(f->body);
+    } else if (const auto* fn = dyn_cast<FnDecl>(s)) {
+      push_block(fn->body);
+    } else if (const auto* m = dyn_cast<MainBlock>(s)) {
+      push_block(m->body);
+    }
   }
 }
 

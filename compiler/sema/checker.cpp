@@ -25,6 +25,20 @@ Type join(const Type& newer, const Type& older) {
   if (newer.strings != older.strings &&
       (!newer.strings || !older.strings || *newer.strings != *older.strings))
     t.strings = nullptr;
+  if (newer.fields != older.fields) {
+    // A map's entries after two paths: the keys both know, each with the join of its types.
+    t.fields = nullptr;
+    if (newer.fields && older.fields) {
+      auto both = std::make_shared<MapFields>();
+      for (const MapField& n : *newer.fields)
+        for (const MapField& o : *older.fields)
+          if (n.key == o.key) {
+            Type j = join(n.type, o.type);
+            if (!j.is_unknown()) both->push_back({n.key, std::move(j)});
+          }
+      t.fields = std::move(both);
+    }
+  }
   if (newer.rank_known != older.rank_known || newer.dims.size() != older.dims.size()) {
     t.rank_known = false;
     t.dims.clear();
@@ -672,6 +686,15 @@ void Checker::check_item_assign(const Index* target, const Type& value, const Ex
                      fmt::format("a {} takes one index in an assignment; slice assignment is for "
                                  "tensors",
                                  type_kind_name(obj.kind)));
+      // `m[k] = v` with a key other than a literal (which no entry read trusts, see map_field):
+      // m's entries are no longer known.
+      if (const auto* id = dyn_cast<Ident>(target->object); one_item && obj.fields && id &&
+                                                            out_.expr_symbol[id->id] != kNoSymbol &&
+                                                            !isa<StringLit>(target->items[0])) {
+        Type forgotten = current_[out_.expr_symbol[id->id]];
+        forgotten.fields = nullptr;
+        set_current_type(out_.expr_symbol[id->id], std::move(forgotten));
+      }
       return;
     case TypeKind::Tensor:
       break;

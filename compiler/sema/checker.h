@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "compiler/sema/builtin_sigs.h"
@@ -98,6 +99,8 @@ class Checker {
   Type check_index(const ast::Index* ix, Type object);
   Type check_list(const ast::ListLit* l);
   Type check_tensor_ctor(const ast::TensorCtor* t);
+  Type map_field(const Type& map, const Type& key);
+  void collect_assigned_keys();
   Type call_function(const ast::Call* c, uint32_t fn, CallInfo& info);
   Type call_builtin(const ast::Call* c, Builtin b, const ast::Expr* self, const Type* self_type,
                     CallInfo& info);
@@ -172,6 +175,10 @@ class Checker {
   std::vector<uint8_t> fn_escapes_;  // by function: its value is used other than by a call
   std::unordered_map<const ast::FnDecl*, uint32_t> local_fns_;  // this file's functions
   std::vector<std::string> saved_paths_;  // save_model("literal") paths seen so far
+  // The keys of `x["key"] = v` anywhere in the file (collected on the first read of a map entry):
+  // such an entry's type is not trusted.
+  std::unordered_set<std::string_view> assigned_keys_;
+  bool assigned_keys_ready_ = false;
 };
 
 // Joins two types reached on different control-flow paths: dims that differ become unknown.

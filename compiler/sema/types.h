@@ -51,6 +51,10 @@ struct Dim {
   std::string to_string() const;  // "4", "N", "?"
 };
 
+struct MapField;
+// The entries of a map whose keys the checker knows (a literal with constant string keys).
+using MapFields = std::vector<MapField>;
+
 enum class TypeKind : uint8_t {
   Unknown,  // not known statically (also after an error: no cascades)
   None,
@@ -79,6 +83,9 @@ struct Type {
   // List: the values of a list of constant strings (args() when the program's arguments are
   // given to the checker); null when not known.
   std::shared_ptr<const std::vector<std::string>> strings;
+  // Map: its entries' types by key, from a map literal with constant string keys (null: not
+  // known). The checker reads `m["k"]` from them (see Checker::map_field).
+  std::shared_ptr<const MapFields> fields;
   uint32_t fn = 0;  // Function
   // String: whether `path` holds its value, a compile-time constant (literals, `+` of constants,
   // str() of a known int), or a pattern where each '*' stands for the digits of an int the
@@ -127,6 +134,11 @@ struct Type {
   }
   // "float16[4, N]", "float16[?]", "float16" (rank unknown), "int", "Model(linear.safetensors)".
   std::string to_string() const;
+};
+
+struct MapField {
+  std::string key;
+  Type type;
 };
 
 bool is_empty_list(const Type& t);  // a list known to have no items (`[]`)
