@@ -11,7 +11,9 @@ namespace tl::sema {
 using namespace ast;
 
 Type Checker::check_expr(const Expr* e) {
+  ++expr_depth_;
   Type t = check_expr_impl(e);
+  --expr_depth_;
   out_.expr_types[e->id] = t;
   return t;
 }
@@ -837,7 +839,10 @@ Type Checker::call_builtin(const Call* c, Builtin b, const Expr* self, const Typ
 Type Checker::call_function(const Call* c, uint32_t fn, CallInfo& info) {
   info.callee = CallInfo::Callee::Function;
   info.function = fn;
-  if (fn_state_[fn] == 0 && !out_.functions[fn].declared_result) check_function_body(fn);
+  // A specialization never starts a generic check (it puts back all it writes): there, an
+  // unchecked callee is specialized instead.
+  if (fn_state_[fn] == 0 && !out_.functions[fn].declared_result && spec_depth_ == 0)
+    check_function_body(fn);
   // Copies: checking the arguments below may check other functions' bodies, which declare
   // symbols (and nested functions) and so move out_.symbols and out_.functions.
   const FunctionInfo f = out_.functions[fn];
@@ -996,9 +1001,28 @@ Type Checker::call_function(const Call* c, uint32_t fn, CallInfo& info) {
   }
   for (auto& [name, b] : vars) info.bindings.push_back({name, b.value, b.at});
 
+  // The body checked with these arguments' types when they say more than the parameters'.
+  std::vector<uint8_t> given(bound.size());
+  for (size_t k = 0; k < bound.size(); ++k) given[k] = bound[k] != nullptr;
+  std::vector<std::pair<std::string, Dim>> sizes;
+  for (const auto& [name, b] : vars)
+    if (b.value.is_const()) sizes.emplace_back(name, b.value);
+  std::optional<Type> specialized = specialize(c, fn, f, types, given, sizes);
+
   // The result with the bindings substituted; unbound size variables are unknown.
   Type r = f.result;
-  if (!f.declared_result && fn_state_[fn] != 2) return Type::unknown();  // recursion
+  if (specialized) {
+    // A declared result stays; what the body yields fills in what it leaves open.
+    const Type& s = *specialized;
+    if (!f.declared_result)
+      r = s;
+    else if (r.is_tensor() && s.is_tensor() && !r.rank_known)
+      r = s;
+    else
+      r = refine(r, s);
+  } else if (!f.declared_result && fn_state_[fn] != 2) {
+    return Type::unknown();  // recursion, or a specialization's callee it could not specialize
+  }
   for (Dim& d : r.dims) {
     if (!d.is_var()) continue;
     Bound* b = find_var(d.name);
