@@ -116,11 +116,13 @@ bool at_least_as_precise(const Type& a, const Type& b) {
   return true;
 }
 
-// Specialization `a` of the same function as `b` had arguments as precise as b's or more: b's
-// types say nothing that a's do not (b is, say, one inside a generic check, a one for a call
-// that names the model).
+// Specialization `a`, for the same call as `b`, had arguments as precise as b's or more: b's types
+// say nothing that a's do not (b is the call checked inside its function's generic check, a the
+// same call inside a specialization of that function for a call that names the model).
 bool subsumes(const Specialization& a, const Specialization& b) {
-  if (&a == &b || a.function != b.function || a.params.size() != b.params.size()) return false;
+  if (&a == &b || a.function != b.function || a.params.size() != b.params.size() ||
+      a.call.file != b.call.file || a.call.begin != b.call.begin || a.call.end != b.call.end)
+    return false;
   for (size_t k = 0; k < a.params.size(); ++k)
     if (!at_least_as_precise(a.params[k], b.params[k])) return false;
   return true;

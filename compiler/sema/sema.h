@@ -188,8 +188,9 @@ class Analysis {
   std::vector<SourceRange> references_to(SymbolId s) const;
   // The distinct types `e` (or the symbol `s`, declared in a function's body) has in the
   // specializations of its function (by their text, first call first; empty when none gives it a
-  // known type). Specializations whose arguments another one's refine (one inside a generic check
-  // beside one for a call that names the model) are left out.
+  // known type). A specialization for the same call as another whose arguments refine its own
+  // (the call inside its function's generic check, beside the same call inside a specialization
+  // for a call that names the model) is left out.
   std::vector<SpecializedType> specialized_types(const ast::Expr* e) const;
   std::vector<SpecializedType> specialized_types(SymbolId s) const;
   // The type to show for `e` (for `s`): what its types in the specializations have in common
