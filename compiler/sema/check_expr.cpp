@@ -1002,12 +1002,13 @@ Type Checker::call_function(const Call* c, uint32_t fn, CallInfo& info) {
   for (auto& [name, b] : vars) info.bindings.push_back({name, b.value, b.at});
 
   // The body checked with these arguments' types when they say more than the parameters'.
-  std::vector<uint8_t> given(bound.size());
-  for (size_t k = 0; k < bound.size(); ++k) given[k] = bound[k] != nullptr;
-  std::vector<std::pair<std::string, Dim>> sizes;
-  for (const auto& [name, b] : vars)
-    if (b.value.is_const()) sizes.emplace_back(name, b.value);
-  std::optional<Type> specialized = specialize(c, fn, f, types, given, sizes);
+  std::optional<Type> specialized;
+  if (wants_specialization(fn, f, types, bound)) {
+    std::vector<std::pair<std::string, Dim>> sizes;
+    for (const auto& [name, b] : vars)
+      if (b.value.is_const()) sizes.emplace_back(name, b.value);
+    specialized = specialize(c, fn, f, types, bound, sizes);
+  }
 
   // The result with the bindings substituted; unbound size variables are unknown.
   Type r = f.result;

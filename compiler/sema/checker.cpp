@@ -452,7 +452,7 @@ std::vector<SizeVariable> Checker::declare_size_variables(const FnDecl* fn) {
       if (d.kind == ast::Dim::Kind::Name && !seen) {
         SizeVariable v{std::string(d.name), k, j, kNoSymbol};
         v.symbol = declare(d.name, SymbolKind::SizeVariable, d.range, d.range,
-                           bind_sizes(Type::integer(Dim::var(std::string(d.name)))));
+                           Type::integer(bind_size(Dim::var(std::string(d.name)))));
         vars.push_back(std::move(v));
       }
       ++j;
@@ -464,8 +464,11 @@ std::vector<SizeVariable> Checker::declare_size_variables(const FnDecl* fn) {
 void Checker::check_result(const Type& value, const Expr* e) {
   const FunctionInfo& info = out_.functions[current_fn_];
   if (!info.declared_result) return;
-  check_against_annotation(bind_sizes(info.result), value, e,
-                           fmt::format("the result of `{}`", info.decl->name), DiagCode::E0406);
+  const std::string what = fmt::format("the result of `{}`", info.decl->name);
+  if (spec_sizes_.empty())
+    check_against_annotation(info.result, value, e, what, DiagCode::E0406);
+  else
+    check_against_annotation(bind_sizes(info.result), value, e, what, DiagCode::E0406);
 }
 
 // --- statements ---------------------------------------------------------------------------------
@@ -986,7 +989,7 @@ Type Checker::resolve_type(const TypeRef* t, OriginId origin) {
           break;
         case ast::Dim::Kind::Name:
           // In a specialization, a size its call fixed (`N` = 4) is that constant.
-          dims.push_back(bind_sizes(Type::integer(Dim::var(std::string(d.name), origin))).dims[0]);
+          dims.push_back(bind_size(Dim::var(std::string(d.name), origin)));
           break;
         case ast::Dim::Kind::Unknown:
           dims.push_back(Dim::unknown(origin));

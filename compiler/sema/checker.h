@@ -64,8 +64,12 @@ class Checker {
   // Specializations (docs/ARCHITECTURE.md): the body of `fn` checked again with a call's argument
   // types, when they carry more than the declared ones; memoized by those types, bounded in
   // depth, per function and in total. nullopt: not specialized (the generic result applies).
+  // `bound`: the argument given for each parameter (null: its default).
+  bool wants_specialization(uint32_t fn, const FunctionInfo& f, const std::vector<Type>& args,
+                            const std::vector<const ast::Arg*>& bound) const;
   std::optional<Type> specialize(const ast::Call* c, uint32_t fn, const FunctionInfo& f,
-                                 const std::vector<Type>& args, const std::vector<uint8_t>& given,
+                                 const std::vector<Type>& args,
+                                 const std::vector<const ast::Arg*>& bound,
                                  const std::vector<std::pair<std::string, Dim>>& sizes);
   Type run_specialization(const ast::Call* c, uint32_t fn, const std::string& fname,
                           std::vector<Type> params, std::vector<std::pair<std::string, Dim>> sizes,
@@ -74,6 +78,7 @@ class Checker {
   std::pair<uint32_t, uint32_t> expr_range(uint32_t fn);
   // `t` with the current specialization's size variables replaced by their values.
   Type bind_sizes(Type t) const;
+  Dim bind_size(Dim d) const;
   void merge_specialization_diagnostics();
   void check_stmt(const ast::Stmt* s);
   void check_block(const ast::Block* b, ScopeKind kind);

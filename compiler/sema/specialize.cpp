@@ -137,18 +137,21 @@ std::string describe_arg(std::string_view name, const Type& t) {
 
 }  // namespace
 
+Dim Checker::bind_size(Dim d) const {
+  if (!d.is_var()) return d;
+  for (const auto& [name, value] : spec_sizes_)
+    if (name == d.name) {
+      const OriginId o = d.origin;
+      d = value;
+      if (d.origin == kNoOrigin) d.origin = o;
+      break;
+    }
+  return d;
+}
+
 Type Checker::bind_sizes(Type t) const {
   if (spec_sizes_.empty()) return t;
-  for (Dim& d : t.dims) {
-    if (!d.is_var()) continue;
-    for (const auto& [name, value] : spec_sizes_)
-      if (name == d.name) {
-        OriginId o = d.origin;
-        d = value;
-        if (d.origin == kNoOrigin) d.origin = o;
-        break;
-      }
-  }
+  for (Dim& d : t.dims) d = bind_size(std::move(d));
   return t;
 }
 
@@ -166,23 +169,26 @@ std::pair<uint32_t, uint32_t> Checker::expr_range(uint32_t fn) {
     }
     for_each_child(n, [&](const Node* c) { stack.push_back(c); });
   }
-  r = lo < hi ? std::pair{lo, hi} : std::pair{0u, 0u};
-  if (r.second == 0) r = {0, 0};
+  r = lo < hi ? std::pair{lo, hi} : std::pair{0u, 0u};  // {0, 0}: no expressions
   return r;
+}
+
+bool Checker::wants_specialization(uint32_t fn, const FunctionInfo& f,
+                                   const std::vector<Type>& args,
+                                   const std::vector<const Arg*>& bound) const {
+  // An imported function's body is in another file's tree (its analysis has its own tables).
+  if (out_.symbols[f.symbol].imported) return false;
+  // Inside a specialization a callee not checked yet has no generic result: specialize it.
+  if (spec_depth_ > 0 && fn_state_[fn] == 0 && !f.declared_result) return true;
+  for (size_t k = 0; k < f.params.size(); ++k)
+    if (bound[k] && adds_to(f.params[k], args[k])) return true;
+  return false;
 }
 
 std::optional<Type> Checker::specialize(const Call* c, uint32_t fn, const FunctionInfo& f,
                                         const std::vector<Type>& args,
-                                        const std::vector<uint8_t>& given,
+                                        const std::vector<const Arg*>& bound,
                                         const std::vector<std::pair<std::string, Dim>>& sizes) {
-  // An imported function's body is in another file's tree (its analysis has its own tables).
-  if (out_.symbols[f.symbol].imported || f.decl->body == nullptr) return std::nullopt;
-  bool adds = false;
-  for (size_t k = 0; k < f.params.size(); ++k)
-    if (given[k] && adds_to(f.params[k], args[k])) adds = true;
-  // Inside a specialization a callee not checked yet has no generic result: specialize it.
-  const bool unchecked = spec_depth_ > 0 && fn_state_[fn] == 0 && !f.declared_result;
-  if (!adds && !unchecked) return std::nullopt;
   // Each nested specialization may hold a body as deep as the parser allows on the stack: only a
   // call near the surface of its expression starts one.
   if (spec_depth_ >= kMaxSpecializationDepth || expr_depth_ > kMaxSpecializationCallDepth)
@@ -194,9 +200,9 @@ std::optional<Type> Checker::specialize(const Call* c, uint32_t fn, const Functi
   std::vector<Type> params;
   std::string why;
   for (size_t k = 0; k < f.params.size(); ++k) {
-    const Type bound = bind_sizes(f.params[k]);
-    params.push_back(given[k] ? specialized_param(f.params[k], args[k], bound) : bound);
-    if (given[k] && adds_to(f.params[k], args[k]))
+    const Type declared = bind_sizes(f.params[k]);
+    params.push_back(bound[k] ? specialized_param(f.params[k], args[k], declared) : declared);
+    if (bound[k] && adds_to(f.params[k], args[k]))
       why += (why.empty() ? "" : ", ") + describe_arg(f.param_names[k], params.back());
   }
   spec_sizes_ = std::move(saved_sizes);
@@ -295,6 +301,7 @@ Type Checker::run_specialization(const Call* c, uint32_t fn, const std::string& 
 }
 
 void Checker::merge_specialization_diagnostics() {
+  if (spec_diags_.empty()) return;
   using Key = std::tuple<DiagCode, FileId, uint32_t, uint32_t>;
   std::set<Key> seen;
   for (const Diagnostic& d : sink_.diagnostics())
