@@ -550,9 +550,9 @@ std::optional<HoverInfo> CheckedAnalysis::size_variable_hover(sema::SymbolId s,
   return HoverInfo{word, md};
 }
 
-// Inside a function the checker specialized (docs/editors.md, "Hover"): the code block shows
-// what the calls the checker saw have in common; this says which calls (each one's type when
-// they differ) and what the body alone knows.
+// Inside a function the checker specialized (docs/editors.md, "Hover inside a function checked
+// per call"): the code block shows what the calls the checker saw have in common; this says
+// which calls (each one's type when they differ) and what the body alone knows.
 std::string CheckedAnalysis::by_call(const std::vector<sema::SpecializedType>& types,
                                      const Type& generic) const {
   if (types.empty()) return {};
