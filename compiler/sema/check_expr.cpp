@@ -63,29 +63,8 @@ Type Checker::check_expr_impl(const Expr* e) {
     }
     case NodeKind::ListLit:
       return check_list(cast<ListLit>(e));
-    case NodeKind::MapLit: {
-      // With constant keys, the map's entries are known (a record: `hp["n_head"]` is an int).
-      auto fields = std::make_shared<MapFields>();
-      bool known = true;
-      for (const MapEntry& en : cast<MapLit>(e)->entries) {
-        Type k = check_expr(en.key);
-        if (!k.is_unknown() && !k.is(TypeKind::String))
-          sink_.report(DiagCode::E0401, en.key->range,
-                       fmt::format("map keys are strings, not {}", k.to_string()));
-        Type v = as_value(check_expr(en.value));
-        if (!k.is(TypeKind::String) || k.text != Type::Text::Known) {
-          known = false;
-          continue;
-        }
-        auto same = std::find_if(fields->begin(), fields->end(),
-                                 [&](const MapField& f) { return f.key == k.path; });
-        if (same != fields->end()) fields->erase(same);  // the later entry wins, as at run time
-        fields->push_back({k.path, std::move(v)});
-      }
-      Type t = Type::of(TypeKind::Map);
-      if (known) t.fields = std::move(fields);
-      return t;
-    }
+    case NodeKind::MapLit:
+      return check_map(cast<MapLit>(e));
     case NodeKind::TensorCtor:
       return check_tensor_ctor(cast<TensorCtor>(e));
     case NodeKind::Paren:
@@ -289,6 +268,31 @@ Type Checker::binary_result(const Binary* b, Type l) {
 }
 
 // --- literals -----------------------------------------------------------------------------------
+
+// A map literal; with constant keys its entries are known (a record: `hp["n_head"]` is an int).
+// (Out of check_expr_impl, whose frame every nested expression pays for.)
+Type Checker::check_map(const MapLit* m) {
+  auto fields = std::make_shared<MapFields>();
+  bool known = true;
+  for (const MapEntry& en : m->entries) {
+    Type k = check_expr(en.key);
+    if (!k.is_unknown() && !k.is(TypeKind::String))
+      sink_.report(DiagCode::E0401, en.key->range,
+                   fmt::format("map keys are strings, not {}", k.to_string()));
+    Type v = as_value(check_expr(en.value));
+    if (!k.is(TypeKind::String) || k.text != Type::Text::Known) {
+      known = false;
+      continue;
+    }
+    auto same = std::find_if(fields->begin(), fields->end(),
+                             [&](const MapField& f) { return f.key == k.path; });
+    if (same != fields->end()) fields->erase(same);  // the later entry wins, as at run time
+    fields->push_back({k.path, std::move(v)});
+  }
+  Type t = Type::of(TypeKind::Map);
+  if (known) t.fields = std::move(fields);
+  return t;
+}
 
 Type Checker::check_list(const ListLit* l) {
   Type t = Type::of(TypeKind::List);

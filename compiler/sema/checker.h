@@ -124,6 +124,7 @@ class Checker {
   Type check_member(const ast::Member* m, Type object);
   Type check_index(const ast::Index* ix, Type object);
   Type check_list(const ast::ListLit* l);
+  Type check_map(const ast::MapLit* m);
   Type check_tensor_ctor(const ast::TensorCtor* t);
   Type map_field(const Type& map, const Type& key);
   void collect_assigned_keys();
