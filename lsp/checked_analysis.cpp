@@ -1020,7 +1020,8 @@ std::vector<InlayHint> CheckedAnalysis::inlay_hints(TextRange visible) const {
     if (name.end < visible.begin || name.begin > visible.end) return;
     auto it = declared_at_.find(name.begin);
     if (it == declared_at_.end()) return;
-    const Type& t = sema_->symbols[it->second].type;
+    // Inside a function checked per call, what the calls give (as hover shows it).
+    const Type t = sema_->shown_type(it->second);
     if (t.is_unknown()) return;
     out.push_back({name.end, ": " + t.to_string(), true});
   };

@@ -129,22 +129,27 @@ bool subsumes(const Specialization& a, const Specialization& b) {
 }
 
 // The distinct known types `type_in(specialization)` gives (null: none there), from the
-// specializations no other one subsumes.
-template <class TypeIn>
-std::vector<SpecializedType> distinct_types(const std::vector<Specialization>& specs,
-                                            TypeIn type_in) {
+// specializations no other one subsumes. `in_function`: a cheap test of a specialization's
+// function (a few per function: the rest are skipped at once, so an editor's many queries on a
+// large file stay linear in the specializations).
+template <class InFunction, class TypeIn>
+std::vector<SpecializedType> distinct_types(const std::vector<Specialization>& all,
+                                            InFunction in_function, TypeIn type_in) {
+  std::vector<const Specialization*> specs;
+  for (const Specialization& sp : all)
+    if (in_function(sp)) specs.push_back(&sp);
   std::vector<SpecializedType> out;
   std::vector<std::string> seen;
-  for (const Specialization& sp : specs) {
-    const Type* t = type_in(sp);
+  for (const Specialization* sp : specs) {
+    const Type* t = type_in(*sp);
     if (!t || t->is_unknown()) continue;
     if (std::any_of(specs.begin(), specs.end(),
-                    [&](const Specialization& other) { return subsumes(other, sp); }))
+                    [&](const Specialization* other) { return subsumes(*other, *sp); }))
       continue;
     std::string text = t->to_string();
     if (std::find(seen.begin(), seen.end(), text) != seen.end()) continue;
     seen.push_back(std::move(text));
-    out.push_back({*t, sp.call});
+    out.push_back({*t, sp->call});
   }
   return out;
 }
@@ -152,18 +157,23 @@ std::vector<SpecializedType> distinct_types(const std::vector<Specialization>& s
 }  // namespace
 
 std::vector<SpecializedType> Analysis::specialized_types(const ast::Expr* e) const {
-  return distinct_types(specializations, [&](const Specialization& sp) -> const Type* {
-    if (e->id < sp.first_expr || e->id - sp.first_expr >= sp.types.size()) return nullptr;
-    return &sp.types[e->id - sp.first_expr];
-  });
+  auto in_function = [&](const Specialization& sp) {
+    return e->id >= sp.first_expr && e->id - sp.first_expr < sp.types.size();
+  };
+  return distinct_types(specializations, in_function,
+                        [&](const Specialization& sp) { return &sp.types[e->id - sp.first_expr]; });
 }
 
 std::vector<SpecializedType> Analysis::specialized_types(SymbolId s) const {
   if (s >= symbols.size() || symbols[s].imported || symbols[s].global) return {};
-  const uint32_t at = symbols[s].name_range.begin;
-  return distinct_types(specializations, [&](const Specialization& sp) -> const Type* {
+  const SourceRange at = symbols[s].name_range;
+  auto in_function = [&](const Specialization& sp) {
+    const SourceRange& fn = functions[sp.function].decl->range;
+    return fn.file == at.file && fn.begin <= at.begin && at.begin < fn.end;
+  };
+  return distinct_types(specializations, in_function, [&](const Specialization& sp) -> const Type* {
     for (const auto& [offset, type] : sp.symbols)
-      if (offset == at) return &type;
+      if (offset == at.begin) return &type;
     return nullptr;
   });
 }

@@ -540,6 +540,12 @@ TEST(ProgramArgs, HoverInsideAFunctionShowsTheShapesOfItsCalls) {
   auto [ll, lc] = where("let logits = forward", 4);
   EXPECT_TRUE(contains(hover_text(c, ll, lc, uri), "variable logits: float16[?, 360]"))
       << hover_text(c, ll, lc, uri);
+  // Inlay hints say the same.
+  json hints = c.call("textDocument/inlayHint",
+                      {{"textDocument", {{"uri", uri}}}, {"range", range(0, 0, 200, 0)}})["result"];
+  std::map<std::string, std::string> hint_at;
+  for (const auto& h : hints) hint_at[h["position"].dump()] = h["label"];
+  EXPECT_EQ(hint_at[pos(ql, qc + 1).dump()], ": float16[?, 4, 16]") << hints.dump();
   // Without the arguments the model is not known: no shapes inside forward.
   c.notify("workspace/didChangeConfiguration",
            {{"settings", {{"tl", {{"programArgs", json::object()}}}}}});
