@@ -519,6 +519,10 @@ void Checker::check_stmt(const Stmt* s) {
     case NodeKind::If: {
       const auto* i = cast<If>(s);
       check_condition(i->cond);
+      if (spec_depth_ > 0) {
+        spec_branches_.push_back(i->then_block->range);
+        if (i->else_branch) spec_branches_.push_back(i->else_branch->range);
+      }
       ++branch_depth_;
       check_block(i->then_block, ScopeKind::Block);
       if (i->else_branch) {

@@ -71,9 +71,12 @@ class Checker {
                                  const std::vector<Type>& args,
                                  const std::vector<const ast::Arg*>& bound,
                                  const std::vector<std::pair<std::string, Dim>>& sizes);
-  Type run_specialization(const ast::Call* c, uint32_t fn, const std::string& fname,
-                          std::vector<Type> params, std::vector<std::pair<std::string, Dim>> sizes,
-                          const std::string& why);
+  // The body checked with `params`; its diagnostics (in `diags`) not reported yet.
+  Type run_specialization(const ast::Call* c, uint32_t fn, std::vector<Type> params,
+                          std::vector<std::pair<std::string, Dim>> sizes,
+                          std::vector<Diagnostic>& diags);
+  void report_specialization(std::vector<Diagnostic> diags, const ast::Call* c,
+                             const std::string& fname, const std::string& why, bool guarded);
   // The expression ids of a function's declaration: [first, second).
   std::pair<uint32_t, uint32_t> expr_range(uint32_t fn);
   // `t` with the current specialization's size variables replaced by their values.
@@ -172,7 +175,6 @@ class Checker {
   Type model_tensor(const Type& model, std::string_view name, SourceRange range, std::string label);
   Type model_path(const Type& model, std::string path, SourceRange range);
   Type model_pattern(const Type& model, std::string path, SourceRange range);
-  bool guarded_in_specialization() const;
 
   // --- state
  public:
@@ -210,6 +212,7 @@ class Checker {
   struct Memo {
     Type result;
     bool in_progress = true;
+    std::vector<Diagnostic> diags;  // without the call's note: reported again for each call
   };
   uint32_t spec_depth_ = 0;
   uint32_t expr_depth_ = 0;  // check_expr calls on the stack (a deep call is not specialized)
@@ -218,6 +221,7 @@ class Checker {
   std::vector<uint32_t> spec_count_;                        // by function
   std::vector<std::pair<uint32_t, uint32_t>> expr_ranges_;  // by function; {0, 0}: not yet
   std::vector<std::pair<std::string, Dim>> spec_sizes_;     // size variables bound to constants
+  std::vector<SourceRange> spec_branches_;  // the `if`/`else` blocks of the specialized body
   std::vector<Diagnostic> spec_diags_;
   // The keys of `x["key"] = v` anywhere in the file (collected on the first read of a map entry):
   // such an entry's type is not trusted.

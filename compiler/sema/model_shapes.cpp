@@ -96,13 +96,6 @@ void Checker::check_model_saveable(const Type& model, const Expr* e) {
             "m.get_tensor(\"name\"), ...}, path)");
 }
 
-// A name the file lacks, inside an `if` of a specialized body: the function may test the file's
-// contents first (llama.tl's output_weight returns `output.weight` only when the file has one),
-// so the name is not reported there; the generic check and unconditional code report it.
-bool Checker::guarded_in_specialization() const {
-  return spec_depth_ > 0 && branch_depth_ > 0;
-}
-
 Type Checker::model_tensor(const Type& model, std::string_view name, SourceRange range,
                            std::string label) {
   if (!model.model) return Type::tensor_unknown_rank();
@@ -110,7 +103,6 @@ Type Checker::model_tensor(const Type& model, std::string_view name, SourceRange
   const TensorInfo* info = h.find(name);
   std::string file = h.path.filename().string();
   if (!info) {
-    if (guarded_in_specialization()) return Type::unknown();
     auto& d = sink_.report(DiagCode::E0501, range,
                            fmt::format("model `{}` has no tensor `{}`", file, name));
     auto close = h.closest_names(name, 3);
@@ -191,7 +183,6 @@ Type Checker::model_pattern(const Type& model, std::string path, SourceRange ran
     t.path = std::move(path);
     return t;
   }
-  if (guarded_in_specialization()) return Type::unknown();
   sink_.report(DiagCode::E0501, range,
                fmt::format("model `{}` has no tensor named `{}` or `{}.*` for any index",
                            h.path.filename().string(), path, path));
@@ -214,7 +205,6 @@ Type Checker::model_path(const Type& model, std::string path, SourceRange range)
     t.path = std::move(path);
     return t;
   }
-  if (guarded_in_specialization()) return Type::unknown();
   auto& d = sink_.report(DiagCode::E0501, range,
                          fmt::format("model `{}` has no tensor named `{}` or `{}.*`",
                                      h.path.filename().string(), path, path));

@@ -208,10 +208,17 @@ std::optional<Type> Checker::specialize(const Call* c, uint32_t fn, const Functi
   spec_sizes_ = std::move(saved_sizes);
   std::string key = std::to_string(fn) + ":";
   for (const Type& p : params) append_key(p, key);
+  const std::string fname = out_.symbols[f.symbol].name;
+  // A call inside an `if` or `else` of a specialized body: its diagnostics are not reported
+  // either (the condition may be what keeps it from running with these types).
+  const bool guarded = spec_depth_ > 0 && branch_depth_ > 0;
 
   if (auto it = spec_memo_.find(key); it != spec_memo_.end()) {
     if (it->second.in_progress) return std::nullopt;  // recursion: the generic result
-    return it->second.result;
+    // The same diagnostics again, for this call (merged once in the end).
+    const Type result = it->second.result;
+    report_specialization(it->second.diags, c, fname, why, guarded);
+    return result;
   }
   const auto [lo, hi] = expr_range(fn);
   const uint64_t cost = hi - lo;
@@ -219,16 +226,33 @@ std::optional<Type> Checker::specialize(const Call* c, uint32_t fn, const Functi
   spec_budget_ -= cost;
   ++spec_count_[fn];
   spec_memo_.emplace(key, Memo{});
-  const std::string fname = out_.symbols[f.symbol].name;
-  Type result = run_specialization(c, fn, fname, std::move(params), sizes, why);
-  spec_memo_[key] = Memo{result, false};
+  std::vector<Diagnostic> diags;
+  Type result = run_specialization(c, fn, std::move(params), sizes, diags);
+  spec_memo_[key] = Memo{result, false, diags};
+  report_specialization(std::move(diags), c, fname, why, guarded);
   return result;
 }
 
-Type Checker::run_specialization(const Call* c, uint32_t fn, const std::string& fname,
-                                 std::vector<Type> params,
+// Diagnostics of a specialization for call `c`, with a note at the call (clang's "in
+// instantiation of ... requested here"): into the enclosing specialization's, which adds its own
+// note after this one, or kept for the end of the file's check.
+void Checker::report_specialization(std::vector<Diagnostic> diags, const Call* c,
+                                    const std::string& fname, const std::string& why,
+                                    bool guarded) {
+  if (guarded || diags.empty()) return;
+  for (Diagnostic& d : diags)
+    d.note(c->range, why.empty() ? fmt::format("in `{}` called here", fname)
+                                 : fmt::format("in `{}` called here with {}", fname, why));
+  if (spec_depth_ > 0)
+    sink_.append(diags);
+  else
+    spec_diags_.insert(spec_diags_.end(), std::make_move_iterator(diags.begin()),
+                       std::make_move_iterator(diags.end()));
+}
+
+Type Checker::run_specialization(const Call* c, uint32_t fn, std::vector<Type> params,
                                  std::vector<std::pair<std::string, Dim>> sizes,
-                                 const std::string& why) {
+                                 std::vector<Diagnostic>& diags) {
   // What the body writes that is put back afterwards.
   const size_t symbols = out_.symbols.size(), references = out_.references.size(),
                calls = out_.calls.size(), checks = out_.runtime_checks.size(),
@@ -241,12 +265,16 @@ Type Checker::run_specialization(const Call* c, uint32_t fn, const std::string& 
   std::swap(sink_, found);
   std::vector<std::pair<std::string, Dim>> saved_sizes = std::move(spec_sizes_);
   spec_sizes_ = std::move(sizes);
+  std::vector<SourceRange> saved_branches = std::move(spec_branches_);
+  spec_branches_.clear();
   ++spec_depth_;
 
   std::optional<Type> yielded = check_body(fn, params, /*generic=*/false);
 
   --spec_depth_;
   spec_sizes_ = std::move(saved_sizes);
+  std::vector<SourceRange> branches = std::move(spec_branches_);
+  spec_branches_ = std::move(saved_branches);
   std::swap(sink_, found);
   Type result = yielded ? *yielded : Type::of(TypeKind::None);
 
@@ -286,17 +314,15 @@ Type Checker::run_specialization(const Call* c, uint32_t fn, const std::string& 
   out_.calls.resize(calls);
   out_.runtime_checks.resize(checks);
 
-  // Its diagnostics, with a note at the call (clang's "in instantiation of ... requested here");
-  // an enclosing specialization adds its own note after this one.
-  std::vector<Diagnostic> diags = found.take();
-  for (Diagnostic& d : diags)
-    d.note(c->range, why.empty() ? fmt::format("in `{}` called here", fname)
-                                 : fmt::format("in `{}` called here with {}", fname, why));
-  if (spec_depth_ > 0)
-    sink_.append(diags);
-  else
-    spec_diags_.insert(spec_diags_.end(), std::make_move_iterator(diags.begin()),
-                       std::make_move_iterator(diags.end()));
+  // Its diagnostics, less those inside an `if` or `else` of the body: the condition may be what
+  // keeps that code from running with these types (`if x.ndim == 2 { x.mT }`, llama.tl's
+  // output_weight naming `output.weight` only when the file has it).
+  diags = found.take();
+  std::erase_if(diags, [&](const Diagnostic& d) {
+    return std::any_of(branches.begin(), branches.end(), [&](const SourceRange& b) {
+      return b.file == d.range.file && b.begin <= d.range.begin && d.range.begin < b.end;
+    });
+  });
   return result;
 }
 
