@@ -550,6 +550,27 @@ std::optional<HoverInfo> CheckedAnalysis::size_variable_hover(sema::SymbolId s,
   return HoverInfo{word, md};
 }
 
+// Inside a function the checker specialized (docs/editors.md, "Hover inside a function checked
+// per call"): the code block shows what the calls the checker saw have in common; this says
+// which calls (each one's type when they differ) and what the body alone knows.
+std::string CheckedAnalysis::by_call(const std::vector<sema::SpecializedType>& types,
+                                     const Type& generic) const {
+  if (types.empty()) return {};
+  auto line = [&](const sema::SpecializedType& t) {
+    return tree().source().position(t.call.begin).line;
+  };
+  if (types.size() == 1) {
+    if (generic.to_string() == types[0].type.to_string()) return {};
+    return fmt::format(
+        "\n\nFrom the arguments of the calls the checker saw (the first at line {}); the body "
+        "alone gives `{}`",
+        line(types[0]), generic.to_string());
+  }
+  std::string md = "\n\nBy call:";
+  for (const auto& t : types) md += fmt::format("\n- line {}: `{}`", line(t), t.type.to_string());
+  return md + fmt::format("\n\nThe body alone gives `{}`", generic.to_string());
+}
+
 std::optional<HoverInfo> CheckedAnalysis::hover(size_t offset) const {
   const uint32_t off = static_cast<uint32_t>(offset);
   auto path = nodes_at(tree().module(), off);
@@ -568,7 +589,9 @@ std::optional<HoverInfo> CheckedAnalysis::hover(size_t offset) const {
       const sema::CallInfo* ci = sema_->call_info(call);
       TextRange word = isa<Member>(callee_word) ? to_range(cast<Member>(callee_word)->name_range)
                                                 : to_range(callee_word->range);
-      std::string result = sema_->expr_types[call->id].to_string();
+      std::string result = sema_->shown_type(call).to_string();
+      const std::string calls =
+          by_call(sema_->specialized_types(call), sema_->expr_types[call->id]);
       if (ci && ci->callee == sema::CallInfo::Callee::Function) {
         const auto& f = sema_->functions[ci->function];
         std::string md = code_block("fn " + function_label(*sema_, f));
@@ -576,12 +599,12 @@ std::optional<HoverInfo> CheckedAnalysis::hover(size_t offset) const {
         for (size_t i = 0; i < ci->bindings.size(); ++i)
           md += fmt::format("{}`{} = {}`", i ? ", " : " with ", ci->bindings[i].name,
                             ci->bindings[i].value.to_string());
-        return HoverInfo{word, md};
+        return HoverInfo{word, md + calls};
       }
       if (ci && ci->callee == sema::CallInfo::Callee::Builtin) {
         std::string md = builtin_markdown(builtin_info(ci->builtin).name);
         md += fmt::format("\n\nThis call returns `{}`", result);
-        return HoverInfo{word, md};
+        return HoverInfo{word, md + calls};
       }
     }
   }
@@ -594,16 +617,20 @@ std::optional<HoverInfo> CheckedAnalysis::hover(size_t offset) const {
       return HoverInfo{word,
                        code_block("fn " + function_label(*sema_, sema_->functions[sym.function]))};
     if (sym.kind == sema::SymbolKind::SizeVariable) return size_variable_hover(s, word);
-    const Type& t = e && sema_->expr_symbol[e->id] == s ? sema_->expr_types[e->id] : sym.type;
-    return HoverInfo{word, code_block(fmt::format("{} {}: {}", sema::symbol_kind_name(sym.kind),
-                                                  sym.name, t.to_string()))};
+    const bool here = e && sema_->expr_symbol[e->id] == s;
+    const Type t = here ? sema_->shown_type(e) : sema_->shown_type(s);
+    return HoverInfo{word,
+                     code_block(fmt::format("{} {}: {}", sema::symbol_kind_name(sym.kind), sym.name,
+                                            t.to_string())) +
+                         (here ? by_call(sema_->specialized_types(e), sema_->expr_types[e->id])
+                               : by_call(sema_->specialized_types(s), sym.type))};
   }
   if (const auto* m = dyn_cast<Member>(e); m && m->name_range.begin <= off &&
                                            off <= m->name_range.end &&
-                                           !sema_->expr_types[m->id].is_unknown())
-    return HoverInfo{
-        to_range(m->name_range),
-        code_block(fmt::format(".{}: {}", m->name, sema_->expr_types[m->id].to_string()))};
+                                           !sema_->shown_type(m).is_unknown())
+    return HoverInfo{to_range(m->name_range),
+                     code_block(fmt::format(".{}: {}", m->name, sema_->shown_type(m).to_string())) +
+                         by_call(sema_->specialized_types(m), sema_->expr_types[m->id])};
   // A size variable in a type outside a signature's first mention: `N` in `float16[N, D_in]`.
   for (auto it = path.rbegin(); it != path.rend(); ++it) {
     const auto* tt = dyn_cast<TensorType>(*it);
@@ -620,10 +647,11 @@ std::optional<HoverInfo> CheckedAnalysis::hover(size_t offset) const {
     break;
   }
   if (auto h = LexicalAnalysis::hover(offset)) return h;  // a builtin named outside a call
-  if (e && e->range.contains(off) && !isa<ErrorExpr>(e) && !sema_->expr_types[e->id].is_unknown()) {
+  if (e && e->range.contains(off) && !isa<ErrorExpr>(e) && !sema_->shown_type(e).is_unknown()) {
     TextRange r = to_range(e->range);
     if (const auto* m = dyn_cast<Member>(e)) r = to_range(m->name_range);
-    return HoverInfo{r, code_block(sema_->expr_types[e->id].to_string())};
+    return HoverInfo{r, code_block(sema_->shown_type(e).to_string()) +
+                            by_call(sema_->specialized_types(e), sema_->expr_types[e->id])};
   }
   return std::nullopt;
 }
@@ -992,7 +1020,8 @@ std::vector<InlayHint> CheckedAnalysis::inlay_hints(TextRange visible) const {
     if (name.end < visible.begin || name.begin > visible.end) return;
     auto it = declared_at_.find(name.begin);
     if (it == declared_at_.end()) return;
-    const Type& t = sema_->symbols[it->second].type;
+    // Inside a function checked per call, what the calls give (as hover shows it).
+    const Type t = sema_->shown_type(it->second);
     if (t.is_unknown()) return;
     out.push_back({name.end, ": " + t.to_string(), true});
   };

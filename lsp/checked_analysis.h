@@ -78,6 +78,8 @@ class CheckedAnalysis : public SyntaxAnalysis {
   sema::Type type_ending_at(size_t end) const;
   std::shared_ptr<const ModelHeader> current_header(const sema::Type& model) const;
   std::optional<HoverInfo> size_variable_hover(sema::SymbolId s, TextRange word) const;
+  std::string by_call(const std::vector<sema::SpecializedType>& types,
+                      const sema::Type& generic) const;
   std::optional<HoverInfo> hover_string(const ast::StringLit* lit,
                                         const std::vector<const ast::Node*>& path) const;
   std::vector<CompletionItem> tensor_name_completion(size_t offset, bool* handled) const;

@@ -437,8 +437,21 @@ Type Checker::builtin_rule(const Call* c, Builtin b, BoundArgs& a) {
     case Builtin::Env:
       return type_of(a, "default").is(TypeKind::String) ? Type::of(TypeKind::String)
                                                         : Type::unknown();
-    case Builtin::Int:
+    case Builtin::Int: {
+      // int(a / b) of two known ints that divide exactly (`int(n_embd / n_head)`): the quotient,
+      // exact in any float width for small values.
+      const Expr* e = expr_of(a, "x");
+      while (const auto* p = e ? dyn_cast<Paren>(e) : nullptr) e = p->inner;
+      if (const auto* div = e ? dyn_cast<Binary>(e) : nullptr; div && div->op == BinaryOp::Div) {
+        const Dim* n = out_.expr_types[div->lhs->id].int_value();
+        const Dim* d = out_.expr_types[div->rhs->id].int_value();
+        constexpr int64_t kExact = int64_t{1} << 24;
+        if (n && d && n->is_const() && d->is_const() && d->value != 0 && n->value % d->value == 0 &&
+            n->value > -kExact && n->value < kExact)
+          return Type::integer(Dim::constant(n->value / d->value));
+      }
       return conversion(c, type_of(a, "x"), TypeKind::Int);
+    }
     case Builtin::Float:
       return conversion(c, type_of(a, "x"), TypeKind::Float);
     case Builtin::Str: {

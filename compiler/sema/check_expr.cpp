@@ -11,7 +11,9 @@ namespace tl::sema {
 using namespace ast;
 
 Type Checker::check_expr(const Expr* e) {
+  ++expr_depth_;
   Type t = check_expr_impl(e);
+  --expr_depth_;
   out_.expr_types[e->id] = t;
   return t;
 }
@@ -61,16 +63,8 @@ Type Checker::check_expr_impl(const Expr* e) {
     }
     case NodeKind::ListLit:
       return check_list(cast<ListLit>(e));
-    case NodeKind::MapLit: {
-      for (const MapEntry& en : cast<MapLit>(e)->entries) {
-        Type k = check_expr(en.key);
-        if (!k.is_unknown() && !k.is(TypeKind::String))
-          sink_.report(DiagCode::E0401, en.key->range,
-                       fmt::format("map keys are strings, not {}", k.to_string()));
-        check_expr(en.value);
-      }
-      return Type::of(TypeKind::Map);
-    }
+    case NodeKind::MapLit:
+      return check_map(cast<MapLit>(e));
     case NodeKind::TensorCtor:
       return check_tensor_ctor(cast<TensorCtor>(e));
     case NodeKind::Paren:
@@ -274,6 +268,31 @@ Type Checker::binary_result(const Binary* b, Type l) {
 }
 
 // --- literals -----------------------------------------------------------------------------------
+
+// A map literal; with constant keys its entries are known (a record: `hp["n_head"]` is an int).
+// (Out of check_expr_impl, whose frame every nested expression pays for.)
+Type Checker::check_map(const MapLit* m) {
+  auto fields = std::make_shared<MapFields>();
+  bool known = true;
+  for (const MapEntry& en : m->entries) {
+    Type k = check_expr(en.key);
+    if (!k.is_unknown() && !k.is(TypeKind::String))
+      sink_.report(DiagCode::E0401, en.key->range,
+                   fmt::format("map keys are strings, not {}", k.to_string()));
+    Type v = as_value(check_expr(en.value));
+    if (!k.is(TypeKind::String) || k.text != Type::Text::Known) {
+      known = false;
+      continue;
+    }
+    auto same = std::find_if(fields->begin(), fields->end(),
+                             [&](const MapField& f) { return f.key == k.path; });
+    if (same != fields->end()) fields->erase(same);  // the later entry wins, as at run time
+    fields->push_back({k.path, std::move(v)});
+  }
+  Type t = Type::of(TypeKind::Map);
+  if (known) t.fields = std::move(fields);
+  return t;
+}
 
 Type Checker::check_list(const ListLit* l) {
   Type t = Type::of(TypeKind::List);
@@ -567,12 +586,57 @@ Type Checker::check_index(const Index* ix, Type obj) {
     case TypeKind::String:
       return obj;
     case TypeKind::Map:
+      if (ix->items.size() == 1) return map_field(obj, items[0]);
+      return Type::unknown();
     case TypeKind::Unknown:
       return Type::unknown();
     default:
       sink_.report(DiagCode::E0401, ix->range,
                    fmt::format("{} cannot be indexed", obj.to_string()));
       return Type::unknown();
+  }
+}
+
+// `m["k"]` of a map whose entries are known: the entry's type, unless the file assigns that key
+// somewhere (`m["k"] = v`: the entry may have changed by then, through any name).
+Type Checker::map_field(const Type& map, const Type& key) {
+  if (!map.fields || !key.is(TypeKind::String) || key.text != Type::Text::Known)
+    return Type::unknown();
+  if (!assigned_keys_ready_) collect_assigned_keys();
+  if (assigned_keys_.count(key.path)) return Type::unknown();
+  for (const MapField& f : *map.fields)
+    if (f.key == key.path) return f.type;
+  return Type::unknown();
+}
+
+// The keys of every `x["key"] = v` in the file (statements only: assignments are statements).
+void Checker::collect_assigned_keys() {
+  assigned_keys_ready_ = true;
+  std::vector<const Stmt*> work(tree_.module()->items.begin(), tree_.module()->items.end());
+  auto push_block = [&](const Block* b) {
+    if (b) work.insert(work.end(), b->stmts.begin(), b->stmts.end());
+  };
+  while (!work.empty()) {
+    const Stmt* s = work.back();
+    work.pop_back();
+    if (!s) continue;
+    if (const auto* as = dyn_cast<Assign>(s)) {
+      if (const auto* ix = dyn_cast<Index>(as->target); ix && ix->items.size() == 1)
+        if (const auto* key = dyn_cast<StringLit>(ix->items[0])) assigned_keys_.emplace(key->value);
+    } else if (const auto* b = dyn_cast<Block>(s)) {
+      push_block(b);
+    } else if (const auto* i = dyn_cast<If>(s)) {
+      push_block(i->then_block);
+      work.push_back(i->else_branch);
+    } else if (const auto* w = dyn_cast<While>(s)) {
+      push_block(w->body);
+    } else if (const auto* f = dyn_cast<For>(s)) {
+      push_block(f->body);
+    } else if (const auto* fn = dyn_cast<FnDecl>(s)) {
+      push_block(fn->body);
+    } else if (const auto* m = dyn_cast<MainBlock>(s)) {
+      push_block(m->body);
+    }
   }
 }
 
@@ -779,7 +843,10 @@ Type Checker::call_builtin(const Call* c, Builtin b, const Expr* self, const Typ
 Type Checker::call_function(const Call* c, uint32_t fn, CallInfo& info) {
   info.callee = CallInfo::Callee::Function;
   info.function = fn;
-  if (fn_state_[fn] == 0 && !out_.functions[fn].declared_result) check_function_body(fn);
+  // A specialization never starts a generic check (it puts back all it writes): there, an
+  // unchecked callee is specialized instead.
+  if (fn_state_[fn] == 0 && !out_.functions[fn].declared_result && spec_depth_ == 0)
+    check_function_body(fn);
   // Copies: checking the arguments below may check other functions' bodies, which declare
   // symbols (and nested functions) and so move out_.symbols and out_.functions.
   const FunctionInfo f = out_.functions[fn];
@@ -938,9 +1005,29 @@ Type Checker::call_function(const Call* c, uint32_t fn, CallInfo& info) {
   }
   for (auto& [name, b] : vars) info.bindings.push_back({name, b.value, b.at});
 
+  // The body checked with these arguments' types when they say more than the parameters'.
+  std::optional<Type> specialized;
+  if (wants_specialization(fn, f, types, bound)) {
+    std::vector<std::pair<std::string, Dim>> sizes;
+    for (const auto& [name, b] : vars)
+      if (b.value.is_const()) sizes.emplace_back(name, b.value);
+    specialized = specialize(c, fn, f, types, bound, sizes);
+  }
+
   // The result with the bindings substituted; unbound size variables are unknown.
   Type r = f.result;
-  if (!f.declared_result && fn_state_[fn] != 2) return Type::unknown();  // recursion
+  if (specialized) {
+    // A declared result stays; what the body yields fills in what it leaves open.
+    const Type& s = *specialized;
+    if (!f.declared_result)
+      r = s;
+    else if (r.is_tensor() && s.is_tensor() && !r.rank_known)
+      r = s;
+    else
+      r = refine(r, s);
+  } else if (!f.declared_result && fn_state_[fn] != 2) {
+    return Type::unknown();  // recursion, or a specialization's callee it could not specialize
+  }
   for (Dim& d : r.dims) {
     if (!d.is_var()) continue;
     Bound* b = find_var(d.name);

@@ -25,6 +25,20 @@ Type join(const Type& newer, const Type& older) {
   if (newer.strings != older.strings &&
       (!newer.strings || !older.strings || *newer.strings != *older.strings))
     t.strings = nullptr;
+  if (newer.fields != older.fields) {
+    // A map's entries after two paths: the keys both know, each with the join of its types.
+    t.fields = nullptr;
+    if (newer.fields && older.fields) {
+      auto both = std::make_shared<MapFields>();
+      for (const MapField& n : *newer.fields)
+        for (const MapField& o : *older.fields)
+          if (n.key == o.key) {
+            Type j = join(n.type, o.type);
+            if (!j.is_unknown()) both->push_back({n.key, std::move(j)});
+          }
+      t.fields = std::move(both);
+    }
+  }
   if (newer.rank_known != older.rank_known || newer.dims.size() != older.dims.size()) {
     t.rank_known = false;
     t.dims.clear();
@@ -162,6 +176,9 @@ void Checker::run() {
   out_.references.reserve(estimate * 2);
   push_scope(ScopeKind::Module, tree_.module()->range);
   collect_module_declarations();
+  spec_count_.assign(out_.functions.size(), 0);
+  expr_ranges_.assign(out_.functions.size(), {0, 0});
+  spec_budget_ = kSpecializationBudgetBase + tree_.expr_count();
 
   const Module* m = tree_.module();
   const MainBlock* main_block = nullptr;
@@ -183,6 +200,7 @@ void Checker::run() {
   for (uint32_t f = 0; f < out_.functions.size(); ++f)
     if (fn_escapes_[f]) add_entry_checks(f);
   pop_scope();
+  merge_specialization_diagnostics();
 }
 
 void Checker::collect_module_declarations() {
@@ -350,29 +368,48 @@ Type Checker::import_type(Type t, const Analysis& from) {
 
 void Checker::check_function_body(uint32_t f) {
   fn_state_[f] = 1;
-  const FunctionInfo& info = out_.functions[f];
-  const FnDecl* fn = info.decl;
+  const std::vector<Type> params = out_.functions[f].params;
+  std::optional<Type> result = check_body(f, params, /*generic=*/true);
+  FunctionInfo& w = out_.functions[f];
+  if (w.declared_result) {
+    if (!result && !w.result.is(TypeKind::None))
+      sink_.report(DiagCode::E0314, w.decl->name_range,
+                   fmt::format("`{}` declares a result of type {} but its body yields no value",
+                               w.decl->name, w.result.to_string()));
+  } else {
+    w.result = result ? *result : Type::of(TypeKind::None);
+  }
+  fn_state_[f] = 2;
+}
+
+std::optional<Type> Checker::check_body(uint32_t f, const std::vector<Type>& params, bool generic) {
+  const FnDecl* fn = out_.functions[f].decl;
   // The body sees the module scope and its own scopes, never the caller's blocks.
-  uint32_t saved_floor = scope_floor_, saved_loops = loop_depth_, saved_fn = current_fn_;
+  uint32_t saved_floor = scope_floor_, saved_loops = loop_depth_, saved_fn = current_fn_,
+           saved_branches = branch_depth_;
   std::vector<Type> saved_returns = std::move(fn_returns_);
   std::vector<std::string> saved_rigid = std::move(rigid_vars_);
   fn_returns_.clear();
   rigid_vars_.clear();
-  for (const Type& p : info.params)
+  for (const Type& p : out_.functions[f].params)
     for (const Dim& d : p.dims)
       if (d.is_var()) rigid_vars_.push_back(d.name);
   // The signature's size variables are ints in the body (`reshape(x, N, -1)`), in a scope of
   // their own around the parameters', so that a parameter or a `let` of the same name wins.
   push_scope(ScopeKind::Function, fn->range);
   scope_floor_ = static_cast<uint32_t>(scopes_.size() - 1);
-  declare_size_variables(f);
+  std::vector<SizeVariable> sizes = declare_size_variables(fn);
+  if (generic) out_.functions[f].size_variables = std::move(sizes);
   push_scope(ScopeKind::Function, fn->range);
   loop_depth_ = 0;
+  branch_depth_ = 0;
   current_fn_ = f;
   for (uint32_t i = 0; i < fn->params.size(); ++i) {
     const Param& p = fn->params[i];
-    SymbolId s = declare(p.name, SymbolKind::Parameter, p.name_range, p.range, info.params[i]);
+    SymbolId s = declare(p.name, SymbolKind::Parameter, p.name_range, p.range, params[i]);
     annotated_[s] = p.type != nullptr;
+    // An annotated parameter keeps its declared type for assignments (`x = ...` must fit it).
+    if (!generic && p.type) out_.symbols[s].type = bind_sizes(out_.functions[f].params[i]);
   }
   check_stmts(fn->body->stmts);
 
@@ -391,27 +428,19 @@ void Checker::check_function_body(uint32_t f) {
     result = have_result ? join(r, result) : r;
     have_result = true;
   }
-  FunctionInfo& w = out_.functions[f];
-  if (w.declared_result) {
-    if (!have_result && !w.result.is(TypeKind::None))
-      sink_.report(DiagCode::E0314, fn->name_range,
-                   fmt::format("`{}` declares a result of type {} but its body yields no value",
-                               fn->name, w.result.to_string()));
-  } else {
-    w.result = have_result ? result : Type::of(TypeKind::None);
-  }
   pop_scope();
   pop_scope();
   scope_floor_ = saved_floor;
   loop_depth_ = saved_loops;
+  branch_depth_ = saved_branches;
   current_fn_ = saved_fn;
   fn_returns_ = std::move(saved_returns);
   rigid_vars_ = std::move(saved_rigid);
-  fn_state_[f] = 2;
+  if (!have_result) return std::nullopt;
+  return result;
 }
 
-void Checker::declare_size_variables(uint32_t f) {
-  const FnDecl* fn = out_.functions[f].decl;
+std::vector<SizeVariable> Checker::declare_size_variables(const FnDecl* fn) {
   std::vector<SizeVariable> vars;
   for (uint32_t k = 0; k < fn->params.size(); ++k) {
     const auto* tt = fn->params[k].type ? dyn_cast<TensorType>(fn->params[k].type) : nullptr;
@@ -423,20 +452,23 @@ void Checker::declare_size_variables(uint32_t f) {
       if (d.kind == ast::Dim::Kind::Name && !seen) {
         SizeVariable v{std::string(d.name), k, j, kNoSymbol};
         v.symbol = declare(d.name, SymbolKind::SizeVariable, d.range, d.range,
-                           Type::integer(Dim::var(std::string(d.name))));
+                           Type::integer(bind_size(Dim::var(std::string(d.name)))));
         vars.push_back(std::move(v));
       }
       ++j;
     }
   }
-  out_.functions[f].size_variables = std::move(vars);
+  return vars;
 }
 
 void Checker::check_result(const Type& value, const Expr* e) {
   const FunctionInfo& info = out_.functions[current_fn_];
   if (!info.declared_result) return;
-  check_against_annotation(info.result, value, e,
-                           fmt::format("the result of `{}`", info.decl->name), DiagCode::E0406);
+  const std::string what = fmt::format("the result of `{}`", info.decl->name);
+  if (spec_sizes_.empty())
+    check_against_annotation(info.result, value, e, what, DiagCode::E0406);
+  else
+    check_against_annotation(bind_sizes(info.result), value, e, what, DiagCode::E0406);
 }
 
 // --- statements ---------------------------------------------------------------------------------
@@ -487,6 +519,11 @@ void Checker::check_stmt(const Stmt* s) {
     case NodeKind::If: {
       const auto* i = cast<If>(s);
       check_condition(i->cond);
+      if (spec_depth_ > 0) {
+        spec_branches_.push_back(i->then_block->range);
+        if (i->else_branch) spec_branches_.push_back(i->else_branch->range);
+      }
+      ++branch_depth_;
       check_block(i->then_block, ScopeKind::Block);
       if (i->else_branch) {
         if (const auto* b = dyn_cast<Block>(i->else_branch))
@@ -494,6 +531,7 @@ void Checker::check_stmt(const Stmt* s) {
         else
           check_stmt(i->else_branch);
       }
+      --branch_depth_;
       break;
     }
     case NodeKind::While: {
@@ -672,6 +710,15 @@ void Checker::check_item_assign(const Index* target, const Type& value, const Ex
                      fmt::format("a {} takes one index in an assignment; slice assignment is for "
                                  "tensors",
                                  type_kind_name(obj.kind)));
+      // `m[k] = v` with a key other than a literal (which no entry read trusts, see map_field):
+      // m's entries are no longer known.
+      if (const auto* id = dyn_cast<Ident>(target->object); one_item && obj.fields && id &&
+                                                            out_.expr_symbol[id->id] != kNoSymbol &&
+                                                            !isa<StringLit>(target->items[0])) {
+        Type forgotten = current_[out_.expr_symbol[id->id]];
+        forgotten.fields = nullptr;
+        set_current_type(out_.expr_symbol[id->id], std::move(forgotten));
+      }
       return;
     case TypeKind::Tensor:
       break;
@@ -945,7 +992,8 @@ Type Checker::resolve_type(const TypeRef* t, OriginId origin) {
           dims.push_back(Dim::constant(d.value, origin));
           break;
         case ast::Dim::Kind::Name:
-          dims.push_back(Dim::var(std::string(d.name), origin));
+          // In a specialization, a size its call fixed (`N` = 4) is that constant.
+          dims.push_back(bind_size(Dim::var(std::string(d.name), origin)));
           break;
         case ast::Dim::Kind::Unknown:
           dims.push_back(Dim::unknown(origin));

@@ -4,15 +4,20 @@
 // model_shapes.cpp (load_model / get_tensor against file headers).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "compiler/sema/builtin_sigs.h"
 #include "compiler/sema/sema.h"
 
 namespace tl::sema {
+
+// Specializations may check this many expressions in all, plus as many as the file has.
+inline constexpr uint64_t kSpecializationBudgetBase = 50000;
 
 // The arguments of a builtin call matched to its parameters.
 struct BoundArgs {
@@ -52,7 +57,32 @@ class Checker {
   void declare_function(const ast::FnDecl* fn, bool imported, FunctionInfo info);
   void check_default(const ast::Param& p, const Type& declared);
   void check_function_body(uint32_t fn_index);
-  void declare_size_variables(uint32_t fn_index);
+  // Checks the body of function `fn_index` with `params` as its parameters' types (the declared
+  // ones, or a specialization's): what it yields, if anything (nullopt: no value).
+  std::optional<Type> check_body(uint32_t fn_index, const std::vector<Type>& params, bool generic);
+  std::vector<SizeVariable> declare_size_variables(const ast::FnDecl* fn);
+  // Specializations (docs/ARCHITECTURE.md): the body of `fn` checked again with a call's argument
+  // types, when they carry more than the declared ones; memoized by those types, bounded in
+  // depth, per function and in total. nullopt: not specialized (the generic result applies).
+  // `bound`: the argument given for each parameter (null: its default).
+  bool wants_specialization(uint32_t fn, const FunctionInfo& f, const std::vector<Type>& args,
+                            const std::vector<const ast::Arg*>& bound) const;
+  std::optional<Type> specialize(const ast::Call* c, uint32_t fn, const FunctionInfo& f,
+                                 const std::vector<Type>& args,
+                                 const std::vector<const ast::Arg*>& bound,
+                                 const std::vector<std::pair<std::string, Dim>>& sizes);
+  // The body checked with `params`; its diagnostics (in `diags`) not reported yet.
+  Type run_specialization(const ast::Call* c, uint32_t fn, std::vector<Type> params,
+                          std::vector<std::pair<std::string, Dim>> sizes,
+                          std::vector<Diagnostic>& diags);
+  void report_specialization(std::vector<Diagnostic> diags, const ast::Call* c,
+                             const std::string& fname, const std::string& why, bool guarded);
+  // The expression ids of a function's declaration: [first, second).
+  std::pair<uint32_t, uint32_t> expr_range(uint32_t fn);
+  // `t` with the current specialization's size variables replaced by their values.
+  Type bind_sizes(Type t) const;
+  Dim bind_size(Dim d) const;
+  void merge_specialization_diagnostics();
   void check_stmt(const ast::Stmt* s);
   void check_block(const ast::Block* b, ScopeKind kind);
   void check_stmts(ast::NodeList<ast::Stmt*> stmts);
@@ -97,7 +127,10 @@ class Checker {
   Type check_member(const ast::Member* m, Type object);
   Type check_index(const ast::Index* ix, Type object);
   Type check_list(const ast::ListLit* l);
+  Type check_map(const ast::MapLit* m);
   Type check_tensor_ctor(const ast::TensorCtor* t);
+  Type map_field(const Type& map, const Type& key);
+  void collect_assigned_keys();
   Type call_function(const ast::Call* c, uint32_t fn, CallInfo& info);
   Type call_builtin(const ast::Call* c, Builtin b, const ast::Expr* self, const Type* self_type,
                     CallInfo& info);
@@ -166,12 +199,34 @@ class Checker {
   // Module-wide first declaration of each name (for "used before its definition").
   std::unordered_map<std::string_view, SourceRange> later_decls_;
   uint32_t loop_depth_ = 0;
+  uint32_t branch_depth_ = 0;  // the `if` and `else` blocks around the statement, in this body
   uint32_t current_fn_ = kNoFunction;
   std::vector<Type> fn_returns_;     // return types seen in the current function
   std::vector<uint8_t> fn_state_;    // 0 unchecked, 1 in progress, 2 done
   std::vector<uint8_t> fn_escapes_;  // by function: its value is used other than by a call
   std::unordered_map<const ast::FnDecl*, uint32_t> local_fns_;  // this file's functions
   std::vector<std::string> saved_paths_;  // save_model("literal") paths seen so far
+  // Specializations: how deep they nest now, the memo (by function and argument types), the
+  // expressions they may still check, how many each function has, and their diagnostics (merged
+  // at the end, once per place and code, unless the generic check reports there already).
+  struct Memo {
+    Type result;
+    bool in_progress = true;
+    std::vector<Diagnostic> diags;  // without the call's note: reported again for each call
+  };
+  uint32_t spec_depth_ = 0;
+  uint32_t expr_depth_ = 0;  // check_expr calls on the stack (a deep call is not specialized)
+  std::unordered_map<std::string, Memo> spec_memo_;
+  uint64_t spec_budget_ = 0;
+  std::vector<uint32_t> spec_count_;                        // by function
+  std::vector<std::pair<uint32_t, uint32_t>> expr_ranges_;  // by function; {0, 0}: not yet
+  std::vector<std::pair<std::string, Dim>> spec_sizes_;     // size variables bound to constants
+  std::vector<SourceRange> spec_branches_;  // the `if`/`else` blocks of the specialized body
+  std::vector<Diagnostic> spec_diags_;
+  // The keys of `x["key"] = v` anywhere in the file (collected on the first read of a map entry):
+  // such an entry's type is not trusted.
+  std::unordered_set<std::string_view> assigned_keys_;
+  bool assigned_keys_ready_ = false;
 };
 
 // Joins two types reached on different control-flow paths: dims that differ become unknown.

@@ -38,6 +38,18 @@ const CallInfo* Analysis::call_info(const ast::Expr* e) const {
   return i < calls.size() ? &calls[i] : nullptr;
 }
 
+namespace {
+
+// " (by call: float16[5, 64] | float16[1, 64])" when the specializations give `e` different types.
+std::string varies_by_call(const std::vector<SpecializedType>& types) {
+  if (types.size() < 2) return {};
+  std::string text = " (by call: ";
+  for (size_t i = 0; i < types.size(); ++i) text += (i ? " | " : "") + types[i].type.to_string();
+  return text + ")";
+}
+
+}  // namespace
+
 const ast::Expr* Analysis::expr_at(uint32_t offset) const {
   // An explicit stack: operator chains may be far deeper than the call stack allows.
   const ast::Expr* best = nullptr;
@@ -75,16 +87,127 @@ std::vector<SourceRange> Analysis::references_to(SymbolId s) const {
   return out;
 }
 
+namespace {
+
+// `a` says all that `b` says, and maybe more: float16[?, 64] of float16[...], a Model with its
+// header of one without.
+bool at_least_as_precise(const Type& a, const Type& b) {
+  if (b.is_unknown()) return true;
+  if (a.kind != b.kind) return false;
+  if (b.rank_known) {
+    if (!a.rank_known || a.dims.size() != b.dims.size()) return false;
+    for (size_t i = 0; i < a.dims.size(); ++i)
+      if (!b.dims[i].is_unknown() && !b.dims[i].same(a.dims[i])) return false;
+  } else if (const Dim* v = b.int_value(); v && !v->is_unknown()) {
+    const Dim* w = a.int_value();
+    if (!w || !w->same(*v)) return false;
+  }
+  if (b.model && a.model != b.model) return false;
+  if (b.text != Type::Text::Unknown && (a.text != b.text || a.path != b.path)) return false;
+  if (b.strings && (!a.strings || *a.strings != *b.strings)) return false;
+  if (b.fields) {
+    if (!a.fields) return false;
+    for (const MapField& f : *b.fields) {
+      auto it = std::find_if(a.fields->begin(), a.fields->end(),
+                             [&](const MapField& g) { return g.key == f.key; });
+      if (it == a.fields->end() || !at_least_as_precise(it->type, f.type)) return false;
+    }
+  }
+  return true;
+}
+
+// Specialization `a`, for the same call as `b`, had arguments as precise as b's or more: b's types
+// say nothing that a's do not (b is the call checked inside its function's generic check, a the
+// same call inside a specialization of that function for a call that names the model).
+bool subsumes(const Specialization& a, const Specialization& b) {
+  if (&a == &b || a.function != b.function || a.params.size() != b.params.size() ||
+      a.call.file != b.call.file || a.call.begin != b.call.begin || a.call.end != b.call.end)
+    return false;
+  for (size_t k = 0; k < a.params.size(); ++k)
+    if (!at_least_as_precise(a.params[k], b.params[k])) return false;
+  return true;
+}
+
+// The distinct known types `type_in(specialization)` gives (null: none there), from the
+// specializations no other one subsumes. `in_function`: a cheap test of a specialization's
+// function (a few per function: the rest are skipped at once, so an editor's many queries on a
+// large file stay linear in the specializations).
+template <class InFunction, class TypeIn>
+std::vector<SpecializedType> distinct_types(const std::vector<Specialization>& all,
+                                            InFunction in_function, TypeIn type_in) {
+  std::vector<const Specialization*> specs;
+  for (const Specialization& sp : all)
+    if (in_function(sp)) specs.push_back(&sp);
+  std::vector<SpecializedType> out;
+  std::vector<std::string> seen;
+  for (const Specialization* sp : specs) {
+    const Type* t = type_in(*sp);
+    if (!t || t->is_unknown()) continue;
+    if (std::any_of(specs.begin(), specs.end(),
+                    [&](const Specialization* other) { return subsumes(*other, *sp); }))
+      continue;
+    std::string text = t->to_string();
+    if (std::find(seen.begin(), seen.end(), text) != seen.end()) continue;
+    seen.push_back(std::move(text));
+    out.push_back({*t, sp->call});
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<SpecializedType> Analysis::specialized_types(const ast::Expr* e) const {
+  auto in_function = [&](const Specialization& sp) {
+    return e->id >= sp.first_expr && e->id - sp.first_expr < sp.types.size();
+  };
+  return distinct_types(specializations, in_function,
+                        [&](const Specialization& sp) { return &sp.types[e->id - sp.first_expr]; });
+}
+
+std::vector<SpecializedType> Analysis::specialized_types(SymbolId s) const {
+  if (s >= symbols.size() || symbols[s].imported || symbols[s].global) return {};
+  const SourceRange at = symbols[s].name_range;
+  auto in_function = [&](const Specialization& sp) {
+    const SourceRange& fn = functions[sp.function].decl->range;
+    return fn.file == at.file && fn.begin <= at.begin && at.begin < fn.end;
+  };
+  return distinct_types(specializations, in_function, [&](const Specialization& sp) -> const Type* {
+    for (const auto& [offset, type] : sp.symbols)
+      if (offset == at.begin) return &type;
+    return nullptr;
+  });
+}
+
+namespace {
+
+// What every one of `types` is (their join), or `generic` when they have nothing in common.
+Type common_type(const std::vector<SpecializedType>& types, const Type& generic) {
+  if (types.empty()) return generic;
+  Type t = types[0].type;
+  for (size_t i = 1; i < types.size(); ++i) t = join(types[i].type, t);
+  return t.is_unknown() ? generic : t;
+}
+
+}  // namespace
+
+Type Analysis::shown_type(const ast::Expr* e) const {
+  return common_type(specialized_types(e), expr_types[e->id]);
+}
+
+Type Analysis::shown_type(SymbolId s) const {
+  return common_type(specialized_types(s), symbols[s].type);
+}
+
 std::string Analysis::hover(uint32_t offset) const {
   SymbolId s = symbol_at(offset);
   const ast::Expr* e = expr_at(offset);
   if (e) {
     if (const auto* call = ast::dyn_cast<ast::Call>(e)) {
       const CallInfo* ci = call_info(call);
-      std::string text = fmt::format("{}", expr_types[e->id].to_string());
+      const std::string result = shown_type(e).to_string() + varies_by_call(specialized_types(e));
+      std::string text = result;
       if (ci && ci->callee == CallInfo::Callee::Function) {
-        text = fmt::format("{}(...) -> {}", symbols[functions[ci->function].symbol].name,
-                           expr_types[e->id].to_string());
+        text = fmt::format("{}(...) -> {}", symbols[functions[ci->function].symbol].name, result);
         for (size_t i = 0; i < ci->bindings.size(); ++i)
           text += fmt::format("{}{} = {}", i ? ", " : " with ", ci->bindings[i].name,
                               ci->bindings[i].value.to_string());
@@ -93,7 +216,7 @@ std::string Analysis::hover(uint32_t offset) const {
             fmt::format("{}{} -> {}", builtin_info(ci->builtin).name,
                         builtin_info(ci->builtin)
                             .signature.substr(0, builtin_info(ci->builtin).signature.find(" ->")),
-                        expr_types[e->id].to_string());
+                        result);
       }
       return text;
     }
@@ -107,10 +230,12 @@ std::string Analysis::hover(uint32_t offset) const {
         params += fmt::format("{}{}: {}", i ? ", " : "", f.param_names[i], f.params[i].to_string());
       return fmt::format("fn {}({}) -> {}", sym.name, params, f.result.to_string());
     }
-    const Type& t = e && expr_symbol[e->id] == s ? expr_types[e->id] : sym.type;
-    return fmt::format("{} {}: {}", symbol_kind_name(sym.kind), sym.name, t.to_string());
+    const bool here = e && expr_symbol[e->id] == s;
+    const Type t = here ? shown_type(e) : shown_type(s);
+    return fmt::format("{} {}: {}{}", symbol_kind_name(sym.kind), sym.name, t.to_string(),
+                       varies_by_call(here ? specialized_types(e) : specialized_types(s)));
   }
-  if (e) return expr_types[e->id].to_string();
+  if (e) return shown_type(e).to_string() + varies_by_call(specialized_types(e));
   return {};
 }
 

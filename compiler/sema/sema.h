@@ -133,6 +133,31 @@ struct RuntimeCheck {
   std::string message;            // e.g. "argument `input` of `forward` must be float16[N, 3]"
 };
 
+// A function body checked again for the argument types of one call (docs/ARCHITECTURE.md,
+// "Specializations"): the call passed more than the declared parameter types say (a Model whose
+// header is known, a tensor of known shape for an untyped parameter or a `?` dim, a Map with
+// known entries, a known string, int or list), so the body's shapes are those of this call. The
+// generic check (expr_types, symbols, calls, run-time checks) is what the compiler uses; a
+// specialization adds diagnostics (with a note at `call`), the call's result type, and the
+// types below, which hover shows.
+struct Specialization {
+  uint32_t function = kNoFunction;  // index in Analysis::functions
+  SourceRange call;                 // the first call with these argument types
+  std::vector<Type> params;         // the parameters' types in this specialization
+  Type result;
+  uint32_t first_expr = 0;  // types[i] is the type of expression first_expr + i
+  std::vector<Type> types;
+  // The names the body declares (by the offset of the name at its declaration) and their types
+  // there, as Symbol::type has them in the generic check.
+  std::vector<std::pair<uint32_t, Type>> symbols;
+};
+
+// The type an expression has in one specialization of its function (Analysis::specialized_types).
+struct SpecializedType {
+  Type type;
+  SourceRange call;
+};
+
 class Analysis {
  public:
   explicit Analysis(const ast::SyntaxTree& tree) : tree_(&tree) {}
@@ -146,7 +171,8 @@ class Analysis {
   std::vector<FunctionInfo> functions;
   std::vector<CallInfo> calls;
   std::vector<RuntimeCheck> runtime_checks;
-  std::vector<Origin> origins;  // indexed by Dim::origin (0 is "no origin")
+  std::vector<Origin> origins;                  // indexed by Dim::origin (0 is "no origin")
+  std::vector<Specialization> specializations;  // in the order they were checked
   std::vector<Diagnostic> diagnostics;
 
   bool has_errors() const;
@@ -160,8 +186,21 @@ class Analysis {
   SymbolId symbol_at(uint32_t offset) const;
   // Every reference to `s` in this file (declaration excluded), in source order.
   std::vector<SourceRange> references_to(SymbolId s) const;
+  // The distinct types `e` (or the symbol `s`, declared in a function's body) has in the
+  // specializations of its function (by their text, first call first; empty when none gives it a
+  // known type). A specialization for the same call as another whose arguments refine its own
+  // (the call inside its function's generic check, beside the same call inside a specialization
+  // for a call that names the model) is left out.
+  std::vector<SpecializedType> specialized_types(const ast::Expr* e) const;
+  std::vector<SpecializedType> specialized_types(SymbolId s) const;
+  // The type to show for `e` (for `s`): what its types in the specializations have in common
+  // (their join: float16[?, 64] for float16[5, 64] and float16[1, 64]), else the generic one
+  // (expr_types, Symbol::type).
+  Type shown_type(const ast::Expr* e) const;
+  Type shown_type(SymbolId s) const;
   // A one-line hover text: "x: float16[4, 2]", or a call's "forward(...) -> float16[4, 2]
-  // with N = 4, D_in = 3, D_out = 2".
+  // with N = 4, D_in = 3, D_out = 2". Inside a specialized function, the type every
+  // specialization agrees on; when they differ, the generic type and then each one's.
   std::string hover(uint32_t offset) const;
 
  private:

@@ -51,6 +51,10 @@ struct Dim {
   std::string to_string() const;  // "4", "N", "?"
 };
 
+struct MapField;
+// The entries of a map whose keys the checker knows (a literal with constant string keys).
+using MapFields = std::vector<MapField>;
+
 enum class TypeKind : uint8_t {
   Unknown,  // not known statically (also after an error: no cascades)
   None,
@@ -70,20 +74,26 @@ enum class TypeKind : uint8_t {
 std::string_view type_kind_name(TypeKind k);  // "int", "float16 tensor", ...
 
 struct Type {
-  TypeKind kind = TypeKind::Unknown;
-  bool rank_known = false;                   // Tensor, Shape, List: dims holds every dimension
-  std::vector<Dim> dims;                     // Tensor/Shape/List dims; Int: [value] when known
-  std::shared_ptr<const ModelHeader> model;  // Model, ModelPath (null: header not known)
-  std::string path;                          // ModelPath; String: its value (see text)
-  TypeKind elem = TypeKind::Unknown;         // List
-  // List: the values of a list of constant strings (args() when the program's arguments are
-  // given to the checker); null when not known.
-  std::shared_ptr<const std::vector<std::string>> strings;
-  uint32_t fn = 0;  // Function
   // String: whether `path` holds its value, a compile-time constant (literals, `+` of constants,
   // str() of a known int), or a pattern where each '*' stands for the digits of an int the
   // checker does not know (`"blk." + str(i)` with `i` a loop variable).
-  enum class Text : uint8_t { Unknown, Known, Pattern } text = Text::Unknown;
+  enum class Text : uint8_t { Unknown, Known, Pattern };
+
+  // The small members first, packed: a Type is copied everywhere (112 bytes on x86-64).
+  TypeKind kind = TypeKind::Unknown;
+  bool rank_known = false;                   // Tensor, Shape, List: dims holds every dimension
+  TypeKind elem = TypeKind::Unknown;         // List
+  Text text = Text::Unknown;                 // String
+  uint32_t fn = 0;                           // Function
+  std::vector<Dim> dims;                     // Tensor/Shape/List dims; Int: [value] when known
+  std::shared_ptr<const ModelHeader> model;  // Model, ModelPath (null: header not known)
+  std::string path;                          // ModelPath; String: its value (see text)
+  // List: the values of a list of constant strings (args() when the program's arguments are
+  // given to the checker); null when not known.
+  std::shared_ptr<const std::vector<std::string>> strings;
+  // Map: its entries' types by key, from a map literal with constant string keys (null: not
+  // known). The checker reads `m["k"]` from them (see Checker::map_field).
+  std::shared_ptr<const MapFields> fields;
 
   static Type unknown() { return {}; }
   static Type of(TypeKind k) {
@@ -127,6 +137,11 @@ struct Type {
   }
   // "float16[4, N]", "float16[?]", "float16" (rank unknown), "int", "Model(linear.safetensors)".
   std::string to_string() const;
+};
+
+struct MapField {
+  std::string key;
+  Type type;
 };
 
 bool is_empty_list(const Type& t);  // a list known to have no items (`[]`)

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -491,6 +492,66 @@ TEST(ProgramArgs, HoverShowsTheShapesOfTheModelNamedByTheArguments) {
   c.notify("workspace/didChangeConfiguration",
            {{"settings", {{"tl", {{"programArgs", {{"from_args.tl", "not a list"}}}}}}}});
   EXPECT_TRUE(contains(hover_text(c, 2, 4, uri), "w: float16[3, 2]")) << hover_text(c, 2, 4, uri);
+  finish(c);
+}
+
+// docs/examples/llama.tl with the tiny Llama's arguments: the functions that take `m: Model` are
+// checked with its header for each call (specializations), so a tensor inside `forward` hovers
+// with the shapes the calls give it, and without the arguments it does not.
+TEST(ProgramArgs, HoverInsideAFunctionShowsTheShapesOfItsCalls) {
+  const std::string dir = std::string(TL_TESTS_DIR) + "/../docs/examples";
+  const std::string model =
+      std::string(TL_TESTS_DIR) + "/../../shared/fixtures/llama/tiny_llama_s1_f16.gguf";
+  if (!fs::exists(model)) GTEST_SKIP() << "no " << model;
+  const std::string uri = "file://" + dir + "/llama.tl";
+  const std::string text = read_file(dir + "/llama.tl");
+  // (line, character) of `needle`'s first occurrence, `skip` bytes in (ASCII: UTF-16 alike).
+  auto where = [&](std::string_view needle, size_t skip) {
+    size_t at = text.find(needle);
+    EXPECT_NE(at, std::string::npos) << needle;
+    at += skip;
+    size_t line_start = text.rfind('\n', at);
+    line_start = line_start == std::string::npos ? 0 : line_start + 1;
+    return std::pair<int64_t, int64_t>(std::count(text.begin(), text.begin() + at, '\n'),
+                                       at - line_start);
+  };
+  LspClient c{{"--quiet", "--debounce-ms=10"}};
+  json init = c.call("initialize",
+                     {{"processId", nullptr},
+                      {"rootUri", "file://" + dir},
+                      {"capabilities", json::object()},
+                      {"initializationOptions",
+                       {{"lint", false}, {"programArgs", {{"llama.tl", {model, "Hello", "4"}}}}}}});
+  ASSERT_TRUE(init.contains("result")) << init.dump();
+  c.notify("initialized");
+  c.open(uri, text);
+  EXPECT_EQ(diagnostics_for(c, 1, uri), json::array());
+  // `q` in forward: [tokens, n_head, head_dim], the prompt's length unknown, one token later.
+  auto [ql, qc] = where("let q = reshape", 4);
+  std::string q = hover_text(c, ql, qc, uri);
+  EXPECT_TRUE(contains(q, "variable q: float16[?, 4, 16]")) << q;
+  EXPECT_TRUE(contains(q, "By call:")) << q;
+  EXPECT_TRUE(contains(q, "`float16[1, 4, 16]`")) << q;
+  // A weight of the layer: the header's shape, the same in every call.
+  auto [wl, wc] = where("layer.attn_q.weight", 13);
+  std::string w = hover_text(c, wl, wc, uri);
+  EXPECT_TRUE(contains(w, ".weight: float16[64, 64]")) << w;
+  // The logits that generate gets from forward: [tokens, n_vocab].
+  auto [ll, lc] = where("let logits = forward", 4);
+  EXPECT_TRUE(contains(hover_text(c, ll, lc, uri), "variable logits: float16[?, 360]"))
+      << hover_text(c, ll, lc, uri);
+  // Inlay hints say the same.
+  json hints = c.call("textDocument/inlayHint",
+                      {{"textDocument", {{"uri", uri}}}, {"range", range(0, 0, 200, 0)}})["result"];
+  std::map<std::string, std::string> hint_at;
+  for (const auto& h : hints) hint_at[h["position"].dump()] = h["label"];
+  EXPECT_EQ(hint_at[pos(ql, qc + 1).dump()], ": float16[?, 4, 16]") << hints.dump();
+  // Without the arguments the model is not known: no shapes inside forward.
+  c.notify("workspace/didChangeConfiguration",
+           {{"settings", {{"tl", {{"programArgs", json::object()}}}}}});
+  EXPECT_EQ(diagnostics_for(c, 1, uri), json::array());
+  q = hover_text(c, ql, qc, uri);
+  EXPECT_FALSE(contains(q, "16]")) << q;
   finish(c);
 }
 

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "compiler/sema/builtin_sigs.h"
+#include "compiler/sema/checker.h"
 #include "compiler/sema/sema.h"
 #include "compiler/syntax/parser.h"
 #include "vm/model/model.h"
@@ -245,6 +246,169 @@ TEST(Robustness, LongChainsDoNotExhaustTheStack) {
   auto indices = check("let x = zeros(2)" + repeat("[0]", n) + "\n");
   EXPECT_FALSE(indices->a->diagnostics.empty());  // E0413: too many indices, once
   EXPECT_NE(sums->a->expr_at(sums->offset("+ 1", 2)), nullptr);
+}
+
+// --- specializations (docs/ARCHITECTURE.md, "Specializations") ---------------------------------
+
+// The expression that starts with `needle` and spans all of it (the outermost one there).
+const ast::Expr* expr_spanning(const Checked& c, std::string_view needle) {
+  const uint32_t at = c.offset(needle);
+  const ast::Expr* best = nullptr;
+  ast::walk(c.tree->module(), [&](const ast::Node* n) {
+    if (const auto* e = ast::dyn_cast<ast::Expr>(n);
+        e && e->range.begin == at && e->range.size() == needle.size())
+      best = e;
+    return true;
+  });
+  EXPECT_NE(best, nullptr) << needle;
+  return best;
+}
+
+// The type of the symbol declared at `decl` ("y =").
+std::string symbol_type(const Checked& c, std::string_view decl) {
+  return c.a->symbols[c.a->symbol_at(c.offset(decl))].type.to_string();
+}
+
+size_t count_symbols(const Analysis& a, std::string_view name) {
+  return static_cast<size_t>(std::count_if(a.symbols.begin(), a.symbols.end(),
+                                           [&](const Symbol& s) { return s.name == name; }));
+}
+
+TEST(Specializations, TheBodyIsCheckedWithTheCallsShapes) {
+  auto c = check("fn f(x) {\n    let h = x @ ones(3, 5)\n    return h\n}\nlet y = f(ones(2, 3))\n");
+  ASSERT_TRUE(c->a->diagnostics.empty()) << c->a->diagnostics[0].message;
+  ASSERT_EQ(c->a->specializations.size(), 1u);
+  const Specialization& sp = c->a->specializations[0];
+  EXPECT_EQ(sp.params[0].to_string(), "float16[2, 3]");
+  EXPECT_EQ(sp.result.to_string(), "float16[2, 5]");
+  const ast::Expr* product = expr_spanning(*c, "x @ ones(3, 5)");
+  auto types = c->a->specialized_types(product);
+  ASSERT_EQ(types.size(), 1u);
+  EXPECT_EQ(types[0].type.to_string(), "float16[2, 5]");
+  EXPECT_EQ(types[0].call.begin, c->offset("f(ones(2, 3))"));
+  // The generic results stay as they were: the compiler and the symbol queries read them.
+  EXPECT_EQ(c->a->type_of(product).to_string(), "unknown");
+  EXPECT_EQ(count_symbols(*c->a, "h"), 1u);
+  EXPECT_EQ(count_symbols(*c->a, "x"), 1u);
+  EXPECT_EQ(c->a->references_to(c->a->symbol_at(c->offset("h ="))).size(), 1u);
+  EXPECT_TRUE(c->a->runtime_checks.empty());
+}
+
+TEST(Specializations, TheResultTypeComesFromTheSpecializedBody) {
+  auto c =
+      check("fn f(x) {\n    x @ ones(3, 5)\n}\nlet y = f(ones(2, 3))\nlet z = f(ones(4, 3))\n");
+  ASSERT_TRUE(c->a->diagnostics.empty()) << c->a->diagnostics[0].message;
+  EXPECT_EQ(symbol_type(*c, "y ="), "float16[2, 5]");
+  EXPECT_EQ(symbol_type(*c, "z ="), "float16[4, 5]");
+  EXPECT_EQ(c->a->type_of(expr_spanning(*c, "f(ones(2, 3))")).to_string(), "float16[2, 5]");
+  // The function's own (generic) result is what its body yields for any argument.
+  EXPECT_EQ(c->a->functions[0].result.to_string(), "unknown");
+  EXPECT_EQ(c->a->hover(c->offset("f(ones(2, 3))", 1)), "f(...) -> float16[2, 5]");
+}
+
+TEST(Specializations, MemoizedByTheArgumentTypes) {
+  auto c = check(
+      "fn f(x) {\n    x * 2.0\n}\nlet a = f(ones(2, 3))\nlet b = f(ones(2, 3))\n"
+      "let c = f(zeros(2, 3))\nlet d = f(ones(4, 3))\nlet e = f(ones(4, 3))\n");
+  ASSERT_TRUE(c->a->diagnostics.empty()) << c->a->diagnostics[0].message;
+  ASSERT_EQ(c->a->specializations.size(), 2u);  // [2, 3] (three calls) and [4, 3] (two)
+  EXPECT_EQ(c->a->specializations[0].call.begin, c->offset("f(ones(2, 3))"));
+  EXPECT_EQ(c->a->specializations[1].call.begin, c->offset("f(ones(4, 3))"));
+  EXPECT_EQ(symbol_type(*c, "b ="), "float16[2, 3]");
+  EXPECT_EQ(symbol_type(*c, "e ="), "float16[4, 3]");
+}
+
+TEST(Specializations, NoneWhenTheSignatureNamesEverySize) {
+  // Size variables bound at the call are the generic check's business (checked once for all
+  // sizes): no specialization, as in bench/sema's program.
+  auto c = check(
+      "fn layer(x: float16[N, D], w: float16[H, D]) -> float16[N, H] {\n    linear(x, w)\n}\n"
+      "let y = layer(ones(2, 4), ones(3, 4))\nfn count(n: int) {\n    zeros(n)\n}\n"
+      "let z = count(3)\n");
+  ASSERT_TRUE(c->a->diagnostics.empty()) << c->a->diagnostics[0].message;
+  EXPECT_TRUE(c->a->specializations.empty());
+  EXPECT_EQ(symbol_type(*c, "y ="), "float16[2, 3]");
+}
+
+TEST(Specializations, RecursionEndsAndEachFunctionHasFew) {
+  // Each call level has new argument types (the shape doubles): the nesting limit ends it.
+  auto grow = check(
+      "fn grow(x, n: int) {\n    if n <= 0 {\n        return x\n    }\n"
+      "    return grow(concat(x, x), n - 1)\n}\nlet b = grow(ones(2), 100)\n");
+  ASSERT_TRUE(grow->a->diagnostics.empty()) << grow->a->diagnostics[0].message;
+  EXPECT_GE(grow->a->specializations.size(), 2u);
+  EXPECT_LE(grow->a->specializations.size(), 8u);
+  // The same types again while they are being checked (an int's value is not one of them): the
+  // generic result, no new one.
+  auto same = check(
+      "fn down(x, n: int) {\n    if n <= 0 {\n        return x\n    }\n"
+      "    return down(x, n - 1)\n}\nlet a = down(ones(2, 3), 3)\n");
+  ASSERT_TRUE(same->a->diagnostics.empty()) << same->a->diagnostics[0].message;
+  EXPECT_EQ(same->a->specializations.size(), 1u);
+  // Twenty calls with twenty shapes: eight specializations, the rest get the generic result.
+  std::string text = "fn f(x) {\n    x\n}\n";
+  for (int i = 1; i <= 20; ++i)
+    text += "let v" + std::to_string(i) + " = f(ones(" + std::to_string(i) + "))\n";
+  auto many = check(text);
+  ASSERT_TRUE(many->a->diagnostics.empty()) << many->a->diagnostics[0].message;
+  EXPECT_EQ(many->a->specializations.size(), 8u);
+  EXPECT_EQ(symbol_type(*many, "v8 ="), "float16[8]");
+  EXPECT_EQ(symbol_type(*many, "v9 ="), "unknown");
+}
+
+TEST(Specializations, BoundedInAllOnALargeProgram) {
+  // 2,000 functions called with eight shapes each would specialize 16,000 bodies: the budget
+  // (the file's own expressions plus a constant) stops them.
+  std::string text;
+  for (int f = 0; f < 2000; ++f) {
+    text += "fn f" + std::to_string(f) +
+            "(x) {\n    let y = relu(x) * 2.0 + x - exp(x) * sigmoid(x) / (x + 1.0)\n"
+            "    let z = y * y - tanh(y) + softmax(y, dim: -1) * 0.5 - x\n    z\n}\n";
+    for (int s = 1; s <= 8; ++s)
+      text += "let v" + std::to_string(f) + "_" + std::to_string(s) + " = f" + std::to_string(f) +
+              "(ones(" + std::to_string(s) + "))\n";
+  }
+  auto c = check(text);
+  ASSERT_TRUE(c->a->diagnostics.empty()) << c->a->diagnostics[0].message;
+  size_t checked = 0;
+  for (const Specialization& sp : c->a->specializations) checked += sp.types.size();
+  EXPECT_GT(c->a->specializations.size(), 100u);
+  EXPECT_LT(c->a->specializations.size(), 16000u);
+  EXPECT_LE(checked, c->tree->expr_count() + kSpecializationBudgetBase);
+}
+
+TEST(Specializations, ADiagnosticIsReportedOnceWithNotesAtTheCalls) {
+  auto c = check(
+      "fn mix(a, b) {\n    return a + b\n}\nfn outer(a) {\n    mix(a, ones(4, 3))\n}\n"
+      "let one = outer(ones(2, 3))\nlet two = outer(ones(2, 3))\nlet three = mix(ones(2, 3), "
+      "ones(4, 3))\n");
+  ASSERT_EQ(c->a->diagnostics.size(), 1u);
+  const Diagnostic& d = c->a->diagnostics[0];
+  EXPECT_EQ(d.code, DiagCode::E0402);
+  EXPECT_EQ(d.range.begin, c->offset("+ b"));
+  // The chain of calls, innermost first, as clang's "in instantiation of ... requested here".
+  ASSERT_GE(d.notes.size(), 2u);
+  const DiagNote& inner = d.notes[d.notes.size() - 2];
+  const DiagNote& outer = d.notes.back();
+  EXPECT_EQ(inner.range.begin, c->offset("mix(a, ones(4, 3))"));
+  EXPECT_EQ(inner.message, "in `mix` called here with a: float16[2, 3], b: float16[4, 3]");
+  EXPECT_EQ(outer.range.begin, c->offset("outer(ones(2, 3))"));
+  EXPECT_EQ(outer.message, "in `outer` called here with a: float16[2, 3]");
+}
+
+TEST(Specializations, HoverShowsTheTypesOfTheCalls) {
+  auto c = check(
+      "fn f(x) {\n    let h = x @ ones(3, 5)\n    return h\n}\nlet y = f(ones(2, 3))\n"
+      "fn g(x) {\n    let k = x * 2.0\n    return k\n}\nlet a = g(ones(2, 3))\n"
+      "let b = g(ones(4, 3))\n");
+  ASSERT_TRUE(c->a->diagnostics.empty()) << c->a->diagnostics[0].message;
+  // One call (or all calls agreeing): its type.
+  EXPECT_EQ(c->a->hover(c->offset("h =")), "variable h: float16[2, 5]");
+  EXPECT_EQ(c->a->hover(c->offset("h\n}")), "variable h: float16[2, 5]");
+  // Calls that differ: what they have in common, then each one's.
+  EXPECT_EQ(c->a->hover(c->offset("k =")),
+            "variable k: float16[?, 3] (by call: float16[2, 3] | float16[4, 3])");
+  EXPECT_EQ(c->a->shown_type(c->a->symbol_at(c->offset("k ="))).to_string(), "float16[?, 3]");
 }
 
 }  // namespace
