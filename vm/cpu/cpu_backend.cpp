@@ -25,6 +25,14 @@ namespace {
 size_t block_size(size_t bytes) {
   return std::max<size_t>(64, (bytes + 63) / 64 * 64);
 }
+
+// madvise(advice) on the whole `page`-sized pages inside [p, p + bytes): a page the range shares
+// with its neighbours is left alone.
+void advise_pages_inside(const void* p, size_t bytes, uintptr_t page, int advice) {
+  const auto begin = reinterpret_cast<uintptr_t>(p);
+  const uintptr_t first = (begin + page - 1) / page * page, last = (begin + bytes) / page * page;
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, advice);
+}
 }  // namespace
 
 BufferPool::~BufferPool() {
@@ -47,12 +55,8 @@ void* BufferPool::acquire(size_t bytes) {
 #ifdef MADV_HUGEPAGE
   // A large block (logits, a prefill's activations) in huge pages where the kernel has them: a
   // first touch then faults once per 2 MiB instead of once per 4 KiB (on a VM, each fault is
-  // microseconds). Only whole huge pages inside the block; advice, not a requirement.
-  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
-  const auto begin = reinterpret_cast<uintptr_t>(p);
-  const uintptr_t first = (begin + kHuge - 1) / kHuge * kHuge,
-                  last = (begin + rounded) / kHuge * kHuge;
-  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+  // microseconds). Advice, not a requirement.
+  advise_pages_inside(p, rounded, cpu::HugeBuffer::kHugePageBytes, MADV_HUGEPAGE);
 #endif
   return p;
 }
@@ -99,13 +103,9 @@ const cpu::RepackedWeight* CpuBuffer::repacked(const cpu::Ctx& ctx, cpu::RepackA
   const auto row_bytes = static_cast<int64_t>(*dtype_bytes(type, static_cast<uint64_t>(cols)));
   if (row_bytes * rows != static_cast<int64_t>(size_)) return nullptr;
   repacked_ = std::make_unique<cpu::RepackedWeight>(ctx, arena, type, data_, row_bytes, rows, cols);
-  if (file_mapped_) {
-    // Whole pages inside the weight only: a page it shares with a neighbour stays.
-    const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
-    const auto begin = reinterpret_cast<uintptr_t>(data_), end = begin + size_;
-    const uintptr_t first = (begin + page - 1) / page * page, last = end / page * page;
-    if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
-  }
+  if (file_mapped_)
+    advise_pages_inside(data_, size_, static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE)),
+                        MADV_DONTNEED);
   return repacked_.get();
 }
 

@@ -24,13 +24,9 @@
 
 namespace tl::cpu {
 
-namespace {
-constexpr size_t kHugePage = size_t{2} << 20;
-}
-
 HugeBuffer::HugeBuffer(size_t bytes) : size_(bytes) {
   if (bytes == 0) return;
-  mapped_ = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+  mapped_ = (bytes + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
   void* p = ::mmap(nullptr, mapped_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED)
     throw RuntimeError(

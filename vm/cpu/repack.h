@@ -28,6 +28,7 @@ namespace tl::cpu {
 // on a VM is most of the cost of fresh memory. RAII over mmap/munmap.
 class HugeBuffer {
  public:
+  static constexpr size_t kHugePageBytes = size_t{2} << 20;  // x86-64's transparent huge page
   explicit HugeBuffer(size_t bytes);  // throws RuntimeError when the memory cannot be mapped
   ~HugeBuffer();
   HugeBuffer(const HugeBuffer&) = delete;
