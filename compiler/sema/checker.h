@@ -213,6 +213,7 @@ class Checker {
     Type result;
     bool in_progress = true;
     std::vector<Diagnostic> diags;  // without the call's note: reported again for each call
+    size_t index = 0;               // in Analysis::specializations
   };
   uint32_t spec_depth_ = 0;
   uint32_t expr_depth_ = 0;  // check_expr calls on the stack (a deep call is not specialized)

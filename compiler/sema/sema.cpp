@@ -116,12 +116,19 @@ bool at_least_as_precise(const Type& a, const Type& b) {
   return true;
 }
 
+bool same_range(const SourceRange& a, const SourceRange& b) {
+  return a.file == b.file && a.begin == b.begin && a.end == b.end;
+}
+
 // Specialization `a`, for the same call as `b`, had arguments as precise as b's or more: b's types
 // say nothing that a's do not (b is the call checked inside its function's generic check, a the
-// same call inside a specialization of that function for a call that names the model).
+// same call inside a specialization of that function for a call that names the model; or a is
+// the first call with those types, and b's call came later with them too and reused a's check).
 bool subsumes(const Specialization& a, const Specialization& b) {
-  if (&a == &b || a.function != b.function || a.params.size() != b.params.size() ||
-      a.call.file != b.call.file || a.call.begin != b.call.begin || a.call.end != b.call.end)
+  if (&a == &b || a.function != b.function || a.params.size() != b.params.size()) return false;
+  if (!same_range(a.call, b.call) &&
+      std::none_of(a.later_calls.begin(), a.later_calls.end(),
+                   [&](const SourceRange& c) { return same_range(c, b.call); }))
     return false;
   for (size_t k = 0; k < a.params.size(); ++k)
     if (!at_least_as_precise(a.params[k], b.params[k])) return false;

@@ -141,9 +141,10 @@ struct RuntimeCheck {
 // specialization adds diagnostics (with a note at `call`), the call's result type, and the
 // types below, which hover shows.
 struct Specialization {
-  uint32_t function = kNoFunction;  // index in Analysis::functions
-  SourceRange call;                 // the first call with these argument types
-  std::vector<Type> params;         // the parameters' types in this specialization
+  uint32_t function = kNoFunction;       // index in Analysis::functions
+  SourceRange call;                      // the first call with these argument types
+  std::vector<SourceRange> later_calls;  // the calls after it with the same types (not re-checked)
+  std::vector<Type> params;              // the parameters' types in this specialization
   Type result;
   uint32_t first_expr = 0;  // types[i] is the type of expression first_expr + i
   std::vector<Type> types;

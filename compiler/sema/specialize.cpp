@@ -217,6 +217,7 @@ std::optional<Type> Checker::specialize(const Call* c, uint32_t fn, const Functi
     if (it->second.in_progress) return std::nullopt;  // recursion: the generic result
     // The same diagnostics again, for this call (merged once in the end).
     const Type result = it->second.result;
+    out_.specializations[it->second.index].later_calls.push_back(c->range);
     report_specialization(it->second.diags, c, fname, why, guarded);
     return result;
   }
@@ -228,7 +229,7 @@ std::optional<Type> Checker::specialize(const Call* c, uint32_t fn, const Functi
   spec_memo_.emplace(key, Memo{});
   std::vector<Diagnostic> diags;
   Type result = run_specialization(c, fn, std::move(params), sizes, diags);
-  spec_memo_[key] = Memo{result, false, diags};
+  spec_memo_[key] = Memo{result, false, diags, out_.specializations.size() - 1};
   report_specialization(std::move(diags), c, fname, why, guarded);
   return result;
 }

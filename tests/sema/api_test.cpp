@@ -411,5 +411,24 @@ TEST(Specializations, HoverShowsTheTypesOfTheCalls) {
   EXPECT_EQ(c->a->shown_type(c->a->symbol_at(c->offset("k ="))).to_string(), "float16[?, 3]");
 }
 
+// A call whose argument types were checked before, at another call, reuses that check; hover
+// counts it as that check's call, not as the vaguer check of the same call in its function's
+// generic body (docs/examples/llama.tl: `forward` from `warm_up`, then from `generate`).
+TEST(Specializations, ACallThatReusesACheckIsShownWithIt) {
+  auto c = check(
+      "fn inner(x) {\n    let h = x * 2.0\n    return h\n}\n"
+      "fn outer(x: float16[?, 3]) {\n    return inner(x)\n}\n"
+      "let a = inner(ones(2, 3))\nlet b = outer(ones(2, 3))\n");
+  ASSERT_TRUE(c->a->diagnostics.empty()) << c->a->diagnostics[0].message;
+  const Specialization* first = nullptr;
+  for (const Specialization& sp : c->a->specializations)
+    if (sp.call.begin == c->offset("inner(ones(2, 3))")) first = &sp;
+  ASSERT_NE(first, nullptr);
+  ASSERT_EQ(first->later_calls.size(), 1u);
+  EXPECT_EQ(first->later_calls[0].begin, c->offset("inner(x)\n}"));
+  EXPECT_EQ(c->a->hover(c->offset("h =")), "variable h: float16[2, 3]");
+  EXPECT_EQ(symbol_type(*c, "b ="), "float16[2, 3]");
+}
+
 }  // namespace
 }  // namespace tl::sema
