@@ -3,7 +3,8 @@
 // links it to the package's prebuilt shared libraries). The prebuilt picks its CPU variant at run
 // time (ggml_backend_load_all_from_path). This is llama.cpp's own examples/simple loop: one
 // llama_decode of the whole prompt, then one llama_decode per generated token, greedy, on 2
-// threads, CPU only. It calls the C API directly so that no JavaScript sits in the token loop.
+// threads, CPU only. Before it, the warm-up of llama.cpp's tools (common_init_from_params, as in
+// llama-cli and llama-server): one llama_decode of [BOS, EOS], then the cache cleared. It calls the C API directly so that no JavaScript sits in the token loop.
 //
 // Prints one JSON line per event on stdout, flushed, so the bench timestamps them the same way it
 // timestamps `tl run`'s output:
@@ -66,6 +67,13 @@ int main(int argc, char** argv) {
   ctx_params.n_threads_batch = 2;
   llama_context* ctx = llama_init_from_model(model, ctx_params);
   if (ctx == nullptr) return fail("cannot create the context");
+  std::vector<llama_token> warm;
+  if (llama_vocab_bos(vocab) != LLAMA_TOKEN_NULL) warm.push_back(llama_vocab_bos(vocab));
+  if (llama_vocab_eos(vocab) != LLAMA_TOKEN_NULL) warm.push_back(llama_vocab_eos(vocab));
+  if (warm.empty()) warm.push_back(0);
+  if (llama_decode(ctx, llama_batch_get_one(warm.data(), static_cast<int32_t>(warm.size()))) != 0)
+    return fail("the warm-up llama_decode failed");
+  llama_memory_clear(llama_get_memory(ctx), true);
   llama_sampler* sampler = llama_sampler_chain_init(llama_sampler_chain_default_params());
   llama_sampler_chain_add(sampler, llama_sampler_init_greedy());
   std::printf("{\"event\":\"loaded\",\"ms\":%.3f}\n{\"event\":\"prompt\",\"tokens\":%d}\n",

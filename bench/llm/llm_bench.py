@@ -11,8 +11,12 @@ Sides, interleaved round by round (TL, llama.cpp, TL, llama.cpp, ...), each a fr
              linked to node-llama-cpp 3.21.1's prebuilt libllama (installed into the build folder
              with `npm i -E node-llama-cpp@3.21.1` when it is not there; it picks its CPU variant
              at run time), CPU only, 2 threads, greedy. No JavaScript runs in the token loop.
+Both warm up the way llama.cpp's tools do (common_init_from_params): one forward pass of
+[BOS, EOS] into a cache that is then dropped, before the prompt's clock starts. That pass pages in
+the weights and lets each side prepare them (both repack quantized weights for their int8
+kernels), so prefill times the prompt alone; the warm-up's cost stays inside TTFT.
 Both measured the same way from outside: the process's stdout is timestamped as it arrives.
-  TTFT:    process start -> first generated token on stdout (load + prefill + one sample)
+  TTFT:    process start -> first generated token on stdout (load + warm-up + prefill + one sample)
   decode:  (tokens after the first) / (last token time - first token time), both sides
   prefill: prompt tokens / prefill time; llama.cpp's driver times its llama_decode of the prompt
            and the first sample; TL's program prints llama.cpp-style timings to stderr ("prompt eval time
