@@ -204,7 +204,13 @@ TEST(Parity, MatmulShapes) {
 TEST(Parity, Linear) {
   uint64_t seed = 300;
   for (const auto& [sx, out] : std::vector<std::pair<Shape, int64_t>>{
-           {{1, 4096}, 33}, {{4096}, 7}, {{2, 1000}, 1001}, {{3, 5, 300}, 257}, {{64, 96}, 64}}) {
+           {{1, 4096}, 33},
+           {{1, 1000}, 9},  // one row at a time (short rows), a tail of 40
+           {{1, 9001}, 6},  // 4 rows at a time (long rows), odd K, 2 rows left over
+           {{4096}, 7},
+           {{2, 1000}, 1001},
+           {{3, 5, 300}, 257},
+           {{64, 96}, 64}}) {
     check_linear(fast(), sx, out, true, seed);
     check_linear(ref(), sx, out, false, seed++);
   }

@@ -35,7 +35,36 @@ void dot4_f16_portable(const f16_bits* const w[4], const float* x, int64_t K, in
   }
 }
 
+// dot(x, w) for one f16 row; `ahead` as in the 4-row form.
+float dot1_f16_portable(const f16_bits* w, const float* x, int64_t K, int64_t ahead) {
+  float out[4];
+  const f16_bits* const rows[4] = {w, w, w, w};
+  dot4_f16_portable(rows, x, K, ahead, out);  // the reference computes each row on its own
+  return out[0];
+}
+
 #ifdef TL_CPU_X86
+TL_TARGET_AVX512 float dot1_f16_avx512(const f16_bits* w, const float* x, int64_t K,
+                                       int64_t ahead) {
+  __m512 a[4];
+  for (auto& v : a) v = _mm512_setzero_ps();
+  int64_t k = 0;
+  for (; k + 64 <= K; k += 64) {
+    _mm_prefetch(reinterpret_cast<const char*>(w + k + ahead), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(w + k + ahead + 32), _MM_HINT_T0);
+    for (int j = 0; j < 4; ++j)
+      a[j] = _mm512_fmadd_ps(
+          _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + k + 16 * j))),
+          _mm512_loadu_ps(x + k + 16 * j), a[j]);
+  }
+  for (; k < K; k += 16) {
+    const __mmask16 m = K - k >= 16 ? __mmask16(0xffff) : __mmask16((1u << (K - k)) - 1);
+    a[0] = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, w + k)),
+                           _mm512_maskz_loadu_ps(m, x + k), a[0]);
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a[0], a[1]), _mm512_add_ps(a[2], a[3])));
+}
+
 TL_TARGET_AVX512 void dot4_f16_avx512(const f16_bits* const w[4], const float* x, int64_t K,
                                       int64_t ahead, float out[4]) {
   __m512 a[4][2];
@@ -95,6 +124,22 @@ TL_TARGET_AVX2 void dot4_f16_avx2(const f16_bits* const w[4], const float* x, in
     out[r] = acc;
   }
 }
+
+TL_TARGET_AVX2 float dot1_f16_avx2(const f16_bits* w, const float* x, int64_t K, int64_t ahead) {
+  __m256 a[4];
+  for (auto& v : a) v = _mm256_setzero_ps();
+  int64_t k = 0;
+  for (; k + 32 <= K; k += 32) {
+    _mm_prefetch(reinterpret_cast<const char*>(w + k + ahead), _MM_HINT_T0);
+    for (int j = 0; j < 4; ++j)
+      a[j] = _mm256_fmadd_ps(
+          _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + k + 8 * j))),
+          _mm256_loadu_ps(x + k + 8 * j), a[j]);
+  }
+  float acc = hsum_avx2(_mm256_add_ps(_mm256_add_ps(a[0], a[1]), _mm256_add_ps(a[2], a[3])));
+  for (; k < K; ++k) acc += f16_to_f32(w[k]) * x[k];
+  return acc;
+}
 #endif
 
 // `ahead`: elements from each row to the same place 4 rows on (0: none), which the AVX-512 form
@@ -108,6 +153,26 @@ Dot4 dot4_for(Isa isa) {
   (void)isa;
   return dot4_f16_portable;
 }
+// `ahead`: elements ahead of the current place in the row (and on into the rows after it), which
+// the SIMD forms prefetch.
+using Dot1 = float (*)(const f16_bits*, const float*, int64_t, int64_t);
+Dot1 dot1_for(Isa isa) {
+#ifdef TL_CPU_X86
+  if (isa == Isa::Avx512) return dot1_f16_avx512;
+  if (isa == Isa::Avx2) return dot1_f16_avx2;
+#endif
+  (void)isa;
+  return dot1_f16_portable;
+}
+
+// Rows of at most this many f16 elements (16 KiB) are read one at a time: a task's rows are then
+// one sequential stream, which the prefetchers follow across rows, with 4 KiB prefetched ahead
+// by hand (TinyLlama's 2048-wide rows decoded faster than with 4 rows at once, in a `tl run`
+// A/B on the EPYC). Longer rows are read 4 at a time, x loaded once per 4 rows: each row is then
+// a long run the prefetchers have time to follow (4096 x 14336: 4 at once is faster in
+// bench/cpu's BM_MatvecDram).
+constexpr int64_t kShortRow = 8192;
+constexpr int64_t kPrefetchAhead = 2048;  // elements: 4 KiB
 }  // namespace
 
 void matvec_nk(const Ctx& ctx, int64_t N, int64_t K, const float* x, const Rhs& B,
@@ -119,6 +184,11 @@ void matvec_nk(const Ctx& ctx, int64_t N, int64_t K, const float* x, const Rhs& 
     if (B.dtype == DType::F16) {
       const Dot4 dot4_f16 = dot4_for(ctx.isa);
       int64_t n = n0;
+      if (K <= kShortRow) {
+        const Dot1 dot1_f16 = dot1_for(ctx.isa);
+        for (; n < n1; ++n)
+          out[n - n0] = dot1_f16(as_f16(B.data + n * B.row_bytes), x, K, kPrefetchAhead);
+      }
       for (; n + 4 <= n1; n += 4) {
         const f16_bits* w[4];
         for (int r = 0; r < 4; ++r) w[r] = as_f16(B.data + (n + r) * B.row_bytes);
