@@ -196,6 +196,12 @@ const AttnCase kAttnCases[] = {
     {5, 8, 2, 32, 20, 3},     // grouped-query, part of a longer cache
     {1, 8, 1, 64, 300, 200},  // decode step, multi-query
     {3, 2, 2, 20, 9, 4},      // head dim not a multiple of 16 (SIMD tail)
+    // The AVX-512 blocked form: blocks of 16 rows and a tail, heads in groups of 8/4/2/1, head
+    // dims in chunks of 2/4/1.
+    {3, 32, 4, 64, 70, 40},  // 8 query heads per kv head (TinyLlama's), 2 blocks + 11 rows
+    {2, 6, 2, 80, 40, 33},   // 3 heads per kv head (2 + 1), 5 chunks of 16 (4 + 1)
+    {1, 4, 1, 128, 50, 49},  // 4 heads per kv head, 8 chunks
+    {17, 2, 2, 16, 17, 0},   // one chunk, prefill across a block boundary
 };
 
 TEST(LlmAttention, AgainstFloat64AndFastAgainstReference) {

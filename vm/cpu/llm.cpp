@@ -196,9 +196,10 @@ struct AttentionTask {
 };
 
 // Per worker scratch, in floats: scores [group, start+T], queries and accumulators [group, hd],
-// one converted key or value row [hd], the softmax sums [group].
+// one converted key or value row [hd], the softmax sums [group], and the AVX-512 form's partial
+// dot products [group, 16 rows, 16 lanes].
 int64_t attention_slot_floats(const AttentionDims& d, int64_t start) {
-  return d.group() * (start + d.T) + 2 * d.group() * d.hd + d.hd + d.group();
+  return d.group() * (start + d.T) + 2 * d.group() * d.hd + d.hd + d.group() + d.group() * 256;
 }
 
 // The loops over hd: dot(a, b), acc += w * b (a, b, acc f32), one kind per ISA.
@@ -288,8 +289,170 @@ struct Avx512Loops {
   }
 };
 
+// lane i of the result = the sum of v[i]'s 16 lanes: 16 horizontal sums in 15 shuffle-and-add
+// steps (pairs of 128-bit lanes, then lanes within them), where 16 separate ones take 64.
+TL_TARGET_AVX512 inline __m512 hsum16(const float* v) {
+  __m512 t[4];
+  for (int e = 0; e < 4; ++e) {  // t[e], 128-bit lane k: 4 partial sums of v[4k + e]
+    const __m512 a = _mm512_loadu_ps(v + 16 * e), b = _mm512_loadu_ps(v + 16 * (4 + e));
+    const __m512 c = _mm512_loadu_ps(v + 16 * (8 + e)), d = _mm512_loadu_ps(v + 16 * (12 + e));
+    const __m512 ab =
+        _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x44), _mm512_shuffle_f32x4(a, b, 0xEE));
+    const __m512 cd =
+        _mm512_add_ps(_mm512_shuffle_f32x4(c, d, 0x44), _mm512_shuffle_f32x4(c, d, 0xEE));
+    t[e] = _mm512_add_ps(_mm512_shuffle_f32x4(ab, cd, 0x88), _mm512_shuffle_f32x4(ab, cd, 0xDD));
+  }
+  const __m512 u01 =
+      _mm512_add_ps(_mm512_shuffle_ps(t[0], t[1], 0x44), _mm512_shuffle_ps(t[0], t[1], 0xEE));
+  const __m512 u23 =
+      _mm512_add_ps(_mm512_shuffle_ps(t[2], t[3], 0x44), _mm512_shuffle_ps(t[2], t[3], 0xEE));
+  return _mm512_add_ps(_mm512_shuffle_ps(u01, u23, 0x88), _mm512_shuffle_ps(u01, u23, 0xDD));
+}
+
+// e^x for 16 lanes: exp_f32's steps (elementwise.cpp), lane by lane.
+TL_TARGET_AVX512 inline __m512 exp16(__m512 x) {
+  const __m512 xc = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-104.0f)), _mm512_set1_ps(89.0f));
+  const __m512 shifter = _mm512_set1_ps(12582912.0f);
+  const __m512 n =
+      _mm512_sub_ps(_mm512_fmadd_ps(xc, _mm512_set1_ps(1.44269504088896341f), shifter), shifter);
+  const __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f),
+                                    _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), xc));
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  for (const float c :
+       {1.3981999507e-3f, 8.3334519073e-3f, 4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f})
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
+  p = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
+  const __m512i ni = _mm512_cvtps_epi32(n), ha = _mm512_srai_epi32(ni, 1),
+                hb = _mm512_sub_epi32(ni, ha), bias = _mm512_set1_epi32(127);
+  const __m512 y = _mm512_mul_ps(
+      _mm512_mul_ps(p, _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(ha, bias), 23))),
+      _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(hb, bias), 23)));
+  const __mmask16 big = _mm512_cmp_ps_mask(x, _mm512_set1_ps(89.0f), _CMP_GT_OQ);
+  const __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
+  return _mm512_mask_blend_ps(
+      nan, _mm512_mask_blend_ps(big, y, _mm512_set1_ps(std::numeric_limits<float>::infinity())), x);
+}
+
+// acc[j][c0 * 16 ...] for J heads from j0 and C chunks of 16 from c0: sum over the rows r < n of
+// scores[j][r] * v_r, the J x C accumulators in registers for all the rows.
+template <int J, int C>
+TL_TARGET_AVX512 void weighted_values(const AttentionTask& a, int64_t g, int64_t n,
+                                      const float* scores, int64_t cap, int64_t j0, int64_t c0,
+                                      float* acc) {
+  const int64_t hd = a.d.hd, stride = a.d.Hkv * hd;
+  __m512 s[J][C];
+  for (auto& row : s)
+    for (auto& x : row) x = _mm512_setzero_ps();
+  const f16_bits* vr = a.v + g * hd + c0 * 16;
+  const float* w = scores + j0 * cap;
+  for (int64_t r = 0; r < n; ++r, vr += stride) {
+    __m512 x[C];
+    for (int c = 0; c < C; ++c)
+      x[c] = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(vr + 16 * c)));
+    for (int j = 0; j < J; ++j) {
+      const __m512 wj = _mm512_set1_ps(w[j * cap + r]);
+      for (int c = 0; c < C; ++c) s[j][c] = _mm512_fmadd_ps(wj, x[c], s[j][c]);
+    }
+  }
+  for (int j = 0; j < J; ++j)
+    for (int c = 0; c < C; ++c) _mm512_storeu_ps(acc + (j0 + j) * hd + (c0 + c) * 16, s[j][c]);
+}
+
+// The AVX-512 task for head dims that are multiples of 16 (up to 256): the template's arithmetic
+// in another order. Scores: each key row, converted once, gives a vector of 16 partial dot
+// products per query head; 16 rows' vectors are summed across lanes together (hsum16). Softmax:
+// 16 lanes at a time (exp16). Values: up to 8 heads x 2 chunks of 16 accumulate in registers over
+// all the rows (weighted_values), so the accumulators are not loaded and stored for every row.
+TL_TARGET_AVX512 void attention_task_avx512_blocked(const AttentionTask& a, float* slot, int64_t t,
+                                                    int64_t g) {
+  const AttentionDims& d = a.d;
+  const int64_t G = d.group(), hd = d.hd, chunks = hd / 16, n = a.start + t + 1,
+                cap = a.start + d.T;
+  float* scores = slot;          // [G, cap]
+  float* qf = scores + G * cap;  // [G, hd]
+  float* acc = qf + G * hd;      // [G, hd]
+  float* row = acc + G * hd;     // [hd]
+  float* sums = row + hd;        // [G]
+  float* partial = sums + G;     // [G, 16, 16]
+  for (int64_t j = 0; j < G; ++j)
+    Avx512Loops::convert(a.q + (t * d.H + g * G + j) * hd, qf + j * hd, hd);
+  const __m512 scale = _mm512_set1_ps(a.scale);
+  int64_t r0 = 0;
+  for (; r0 + 16 <= n; r0 += 16) {
+    for (int64_t rr = 0; rr < 16; ++rr) {
+      const f16_bits* kr = a.k + ((r0 + rr) * d.Hkv + g) * hd;
+      __m512 kc[16];
+      for (int64_t c = 0; c < chunks; ++c)
+        kc[c] = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(kr + 16 * c)));
+      for (int64_t j = 0; j < G; ++j) {
+        const float* qj = qf + j * hd;
+        __m512 p = _mm512_mul_ps(kc[0], _mm512_loadu_ps(qj));
+        for (int64_t c = 1; c < chunks; ++c)
+          p = _mm512_fmadd_ps(kc[c], _mm512_loadu_ps(qj + 16 * c), p);
+        _mm512_storeu_ps(partial + (j * 16 + rr) * 16, p);
+      }
+    }
+    for (int64_t j = 0; j < G; ++j)
+      _mm512_storeu_ps(scores + j * cap + r0, _mm512_mul_ps(hsum16(partial + j * 256), scale));
+  }
+  for (; r0 < n; ++r0) {
+    Avx512Loops::convert(a.k + (r0 * d.Hkv + g) * hd, row, hd);
+    for (int64_t j = 0; j < G; ++j)
+      scores[j * cap + r0] = Avx512Loops::dot(qf + j * hd, row, hd) * a.scale;
+  }
+  for (int64_t j = 0; j < G; ++j) {
+    float* s = scores + j * cap;
+    __m512 mv = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+    int64_t r = 0;
+    for (; r + 16 <= n; r += 16) mv = _mm512_max_ps(mv, _mm512_loadu_ps(s + r));
+    float m = _mm512_reduce_max_ps(mv);
+    for (; r < n; ++r) m = std::max(m, s[r]);
+    const __m512 mm = _mm512_set1_ps(m);
+    __m512 sv = _mm512_setzero_ps();
+    for (r = 0; r + 16 <= n; r += 16) {
+      const __m512 e = exp16(_mm512_sub_ps(_mm512_loadu_ps(s + r), mm));
+      _mm512_storeu_ps(s + r, e);
+      sv = _mm512_add_ps(sv, e);
+    }
+    if (r < n) {
+      const __mmask16 k = static_cast<__mmask16>((1u << (n - r)) - 1);
+      const __m512 e = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, s + r), mm));
+      _mm512_mask_storeu_ps(s + r, k, e);
+      sv = _mm512_add_ps(sv, _mm512_maskz_mov_ps(k, e));
+    }
+    sums[j] = _mm512_reduce_add_ps(sv);
+  }
+  for (int64_t j0 = 0; j0 < G;) {
+    const int64_t J = G - j0 >= 8 ? 8 : G - j0 >= 4 ? 4 : G - j0 >= 2 ? 2 : 1;
+    for (int64_t c0 = 0; c0 < chunks;) {
+      const int64_t C = chunks - c0 >= (J == 8 ? 2 : 4) ? (J == 8 ? 2 : 4) : 1;
+      if (J == 8)
+        C == 2 ? weighted_values<8, 2>(a, g, n, scores, cap, j0, c0, acc)
+               : weighted_values<8, 1>(a, g, n, scores, cap, j0, c0, acc);
+      else if (J == 4)
+        C == 4 ? weighted_values<4, 4>(a, g, n, scores, cap, j0, c0, acc)
+               : weighted_values<4, 1>(a, g, n, scores, cap, j0, c0, acc);
+      else if (J == 2)
+        C == 4 ? weighted_values<2, 4>(a, g, n, scores, cap, j0, c0, acc)
+               : weighted_values<2, 1>(a, g, n, scores, cap, j0, c0, acc);
+      else
+        C == 4 ? weighted_values<1, 4>(a, g, n, scores, cap, j0, c0, acc)
+               : weighted_values<1, 1>(a, g, n, scores, cap, j0, c0, acc);
+      c0 += C;
+    }
+    j0 += J;
+  }
+  for (int64_t j = 0; j < G; ++j) {
+    const __m512 inv = _mm512_set1_ps(1.0f / sums[j]);
+    for (int64_t c = 0; c < chunks; ++c)
+      _mm512_storeu_ps(acc + j * hd + 16 * c,
+                       _mm512_mul_ps(_mm512_loadu_ps(acc + j * hd + 16 * c), inv));
+  }
+}
+
 TL_TARGET_AVX512 void attention_task_avx512(const AttentionTask& a, float* slot, int64_t t,
                                             int64_t g) {
+  if (a.d.hd % 16 == 0 && a.d.hd <= 256) return attention_task_avx512_blocked(a, slot, t, g);
   attention_task<Avx512Loops>(a, slot, t, g,
                               [](const f16_bits* src, float* dst, int64_t n)
                                   TL_TARGET_AVX512 { Avx512Loops::convert(src, dst, n); });
