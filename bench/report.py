@@ -12,6 +12,8 @@ load). Sections not asked for (--only) keep their text.
   cpu      bench/cpu/compare.py: kernels against NumPy/OpenBLAS, matvec from DRAM, the triad
   e2e      bench/e2e/block_bench.py: a decoder block against NumPy
   llm      bench/llm/llm_bench.py: docs/examples/llama.tl against llama.cpp (long: ~30 min)
+  context  bench/llm/llm_bench.py --context: the same at contexts of 128, 512 and 2048 tokens
+           (Q4_0), and a projection to larger models (long: ~10 min)
 
 usage: report.py --build build [--doc docs/performance.md] [--only startup,vm,...]
 """
@@ -29,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench" / "common"))
 import machine  # noqa: E402
 
-SECTIONS = ["startup", "vm", "cpu", "e2e", "llm"]
+SECTIONS = ["startup", "vm", "cpu", "e2e", "llm", "context"]
 
 
 def numpy_python():
@@ -98,16 +100,27 @@ def llm(build):
                 "--work", build / "bench-llm"])
 
 
+def context(build):
+    return run([numpy_python(), ROOT / "bench/llm/llm_bench.py", "--tl", build / "bin/tl",
+                "--work", build / "bench-llm", "--types", "q4_0", "--context", "128,512,2048"])
+
+
 def as_markdown(text):
     """Header lines ('# ...') become a quoted paragraph; markdown tables stay; other text is
     fenced (fixed-width tables)."""
     out, fenced = [], []
     for line in text.rstrip("\n").splitlines():
+        # A blank line between a table and a quoted paragraph that follows it (or one it follows),
+        # so that neither runs into the other.
         if line.startswith("# "):
+            if out and out[-1].startswith("|"):
+                out.append("")
             out.append("> " + line[2:] + "  ")
         elif line.startswith("|"):
+            if out and out[-1].startswith(">") and any(o.startswith("|") for o in out):
+                out.append("")
             out.append(line)
-        else:
+        elif line.strip():
             fenced.append(line)
     if fenced:
         out += ["", "```", *fenced, "```"]
@@ -118,7 +131,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--build", required=True, type=Path)
     ap.add_argument("--doc", default=ROOT / "docs" / "performance.md", type=Path)
-    ap.add_argument("--only", default=",".join(s for s in SECTIONS if s != "llm"))
+    ap.add_argument("--only",
+                    default=",".join(s for s in SECTIONS if s not in ("llm", "context")))
     args = ap.parse_args()
     doc = args.doc.read_text(encoding="utf-8")
     for name in args.only.split(","):

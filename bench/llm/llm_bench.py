@@ -25,8 +25,16 @@ Both measured the same way from outside: the process's stdout is timestamped as 
 The table gives medians of the rounds and the ratio TL / llama.cpp (throughput: > 1 means TL is
 faster; RSS and TTFT: < 1 means TL uses less / answers sooner).
 
+With --context 128,512,2048 it measures instead how cost grows with the context (the positions
+the KV cache holds when a token is decoded): for each length L, a prompt of L - gen tokens and
+gen tokens decoded after it (positions up to L), on both sides: prefill tok/s, decode ms per
+token, the KV cache's size (f16 K and V on both sides: 2 x n_layer x L x n_head_kv x head_dim x 2
+bytes) and peak RSS. Then a projection on paper to larger models: each side's measured weight
+stream (weight bytes read per token x decode tok/s at the shortest context) divided into the
+bytes a token of another model reads (its weights, plus its KV cache at L).
+
 usage: llm_bench.py --tl build/bin/tl --work build/bench-llm [--rounds 3] [--types f16,q8_0,q4_0]
-                    [--prompt-tokens 128] [--gen 64] [--quick]
+                    [--prompt-tokens 128] [--gen 64] [--quick] [--context 128,512,2048]
 """
 import argparse
 import json
@@ -204,6 +212,108 @@ def prompt_with_tokens(driver, model, tokens):
     return prompt_of(lo)
 
 
+def measure(args, driver, model, prompt):
+    """Both sides on one model and prompt, args.rounds interleaved rounds: per side the medians
+    of prefill tok/s, decode tok/s, TTFT and peak RSS, and the prompt's token count."""
+    runs = {"TL": [], "llama.cpp": []}
+    for _ in range(args.rounds):
+        runs["TL"].append(run_tl(args.tl, model, prompt, args.gen))
+        runs["llama.cpp"].append(run_llama_cpp(driver, model, prompt, args.gen))
+    med = {}
+    for side, rs in runs.items():
+        pt = rs[0]["prompt_tokens"] or runs["llama.cpp"][0]["prompt_tokens"]
+        med[side] = dict(
+            pt=pt,
+            prefill=statistics.median(pt / (r["prefill_ms"] / 1e3) for r in rs),
+            decode=statistics.median(r["decode_tps"] for r in rs),
+            ttft=statistics.median(r["ttft"] for r in rs),
+            rss=statistics.median(r["rss"] for r in rs))
+    return med
+
+
+# Bytes per weight of each file type (GGUF blocks: Q8_0 34 bytes per 32, Q4_0 18 per 32).
+BYTES_PER_WEIGHT = {"f16": 2.0, "q8_0": 34 / 32, "q4_0": 18 / 32}
+
+# Shapes for the projection (Llama-2 7B/13B, Llama-3 8B), with the bench's own first.
+PROJECTED = [("Llama-2 7B", dict(n_embd=4096, n_layer=32, n_head=32, n_head_kv=32, n_ff=11008,
+                                 n_vocab=32000)),
+             ("Llama-2 13B", dict(n_embd=5120, n_layer=40, n_head=40, n_head_kv=40, n_ff=13824,
+                                  n_vocab=32000)),
+             ("Llama-3 8B", dict(n_embd=4096, n_layer=32, n_head=32, n_head_kv=8, n_ff=14336,
+                                 n_vocab=128256))]
+
+
+def shape_of(args):
+    """The hyperparameters in a make_tiny_llama argument list."""
+    flags = dict(zip(args[::2], args[1::2]))
+    return {k: int(flags["--" + k.replace("_", "-")])
+            for k in ("n_embd", "n_layer", "n_head", "n_head_kv", "n_ff", "n_vocab")}
+
+
+def weights_read_per_token(shape, kind):
+    """Bytes of weights one decoded token reads: every layer's 7 matrices and the output matrix
+    (the embedding table is read one row per token)."""
+    e, hd = shape["n_embd"], shape["n_embd"] // shape["n_head"]
+    kv = shape["n_head_kv"] * hd
+    per_layer = 2 * e * e + 2 * e * kv + 3 * e * shape["n_ff"]
+    return (shape["n_layer"] * per_layer + shape["n_vocab"] * e) * BYTES_PER_WEIGHT[kind]
+
+
+def kv_bytes_per_position(shape):
+    """f16 K and V of every layer for one position."""
+    return 2 * shape["n_layer"] * shape["n_head_kv"] * (shape["n_embd"] // shape["n_head"]) * 2
+
+
+def context_scaling(args, work, driver):
+    """The --context tables: measured cost against context length, then the projection."""
+    shape_args = QUICK if args.quick else TINYLLAMA
+    shape = shape_of(shape_args)
+    lengths = [int(x) for x in args.context.split(",")]
+    print(f"# {args.rounds} interleaved rounds, medians; at each context L: a prompt of L - "
+          f"{args.gen} tokens, then {args.gen} decoded (positions up to L); greedy, 2 threads; "
+          f"llama.cpp = {NODE_LLAMA_CPP} prebuilt (CPU)")
+    cols = ["model", "context", "side", "prompt tok", "prefill tok/s", "decode ms/token",
+            "KV cache MiB", "peak RSS MiB"]
+    print("| " + " | ".join(cols) + " |")
+    print("|" + "---|" * len(cols))
+    stream = {}  # (kind, side) -> weight bytes per second at the shortest context
+    for kind in args.types.split(","):
+        model = make_model(work, kind, shape_args, args.quick)
+        for length in lengths:
+            prompt = prompt_with_tokens(driver, model, length - args.gen)
+            med = measure(args, driver, model, prompt)
+            for side in med:
+                med[side]["decode_ms"] = 1e3 / med[side]["decode"]
+                if length == lengths[0]:
+                    stream[kind, side] = weights_read_per_token(shape, kind) * med[side]["decode"]
+            kv_mib = kv_bytes_per_position(shape) * (med["TL"]["pt"] + args.gen) / 2**20
+            for side in ("TL", "llama.cpp"):
+                m = med[side]
+                print(f"| {kind} | {length} | {side} | {m['pt']} | {m['prefill']:.1f} | "
+                      f"{m['decode_ms']:.2f} | {kv_mib:.1f} | {m['rss']:.0f} |")
+            a, b = med["TL"], med["llama.cpp"]
+            print(f"| {kind} | {length} | **TL / llama.cpp** (speed) | | "
+                  f"{a['prefill'] / b['prefill']:.2f} | {b['decode_ms'] / a['decode_ms']:.2f} | | "
+                  f"{a['rss'] / b['rss']:.2f} |")
+            sys.stdout.flush()
+    print(f"# llama.cpp system info: {getattr(run_llama_cpp, 'system', '?')}")
+    print(f"# Projection on paper, not measured: decode tok/s = (weight bytes per second each "
+          f"side streamed above at context {lengths[0]}) / (the model's weight bytes per token + "
+          f"its KV cache at L). Attention's arithmetic is left out.")
+    cols = ["model", "type", "weights GiB / token", "KV MiB / 1k positions"]
+    cols += [f"{side} tok/s at {n}" for side in ("TL", "llama.cpp") for n in lengths]
+    print("| " + " | ".join(cols) + " |")
+    print("|" + "---|" * len(cols))
+    for kind in args.types.split(","):
+        for name, sh in [("this bench's", shape)] + PROJECTED:
+            w = weights_read_per_token(sh, kind)
+            kv = kv_bytes_per_position(sh)
+            row = [name, kind, f"{w / 2**30:.2f}", f"{kv * 1000 / 2**20:.0f}"]
+            row += [f"{stream[kind, side] / (w + kv * n):.1f}" for side in ("TL", "llama.cpp")
+                    for n in lengths]
+            print("| " + " | ".join(row) + " |")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--tl", required=True)
@@ -213,6 +323,7 @@ def main():
     ap.add_argument("--prompt-tokens", type=int, default=128)
     ap.add_argument("--gen", type=int, default=64)
     ap.add_argument("--quick", action="store_true", help="a small model, one round (smoke test)")
+    ap.add_argument("--context", help="comma-separated context lengths: the scaling tables")
     args = ap.parse_args()
     if args.quick:
         args.rounds, args.gen, args.prompt_tokens = 1, 8, 16
@@ -222,6 +333,9 @@ def main():
     work.mkdir(parents=True, exist_ok=True)
     driver = llama_cpp_driver(work)
     print(machine.header(args.tl))
+    if args.context:
+        context_scaling(args, work, driver)
+        return
     print(f"# {args.rounds} interleaved rounds, medians; prompt <= {args.prompt_tokens} tokens, "
           f"{args.gen} generated, greedy, 2 threads; llama.cpp = {NODE_LLAMA_CPP} prebuilt (CPU)")
     cols = ["model", "side", "prompt tok", "prefill tok/s", "decode tok/s", "TTFT s",
@@ -231,19 +345,7 @@ def main():
     for kind in args.types.split(","):
         model = make_model(work, kind, QUICK if args.quick else TINYLLAMA, args.quick)
         prompt = prompt_with_tokens(driver, model, args.prompt_tokens)
-        runs = {"TL": [], "llama.cpp": []}
-        for _ in range(args.rounds):
-            runs["TL"].append(run_tl(args.tl, model, prompt, args.gen))
-            runs["llama.cpp"].append(run_llama_cpp(driver, model, prompt, args.gen))
-        med = {}
-        for side, rs in runs.items():
-            pt = rs[0]["prompt_tokens"] or runs["llama.cpp"][0]["prompt_tokens"]
-            med[side] = dict(
-                pt=pt,
-                prefill=statistics.median(pt / (r["prefill_ms"] / 1e3) for r in rs),
-                decode=statistics.median(r["decode_tps"] for r in rs),
-                ttft=statistics.median(r["ttft"] for r in rs),
-                rss=statistics.median(r["rss"] for r in rs))
+        med = measure(args, driver, model, prompt)
         for side in ("TL", "llama.cpp"):
             m = med[side]
             print(f"| {kind} | {side} | {m['pt']} | {m['prefill']:.1f} | {m['decode']:.1f} | "
