@@ -294,23 +294,27 @@ TEST(QuantQ8K, QuantizerMatchesGgml) {
       }
 }
 
-// A NaN activation is not lost (ggml leaves it undefined): its super-block's scale is NaN.
-TEST(QuantQ8K, NaNReachesTheProduct) {
-  std::vector<float> x(2 * kQKK, 0.25f);
-  x[kQKK + 5] = std::numeric_limits<float>::quiet_NaN();
-  cpu::Q8KActivations a;
-  a.quantize(x.data(), 1, 2 * kQKK, 2 * kQKK);
-  EXPECT_FALSE(std::isnan(a.d[0]));
-  EXPECT_TRUE(std::isnan(a.d[1]));
-  Rng rng(24);
-  for (DType t : {DType::Q4_K, DType::Q6_K}) {
-    const auto w = random_k_blocks(t, 1, 2 * kQKK, rng);
-    for (const cpu::Isa isa : host_tiers())
-      for (bool fast : {false, true}) {
-        float y = 0;
-        cpu::dot_rows_q8k(cpu::Ctx{nullptr, fast, isa}, t, w.data(), a, 0, 1, &y);
-        EXPECT_TRUE(std::isnan(y)) << dtype_name(t) << " " << cpu::isa_name(isa);
-      }
+// A NaN or infinite activation is not lost (ggml leaves it undefined): its super-block's scale
+// is NaN, and so is the product.
+TEST(QuantQ8K, NaNAndInfinityReachTheProduct) {
+  for (const float bad :
+       {std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::infinity()}) {
+    std::vector<float> x(2 * kQKK, 0.25f);
+    x[kQKK + 5] = bad;
+    cpu::Q8KActivations a;
+    a.quantize(x.data(), 1, 2 * kQKK, 2 * kQKK);
+    EXPECT_FALSE(std::isnan(a.d[0]));
+    EXPECT_TRUE(std::isnan(a.d[1]));
+    Rng rng(24);
+    for (DType t : {DType::Q4_K, DType::Q6_K}) {
+      const auto w = random_k_blocks(t, 1, 2 * kQKK, rng);
+      for (const cpu::Isa isa : host_tiers())
+        for (bool fast : {false, true}) {
+          float y = 0;
+          cpu::dot_rows_q8k(cpu::Ctx{nullptr, fast, isa}, t, w.data(), a, 0, 1, &y);
+          EXPECT_TRUE(std::isnan(y)) << dtype_name(t) << " " << cpu::isa_name(isa) << " " << bad;
+        }
+    }
   }
 }
 

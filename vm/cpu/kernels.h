@@ -191,8 +191,8 @@ inline constexpr int64_t kQKK = 256;
 // Rows of K values (K a multiple of 256) quantized to Q8_K super-blocks as ggml's
 // quantize_row_q8_K_ref (what its x86 build uses): `max` the first value of largest magnitude,
 // q = round-to-even(x·(-127/max)) capped at 127, d = 1/(-127/max) in f32 (so d < 0 when max > 0),
-// bsums the sums of 16 consecutive q. An all-zero super-block has d = 0; one holding a NaN gets
-// d = NaN (ggml leaves that undefined), so the NaN reaches the product.
+// bsums the sums of 16 consecutive q. An all-zero super-block has d = 0; one holding a NaN or an
+// infinity gets d = NaN (ggml leaves that undefined), so the product is NaN, not finite.
 struct Q8KActivations {
   int64_t rows = 0, blocks = 0;  // blocks: super-blocks per row
   std::vector<int8_t> q;         // rows * blocks * 256
