@@ -19,15 +19,21 @@ ROWS = [
     ("BM_Linear/128/2048/5632/0/real_time", "prefill x[128,2048], W[5632,2048] F16", None),
     ("BM_Linear/128/2048/5632/8/real_time", "prefill x[128,2048], W[5632,2048] Q8_0", None),
     ("BM_Linear/128/2048/5632/4/real_time", "prefill x[128,2048], W[5632,2048] Q4_0", None),
+    ("BM_Linear/128/2048/5632/12/real_time", "prefill x[128,2048], W[5632,2048] Q4_K", None),
+    ("BM_Linear/128/2048/5632/14/real_time", "prefill x[128,2048], W[5632,2048] Q6_K", None),
     ("BM_Linear/1/4096/4096/0/real_time", "matvec x[1,4096], W[4096,4096] F16",
      "matvec 1x4096, W 4096x4096"),
     ("BM_Linear/1/4096/4096/8/real_time", "matvec x[1,4096], W[4096,4096] Q8_0", None),
     ("BM_Linear/1/4096/4096/4/real_time", "matvec x[1,4096], W[4096,4096] Q4_0", None),
+    ("BM_Linear/1/4096/4096/12/real_time", "matvec x[1,4096], W[4096,4096] Q4_K", None),
+    ("BM_Linear/1/4096/4096/14/real_time", "matvec x[1,4096], W[4096,4096] Q6_K", None),
     ("BM_MatvecDram/14336/4096/0/0/real_time", "matvec K=14336 N=4096 F16, from DRAM", None),
     ("BM_MatvecDram/14336/4096/8/0/real_time", "matvec K=14336 N=4096 Q8_0, from DRAM", None),
     ("BM_MatvecDram/14336/4096/4/0/real_time", "matvec K=14336 N=4096 Q4_0, from DRAM", None),
     ("BM_MatvecDram/14336/4096/8/1/real_time", "  the same Q8_0, repacked (a model's)", None),
     ("BM_MatvecDram/14336/4096/4/1/real_time", "  the same Q4_0, repacked (a model's)", None),
+    ("BM_MatvecDram/14336/4096/12/0/real_time", "matvec K=14336 N=4096 Q4_K, from DRAM", None),
+    ("BM_MatvecDram/14336/4096/14/0/real_time", "matvec K=14336 N=4096 Q6_K, from DRAM", None),
 ]
 
 
@@ -76,9 +82,9 @@ def main():
             if b and "MatvecDram" in key:
                 print(f"  {label}: {b['weights_GB/s'] / 1e9:.1f} GB/s of weights = "
                       f"{b['weights_GB/s'] / 1e9 / bw:.0%} of the triad")
-    print("\nGB/s W: bytes of weights streamed per second (f16 / Q8_0 / Q4_0 blocks for tl_cpu, "
-          "f32 for numpy).\ncpuGF/s, cpuGB/s: the same work per CPU-second of the process times "
-          "the thread count, i.e. the rate while the threads run (the machine is shared).")
+    print("\nGB/s W: bytes of weights streamed per second (f16 / Q8_0 / Q4_0 / Q4_K / Q6_K blocks "
+          "for tl_cpu, f32 for numpy).\ncpuGF/s, cpuGB/s: the same work per CPU-second of the "
+          "process times the thread count, i.e. the rate while the threads run (the machine is shared).")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 // Google Benchmark figures for the CPU backend at LLM-like shapes (f16 storage, f32 math):
 //   matmul:  [512, 4096] @ [4096, 4096]        (a prompt of 512 tokens through a 4096x4096 layer)
 //   linear:  same product with W stored [out, in] (nn.Linear / GGUF layout)
-//   matvec:  linear() of one row through W [4096, 4096] in F16, Q8_0, Q4_0 (one decoded token);
+//   matvec:  linear() of one row through W [4096, 4096] in F16, Q8_0, Q4_0, Q4_K, Q6_K (one
+//            decoded token);
 //            and through W [4096, 14336] with >= 1 GiB of copies in turn (weights from DRAM)
 //   triad:   STREAM-like a = b + s*c, the machine's memory bandwidth
 //   elementwise: gelu(x * s + b) and silu(g) * u (an MLP's activations) at [512, 4096] and
@@ -43,14 +44,19 @@ std::vector<tl::f16_bits> random_f16(int64_t n, uint64_t seed) {
   return v;
 }
 
-// Random Q8_0 / Q4_0 blocks: the kernels' speed does not depend on the values.
+// Random Q8_0 / Q4_0 / Q4_K / Q6_K blocks: the kernels' speed does not depend on the values (the
+// f16 scales are set finite: ggml puts d first, Q4_K's dmin next, Q6_K's d last).
 std::vector<std::byte> random_blocks(DType t, int64_t n, uint64_t seed) {
   const auto& info = tl::dtype_info(t);
   std::vector<std::byte> b(static_cast<size_t>(n / info.block_elems * info.block_bytes));
   std::mt19937_64 g(seed);
   for (auto& x : b) x = static_cast<std::byte>(g());
   const tl::f16_bits d = tl::f32_to_f16(0.01f);
-  for (size_t i = 0; i < b.size(); i += info.block_bytes) std::memcpy(&b[i], &d, 2);
+  const size_t d_at = t == DType::Q6_K ? 208 : 0;
+  for (size_t i = 0; i < b.size(); i += info.block_bytes) {
+    std::memcpy(&b[i + d_at], &d, 2);
+    if (t == DType::Q4_K) std::memcpy(&b[i + 2], &d, 2);
+  }
   return b;
 }
 
@@ -213,6 +219,8 @@ void BM_Elementwise(benchmark::State& state) {
 constexpr int64_t kF16 = static_cast<int64_t>(DType::F16);
 constexpr int64_t kQ8 = static_cast<int64_t>(DType::Q8_0);
 constexpr int64_t kQ4 = static_cast<int64_t>(DType::Q4_0);
+constexpr int64_t kQ4K = static_cast<int64_t>(DType::Q4_K);
+constexpr int64_t kQ6K = static_cast<int64_t>(DType::Q6_K);
 
 BENCHMARK(BM_Matmul)
     ->Args({512, 4096, 4096})
@@ -224,10 +232,14 @@ BENCHMARK(BM_Linear)
     ->Args({1, 4096, 4096, kF16})
     ->Args({1, 4096, 4096, kQ8})
     ->Args({1, 4096, 4096, kQ4})
+    ->Args({1, 4096, 4096, kQ4K})
+    ->Args({1, 4096, 4096, kQ6K})
     // A 128-token prompt through TinyLlama's FFN up/gate projection (prefill).
     ->Args({128, 2048, 5632, kF16})
     ->Args({128, 2048, 5632, kQ8})
     ->Args({128, 2048, 5632, kQ4})
+    ->Args({128, 2048, 5632, kQ4K})
+    ->Args({128, 2048, 5632, kQ6K})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 
@@ -237,10 +249,14 @@ BENCHMARK(BM_MatvecDram)
     ->Args({14336, 4096, kQ4, 0})
     ->Args({14336, 4096, kQ8, 1})
     ->Args({14336, 4096, kQ4, 1})
+    ->Args({14336, 4096, kQ4K, 0})
+    ->Args({14336, 4096, kQ6K, 0})
     ->Args({2048, 5632, kF16, 0})  // TinyLlama's FFN up/gate: short rows
     ->Args({2048, 5632, kQ8, 0})
     ->Args({2048, 5632, kQ8, 1})
     ->Args({2048, 5632, kQ4, 1})
+    ->Args({2048, 5632, kQ4K, 0})
+    ->Args({2048, 5632, kQ6K, 0})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 BENCHMARK(BM_Triad)->Unit(benchmark::kMillisecond)->UseRealTime();

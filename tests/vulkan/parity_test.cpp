@@ -143,23 +143,22 @@ TEST_F(VulkanCpuParity, QuantizedLinear) {
       for (size_t i = 0; i < dc.size(); ++i) dw.v[i] = f16_to_f32(dc[i]);
       // Beyond kMatvecMaxRows rows Vulkan dequantizes W to f16 before the GEMM (as ggml does),
       // so each product carries up to one f16 rounding of w: bound by 2^-11 sum |x w|.
-      // The CPU backend quantizes the activations to Q8_0 for Q8_0/Q4_0 weights (as ggml does;
-      // Vulkan keeps them f32): each x moves by up to half its block's step (max|x|/254) plus
-      // the f16 rounding of the step.
-      const bool q8_activations = type == DType::Q8_0 || type == DType::Q4_0;
+      // The CPU backend quantizes the activations to Q8_0 for Q8_0/Q4_0 weights and to Q8_K
+      // (super-blocks of 256, f32 step) for Q4_K/Q6_K, as ggml does; Vulkan keeps them f32: each
+      // x moves by up to half its block's step (max|x|/254) plus the f16 rounding of Q8_0's step
+      // (Q8_K's f32 roundings are far below that term).
+      const int64_t qb = info.block_elems;  // 32, or 256 for the K-quants
       double bound = 0;
       for (int64_t r = 0; r < rows; ++r)
         for (int64_t j = 0; j < n; ++j) {
           double a = 0, q = 0;
           for (int64_t kk = 0; kk < k; ++kk) {
             a += std::abs(x.v[r * k + kk] * dw.v[j * k + kk]);
-            if (q8_activations) {
-              double amax = 0;
-              for (int64_t t = kk / 32 * 32; t < kk / 32 * 32 + 32; ++t)
-                amax = std::max(amax, std::abs(x.v[r * k + t]));
-              q += (amax / 254 * (1 + 1.0 / 1024) + std::abs(x.v[r * k + kk]) / 2048) *
-                   std::abs(dw.v[j * k + kk]);
-            }
+            double amax = 0;
+            for (int64_t t = kk / qb * qb; t < kk / qb * qb + qb; ++t)
+              amax = std::max(amax, std::abs(x.v[r * k + t]));
+            q += (amax / 254 * (1 + 1.0 / 1024) + std::abs(x.v[r * k + kk]) / 2048) *
+                 std::abs(dw.v[j * k + kk]);
           }
           bound = std::max(bound, a / 2048 + q);
         }

@@ -183,10 +183,48 @@ struct Q8WeightPanel {
   void pack(DType type, const std::byte* w, int64_t row_bytes, int64_t num_rows,
             int64_t num_blocks);
 };
+// ---- K-quant weights with Q8_K activations (quant_k.cpp), as ggml ------------------------------
+// Q4_K = { f16 d, dmin; u8 scales[12]; u8 qs[128] } (8 sub-blocks of 32: d·sc·q - dmin·m, 6-bit
+// sc and m), Q6_K = { u8 ql[128], qh[64]; i8 scales[16]; f16 d } (16 sub-blocks of 16:
+// d·sc·(q - 32), q of 6 bits), super-blocks of 256 values (ggml-common.h).
+inline constexpr int64_t kQKK = 256;
+// Rows of K values (K a multiple of 256) quantized to Q8_K super-blocks as ggml's
+// quantize_row_q8_K_ref (what its x86 build uses): `max` the first value of largest magnitude,
+// q = round-to-even(x·(-127/max)) capped at 127, d = 1/(-127/max) in f32 (so d < 0 when max > 0),
+// bsums the sums of 16 consecutive q. An all-zero super-block has d = 0; one holding a NaN or an
+// infinity gets d = NaN (ggml leaves that undefined), so the product is NaN, not finite.
+struct Q8KActivations {
+  int64_t rows = 0, blocks = 0;  // blocks: super-blocks per row
+  std::vector<int8_t> q;         // rows * blocks * 256
+  std::vector<float> d;          // rows * blocks
+  std::vector<int16_t> bsums;    // rows * blocks * 16
+  void quantize(const float* x, int64_t num_rows, int64_t k, int64_t ldx);
+  // The same from f16 rows (each 256 values converted, then quantized by the same code), rows in
+  // parallel on ctx's pool: bit for bit the blocks of quantize().
+  void quantize_f16(const Ctx& ctx, const f16_bits* x, int64_t num_rows, int64_t k, int64_t ldx);
+  void resize(int64_t num_rows, int64_t k);  // keeps capacity: no allocation when reused
+  const int8_t* row_q(int64_t r) const { return q.data() + r * blocks * kQKK; }
+  const float* row_d(int64_t r) const { return d.data() + r * blocks; }
+  const int16_t* row_bsums(int64_t r) const { return bsums.data() + r * blocks * 16; }
+};
+// True for the weight formats dot_rows_q8k takes (Q4_K, Q6_K).
+inline bool has_q8k_dot(DType t) {
+  return t == DType::Q4_K || t == DType::Q6_K;
+}
+// out[r] = dot(weight row w, activation row r0 + r) for r in [0, nr): per super-block the exact
+// int32 sum over sub-blocks of scale · (integer dot product), scaled by d_w·d_x (Q4_K: minus
+// dmin_w·d_x times the exact sum of mins · bsums), summed in f32 (ggml's
+// ggml_vec_dot_q4_K_q8_K / _q6_K_q8_K). ctx.fast = false: the scalar reference.
+void dot_rows_q8k(const Ctx& ctx, DType type, const std::byte* w, const Q8KActivations& a,
+                  int64_t r0, int64_t nr, float* out);
+// Which integer dot product dot_rows_q8k uses at tier `isa` on this machine.
+const char* q8k_kernel_name(Isa isa);
+
 // What the quantized products reuse from call to call: the activations and one weight panel per
 // worker.
 struct Q8Scratch {
   Q8Activations act;
+  Q8KActivations act_k;
   std::vector<Q8WeightPanel> panels;
 };
 // out[r * ldo + c] = dot(weight row c of `w`, activation row m0 + r), r < mc, c < w.rows.

@@ -244,6 +244,30 @@ void rhs_row_f32(const Rhs& B, int64_t n, int64_t k0, int64_t len, float* out, b
 }
 
 namespace {
+constexpr int64_t kRowsPerTask = 16, kActRows = 64;
+
+// C[m, n] = dot(m0, mc, n) + bias[n] for the products of quantized activations: a task takes 16
+// weight rows, which stay in L2 while it walks the activations in chunks of 64 rows (at most
+// 64·K bytes of quants plus their scales, also L2-sized), each weight row in L1 against a chunk.
+// dot(n, m0, mc, out) writes out[i] = weight row n · activation row m0 + i, i < mc.
+template <class Dot>
+void rows_by_weight_rows(const Ctx& ctx, int64_t M, int64_t N, const f16_bits* bias, f16_bits* C,
+                         int64_t ldc, const Dot& dot) {
+  const int64_t tasks = (N + kRowsPerTask - 1) / kRowsPerTask;
+  parallel(ctx, tasks, [&](int64_t t) {
+    const int64_t n0 = t * kRowsPerTask, n1 = std::min(N, n0 + kRowsPerTask);
+    float out[kActRows];
+    for (int64_t m0 = 0; m0 < M; m0 += kActRows) {
+      const int64_t mc = std::min(kActRows, M - m0);
+      for (int64_t n = n0; n < n1; ++n) {
+        dot(n, m0, mc, out);
+        const float b = bias ? f16_to_f32(bias[n]) : 0.0f;
+        for (int64_t i = 0; i < mc; ++i) C[(m0 + i) * ldc + n] = f32_to_f16(out[i] + b);
+      }
+    }
+  });
+}
+
 // Q8_0/Q4_0 weights [N, K]: the activation rows quantized to Q8_0 once, then each task takes a
 // run of weight rows and dots every one with the activation rows (4 at a time). Reference and fast
 // paths both compute ggml's arithmetic (quant_q8.cpp); the fast one on int8 dot-product
@@ -254,7 +278,6 @@ void gemm_q8(const Ctx& ctx, int64_t M, int64_t N, int64_t K, const f16_bits* A,
   Q8Scratch& scratch = ctx.q8_scratch ? *ctx.q8_scratch : local;
   Q8Activations& act = scratch.act;
   act.quantize_f16(ctx, A, M, K, lda);
-  constexpr int64_t kRowsPerTask = 16, kActRows = 64;
   const int64_t tasks = (N + kRowsPerTask - 1) / kRowsPerTask;
   if (M >= 4 && has_q8_tiles(ctx)) {
     // A task repacks its 16 weight rows (L2-sized) into its worker's panel, then computes tiles
@@ -284,19 +307,21 @@ void gemm_q8(const Ctx& ctx, int64_t M, int64_t N, int64_t K, const f16_bits* A,
     });
     return;
   }
-  // A task's 16 weight rows stay in L2 while it walks the activations in chunks of 64 rows (at
-  // most 64·K bytes of q plus 8·K of scales, also L2-sized), each weight row in L1 against a chunk.
-  parallel(ctx, tasks, [&](int64_t t) {
-    const int64_t n0 = t * kRowsPerTask, n1 = std::min(N, n0 + kRowsPerTask);
-    float out[kActRows];
-    for (int64_t m0 = 0; m0 < M; m0 += kActRows) {
-      const int64_t mc = std::min(kActRows, M - m0);
-      for (int64_t n = n0; n < n1; ++n) {
-        dot_rows_q8(ctx, B.dtype, B.data + n * B.row_bytes, act, m0, mc, out);
-        const float b = bias ? f16_to_f32(bias[n]) : 0.0f;
-        for (int64_t i = 0; i < mc; ++i) C[(m0 + i) * ldc + n] = f32_to_f16(out[i] + b);
-      }
-    }
+  rows_by_weight_rows(ctx, M, N, bias, C, ldc, [&](int64_t n, int64_t m0, int64_t mc, float* out) {
+    dot_rows_q8(ctx, B.dtype, B.data + n * B.row_bytes, act, m0, mc, out);
+  });
+}
+
+// Q4_K/Q6_K weights [N, K]: the activation rows quantized to Q8_K once (into the backend's
+// scratch), then the same walk as gemm_q8's, each weight row dotted with up to 4 activation rows
+// at a time by quant_k.cpp's integer kernels.
+void gemm_q8k(const Ctx& ctx, int64_t M, int64_t N, int64_t K, const f16_bits* A, int64_t lda,
+              const Rhs& B, const f16_bits* bias, f16_bits* C, int64_t ldc) {
+  Q8KActivations local;
+  Q8KActivations& act = ctx.q8_scratch ? ctx.q8_scratch->act_k : local;
+  act.quantize_f16(ctx, A, M, K, lda);
+  rows_by_weight_rows(ctx, M, N, bias, C, ldc, [&](int64_t n, int64_t m0, int64_t mc, float* out) {
+    dot_rows_q8k(ctx, B.dtype, B.data + n * B.row_bytes, act, m0, mc, out);
   });
 }
 }  // namespace
@@ -306,6 +331,8 @@ void gemm(const Ctx& ctx, int64_t M, int64_t N, int64_t K, const f16_bits* A, in
   if (M == 0 || N == 0) return;
   if (B.layout == Rhs::Layout::NK && has_q8_dot(B.dtype) && K % 32 == 0)
     return gemm_q8(ctx, M, N, K, A, lda, B, bias, C, ldc);
+  if (B.layout == Rhs::Layout::NK && has_q8k_dot(B.dtype) && K % kQKK == 0)
+    return gemm_q8k(ctx, M, N, K, A, lda, B, bias, C, ldc);
   if (!ctx.fast) return gemm_ref(M, N, K, A, lda, B, bias, C, ldc);
   if (K > 0 && M < 4) {
     // Too few rows to amortise packing: one streaming pass over B per row.

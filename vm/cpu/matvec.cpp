@@ -94,13 +94,6 @@ TL_TARGET_AVX512 void dot4_f16_avx512(const f16_bits* const w[4], const float* x
   for (int r = 0; r < 4; ++r) out[r] = _mm512_reduce_add_ps(_mm512_add_ps(a[r][0], a[r][1]));
 }
 
-TL_TARGET_AVX2 inline float hsum_avx2(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
 TL_TARGET_AVX2 void dot4_f16_avx2(const f16_bits* const w[4], const float* x, int64_t K,
                                   int64_t ahead, float out[4]) {
   (void)ahead;

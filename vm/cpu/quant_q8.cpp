@@ -179,13 +179,6 @@ TL_TARGET_AVX2 inline __m256i mul_sum_avx2(__m256i u, __m256i s) {
 TL_TARGET_AVXVNNI inline __m256i mul_sum_avxvnni(__m256i u, __m256i s) {
   return _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), u, s);
 }
-TL_TARGET_AVX2 inline float hsum8(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
 // The body shared by both ymm kernels; MUL_SUM is the u8·s8 -> i32 step.
 #define TL_DOT_ROWS_YMM(MUL_SUM)                                                                  \
   __m256 acc[R];                                                                                  \
@@ -221,7 +214,7 @@ TL_TARGET_AVX2 inline float hsum8(__m256 v) {
                                acc[r]);                                                           \
     }                                                                                             \
   }                                                                                               \
-  for (int r = 0; r < R; ++r) out[r] = hsum8(acc[r]);
+  for (int r = 0; r < R; ++r) out[r] = hsum_avx2(acc[r]);
 
 template <int R>
 TL_TARGET_AVX2 void dot_rows_avx2(DType type, const std::byte* w, int64_t nb,

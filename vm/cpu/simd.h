@@ -24,6 +24,13 @@
 // dynamic loader from cpuid (GNU ifunc). Without FMA contraction (-ffp-contract=off) every clone
 // computes the same bits.
 #define TL_CLONES_X86 __attribute__((target_clones("avx512f", "avx2", "default")))
+// The sum of a ymm's 8 floats (the AVX2 kernels' final reduction).
+TL_TARGET_AVX2 inline float hsum_avx2(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
 #else
 #define TL_CLONES_X86
 #endif

@@ -169,6 +169,9 @@ std::string describe_cpu_kernels() {
        std::string(cpu::isa_name(k.isa)) + "\n";
   s += "kernels: Q8_0/Q4_0 weights x Q8_0 activations: " + std::string(cpu::q8_kernel_name(k.isa)) +
        "\n";
+  s +=
+      "kernels: Q4_K/Q6_K weights x Q8_K activations: " + std::string(cpu::q8k_kernel_name(k.isa)) +
+      "\n";
   s += std::string("kernels: a model's Q8_0/Q4_0 weights: ") +
        (cpu::has_q8_tiles(cpu::Ctx{}) ? "repacked at first use into tiles of 16 rows (repack.h)"
                                       : "used in the file's layout") +
