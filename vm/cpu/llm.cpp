@@ -139,12 +139,28 @@ void rope(const Ctx& ctx, RopeMode mode, const f16_bits* x, f16_bits* y, int64_t
       }
     return;
   }
-  // The angles of a position once for all its heads; positions spread over the pool.
+  // The angles of a position once for all its heads; positions spread over the pool. A
+  // position's heads are converted to f32 and back a row at a time (the SIMD conversions are
+  // bit-identical to the scalar ones), and rotated in f32 in between with the reference's
+  // arithmetic: the same bits.
   parallel(T * H * hd >= (1 << 15) ? ctx : Ctx{nullptr, true}, T, [&](int64_t t) {
-    std::vector<float> cs(static_cast<size_t>(hd));
+    std::vector<float> cs(static_cast<size_t>(hd)), in(static_cast<size_t>(H * hd)),
+        out(static_cast<size_t>(H * hd));
     rope_angles(start + t, hd, theta, cs.data());
-    for (int64_t h = 0; h < H; ++h)
-      rope_head(mode, x + (t * H + h) * hd, y + (t * H + h) * hd, hd, cs.data());
+    f16_to_f32_row(x + t * H * hd, in.data(), H * hd);
+    const int64_t half = hd / 2;
+    for (int64_t h = 0; h < H; ++h) {
+      const float* xi = in.data() + h * hd;
+      float* yo = out.data() + h * hd;
+      for (int64_t i = 0; i < half; ++i) {
+        const int64_t a = mode == RopeMode::Norm ? 2 * i : i;
+        const int64_t b = mode == RopeMode::Norm ? 2 * i + 1 : i + half;
+        const float c = cs[2 * i], sn = cs[2 * i + 1];
+        yo[a] = xi[a] * c - xi[b] * sn;
+        yo[b] = xi[a] * sn + xi[b] * c;
+      }
+    }
+    f32_to_f16_row(out.data(), y + t * H * hd, H * hd);
   });
 }
 
