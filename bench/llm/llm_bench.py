@@ -15,7 +15,8 @@ Both warm up the way llama.cpp's tools do (common_init_from_params): one forward
 [BOS, EOS] into a cache that is then dropped, before the prompt's clock starts. That pass pages in
 the weights and lets each side prepare them (both repack quantized weights for their int8
 kernels), so prefill times the prompt alone; the warm-up's cost stays inside TTFT.
-Both measured the same way from outside: the process's stdout is timestamped as it arrives.
+Before each run the bench reads the model file through, so both sides start with it in the page
+cache. Both measured the same way from outside: the process's stdout is timestamped as it arrives.
   TTFT:    process start -> first generated token on stdout (load + warm-up + prefill + one sample)
   decode:  (tokens after the first) / (last token time - first token time), both sides
   prefill: prompt tokens / prefill time; llama.cpp's driver times its llama_decode of the prompt
@@ -212,12 +213,22 @@ def prompt_with_tokens(driver, model, tokens):
     return prompt_of(lo)
 
 
+def read_through(path):
+    """Reads the file, so that each side starts with it in the page cache (as on a second run):
+    on a VM whose host reclaims idle memory, the previous run's pages may be gone."""
+    with open(path, "rb") as f:
+        while f.read(1 << 24):
+            pass
+
+
 def measure(args, driver, model, prompt):
     """Both sides on one model and prompt, args.rounds interleaved rounds: per side the medians
     of prefill tok/s, decode tok/s, TTFT and peak RSS, and the prompt's token count."""
     runs = {"TL": [], "llama.cpp": []}
     for _ in range(args.rounds):
+        read_through(model)
         runs["TL"].append(run_tl(args.tl, model, prompt, args.gen))
+        read_through(model)
         runs["llama.cpp"].append(run_llama_cpp(driver, model, prompt, args.gen))
     med = {}
     for side, rs in runs.items():
