@@ -221,6 +221,20 @@ def read_through(path):
             pass
 
 
+def instructions_per_token(tl, model, prompt):
+    """TL's VM instructions per generated token: `tl run --stats` for 9 tokens against 1 (the
+    difference is 8 tokens' decode step, sampling, detokenizing and printing)."""
+    def count(n):
+        r = subprocess.run([tl, "run", "--stats", str(PROGRAM), str(model), prompt, str(n)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        err = r.stderr.decode(errors="replace")
+        m = re.search(r"stats: (\d+) instructions executed", err)
+        if r.returncode != 0 or not m:
+            sys.exit(f"llm_bench: tl run --stats failed ({r.returncode}):\n{err[-3000:]}")
+        return int(m.group(1))
+    return (count(9) - count(1)) // 8
+
+
 def measure(args, driver, model, prompt):
     """Both sides on one model and prompt, args.rounds interleaved rounds: per side the medians
     of prefill tok/s, decode tok/s, TTFT and peak RSS, and the prompt's token count."""
@@ -356,6 +370,8 @@ def main():
     for kind in args.types.split(","):
         model = make_model(work, kind, QUICK if args.quick else TINYLLAMA, args.quick)
         prompt = prompt_with_tokens(driver, model, args.prompt_tokens)
+        if not hasattr(main, "instructions"):
+            main.instructions = instructions_per_token(args.tl, model, prompt)
         med = measure(args, driver, model, prompt)
         for side in ("TL", "llama.cpp"):
             m = med[side]
@@ -367,6 +383,8 @@ def main():
               f"{a['rss'] / b['rss']:.2f} |")
         sys.stdout.flush()
     print(f"# llama.cpp system info: {getattr(run_llama_cpp, 'system', '?')}")
+    print(f"# TL's interpreter: {main.instructions} VM instructions per generated token "
+          f"(tl run --stats, 9 tokens against 1)")
 
 
 if __name__ == "__main__":

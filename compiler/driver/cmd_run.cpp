@@ -20,13 +20,15 @@ int cmd_run(const Args& args) {
   po::options_description options("options");
   options.add_options()("device", po::value<std::string>()->default_value("auto"),
                         "where tensor ops run: cpu, vulkan, or auto (a real GPU if there is one)")(
+      "stats", po::bool_switch(),
+      "at the end, print on stderr how many VM instructions ran (before the file)")(
       "file", po::value<std::string>(), "the .tl file");
   po::positional_options_description positional;
   positional.add("file", 1);
   po::variables_map vm;
   static constexpr std::string_view kDriverOptions[] = {"--device"};
   SplitCommandLine words = split_program_args(args, kDriverOptions);
-  if (auto stop = parse("run", "tl run [--device cpu|vulkan|auto] FILE.tl [ARGS...]",
+  if (auto stop = parse("run", "tl run [--device cpu|vulkan|auto] [--stats] FILE.tl [ARGS...]",
                         "Checks a program, compiles it in memory and runs it. The words after the "
                         "file are the program's arguments (args()); `--` passes the rest as they "
                         "are.",
@@ -51,10 +53,17 @@ int cmd_run(const Args& args) {
   opts.backend = backend.get();
   opts.out = &std::cout;
   opts.program_args = std::move(words.program);
+  opts.count_instructions = vm["stats"].as<bool>();
   try {
     Vm machine(*module, opts);
-    machine.run();
-    if (backend) backend->synchronize();
+    try {
+      machine.run();
+      if (backend) backend->synchronize();
+    } catch (const VmError&) {
+      if (opts.count_instructions) std::cerr << stats_line(machine) << "\n";
+      throw;
+    }
+    if (opts.count_instructions) std::cerr << stats_line(machine) << "\n";
   } catch (const VmError& e) {
     std::cout.flush();
     std::cerr << format_runtime_error(e, isatty(2) != 0) << "\n";

@@ -87,6 +87,23 @@ TEST(Tlvm, RuntimeErrorExits1WithPosition) {
             "hello.tl:2:9: runtime error: float division by zero\n  at <script> (hello.tl:2:9)\n");
 }
 
+// --stats (before the file) counts every instruction dispatched, also up to a run-time error;
+// after the file it is the program's word.
+TEST(Tlvm, StatsCountTheInstructionsRun) {
+  auto p = write_file("hello.tlbc", write_module(hello(false)));
+  Proc r = run("--stats " + p.string());
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "hello 3.0\n");
+  EXPECT_EQ(r.err, "stats: 6 instructions executed\n");  // LOADK LOADF LOADNONE x2 CALLB RETURN
+  auto d = write_file("div.tlbc", write_module(hello(true)));
+  r = run("--stats " + d.string());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err.substr(0, r.err.find('\n')), "stats: 8 instructions executed");  // to the DIV
+  r = run(p.string() + " --stats");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_EQ(r.err, "");
+}
+
 TEST(Tlvm, CorruptedFileExits1) {
   auto bytes = write_module(hello(false));
   bytes[bytes.size() / 2] ^= 1;

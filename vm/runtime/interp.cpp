@@ -277,6 +277,12 @@ void Vm::raise(const std::string& message, size_t first_frame) {
 }
 
 Value Vm::execute(size_t first_frame) {
+  return opts_.count_instructions ? execute_loop<true>(first_frame)
+                                  : execute_loop<false>(first_frame);
+}
+
+template <bool kCount>
+Value Vm::execute_loop(size_t first_frame) {
   const Instr* pc = frames_.back().pc;
   Value* R = frames_.back().base;
   const Value* K = constants_.data();
@@ -297,10 +303,11 @@ Value Vm::execute(size_t first_frame) {
     Instr i;
 // Always used outside any scope holding a Value: an indirect goto may not leave such a scope
 // (clang rejects it; the destructor would not run).
-#define DISPATCH()           \
-  do {                       \
-    i = *pc++;               \
-    goto* kLabels[i & 0xff]; \
+#define DISPATCH()                         \
+  do {                                     \
+    if constexpr (kCount) ++instructions_; \
+    i = *pc++;                             \
+    goto* kLabels[i & 0xff];               \
   } while (0)
 #define A get_a(i)
 #define B get_b(i)
@@ -712,6 +719,10 @@ Value Vm::execute(size_t first_frame) {
     frames_.back().pc = pc;
     raise("out of memory", first_frame);
   }
+}
+
+std::string stats_line(const Vm& vm) {
+  return "stats: " + std::to_string(vm.instructions_executed()) + " instructions executed";
 }
 
 }  // namespace tl

@@ -32,6 +32,9 @@ struct VmOptions {
   uint64_t step_budget = 0;
   std::filesystem::path base_dir;  // relative model paths; empty: the entry's source directory
   std::vector<std::string> program_args;  // args(): the words after the program's file
+  // Count the instructions executed (Vm::instructions_executed; `tl run --stats`). Off, the
+  // dispatch loop is the one without the counter.
+  bool count_instructions = false;
 };
 
 // A run-time error with its position and TL stack trace, formatted as the VM prints it:
@@ -74,10 +77,14 @@ class Vm {
   Value run();
   // Calls function `fn` with `args` (count must match its parameters). Throws VmError.
   Value call(uint32_t fn, std::span<const Value> args);
+  // Instructions executed so far, with VmOptions::count_instructions (else 0).
+  uint64_t instructions_executed() const { return instructions_; }
 
  private:
   struct Frame;
   Value execute(size_t first_frame);
+  template <bool kCount>
+  Value execute_loop(size_t first_frame);
   [[noreturn]] void raise(const std::string& message, size_t first_frame);
   // The spill slots of a frame (GETSPILL/SETSPILL): one segment per running frame that has
   // any, stacked in call order, so the innermost frame's are the top num_spills values. Values
@@ -93,8 +100,13 @@ class Vm {
   RegisterStack spills_;
   size_t spill_top_ = 0;  // values of spills_ in use
   std::vector<Frame> frames_;
+  uint64_t instructions_ = 0;
   struct Env;
   std::unique_ptr<Env> env_;
 };
+
+// What `tl run --stats` and `tlvm --stats` print on stderr at the end of a run (also after a
+// run-time error): "stats: N instructions executed".
+std::string stats_line(const Vm& vm);
 
 }  // namespace tl

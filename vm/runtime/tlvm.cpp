@@ -1,5 +1,5 @@
 // tlvm: runs a .tlbc file. Does not link the compiler.
-//   tlvm [--device cpu|vulkan|auto] FILE.tlbc [ARGS...]   (ARGS: the program's, args())
+//   tlvm [--device cpu|vulkan|auto] [--stats] FILE.tlbc [ARGS...]   (ARGS: the program's, args())
 // Exit codes: 0 ok, 1 bad bytecode or a run-time error, 2 bad usage or an unavailable device.
 #include <unistd.h>
 
@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   options.add_options()("help,h", "show this help")(
       "device", po::value<std::string>()->default_value("auto"),
       "where tensor ops run: cpu, vulkan, or auto (a real GPU if there is one)")(
+      "stats", po::bool_switch(),
+      "at the end, print on stderr how many VM instructions ran (before the file)")(
       "file", po::value<std::string>(), ".tlbc file to run");
   po::positional_options_description positional;
   positional.add("file", 1);
@@ -37,7 +39,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (vm.count("help")) {
-    std::cout << "usage: tlvm [--device cpu|vulkan|auto] FILE.tlbc [ARGS...]\n\nRun a TL bytecode "
+    std::cout << "usage: tlvm [--device cpu|vulkan|auto] [--stats] FILE.tlbc [ARGS...]\n\nRun a TL "
+                 "bytecode "
                  "file; ARGS are the program's (args()), `--` passes the rest as they are.\n\n"
               << options;
     return 0;
@@ -64,10 +67,17 @@ int main(int argc, char** argv) {
   opts.backend = backend.get();
   opts.out = &std::cout;
   opts.program_args = std::move(split.program);
+  opts.count_instructions = vm["stats"].as<bool>();
   try {
     tl::Vm machine(module, opts);
-    machine.run();
-    if (backend) backend->synchronize();
+    try {
+      machine.run();
+      if (backend) backend->synchronize();
+    } catch (const tl::VmError&) {
+      if (opts.count_instructions) std::cerr << tl::stats_line(machine) << "\n";
+      throw;
+    }
+    if (opts.count_instructions) std::cerr << tl::stats_line(machine) << "\n";
   } catch (const tl::VmError& e) {
     std::cout.flush();
     std::cerr << tl::format_runtime_error(e, isatty(2) != 0) << "\n";
