@@ -208,7 +208,7 @@ TEST(Tokenizer, FewKilobytesAreFast) {
   std::string text;
   while (text.size() < 8000)
     text += "The quick brown fox jumps over the lazy dog; 1234567 émigrés ran 日本語 away!\n";
-  for (const char* name : {"llama-spm", "llama-bpe", "qwen2"}) {
+  for (const char* name : {"llama-spm", "llama-bpe", "qwen2", "falcon", "deepseek-llm"}) {
     const Tokenizer& t = tokenizer_of(name);
     const auto start = std::chrono::steady_clock::now();
     const auto ids = plain(t, text);
@@ -289,10 +289,14 @@ TEST(Tokenizer, BadMetadataGetsClearErrors) {
                                    {"tokenizer.ggml.tokens", tokens},
                                    {"tokenizer.ggml.add_bos_token", 1}})),
                   "must be a bool"));
-  EXPECT_TRUE(has(error_of(header({{"tokenizer.ggml.model", "gpt2"},
-                                   {"tokenizer.ggml.pre", "klingon"},
-                                   {"tokenizer.ggml.tokens", tokens}})),
-                  "unknown pre-tokenizer 'klingon'"));
+  const std::string unknown_pre = error_of(header({{"tokenizer.ggml.model", "gpt2"},
+                                                   {"tokenizer.ggml.pre", "klingon"},
+                                                   {"tokenizer.ggml.tokens", tokens}}));
+  EXPECT_TRUE(has(unknown_pre,
+                  "unknown pre-tokenizer 'klingon' (tokenizer.ggml.pre); supported: "
+                  "llama3, llama-v3, "))
+      << unknown_pre;
+  EXPECT_TRUE(has(unknown_pre, ", falcon, deepseek-llm, deepseek-coder")) << unknown_pre;
   EXPECT_TRUE(has(error_of(header({{"tokenizer.ggml.model", "gpt2"},
                                    {"tokenizer.ggml.pre", "gpt-2"},
                                    {"tokenizer.ggml.tokens", tokens}})),

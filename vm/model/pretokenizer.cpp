@@ -246,8 +246,8 @@ bool is_newline(uint32_t c, const Flags&) {
 bool is_ascii_digit(uint32_t c, const Flags&) {
   return c >= '0' && c <= '9';
 }
-// ASCII codepoints keep their own meaning in llama.cpp's collapsed text: \p{P} there is
-// !-#%-*,-/:;?@[-]_{} (the ASCII punctuation), so `$+<=>^`|~` (symbols) are not in it.
+// llama.cpp's std::regex sees \p{P} as one byte standing for every non-ASCII punctuation mark,
+// plus the ASCII ones listed as themselves: !-#%-*,-/:;?@[-]_{}, not the symbols $+<=>^`|~.
 bool is_ascii_punctuation(uint32_t c) {
   return (c >= '!' && c <= '#') || (c >= '%' && c <= '*') || (c >= ',' && c <= '/') || c == ':' ||
          c == ';' || c == '?' || c == '@' || (c >= '[' && c <= ']') || c == '_' || c == '{' ||
@@ -339,7 +339,6 @@ constexpr PreTokenizerChoice kLlama3{PreTokenizer::Llama3, true, true, false};
 constexpr PreTokenizerChoice kGpt2{PreTokenizer::Gpt2, false, false, false};
 constexpr PreTokenizerChoice kQwen2{PreTokenizer::Qwen2, false, false, false};
 constexpr PreTokenizerChoice kStarCoder{PreTokenizer::StarCoder, false, false, false};
-constexpr PreTokenizerChoice kFalcon{PreTokenizer::Falcon, false, false, false};
 // llama.cpp's llama_vocab::impl::load: the names whose expressions are one of ours.
 constexpr Name kNames[] = {
     {"llama3", kLlama3},
@@ -388,7 +387,7 @@ constexpr Name kNames[] = {
     {"exaone", kStarCoder},
     {"minerva-7b", kStarCoder},
     {"mellum2", kStarCoder},
-    {"falcon", kFalcon},
+    {"falcon", {PreTokenizer::Falcon, false, false, false}},
     {"deepseek-llm", {PreTokenizer::DeepSeekLlm, false, false, false}},
     {"deepseek-coder", {PreTokenizer::DeepSeekCoder, false, false, false}},
 };
