@@ -94,8 +94,9 @@ TEST_P(LlamaCppVectors, DetokenizeGivesTheTextBack) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Vocabularies, LlamaCppVectors,
-                         ::testing::Values("llama-spm", "phi-3", "gpt-2", "llama-bpe", "qwen2",
-                                           "starcoder"),
+                         ::testing::Values("llama-spm", "phi-3", "gpt-2", "mpt", "llama-bpe",
+                                           "qwen2", "starcoder", "refact", "command-r", "falcon",
+                                           "deepseek-llm", "deepseek-coder"),
                          [](const auto& param_info) {
                            std::string n = param_info.param;
                            for (char& c : n)
@@ -175,10 +176,18 @@ TEST(Tokenizer, ByteFallbackAndBytePieces) {
   for (size_t i = 1; i < ids.size(); ++i) EXPECT_EQ(t.text(ids[i]).substr(0, 3), "<0x");
   const std::vector<int64_t> ids64(ids.begin(), ids.end());
   EXPECT_EQ(t.detokenize(ids64), " " + text);
-  // Invalid UTF-8 must not crash either tokenizer, and byte-level BPE keeps it as U+FFFD.
-  for (const char* name : {"llama-spm", "llama-bpe", "gpt-2", "qwen2"}) {
-    const auto bad = plain(tokenizer_of(name), "a\xFF\xC3 b\x80");
-    EXPECT_FALSE(bad.empty()) << name;
+  // Invalid UTF-8 must not crash either tokenizer or any pre-tokenizer, and byte-level BPE keeps
+  // it as U+FFFD: bad lead bytes, lone and truncated continuations, a lead byte beyond U+10FFFF,
+  // each next to the characters the pre-tokenizers treat apart (digits, punctuation, CJK,
+  // newlines, trailing space).
+  const std::string odd[] = {"a\xFF\xC3 b\x80", "\x80\x80 12\xE4\xB8", "\xF7\xBF\xBF\xBF 345!",
+                             "\xE3\x80\x82\xBF\r\n\xC0 \xEC\x95", "x\xF0\x9F 1 \xE2\x80   "};
+  for (const char* name : {"llama-spm", "llama-bpe", "gpt-2", "qwen2", "starcoder", "falcon",
+                           "deepseek-llm", "deepseek-coder"}) {
+    for (const std::string& s : odd) {
+      const auto bad = plain(tokenizer_of(name), s);
+      EXPECT_FALSE(bad.empty()) << name;
+    }
   }
 }
 
@@ -199,7 +208,7 @@ TEST(Tokenizer, FewKilobytesAreFast) {
   std::string text;
   while (text.size() < 8000)
     text += "The quick brown fox jumps over the lazy dog; 1234567 émigrés ran 日本語 away!\n";
-  for (const char* name : {"llama-spm", "llama-bpe", "qwen2"}) {
+  for (const char* name : {"llama-spm", "llama-bpe", "qwen2", "falcon", "deepseek-llm"}) {
     const Tokenizer& t = tokenizer_of(name);
     const auto start = std::chrono::steady_clock::now();
     const auto ids = plain(t, text);
@@ -280,10 +289,14 @@ TEST(Tokenizer, BadMetadataGetsClearErrors) {
                                    {"tokenizer.ggml.tokens", tokens},
                                    {"tokenizer.ggml.add_bos_token", 1}})),
                   "must be a bool"));
-  EXPECT_TRUE(has(error_of(header({{"tokenizer.ggml.model", "gpt2"},
-                                   {"tokenizer.ggml.pre", "klingon"},
-                                   {"tokenizer.ggml.tokens", tokens}})),
-                  "unknown pre-tokenizer 'klingon'"));
+  const std::string unknown_pre = error_of(header({{"tokenizer.ggml.model", "gpt2"},
+                                                   {"tokenizer.ggml.pre", "klingon"},
+                                                   {"tokenizer.ggml.tokens", tokens}}));
+  EXPECT_TRUE(has(unknown_pre,
+                  "unknown pre-tokenizer 'klingon' (tokenizer.ggml.pre); supported: "
+                  "llama3, llama-v3, "))
+      << unknown_pre;
+  EXPECT_TRUE(has(unknown_pre, ", falcon, deepseek-llm, deepseek-coder")) << unknown_pre;
   EXPECT_TRUE(has(error_of(header({{"tokenizer.ggml.model", "gpt2"},
                                    {"tokenizer.ggml.pre", "gpt-2"},
                                    {"tokenizer.ggml.tokens", tokens}})),

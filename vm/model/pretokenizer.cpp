@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
+#include <span>
 #include <utility>
 
 namespace tl {
 namespace {
 
-enum Class : uint8_t { Other = 0, Letter = 1, Number = 2, Mark = 3 };
+enum Class : uint8_t { Other = 0, Letter = 1, Number = 2, Mark = 3, Punctuation = 4 };
 
 struct ClassRange {
   uint32_t first;
@@ -50,12 +52,12 @@ Class class_of(uint32_t c) {
 // One codepoint's flags; `valid` is false past the end of the current chunk, where every test
 // fails (llama.cpp's OUT_OF_RANGE).
 struct Flags {
-  bool valid = false, letter = false, number = false, space = false;
+  bool valid = false, letter = false, number = false, space = false, punctuation = false;
 };
 
 Flags flags_of(uint32_t c) {
   const Class k = class_of(c);
-  return {true, k == Letter, k == Number, is_whitespace(c)};
+  return {true, k == Letter, k == Number, is_whitespace(c), k == Punctuation};
 }
 
 uint32_t ascii_lower(uint32_t c) {
@@ -191,21 +193,128 @@ void split_llama3(Chunk& s, size_t max_digits) {
   }
 }
 
-// Every \p{N} codepoint a chunk of its own, the runs between them chunks too.
-std::vector<size_t> isolate_numbers(const std::vector<Flags>& flags) {
-  std::vector<size_t> out;
-  size_t run = 0;
-  for (const Flags& f : flags) {
-    if (!f.number) {
-      ++run;
+// The other expressions of llama.cpp's lists, which it runs with std::regex: each is a class of
+// codepoints repeated, `\s?` before it or not. Like std::regex_iterator, the leftmost match is a
+// word, the text before it another, and the search goes on after the match.
+struct Run {
+  bool (*in)(uint32_t cpt, const Flags& f);
+  bool space_first = false;        // \s? before the run
+  size_t min = 1, max = SIZE_MAX;  // {min,max}
+};
+
+// The length of `r` matched at p, or 0.
+size_t match(const Chunk& s, size_t p, const Run& r) {
+  auto in = [&](size_t q) { return r.in(s.cpt(q), s.flags(q)); };
+  // No class here holds whitespace, so `\s?` takes the space exactly when the run follows it.
+  const size_t space = r.space_first && s.flags(p).space && in(p + 1) ? 1 : 0;
+  size_t n = 0;
+  while (n < r.max && in(p + space + n)) ++n;
+  return n < r.min ? 0 : space + n;
+}
+
+void split_runs(Chunk& s, const Run& r) {
+  for (size_t pos = s.begin(); pos < s.end();) {
+    const size_t n = match(s, pos, r);
+    if (n == 0) {
+      ++pos;
       continue;
     }
-    if (run) out.push_back(run);
-    run = 0;
-    out.push_back(1);
+    s.add(pos);
+    pos += n;
+    s.add(pos);
   }
-  if (run) out.push_back(run);
-  return out;
+  s.add(s.end());
+}
+
+// `\s+$`: the whitespace that ends the chunk.
+void split_trailing_space(Chunk& s) {
+  size_t t = s.end();
+  while (t > s.begin() && s.flags(t - 1).space) --t;
+  s.add(t);
+  s.add(s.end());
+}
+
+bool is_number(uint32_t, const Flags& f) {
+  return f.number;
+}
+bool is_letter(uint32_t, const Flags& f) {
+  return f.letter;
+}
+bool is_newline(uint32_t c, const Flags&) {
+  return c == '\r' || c == '\n';
+}
+bool is_ascii_digit(uint32_t c, const Flags&) {
+  return c >= '0' && c <= '9';
+}
+// llama.cpp's std::regex sees \p{P} as one byte standing for every non-ASCII punctuation mark,
+// plus the ASCII ones listed as themselves: !-#%-*,-/:;?@[-]_{}, not the symbols $+<=>^`|~.
+bool is_ascii_punctuation(uint32_t c) {
+  return (c >= '!' && c <= '#') || (c >= '%' && c <= '*') || (c >= ',' && c <= '/') || c == ':' ||
+         c == ';' || c == '?' || c == '@' || (c >= '[' && c <= ']') || c == '_' || c == '{' ||
+         c == '}';
+}
+bool is_punctuation(uint32_t c, const Flags& f) {
+  return c < 0x80 ? is_ascii_punctuation(c) : f.punctuation;
+}
+// Falcon's [\p{P}\$\+<=>\^~\|`]: \p{P} and every ASCII symbol, so all of printable ASCII but
+// letters and digits.
+bool is_falcon_punctuation(uint32_t c, const Flags& f) {
+  const bool alnum = (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+  return c < 0x80 ? c > ' ' && c < 0x7F && !alnum : f.punctuation;
+}
+
+struct CodepointRange {
+  uint32_t first, last;
+};
+bool in_ranges(std::span<const CodepointRange> ranges, uint32_t c) {
+  auto it = std::upper_bound(ranges.begin(), ranges.end(), c,
+                             [](uint32_t v, const CodepointRange& r) { return v < r.first; });
+  return it != ranges.begin() && c <= (it - 1)->last;
+}
+
+// DeepSeek's letters: the literal ranges of its expression (mostly cased scripts), sorted.
+constexpr CodepointRange kDeepSeekLetters[] = {
+    {0x41, 0x5A},       {0x61, 0x7A},       {0xB5, 0xB5},       {0xC0, 0xD6},
+    {0xD8, 0xF6},       {0xF8, 0x1BA},      {0x1BC, 0x1BF},     {0x1C4, 0x293},
+    {0x295, 0x2AF},     {0x370, 0x373},     {0x376, 0x377},     {0x37B, 0x37D},
+    {0x37F, 0x37F},     {0x386, 0x386},     {0x388, 0x38A},     {0x38C, 0x38C},
+    {0x38E, 0x3A1},     {0x3A3, 0x3F5},     {0x3F7, 0x481},     {0x48A, 0x52F},
+    {0x531, 0x556},     {0x10A0, 0x10C5},   {0x13A0, 0x13F5},   {0x13F8, 0x13FD},
+    {0x1C90, 0x1CBA},   {0x1CBD, 0x1CBF},   {0x1D00, 0x1D2B},   {0x1D6B, 0x1D77},
+    {0x1D79, 0x1D9A},   {0x1E00, 0x1F15},   {0x1F18, 0x1F1D},   {0x1F20, 0x1F45},
+    {0x1F48, 0x1F4D},   {0x1F50, 0x1F57},   {0x1F59, 0x1F59},   {0x1F5B, 0x1F5B},
+    {0x1F5D, 0x1F5D},   {0x1F5F, 0x1F7D},   {0x1F80, 0x1FB4},   {0x1FB6, 0x1FBC},
+    {0x1FBE, 0x1FBE},   {0x1FC2, 0x1FC4},   {0x1FC6, 0x1FCC},   {0x1FD0, 0x1FD3},
+    {0x1FD6, 0x1FDB},   {0x1FE0, 0x1FEC},   {0x1FF2, 0x1FF4},   {0x1FF6, 0x1FFC},
+    {0x2102, 0x2102},   {0x2107, 0x2107},   {0x210A, 0x2113},   {0x2115, 0x2115},
+    {0x2119, 0x211D},   {0x2124, 0x2124},   {0x2126, 0x2126},   {0x2128, 0x2128},
+    {0x212A, 0x212D},   {0x212F, 0x2134},   {0x2139, 0x2139},   {0x213C, 0x213F},
+    {0x2145, 0x2149},   {0x214E, 0x214E},   {0x2183, 0x2184},   {0x2C00, 0x2C7B},
+    {0x2C7E, 0x2CE4},   {0x2CEB, 0x2CEE},   {0x2CF2, 0x2CF3},   {0xA640, 0xA66D},
+    {0xA680, 0xA69B},   {0xA722, 0xA76F},   {0xA771, 0xA787},   {0xA78B, 0xA78E},
+    {0xAB70, 0xABBF},   {0xFB00, 0xFB06},   {0xFB13, 0xFB17},   {0xFF21, 0xFF3A},
+    {0xFF41, 0xFF5A},   {0x10400, 0x1044F}, {0x104B0, 0x104D3}, {0x104D8, 0x104FB},
+    {0x10C80, 0x10CB2}, {0x10CC0, 0x10CF2}, {0x118A0, 0x118DF}, {0x1E900, 0x1E943},
+};
+// [!-/:-~！-／：-～‘-‟　-。]: ASCII punctuation, symbols and letters, their fullwidth forms,
+// quotation marks and CJK punctuation.
+constexpr CodepointRange kDeepSeekPunctuation[] = {
+    {0x21, 0x2F},     {0x3A, 0x7E},     {0x2018, 0x201F},
+    {0x3000, 0x3002}, {0xFF01, 0xFF0F}, {0xFF1A, 0xFF5E},
+};
+// [一-龥ࠀ-一가-퟿]: CJK ideographs, everything from U+0800 up to them, and Hangul.
+constexpr CodepointRange kDeepSeekCjk[] = {{0x800, 0x9FA5}, {0xAC00, 0xD7FF}};
+
+// llama.cpp hands these expressions a text whose non-ASCII whitespace is U+000B (std::regex's \s
+// knows only ASCII), so no whitespace is in a literal range (U+3000, U+2000..U+200A).
+bool is_deepseek_letter(uint32_t c, const Flags&) {
+  return in_ranges(kDeepSeekLetters, c);
+}
+bool is_deepseek_punctuation(uint32_t c, const Flags& f) {
+  return !f.space && in_ranges(kDeepSeekPunctuation, c);
+}
+bool is_deepseek_cjk(uint32_t c, const Flags& f) {
+  return !f.space && in_ranges(kDeepSeekCjk, c);
 }
 
 const std::array<std::string, 256>& byte_alphabet() {
@@ -278,6 +387,9 @@ constexpr Name kNames[] = {
     {"exaone", kStarCoder},
     {"minerva-7b", kStarCoder},
     {"mellum2", kStarCoder},
+    {"falcon", {PreTokenizer::Falcon, false, false, false}},
+    {"deepseek-llm", {PreTokenizer::DeepSeekLlm, false, false, false}},
+    {"deepseek-coder", {PreTokenizer::DeepSeekCoder, false, false, false}},
 };
 
 }  // namespace
@@ -365,31 +477,60 @@ std::vector<std::string> pre_tokenize(PreTokenizer type, std::string_view text) 
   const std::vector<uint32_t> cpts = utf8_codepoints(text);
   std::vector<Flags> flags(cpts.size());
   std::transform(cpts.begin(), cpts.end(), flags.begin(), flags_of);
-  std::vector<size_t> chunks =
-      type == PreTokenizer::StarCoder ? isolate_numbers(flags) : std::vector<size_t>{cpts.size()};
-  std::vector<size_t> words;
-  size_t begin = 0;
-  for (size_t len : chunks) {
-    Chunk c(cpts, flags, begin, begin + len, words);
-    switch (type) {
-      case PreTokenizer::Gpt2:
-      case PreTokenizer::StarCoder:
-        split_gpt2(c);
-        break;
-      case PreTokenizer::Llama3:
-        split_llama3(c, 3);
-        break;
-      case PreTokenizer::Qwen2:
-        split_llama3(c, 1);
-        break;
+  // llama.cpp applies its expressions one after the other, each splitting every chunk further.
+  std::vector<size_t> words{cpts.size()};
+  auto step = [&](auto split) {
+    std::vector<size_t> next;
+    next.reserve(words.size());
+    size_t begin = 0;
+    for (size_t len : words) {
+      Chunk c(cpts, flags, begin, begin + len, next);
+      split(c);
+      begin += len;
     }
-    begin += len;
+    words = std::move(next);
+  };
+  auto runs = [&](const Run& r) { step([&](Chunk& c) { split_runs(c, r); }); };
+  switch (type) {
+    case PreTokenizer::Gpt2:
+      step(split_gpt2);
+      break;
+    case PreTokenizer::StarCoder:
+      runs({is_number, false, 1, 1});
+      step(split_gpt2);
+      break;
+    case PreTokenizer::Llama3:
+      step([](Chunk& c) { split_llama3(c, 3); });
+      break;
+    case PreTokenizer::Qwen2:
+      step([](Chunk& c) { split_llama3(c, 1); });
+      break;
+    case PreTokenizer::Falcon:
+      runs({is_falcon_punctuation});
+      step(split_gpt2);
+      runs({is_ascii_digit, false, 3, 3});
+      break;
+    case PreTokenizer::DeepSeekLlm:
+      runs({is_newline, false, 1, 1});
+      runs({is_deepseek_letter, true});
+      runs({is_deepseek_punctuation, true});
+      step(split_trailing_space);
+      runs({is_deepseek_cjk});
+      runs({is_number});
+      break;
+    case PreTokenizer::DeepSeekCoder:
+      runs({is_newline, false, 1, 1});
+      runs({is_letter, true});
+      runs({is_punctuation, true});
+      runs({is_deepseek_cjk});
+      runs({is_number, false, 1, 1});
+      break;
   }
   std::vector<std::string> out;
   out.reserve(words.size());
   const auto& alphabet = byte_alphabet();
   std::string utf8;
-  begin = 0;
+  size_t begin = 0;
   for (size_t len : words) {
     utf8.clear();
     for (size_t i = begin; i < begin + len; ++i) append_utf8(utf8, cpts[i]);

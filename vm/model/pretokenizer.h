@@ -1,8 +1,8 @@
 // The pre-tokenizers of byte-level BPE vocabularies (`tokenizer.ggml.model = "gpt2"`): they split
 // text into words before merges, as llama.cpp's unicode_regex_split does for the regular
-// expressions of GPT-2, Llama 3 and Qwen2 (hand-written matchers equivalent to those
-// expressions, not a regex engine), then map every byte of a word to GPT-2's printable
-// byte-level alphabet.
+// expressions of GPT-2, Llama 3, Qwen2, StarCoder, Falcon and DeepSeek (hand-written matchers
+// equivalent to those expressions, not a regex engine), then map every byte of a word to GPT-2's
+// printable byte-level alphabet.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +19,12 @@ enum class PreTokenizer {
               // ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
   Qwen2,      // as Llama3 with \p{N} (one digit per word)
   StarCoder,  // every \p{N} isolated, then Gpt2
+  // The rest are lists of expressions, each splitting the words of the one before further.
+  Falcon,  // [\p{P}\$\+<=>\^~\|`]+, then Gpt2, then [0-9][0-9][0-9]
+  // [\r\n], \s?[A-Za-zµÀ-ÖØ-öø-ƺ...]+, \s?[!-/:-~！-／：-～‘-‟　-。]+, \s+$,
+  // [一-龥ࠀ-一가-퟿]+, \p{N}+
+  DeepSeekLlm,
+  DeepSeekCoder,  // [\r\n], \s?\p{L}+, \s?\p{P}+, [一-龥ࠀ-一가-퟿]+, \p{N}
 };
 
 struct PreTokenizerChoice {
