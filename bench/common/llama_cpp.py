@@ -58,6 +58,6 @@ def install(work, reuse=None, who="bench"):
     if not (source / "include" / "llama.h").exists():
         if reuse:
             sys.exit(f"{who}: no llama.cpp source in {source}")
-        subprocess.run(["git", "clone", "-q", str(package / "llama" / "gitRelease.bundle"),
-                        str(source)], check=True)
+        subprocess.run(["git", "-c", "advice.detachedHead=false", "clone", "-q",
+                        str(package / "llama" / "gitRelease.bundle"), str(source)], check=True)
     return result
