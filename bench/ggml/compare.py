@@ -88,6 +88,7 @@ def main():
     package = llama_cpp.install(work, args.llama_from, "ggml bench")
     driver = package.compile(DRIVER, work / "ggml_driver", ["libggml.v0.4.0.so", "libggml-base.so"])
 
+    header = machine.header(args.tl)  # the date and load of the start
     results = {row: {"TL": [], "ggml": []} for row in rows}
     info = None
     for r in range(args.rounds):
@@ -100,7 +101,7 @@ def main():
                 info = side_info or info
                 results[row][side].append(timing)
 
-    print(machine.header(args.tl))
+    print(header)
     print(f"# ggml: {llama_cpp.NODE_LLAMA_CPP} prebuilt, CPU variant {info['variant']} "
           f"({info['description']}); features: {info['features']}")
     buffers = sorted({f"{NAMES[row[0]]} in {results[row]['ggml'][0]['weight_buffer']}"
@@ -115,20 +116,20 @@ def main():
         print(f"# matvec: each call reads the next of several copies of the weights, together "
               f">= 1 GiB and twice the last-level cache ({llc / 2**20:.0f} MiB): {copies} copies; "
               f"GB/s counts the weights' bytes")
-    print("| work | TL | ggml | TL/ggml |")
-    print("|---|---|---|---|")
+    print("| work | TL | ggml | TL/ggml | CPU/wall TL, ggml |")
+    print("|---|---|---|---|---|")
     for row in rows:
         med = {}
         for side in ("TL", "ggml"):
             runs = results[row][side]
-            med[side] = dict(runs[0], median_ms=statistics.median(x["median_ms"] for x in runs))
+            med[side] = dict(runs[0], median_ms=statistics.median(x["median_ms"] for x in runs),
+                             cpu_per_wall=statistics.median(x["cpu_per_wall"] for x in runs))
         print(f"| {label(*row)} | {cell(med['TL'])} | {cell(med['ggml'])} | "
-              f"{med['ggml']['median_ms'] / med['TL']['median_ms']:.2f} |")
-    share = {side: [r["cpu_per_wall"] for row in rows for r in results[row][side]]
-             for side in ("TL", "ggml")}
-    print(f"# CPU time / wall time of each process over its timed calls ({THREADS}.0: every "
-          f"thread ran throughout; less: the machine's other work took the cores): " +
-          ", ".join(f"{side} {min(v):.2f} to {max(v):.2f}" for side, v in share.items()))
+              f"{med['ggml']['median_ms'] / med['TL']['median_ms']:.2f} | "
+              f"{med['TL']['cpu_per_wall']:.2f}, {med['ggml']['cpu_per_wall']:.2f} |")
+    print(f"# CPU/wall: the process's CPU time over its timed calls / their wall time, median of "
+          f"the rounds ({THREADS:.1f}: every thread ran throughout; less: the machine's other work "
+          f"took the cores, and that row's figures are low)")
 
 
 if __name__ == "__main__":
