@@ -42,10 +42,11 @@ bench: build
 	ctest --test-dir $(BUILD) --output-on-failure -L bench
 
 # Runs the side-by-side benches on this machine and rewrites docs/performance.md's tables with what
-# they print (bench/report.py). ONLY=startup,vm,cpu,e2e,llm,context picks sections (default: all
-# but llm and context, the long ones).
+# they print (bench/report.py). ONLY=startup,vm,cpu,ggml,e2e,llm,context picks sections (default:
+# all but llm and context, the long ones; ggml, like llm, installs node-llama-cpp into
+# $(BUILD)/bench-llm with npm once).
 bench-report: build
-	cmake --build $(BUILD) --target tl_cpu_bench
+	cmake --build $(BUILD) --target tl_cpu_bench tl_kernel_bench
 	/usr/bin/python3 bench/report.py --build $(BUILD) --doc docs/performance.md $(if $(ONLY),--only $(ONLY))
 
 # libFuzzer targets, in their own clang build (every library instrumented with ASan + UBSan and

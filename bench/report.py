@@ -10,12 +10,16 @@ load). Sections not asked for (--only) keep their text.
   startup  an empty program: `tl run` with --device auto and cpu, and `tlvm`, 30 interleaved runs
   vm       bench/vm/compare.sh: tlvm against lua5.4 on fib, loop, calls
   cpu      bench/cpu/compare.py: kernels against NumPy/OpenBLAS, matvec from DRAM, the triad
+  ggml     bench/ggml/compare.py: GEMM and matvec kernels against ggml's CPU backend
+           (node-llama-cpp 3.21.1's prebuilt, in BUILD/bench-llm as for llm: installed there
+           on the first run)
   e2e      bench/e2e/block_bench.py: a decoder block against NumPy
   llm      bench/llm/llm_bench.py: docs/examples/llama.tl against llama.cpp (long: ~30 min)
   context  bench/llm/llm_bench.py --context: the same at contexts of 128, 512 and 2048 tokens
            (Q4_0), and a projection to larger models (long: ~10 min)
 
 usage: report.py --build build [--doc docs/performance.md] [--only startup,vm,...]
+                 [--llama-from OTHER_BUILD/bench-llm]
 """
 import argparse
 import os
@@ -31,7 +35,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench" / "common"))
 import machine  # noqa: E402
 
-SECTIONS = ["startup", "vm", "cpu", "e2e", "llm", "context"]
+SECTIONS = ["startup", "vm", "cpu", "ggml", "e2e", "llm", "context"]
+# --llama-from: the ggml, llm and context sections reuse that folder's node-llama-cpp (npm/,
+# llama-src/).
+REUSE = []
 
 
 def numpy_python():
@@ -91,18 +98,25 @@ def cpu(build):
          "--numpy", ROOT / "bench/cpu/numpy_matmul.py", "--python", numpy_python()])
 
 
+def ggml(build):
+    return run([sys.executable, ROOT / "bench/ggml/compare.py", "--tl-bench",
+                build / "bin/tl_kernel_bench", "--tl", build / "bin/tl", "--work",
+                build / "bench-llm", *REUSE])
+
+
 def e2e(build):
     return run([numpy_python(), ROOT / "bench/e2e/block_bench.py", "--tl", build / "bin/tl"])
 
 
 def llm(build):
     return run([numpy_python(), ROOT / "bench/llm/llm_bench.py", "--tl", build / "bin/tl",
-                "--work", build / "bench-llm"])
+                "--work", build / "bench-llm", *REUSE])
 
 
 def context(build):
     return run([numpy_python(), ROOT / "bench/llm/llm_bench.py", "--tl", build / "bin/tl",
-                "--work", build / "bench-llm", "--types", "q4_0", "--context", "128,512,2048"])
+                "--work", build / "bench-llm", "--types", "q4_0", "--context", "128,512,2048",
+                *REUSE])
 
 
 def as_markdown(text):
@@ -133,7 +147,11 @@ def main():
     ap.add_argument("--doc", default=ROOT / "docs" / "performance.md", type=Path)
     ap.add_argument("--only",
                     default=",".join(s for s in SECTIONS if s not in ("llm", "context")))
+    ap.add_argument("--llama-from", help="reuse the node-llama-cpp install (npm/, llama-src/) of "
+                    "this folder, read only, instead of installing one into the build folder")
     args = ap.parse_args()
+    if args.llama_from:
+        REUSE[:] = ["--llama-from", Path(args.llama_from).resolve()]
     doc = args.doc.read_text(encoding="utf-8")
     for name in args.only.split(","):
         if name not in SECTIONS:

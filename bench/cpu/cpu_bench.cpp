@@ -17,14 +17,12 @@
 // bench/cpu/compare.py runs this and numpy_matmul.py and prints one table.
 #include <benchmark/benchmark.h>
 
-#include <time.h>
-
 #include <algorithm>
-#include <cstring>
-#include <random>
 #include <thread>
 #include <vector>
 
+#include "bench/common/kernel_timer.h"
+#include "bench/common/random_weights.h"
 #include "vm/cpu/cpu_backend.h"
 #include "vm/tensor/elementwise.h"
 
@@ -36,35 +34,9 @@ using tl::DType;
 using tl::Shape;
 using tl::Tensor;
 
-std::vector<tl::f16_bits> random_f16(int64_t n, uint64_t seed) {
-  std::mt19937_64 g(seed);
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  std::vector<tl::f16_bits> v(static_cast<size_t>(n));
-  for (auto& x : v) x = tl::f32_to_f16(u(g));
-  return v;
-}
-
-// Random Q8_0 / Q4_0 / Q4_K / Q6_K blocks: the kernels' speed does not depend on the values (the
-// f16 scales are set finite: ggml puts d first, Q4_K's dmin next, Q6_K's d last).
-std::vector<std::byte> random_blocks(DType t, int64_t n, uint64_t seed) {
-  const auto& info = tl::dtype_info(t);
-  std::vector<std::byte> b(static_cast<size_t>(n / info.block_elems * info.block_bytes));
-  std::mt19937_64 g(seed);
-  for (auto& x : b) x = static_cast<std::byte>(g());
-  const tl::f16_bits d = tl::f32_to_f16(0.01f);
-  const size_t d_at = t == DType::Q6_K ? 208 : 0;
-  for (size_t i = 0; i < b.size(); i += info.block_bytes) {
-    std::memcpy(&b[i + d_at], &d, 2);
-    if (t == DType::Q4_K) std::memcpy(&b[i + 2], &d, 2);
-  }
-  return b;
-}
-
-double process_cpu_seconds() {
-  timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
+using kernel_bench::process_cpu_seconds;
+using tl::bench::random_blocks;
+using tl::bench::random_f16;
 
 // Runs the timed loop and sets the CPU-time-based counters (see the header comment).
 template <class Body>
@@ -98,14 +70,7 @@ void BM_Linear(benchmark::State& state) {
   const auto type = static_cast<DType>(state.range(3));
   CpuBackend be(CpuOptions{});
   const Tensor x = be.upload_f16({M, K}, random_f16(M * K, 1));
-  std::vector<std::byte> wbytes;
-  if (type == DType::F16) {
-    const auto w = random_f16(N * K, 2);
-    wbytes.resize(w.size() * 2);
-    std::memcpy(wbytes.data(), w.data(), wbytes.size());
-  } else {
-    wbytes = random_blocks(type, N * K, 2);
-  }
+  const std::vector<std::byte> wbytes = tl::bench::random_weight_bytes(type, N * K, 2);
   const Tensor w = be.upload({N, K}, type, wbytes);
   run(state, be, 2.0 * M * N * K, static_cast<double>(wbytes.size()),
       [&] { benchmark::DoNotOptimize(be.linear(x, w, nullptr)); });
@@ -113,7 +78,8 @@ void BM_Linear(benchmark::State& state) {
 }
 
 // Matrix-vector with weights streamed from DRAM: enough copies of W [N, K] that together they
-// exceed any last-level cache (>= 1 GiB), used in turn. state.range: K, N, dtype, and 1 where the
+// exceed the last-level cache (at least 1 GiB and twice the cache: kernel_bench::dram_copies),
+// used in turn. state.range: K, N, dtype, and 1 where the
 // weights are borrowed, as a model's mapped weights are (Q8_0/Q4_0: repacked at their first
 // product, before the timing).
 void BM_MatvecDram(benchmark::State& state) {
@@ -123,7 +89,7 @@ void BM_MatvecDram(benchmark::State& state) {
   CpuBackend be(CpuOptions{});
   const Tensor x = be.upload_f16({1, K}, random_f16(K, 1));
   const int64_t bytes = static_cast<int64_t>(*tl::dtype_bytes(type, static_cast<uint64_t>(N * K)));
-  const int64_t copies = std::max<int64_t>(2, ((int64_t{1} << 30) + bytes - 1) / bytes);
+  const int64_t copies = kernel_bench::dram_copies(bytes);
   // Distinct buffers with the same values: the kernels' speed does not depend on them.
   const std::vector<tl::f16_bits> wf =
       type == DType::F16 ? random_f16(N * K, 2) : std::vector<tl::f16_bits>{};

@@ -36,13 +36,13 @@ bytes a token of another model reads (its weights, plus its KV cache at L).
 
 usage: llm_bench.py --tl build/bin/tl --work build/bench-llm [--rounds 3] [--types f16,q8_0,q4_0]
                     [--prompt-tokens 128] [--gen 64] [--quick] [--context 128,512,2048]
+                    [--llama-from OTHER_WORK]
 """
 import argparse
 import json
 import os
 import re
 import selectors
-import shutil
 import statistics
 import subprocess
 import sys
@@ -51,12 +51,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench" / "common"))
+import llama_cpp  # noqa: E402
 import machine  # noqa: E402
 
 MAKE_MODEL = ROOT.parent / "shared" / "tools" / "llama" / "make_tiny_llama.py"
 PROGRAM = ROOT / "docs" / "examples" / "llama.tl"
 DRIVER = Path(__file__).resolve().parent / "llama_cpp_driver.cpp"
-NODE_LLAMA_CPP = "node-llama-cpp@3.21.1"
 
 TINYLLAMA = ["--n-vocab", "32000", "--n-embd", "2048", "--n-layer", "22", "--n-head", "32",
              "--n-head-kv", "4", "--n-ff", "5632", "--ctx", "2048", "--rms-eps", "1e-5"]
@@ -88,35 +88,17 @@ def make_model(work, kind, shape, quick):
     return out
 
 
-def llama_cpp_driver(work):
-    """Builds bench/llm/llama_cpp_driver.cpp against node-llama-cpp 3.21.1's prebuilt libllama.
-
-    The npm package is installed into work/npm when missing; llama.cpp's headers come from the
-    source bundle the package ships (commit 80fb11ac, the same release as its binaries). Returns
-    (driver executable, folder of the prebuilt shared libraries and CPU variants)."""
-    prefix = work / "npm"
-    package = prefix / "node_modules" / "node-llama-cpp"
-    if not (package / "package.json").exists():
-        if not shutil.which("npm"):
-            sys.exit("llm_bench: npm is not installed (apt-get install npm)")
-        prefix.mkdir(parents=True, exist_ok=True)
-        print(f"# npm i -E {NODE_LLAMA_CPP} in {prefix}", flush=True)
-        subprocess.run(["npm", "i", "-E", "--no-audit", "--no-fund", "--prefix", str(prefix),
-                        NODE_LLAMA_CPP], check=True, stdout=subprocess.DEVNULL)
-    bins = prefix / "node_modules" / "@node-llama-cpp" / "linux-x64" / "bins" / "linux-x64"
-    if not (bins / "libllama.v0.4.0.so").exists():
-        sys.exit(f"llm_bench: no prebuilt libllama in {bins}")
-    source = work / "llama-src"
-    if not (source / "include" / "llama.h").exists():
-        subprocess.run(["git", "clone", "-q", str(package / "llama" / "gitRelease.bundle"),
-                        str(source)], check=True)
-    driver = work / "llama_cpp_driver"
-    if not driver.exists() or driver.stat().st_mtime < DRIVER.stat().st_mtime:
-        subprocess.run(["g++", "-O2", "-std=c++17", "-I", str(source / "include"), "-I",
-                        str(source / "ggml" / "include"), str(DRIVER), "-o", str(driver),
-                        str(bins / "libllama.v0.4.0.so"), str(bins / "libggml.v0.4.0.so"),
-                        str(bins / "libggml-base.so"), f"-Wl,-rpath,{bins}"], check=True)
-    return driver, bins
+def llama_cpp_driver(work, reuse=None):
+    """Builds bench/llm/llama_cpp_driver.cpp against node-llama-cpp 3.21.1's prebuilt libllama
+    (bench/common/llama_cpp.py: installed into work when missing, or reused from another build
+    folder). Returns (driver executable, folder of the prebuilt shared libraries and CPU
+    variants)."""
+    package = llama_cpp.install(work, reuse, "llm_bench")
+    if not (package.bins / "libllama.v0.4.0.so").exists():
+        sys.exit(f"llm_bench: no prebuilt libllama in {package.bins}")
+    driver = package.compile(DRIVER, work / "llama_cpp_driver",
+                             ["libllama.v0.4.0.so", "libggml.v0.4.0.so", "libggml-base.so"])
+    return driver, package.bins
 
 
 def timed_run(cmd):
@@ -296,7 +278,7 @@ def context_scaling(args, work, driver):
     lengths = [int(x) for x in args.context.split(",")]
     print(f"# {args.rounds} interleaved rounds, medians; at each context L: a prompt of L - "
           f"{args.gen} tokens, then {args.gen} decoded (positions up to L); greedy, 2 threads; "
-          f"llama.cpp = {NODE_LLAMA_CPP} prebuilt (CPU)")
+          f"llama.cpp = {llama_cpp.NODE_LLAMA_CPP} prebuilt (CPU)")
     cols = ["model", "context", "side", "prompt tok", "prefill tok/s", "decode ms/token",
             "KV cache MiB", "peak RSS MiB"]
     print("| " + " | ".join(cols) + " |")
@@ -349,6 +331,8 @@ def main():
     ap.add_argument("--gen", type=int, default=64)
     ap.add_argument("--quick", action="store_true", help="a small model, one round (smoke test)")
     ap.add_argument("--context", help="comma-separated context lengths: the scaling tables")
+    ap.add_argument("--llama-from", help="reuse the npm/ and llama-src/ of this build folder "
+                    "(read only) instead of installing them into --work")
     args = ap.parse_args()
     if args.quick:
         args.rounds, args.gen, args.prompt_tokens = 1, 8, 16
@@ -356,13 +340,14 @@ def main():
         sys.exit(f"llm_bench: {PROGRAM} does not exist yet")
     work = Path(args.work).resolve()
     work.mkdir(parents=True, exist_ok=True)
-    driver = llama_cpp_driver(work)
+    driver = llama_cpp_driver(work, args.llama_from)
     print(machine.header(args.tl))
     if args.context:
         context_scaling(args, work, driver)
         return
     print(f"# {args.rounds} interleaved rounds, medians; prompt <= {args.prompt_tokens} tokens, "
-          f"{args.gen} generated, greedy, 2 threads; llama.cpp = {NODE_LLAMA_CPP} prebuilt (CPU)")
+          f"{args.gen} generated, greedy, 2 threads; "
+          f"llama.cpp = {llama_cpp.NODE_LLAMA_CPP} prebuilt (CPU)")
     cols = ["model", "side", "prompt tok", "prefill tok/s", "decode tok/s", "TTFT s",
             "peak RSS MiB"]
     print("| " + " | ".join(cols) + " |")
