@@ -82,6 +82,11 @@ TL_TARGET_AVX512VNNI inline void store_row(const __m512* acc, float* out) {
   }
 }
 
+// How far ahead in a tile's values (and proportionally in its scales) the kernels prefetch: the
+// hardware prefetchers alone left a decode of 4096 x 14336 Q4_0 weights 25-40% slower
+// (tl_kernel_bench, EPYC). Past a tile's end it reaches the next tile, which a task reads next.
+constexpr int64_t kAhead = 4096;
+
 template <int R>
 TL_TARGET_AVX512VNNI void tile_q4_0(const std::byte* tile, int64_t nb, const Q8Activations& a,
                                     int64_t m0, float* out) {
@@ -106,7 +111,9 @@ TL_TARGET_AVX512VNNI void tile_q4_0(const std::byte* tile, int64_t nb, const Q8A
         _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(scales + 32 * b)));
     if constexpr (R == 1) sc = _mm512_mul_ps(sc, xd[0]);
     const std::byte* v = values + b * 256;
+    _mm_prefetch(reinterpret_cast<const char*>(scales + 32 * b + kAhead / 8), _MM_HINT_T0);
     for (int g = 0; g < 4; ++g) {
+      _mm_prefetch(reinterpret_cast<const char*>(v + 64 * g + kAhead), _MM_HINT_T0);
       const __m512i nib = _mm512_loadu_si512(v + 64 * g);
       const __m512i lo = _mm512_and_si512(nib, low4);
       const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(nib, 4), low4);
@@ -145,7 +152,10 @@ TL_TARGET_AVX512VNNI void tile_q8_0(const std::byte* tile, int64_t nb, const Q8A
         _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(scales + 32 * b)));
     if constexpr (R == 1) sc = _mm512_mul_ps(sc, xd[0]);
     const std::byte* v = values + b * 512;
+    _mm_prefetch(reinterpret_cast<const char*>(scales + 32 * b + kAhead / 16), _MM_HINT_T0);
     for (int g = 0; g < 4; ++g) {
+      _mm_prefetch(reinterpret_cast<const char*>(v + 128 * g + kAhead), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(v + 128 * g + 64 + kAhead), _MM_HINT_T0);
       const __m512i lo = _mm512_loadu_si512(v + 128 * g);
       const __m512i hi = _mm512_loadu_si512(v + 128 * g + 64);
       const __m512i wsum128 =
