@@ -183,13 +183,19 @@ def llama_cpp_vulkan_driver(work, model):
     backends = ["libggml-cpu.so", "libggml-vulkan.so"]
     if not all((libs / f).exists() for f in ["libllama.so", *backends]):
         install_missing(LLAMA_VULKAN_PACKAGES)
-        print(f"# building llama.cpp with GGML_VULKAN into {build} (cached for later runs)",
-              flush=True)
+        log = work / "llama-vulkan-build.log"
+        print(f"# building llama.cpp with GGML_VULKAN into {build} (cached for later runs; "
+              f"log: {log})", flush=True)
+        steps = [["cmake", "--build", str(build), "-j2", "--target", "llama", "ggml-cpu",
+                  "ggml-vulkan"]]
         if not (build / "CMakeCache.txt").exists():
-            subprocess.run(["cmake", "-S", str(source), "-B", str(build), "-G", "Ninja",
-                            *LLAMA_VULKAN_FLAGS], check=True, stdout=subprocess.DEVNULL)
-        subprocess.run(["nice", "-n", "19", "cmake", "--build", str(build), "-j2", "--target",
-                        "llama", "ggml-cpu", "ggml-vulkan"], check=True, stdout=subprocess.DEVNULL)
+            steps.insert(0, ["cmake", "-S", str(source), "-B", str(build), "-G", "Ninja",
+                             *LLAMA_VULKAN_FLAGS])
+        with open(log, "w", encoding="utf-8") as out:
+            for step in steps:
+                if subprocess.run(["nice", "-n", "19", *step], stdout=out,
+                                  stderr=subprocess.STDOUT).returncode != 0:
+                    sys.exit(f"llm_bench: llama.cpp's Vulkan build failed: see {log}")
     driver = work / "llama_cpp_driver_vulkan"
     compile_driver(source, driver, [libs / "libllama.so", libs / "libggml.so",
                                     libs / "libggml-base.so"])
