@@ -171,6 +171,30 @@ def install_missing(packages):
                    check=True, stdout=subprocess.DEVNULL)
 
 
+# ggml-vulkan.cpp chains a VK_EXT_layer_settings struct (a validation-layer setting, enabled only
+# in GGML_VULKAN_VALIDATE builds) into its instance's create info; Debian 12's Vulkan headers
+# (1.3.239) predate that extension. With such headers, the bench's copy of the source drops that
+# struct: the instance is created as it is whenever that build option is off.
+LAYER_SETTINGS = re.compile(r"    VkBool32 enable_best_practice = layer_settings;\n.*?"
+                            r"(vk::InstanceCreateInfo instance_create_info\(.*?extensions)"
+                            r", &layer_setting_info\);", re.S)
+
+
+def fit_old_vulkan_headers(source):
+    """Drops the layer-settings struct from source's ggml-vulkan.cpp when the system's Vulkan
+    headers lack VK_EXT_layer_settings (LAYER_SETTINGS)."""
+    core = Path("/usr/include/vulkan/vulkan_core.h")
+    if not core.exists() or "VK_EXT_layer_settings" in core.read_text(errors="replace"):
+        return
+    cpp = source / "ggml" / "src" / "ggml-vulkan" / "ggml-vulkan.cpp"
+    text = cpp.read_text()
+    fitted = LAYER_SETTINGS.sub(lambda m: "    " + m.group(1) + ");", text)
+    if fitted != text:
+        print(f"# {cpp}: VK_EXT_layer_settings struct dropped (Vulkan headers older than it)",
+              flush=True)
+        cpp.write_text(fitted)
+
+
 def llama_cpp_vulkan_driver(work, model):
     """The driver linked to llama.cpp built from the same source with its Vulkan backend, in
     work/llama-vulkan-build (built when missing: many shaders, ~30 min on 2 cores), all layers
@@ -183,6 +207,7 @@ def llama_cpp_vulkan_driver(work, model):
     backends = ["libggml-cpu.so", "libggml-vulkan.so"]
     if not all((libs / f).exists() for f in ["libllama.so", *backends]):
         install_missing(LLAMA_VULKAN_PACKAGES)
+        fit_old_vulkan_headers(source)
         log = work / "llama-vulkan-build.log"
         print(f"# building llama.cpp with GGML_VULKAN into {build} (cached for later runs; "
               f"log: {log})", flush=True)
