@@ -165,7 +165,8 @@ def install_missing(packages):
     if not missing:
         return
     if os.geteuid() != 0:
-        sys.exit(f"llm_bench: llama.cpp's Vulkan build needs: apt-get install -y {' '.join(missing)}")
+        sys.exit(f"llm_bench: llama.cpp's Vulkan build needs: apt-get install -y "
+                 f"{' '.join(missing)}")
     print(f"# apt-get install {' '.join(missing)}", flush=True)
     subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
                    check=True, stdout=subprocess.DEVNULL)
@@ -483,25 +484,24 @@ def main():
     work.mkdir(parents=True, exist_ok=True)
     shape = QUICK if args.quick else TINYLLAMA
     print(machine.header(args.tl))
+    plan = (f"# {args.rounds} interleaved rounds, medians; prompt <= {args.prompt_tokens} tokens, "
+            f"{args.gen} generated, greedy")
     if args.device == "vulkan":
         model = make_model(work, args.types.split(",")[0], shape, args.quick)
         driver = llama_cpp_vulkan_driver(work, model)
         commit = subprocess.run(["git", "-C", str(work / "llama-src"), "rev-parse", "--short=8",
                                  "HEAD"], capture_output=True, text=True).stdout.strip()
-        print(f"# {args.rounds} interleaved rounds, medians; prompt <= {args.prompt_tokens} tokens, "
-              f"{args.gen} generated, greedy; both sides on the Vulkan device "
+        print(f"{plan}; both sides on the Vulkan device "
               f"{driver_info(driver, model, 'Hello')['gpus']}: TL `tl run --device vulkan`, "
-              f"llama.cpp {' '.join(f'{k}={v}' for k, v in driver.env.items())} "
-              f"{commit} (the source {NODE_LLAMA_CPP} ships) built with GGML_VULKAN, "
-              f"all layers offloaded, 2 CPU threads")
+              f"llama.cpp {commit} (the source {NODE_LLAMA_CPP} ships) built with GGML_VULKAN, "
+              f"all layers offloaded, 2 CPU threads"
+              + "".join(f", {k}={v}" for k, v in driver.env.items()))
     else:
         driver = llama_cpp_driver(work)
         if args.context:
             context_scaling(args, work, driver)
             return
-        print(f"# {args.rounds} interleaved rounds, medians; prompt <= {args.prompt_tokens} tokens, "
-              f"{args.gen} generated, greedy, 2 threads; llama.cpp = {NODE_LLAMA_CPP} prebuilt "
-              f"(CPU)")
+        print(f"{plan}, 2 threads; llama.cpp = {NODE_LLAMA_CPP} prebuilt (CPU)")
     cols = ["model", "side", "prompt tok", "prefill tok/s", "decode tok/s", "TTFT s",
             "peak RSS MiB"]
     print("| " + " | ".join(cols) + " |")
