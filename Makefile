@@ -42,9 +42,9 @@ bench: build
 	ctest --test-dir $(BUILD) --output-on-failure -L bench
 
 # Runs the side-by-side benches on this machine and rewrites docs/performance.md's tables with what
-# they print (bench/report.py). ONLY=startup,vm,cpu,ggml,e2e,llm,context picks sections (default:
-# all but llm and context, the long ones; ggml, like llm, installs node-llama-cpp into
-# $(BUILD)/bench-llm with npm once).
+# they print (bench/report.py). ONLY=startup,vm,cpu,ggml,e2e,llm,context,vulkan-llm picks sections
+# (default: all but llm, context and vulkan-llm, the long ones; ggml and llm install
+# node-llama-cpp into $(BUILD)/bench-llm with npm once).
 bench-report: build
 	cmake --build $(BUILD) --target tl_cpu_bench tl_kernel_bench
 	/usr/bin/python3 bench/report.py --build $(BUILD) --doc docs/performance.md $(if $(ONLY),--only $(ONLY))

@@ -17,6 +17,9 @@ load). Sections not asked for (--only) keep their text.
   llm      bench/llm/llm_bench.py: docs/examples/llama.tl against llama.cpp (long: ~30 min)
   context  bench/llm/llm_bench.py --context: the same at contexts of 128, 512 and 2048 tokens
            (Q4_0), and a projection to larger models (long: ~10 min)
+  vulkan-llm  bench/llm/llm_bench.py --device vulkan: the same model on the Vulkan device, TL
+           against llama.cpp's Vulkan backend (long: builds llama.cpp with Vulkan once, ~30 min;
+           then ~15 min on lavapipe)
 
 usage: report.py --build build [--doc docs/performance.md] [--only startup,vm,...]
                  [--llama-from OTHER_BUILD/bench-llm]
@@ -35,9 +38,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench" / "common"))
 import machine  # noqa: E402
 
-SECTIONS = ["startup", "vm", "cpu", "ggml", "e2e", "llm", "context"]
-# --llama-from: the ggml, llm and context sections reuse that folder's node-llama-cpp (npm/,
-# llama-src/).
+SECTIONS = ["startup", "vm", "cpu", "ggml", "e2e", "llm", "context", "vulkan-llm"]
+LONG = ["llm", "context", "vulkan-llm"]  # not run unless asked for
+# --llama-from: the ggml and llm sections reuse that folder's node-llama-cpp (npm/, llama-src/).
 REUSE = []
 
 
@@ -108,15 +111,21 @@ def e2e(build):
     return run([numpy_python(), ROOT / "bench/e2e/block_bench.py", "--tl", build / "bin/tl"])
 
 
-def llm(build):
+def llm_bench(build, *options):
     return run([numpy_python(), ROOT / "bench/llm/llm_bench.py", "--tl", build / "bin/tl",
-                "--work", build / "bench-llm", *REUSE])
+                "--work", build / "bench-llm", *REUSE, *options])
+
+
+def llm(build):
+    return llm_bench(build)
 
 
 def context(build):
-    return run([numpy_python(), ROOT / "bench/llm/llm_bench.py", "--tl", build / "bin/tl",
-                "--work", build / "bench-llm", "--types", "q4_0", "--context", "128,512,2048",
-                *REUSE])
+    return llm_bench(build, "--types", "q4_0", "--context", "128,512,2048")
+
+
+def vulkan_llm(build):
+    return llm_bench(build, "--device", "vulkan")
 
 
 def as_markdown(text):
@@ -146,7 +155,7 @@ def main():
     ap.add_argument("--build", required=True, type=Path)
     ap.add_argument("--doc", default=ROOT / "docs" / "performance.md", type=Path)
     ap.add_argument("--only",
-                    default=",".join(s for s in SECTIONS if s not in ("llm", "context")))
+                    default=",".join(s for s in SECTIONS if s not in LONG))
     ap.add_argument("--llama-from", help="reuse the node-llama-cpp install (npm/, llama-src/) of "
                     "this folder, read only, instead of installing one into the build folder")
     args = ap.parse_args()
@@ -159,7 +168,7 @@ def main():
         begin, end = f"<!-- bench-report:{name} begin -->", f"<!-- bench-report:{name} end -->"
         if begin not in doc or end not in doc:
             sys.exit(f"report: {args.doc} has no {begin} ... {end} section")
-        text = as_markdown(globals()[name](args.build.resolve()))
+        text = as_markdown(globals()[name.replace("-", "_")](args.build.resolve()))
         print(text, flush=True)
         doc = re.sub(re.escape(begin) + ".*?" + re.escape(end),
                      lambda _: f"{begin}\n{text}\n{end}", doc, flags=re.S)

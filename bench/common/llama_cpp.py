@@ -24,17 +24,23 @@ class Install:
         self.bins = prefix / "node_modules" / "@node-llama-cpp" / "linux-x64" / "bins" / "linux-x64"
 
     def compile(self, cpp, out, libs):
-        """Compiles the driver `cpp` into `out` (again when cpp or a header of bench/common is
-        newer), linked to the prebuilt `libs` (file names in bins) with an rpath to bins. The
-        repository's root is on the include path (bench/common/...)."""
-        inputs = [Path(cpp), *(ROOT / "bench" / "common").glob("*.h")]
-        if out.exists() and all(out.stat().st_mtime >= p.stat().st_mtime for p in inputs):
-            return out
-        subprocess.run(["g++", "-O2", "-std=c++17", "-I", str(ROOT), "-I",
-                        str(self.source / "include"), "-I", str(self.source / "ggml" / "include"),
-                        str(cpp), "-o", str(out), *(str(self.bins / lib) for lib in libs),
-                        f"-Wl,-rpath,{self.bins}"], check=True)
+        """Compiles the driver `cpp` into `out`, linked to the prebuilt `libs` (file names in
+        bins): compile_driver."""
+        return compile_driver(cpp, out, self.source, self.bins, libs)
+
+
+def compile_driver(cpp, out, source, lib_dir, libs):
+    """Compiles the driver `cpp` into `out` (again when cpp or a header of bench/common is newer)
+    against the headers of the llama.cpp `source`, linked to `libs` (file names in lib_dir) with an
+    rpath to lib_dir. The repository's root is on the include path (bench/common/...)."""
+    inputs = [Path(cpp), *(ROOT / "bench" / "common").glob("*.h")]
+    if out.exists() and all(out.stat().st_mtime >= p.stat().st_mtime for p in inputs):
         return out
+    subprocess.run(["g++", "-O2", "-std=c++17", "-I", str(ROOT), "-I", str(source / "include"),
+                    "-I", str(source / "ggml" / "include"), str(cpp), "-o", str(out),
+                    *(str(Path(lib_dir) / lib) for lib in libs), f"-Wl,-rpath,{lib_dir}"],
+                   check=True)
+    return out
 
 
 def install(work, reuse=None, who="bench"):

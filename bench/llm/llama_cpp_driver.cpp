@@ -3,15 +3,23 @@
 // links it to the package's prebuilt shared libraries). The prebuilt picks its CPU variant at run
 // time (ggml_backend_load_all_from_path). This is llama.cpp's own examples/simple loop: one
 // llama_decode of the whole prompt, then one llama_decode per generated token, greedy, on 2
-// threads, CPU only. Before it, the warm-up of llama.cpp's tools (common_init_from_params, as in
-// llama-cli and llama-server): one llama_decode of [BOS, EOS], then the cache cleared. It calls the C API directly so that no JavaScript sits in the token loop.
+// threads, CPU only (unless N_GPU_LAYERS is given: below). Before it, the warm-up of llama.cpp's
+// tools (common_init_from_params, as in llama-cli and llama-server): one llama_decode of
+// [BOS, EOS], then the cache cleared. It calls the C API directly so that no JavaScript sits in
+// the token loop.
+//
+// With a fifth argument N_GPU_LAYERS (the bench's --device vulkan, where the same file is compiled
+// against a Vulkan build of the same llama.cpp source), that many layers go to the GPU device the
+// backend directory provides (99: all of them, and the output layer); the rest is unchanged.
 //
 // Prints one JSON line per event on stdout, flushed, so the bench timestamps them the same way it
 // timestamps `tl run`'s output:
 //   {"event":"loaded","ms":...}  {"event":"prompt","tokens":N}
 //   {"event":"token","i":k,"id":ID}  (one per generated token)
-//   {"event":"done","prefill_ms":...,"decode_ms":...,"generated":n}
-// usage: llama_cpp_driver BACKEND_DIR MODEL.gguf PROMPT N   (N = 0: only count the prompt's tokens)
+//   {"event":"done","prefill_ms":...,"decode_ms":...,"generated":n,"system":"..."}
+// With N = 0 it only counts the prompt's tokens and names the GPU devices the backends found:
+//   {"event":"prompt","tokens":N,"gpus":"name: description; ..."}
+// usage: llama_cpp_driver BACKEND_DIR MODEL.gguf PROMPT N [N_GPU_LAYERS]
 #include "ggml-backend.h"
 #include "llama.h"
 
@@ -32,18 +40,33 @@ int fail(const char* what) {
   return 1;
 }
 
+// The GPU devices the loaded backends offer, "name: description; ...".
+std::string gpu_devices() {
+  std::string out;
+  for (size_t i = 0; i < ggml_backend_dev_count(); ++i) {
+    ggml_backend_dev_t dev = ggml_backend_dev_get(i);
+    if (ggml_backend_dev_type(dev) != GGML_BACKEND_DEVICE_TYPE_GPU) continue;
+    if (!out.empty()) out += "; ";
+    out += std::string(ggml_backend_dev_name(dev)) + ": " + ggml_backend_dev_description(dev);
+  }
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 5) return fail("usage: llama_cpp_driver BACKEND_DIR MODEL.gguf PROMPT N");
+  if (argc != 5 && argc != 6)
+    return fail("usage: llama_cpp_driver BACKEND_DIR MODEL.gguf PROMPT N [N_GPU_LAYERS]");
   const auto t0 = std::chrono::steady_clock::now();
   const std::string prompt = argv[3];
   const int n_predict = std::atoi(argv[4]);
+  const int n_gpu_layers = argc == 6 ? std::atoi(argv[5]) : 0;
   if (n_predict < 0) return fail("N must not be negative");
 
   ggml_backend_load_all_from_path(argv[1]);
+  if (n_gpu_layers > 0 && gpu_devices().empty()) return fail("no GPU device to offload layers to");
   llama_model_params model_params = llama_model_default_params();
-  model_params.n_gpu_layers = 0;
+  model_params.n_gpu_layers = n_gpu_layers;
   llama_model* model = llama_model_load_from_file(argv[2], model_params);
   if (model == nullptr) return fail("cannot load the model");
   const llama_vocab* vocab = llama_model_get_vocab(model);
@@ -55,7 +78,8 @@ int main(int argc, char** argv) {
                      n_prompt, true, true) < 0)
     return fail("cannot tokenize the prompt");
   if (n_predict == 0) {
-    std::printf("{\"event\":\"prompt\",\"tokens\":%d}\n", n_prompt);
+    std::printf("{\"event\":\"prompt\",\"tokens\":%d,\"gpus\":\"%s\"}\n", n_prompt,
+                gpu_devices().c_str());
     llama_model_free(model);
     return 0;
   }

@@ -6,7 +6,7 @@ Models: TinyLlama-shaped random-weight files (vocab 32000, n_embd 2048, 22 layer
 into the build folder and reused from there (never committed). --quick uses a small shape.
 
 Sides, interleaved round by round (TL, llama.cpp, TL, llama.cpp, ...), each a fresh process:
-  TL:        tl run docs/examples/llama.tl MODEL.gguf PROMPT N
+  TL:        tl run --device cpu docs/examples/llama.tl MODEL.gguf PROMPT N
   llama.cpp: bench/llm/llama_cpp_driver.cpp, llama.cpp's examples/simple loop on the C API,
              linked to node-llama-cpp 3.21.1's prebuilt libllama (installed into the build folder
              with `npm i -E node-llama-cpp@3.21.1` when it is not there; it picks its CPU variant
@@ -26,6 +26,14 @@ cache. Both measured the same way from outside: the process's stdout is timestam
 The table gives medians of the rounds and the ratio TL / llama.cpp (throughput: > 1 means TL is
 faster; RSS and TTFT: < 1 means TL uses less / answers sooner).
 
+With --device vulkan both sides run on the Vulkan device instead (where it is lavapipe, Mesa's
+Vulkan driver on the CPU, with a shorter prompt and generation: DEFAULTS):
+  TL:        tl run --device vulkan docs/examples/llama.tl MODEL.gguf PROMPT N
+  llama.cpp: the same driver, compiled against llama.cpp built from the source node-llama-cpp
+             ships, with GGML_VULKAN (work/llama-vulkan-build, built once: needs Debian's glslc
+             and spirv-headers), all layers offloaded to the device (checked in llama.cpp's log).
+Same columns, same measuring.
+
 With --context 128,512,2048 it measures instead how cost grows with the context (the positions
 the KV cache holds when a token is decoded): for each length L, a prompt of L - gen tokens and
 gen tokens decoded after it (positions up to L), on both sides: prefill tok/s, decode ms per
@@ -36,9 +44,10 @@ bytes a token of another model reads (its weights, plus its KV cache at L).
 
 usage: llm_bench.py --tl build/bin/tl --work build/bench-llm [--rounds 3] [--types f16,q8_0,q4_0]
                     [--prompt-tokens 128] [--gen 64] [--quick] [--context 128,512,2048]
-                    [--llama-from OTHER_WORK]
+                    [--device cpu|vulkan] [--llama-from OTHER_WORK]
 """
 import argparse
+import collections
 import json
 import os
 import re
@@ -88,23 +97,129 @@ def make_model(work, kind, shape, quick):
     return out
 
 
+# How llama_cpp_driver.cpp is run: the executable, the folder its backends are loaded from, the
+# layers it offloads to a GPU device (None: CPU only, the driver's default), and environment
+# variables to add.
+Driver = collections.namedtuple("Driver", "exe backends gpu_layers env")
+
+
 def llama_cpp_driver(work, reuse=None):
-    """Builds bench/llm/llama_cpp_driver.cpp against node-llama-cpp 3.21.1's prebuilt libllama
+    """The driver linked to node-llama-cpp 3.21.1's prebuilt libllama, CPU only
     (bench/common/llama_cpp.py: installed into work when missing, or reused from another build
-    folder). Returns (driver executable, folder of the prebuilt shared libraries and CPU
-    variants)."""
+    folder)."""
     package = llama_cpp.install(work, reuse, "llm_bench")
     if not (package.bins / "libllama.v0.4.0.so").exists():
         sys.exit(f"llm_bench: no prebuilt libllama in {package.bins}")
     driver = package.compile(DRIVER, work / "llama_cpp_driver",
                              ["libllama.v0.4.0.so", "libggml.v0.4.0.so", "libggml-base.so"])
-    return driver, package.bins
+    return Driver(driver, package.bins, None, {})
 
 
-def timed_run(cmd):
-    """Runs cmd; returns (stdout chunks with arrival times since start, stderr, rc, peak RSS MiB)."""
+# llama.cpp's Vulkan build: the library and its backends only (no tools, examples or tests),
+# portable CPU code, backends as loadable modules (as in node-llama-cpp's prebuilt).
+LLAMA_VULKAN_FLAGS = ["-DCMAKE_BUILD_TYPE=Release", "-DGGML_VULKAN=ON", "-DGGML_NATIVE=OFF",
+                      "-DGGML_BACKEND_DL=ON", "-DBUILD_SHARED_LIBS=ON", "-DLLAMA_CURL=OFF",
+                      "-DLLAMA_BUILD_COMMON=OFF", "-DLLAMA_BUILD_TESTS=OFF",
+                      "-DLLAMA_BUILD_TOOLS=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF",
+                      "-DLLAMA_BUILD_SERVER=OFF", "-DLLAMA_BUILD_APP=OFF"]
+# Debian packages that build needs beyond the TL build's: the shader compiler, and the SPIR-V
+# headers' CMake package that ggml-vulkan's CMakeLists asks for.
+LLAMA_VULKAN_PACKAGES = ["glslc", "spirv-headers"]
+
+
+def install_missing(packages):
+    """apt-get installs the Debian packages that are missing when run as root; else stops."""
+    missing = [p for p in packages if subprocess.run(
+        ["dpkg-query", "-W", "-f=${Status}", p], capture_output=True, text=True
+    ).stdout != "install ok installed"]
+    if not missing:
+        return
+    if os.geteuid() != 0:
+        sys.exit(f"llm_bench: llama.cpp's Vulkan build needs: apt-get install -y "
+                 f"{' '.join(missing)}")
+    print(f"# apt-get install {' '.join(missing)}", flush=True)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+# ggml-vulkan.cpp chains a VK_EXT_layer_settings struct (a validation-layer setting, enabled only
+# in GGML_VULKAN_VALIDATE builds) into its instance's create info; Debian 12's Vulkan headers
+# (1.3.239) predate that extension. With such headers, the bench's copy of the source drops that
+# struct: the instance is created as it is whenever that build option is off.
+LAYER_SETTINGS = re.compile(r"    VkBool32 enable_best_practice = layer_settings;\n.*?"
+                            r"(vk::InstanceCreateInfo instance_create_info\(.*?extensions)"
+                            r", &layer_setting_info\);", re.S)
+
+
+def fit_old_vulkan_headers(source):
+    """Drops the layer-settings struct from source's ggml-vulkan.cpp when the system's Vulkan
+    headers lack VK_EXT_layer_settings (LAYER_SETTINGS)."""
+    core = Path("/usr/include/vulkan/vulkan_core.h")
+    if not core.exists() or "VK_EXT_layer_settings" in core.read_text(errors="replace"):
+        return
+    cpp = source / "ggml" / "src" / "ggml-vulkan" / "ggml-vulkan.cpp"
+    text = cpp.read_text()
+    fitted = LAYER_SETTINGS.sub(lambda m: "    " + m.group(1) + ");", text)
+    if fitted != text:
+        print(f"# {cpp}: VK_EXT_layer_settings struct dropped (Vulkan headers older than it)",
+              flush=True)
+        cpp.write_text(fitted)
+
+
+def llama_cpp_vulkan_driver(work, model):
+    """The driver linked to llama.cpp built from the same source with its Vulkan backend, in
+    work/llama-vulkan-build (built when missing: many shaders, ~30 min on 2 cores), all layers
+    offloaded to the Vulkan device. ggml-vulkan leaves CPU-type devices (lavapipe) out unless
+    GGML_VK_VISIBLE_DEVICES names them: where it sees no other device, it is given device 0, the
+    one TL picks on a machine whose only Vulkan device is lavapipe."""
+    package = llama_cpp.install(work, None, "llm_bench")
+    # Its own clone: the build patches the source (fit_old_vulkan_headers).
+    source = work / "llama-vulkan-src"
+    if not (source / "include" / "llama.h").exists():
+        subprocess.run(["git", "-c", "advice.detachedHead=false", "clone", "-q",
+                        str(package.prefix / "node_modules" / "node-llama-cpp" / "llama" /
+                            "gitRelease.bundle"), str(source)], check=True)
+    build = work / "llama-vulkan-build"
+    libs = build / "bin"
+    backends = ["libggml-cpu.so", "libggml-vulkan.so"]
+    if not all((libs / f).exists() for f in ["libllama.so", *backends]):
+        install_missing(LLAMA_VULKAN_PACKAGES)
+        fit_old_vulkan_headers(source)
+        log = work / "llama-vulkan-build.log"
+        print(f"# building llama.cpp with GGML_VULKAN into {build} (cached for later runs; "
+              f"log: {log})", flush=True)
+        steps = [["cmake", "--build", str(build), "-j2", "--target", "llama", "ggml-cpu",
+                  "ggml-vulkan"]]
+        if not (build / "CMakeCache.txt").exists():
+            steps.insert(0, ["cmake", "-S", str(source), "-B", str(build), "-G", "Ninja",
+                             *LLAMA_VULKAN_FLAGS])
+        with open(log, "w", encoding="utf-8") as out:
+            for step in steps:
+                if subprocess.run(["nice", "-n", "19", *step], stdout=out,
+                                  stderr=subprocess.STDOUT).returncode != 0:
+                    sys.exit(f"llm_bench: llama.cpp's Vulkan build failed: see {log}")
+    driver = work / "llama_cpp_driver_vulkan"
+    llama_cpp.compile_driver(DRIVER, driver, source, libs,
+                             ["libllama.so", "libggml.so", "libggml-base.so"])
+    vulkan = Driver(driver, libs, 99, {})
+    if not driver_info(vulkan, model, "Hello")["gpus"]:
+        vulkan = vulkan._replace(env={"GGML_VK_VISIBLE_DEVICES": "0"})
+        if not driver_info(vulkan, model, "Hello")["gpus"]:
+            sys.exit("llm_bench: llama.cpp's Vulkan backend finds no device")
+    return vulkan
+
+
+def driver_cmd(driver, model, prompt, n):
+    cmd = [str(driver.exe), str(driver.backends), str(model), prompt, str(n)]
+    return cmd + ([str(driver.gpu_layers)] if driver.gpu_layers else [])
+
+
+def timed_run(cmd, env=None):
+    """Runs cmd, with the variables `env` added to the environment; returns (stdout chunks with
+    arrival times since start, stderr, rc, peak RSS MiB)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0,
+                            env={**os.environ, **(env or {})})
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ, "out")
     sel.register(proc.stderr, selectors.EVENT_READ, "err")
@@ -125,8 +240,9 @@ def timed_run(cmd):
     return chunks, err.decode(errors="replace"), proc.returncode, usage.ru_maxrss / 1024
 
 
-def run_tl(tl, model, prompt, n):
-    chunks, err, rc, rss = timed_run([tl, "run", str(PROGRAM), str(model), prompt, str(n)])
+def run_tl(tl, device, model, prompt, n):
+    chunks, err, rc, rss = timed_run([tl, "run", "--device", device, str(PROGRAM), str(model),
+                                      prompt, str(n)])
     if rc != 0:
         sys.exit(f"llm_bench: tl run failed ({rc}):\n{err[-3000:]}")
     # The program echoes the prompt, then streams the tokens: every chunk that arrives after the
@@ -155,9 +271,15 @@ def run_tl(tl, model, prompt, n):
 
 
 def run_llama_cpp(driver, model, prompt, n):
-    chunks, err, rc, rss = timed_run([str(driver[0]), str(driver[1]), str(model), prompt, str(n)])
+    chunks, err, rc, rss = timed_run(driver_cmd(driver, model, prompt, n), driver.env)
     if rc != 0:
         sys.exit(f"llm_bench: llama.cpp driver failed ({rc}):\n{err[-3000:]}")
+    if driver.gpu_layers:
+        # llama.cpp's own log line: "load_tensors: offloaded 23/23 layers to GPU".
+        off = re.search(r"offloaded (\d+)/(\d+) layers to GPU", err)
+        if not off or off.group(1) != off.group(2):
+            sys.exit(f"llm_bench: llama.cpp did not offload every layer:\n{err[-3000:]}")
+        run_llama_cpp.offloaded = off.group(0)
     events, buf = [], b""
     for t, data in chunks:
         buf += data
@@ -178,13 +300,20 @@ def prompt_of(words):
     return " ".join(text[:words])
 
 
+def driver_info(driver, model, prompt):
+    """The driver's count of the prompt's tokens and the GPU devices it sees (N = 0: nothing is
+    offloaded or run)."""
+    cmd = driver_cmd(driver._replace(gpu_layers=None), model, prompt, 0)
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True,
+                         env={**os.environ, **driver.env}).stdout
+    return json.loads(out.splitlines()[-1])
+
+
 def prompt_with_tokens(driver, model, tokens):
     """The longest prefix of the text with at most `tokens` tokens (BOS included) in the model's
     vocabulary, counted by llama.cpp's tokenizer (TL's gives the same ids: tests/llama)."""
     def count(words):
-        out = subprocess.run([str(driver[0]), str(driver[1]), str(model), prompt_of(words), "0"],
-                             capture_output=True, text=True, check=True).stdout
-        return json.loads(out.splitlines()[-1])["tokens"]
+        return driver_info(driver, model, prompt_of(words))["tokens"]
     lo, hi = 1, tokens  # every word is at least one token
     while lo < hi:
         mid = (lo + hi + 1) // 2
@@ -223,7 +352,7 @@ def measure(args, driver, model, prompt):
     runs = {"TL": [], "llama.cpp": []}
     for _ in range(args.rounds):
         read_through(model)
-        runs["TL"].append(run_tl(args.tl, model, prompt, args.gen))
+        runs["TL"].append(run_tl(args.tl, args.device, model, prompt, args.gen))
         read_through(model)
         runs["llama.cpp"].append(run_llama_cpp(driver, model, prompt, args.gen))
     med = {}
@@ -321,39 +450,67 @@ def context_scaling(args, work, driver):
             print("| " + " | ".join(row) + " |")
 
 
+# Per device: rounds, weight types, prompt length and tokens generated. Lavapipe (Mesa's Vulkan
+# driver on the CPU, the only Vulkan device of a machine without a GPU) runs TL's TinyLlama Q4_0
+# at a few tokens/s at best and its prefill slower still: a short prompt and generation, one
+# weight type (--types f16,q8_0,q4_0 for all three).
+DEFAULTS = {"cpu": dict(rounds=3, types="f16,q8_0,q4_0", prompt_tokens=128, gen=64),
+            "vulkan": dict(rounds=2, types="q4_0", prompt_tokens=32, gen=16)}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--tl", required=True)
     ap.add_argument("--work", required=True, help="build folder for models and node_modules")
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--types", default="f16,q8_0,q4_0")
-    ap.add_argument("--prompt-tokens", type=int, default=128)
-    ap.add_argument("--gen", type=int, default=64)
+    ap.add_argument("--device", choices=["cpu", "vulkan"], default="cpu",
+                    help="vulkan: both sides on the Vulkan device, with smaller defaults")
+    ap.add_argument("--rounds", type=int)
+    ap.add_argument("--types")
+    ap.add_argument("--prompt-tokens", type=int)
+    ap.add_argument("--gen", type=int)
     ap.add_argument("--quick", action="store_true", help="a small model, one round (smoke test)")
     ap.add_argument("--context", help="comma-separated context lengths: the scaling tables")
     ap.add_argument("--llama-from", help="reuse the npm/ and llama-src/ of this build folder "
-                    "(read only) instead of installing them into --work")
+                    "(read only) instead of installing them into --work (CPU only)")
     args = ap.parse_args()
+    for key, value in DEFAULTS[args.device].items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
     if args.quick:
         args.rounds, args.gen, args.prompt_tokens = 1, 8, 16
     if not PROGRAM.exists():
         sys.exit(f"llm_bench: {PROGRAM} does not exist yet")
+    if args.context and args.device != "cpu":
+        sys.exit("llm_bench: --context measures the CPU only")
     work = Path(args.work).resolve()
     work.mkdir(parents=True, exist_ok=True)
-    driver = llama_cpp_driver(work, args.llama_from)
+    shape = QUICK if args.quick else TINYLLAMA
     print(machine.header(args.tl))
-    if args.context:
-        context_scaling(args, work, driver)
-        return
-    print(f"# {args.rounds} interleaved rounds, medians; prompt <= {args.prompt_tokens} tokens, "
-          f"{args.gen} generated, greedy, 2 threads; "
-          f"llama.cpp = {llama_cpp.NODE_LLAMA_CPP} prebuilt (CPU)")
+    plan = (f"# {args.rounds} interleaved rounds, medians; prompt <= {args.prompt_tokens} tokens, "
+            f"{args.gen} generated, greedy")
+    if args.device == "vulkan":
+        model = make_model(work, args.types.split(",")[0], shape, args.quick)
+        driver = llama_cpp_vulkan_driver(work, model)
+        commit = subprocess.run(["git", "-C", str(work / "llama-vulkan-src"), "rev-parse",
+                                 "--short=8", "HEAD"], capture_output=True, text=True).stdout.strip()
+        print(f"{plan}; both sides on the Vulkan device "
+              f"{driver_info(driver, model, 'Hello')['gpus']}: TL `tl run --device vulkan`, "
+              f"llama.cpp {commit} (the source {llama_cpp.NODE_LLAMA_CPP} ships) built with "
+              f"GGML_VULKAN, "
+              f"all layers offloaded, 2 CPU threads"
+              + "".join(f", {k}={v}" for k, v in driver.env.items()))
+    else:
+        driver = llama_cpp_driver(work, args.llama_from)
+        if args.context:
+            context_scaling(args, work, driver)
+            return
+        print(f"{plan}, 2 threads; llama.cpp = {llama_cpp.NODE_LLAMA_CPP} prebuilt (CPU)")
     cols = ["model", "side", "prompt tok", "prefill tok/s", "decode tok/s", "TTFT s",
             "peak RSS MiB"]
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
     for kind in args.types.split(","):
-        model = make_model(work, kind, QUICK if args.quick else TINYLLAMA, args.quick)
+        model = make_model(work, kind, shape, args.quick)
         prompt = prompt_with_tokens(driver, model, args.prompt_tokens)
         if not hasattr(main, "instructions"):
             main.instructions = instructions_per_token(args.tl, model, prompt)
@@ -367,6 +524,8 @@ def main():
               f"{a['decode'] / b['decode']:.2f} | {a['ttft'] / b['ttft']:.2f} | "
               f"{a['rss'] / b['rss']:.2f} |")
         sys.stdout.flush()
+    if driver.gpu_layers:
+        print(f"# llama.cpp: {getattr(run_llama_cpp, 'offloaded', '?')}")
     print(f"# llama.cpp system info: {getattr(run_llama_cpp, 'system', '?')}")
     print(f"# TL's interpreter: {main.instructions} VM instructions per generated token "
           f"(tl run --stats, 9 tokens against 1)")
