@@ -58,6 +58,13 @@ std::vector<SourceRange> statements_by_line(const SyntaxTree& tree) {
   return by_line;
 }
 
+// A comment's text after its opening `//`, `/*` or `#` (Python's, which the lexer accepts).
+std::string_view comment_body(std::string_view comment) {
+  if (comment.starts_with("//") || comment.starts_with("/*")) return comment.substr(2);
+  if (comment.starts_with('#')) return comment.substr(1);
+  return comment;
+}
+
 std::vector<Suppression> suppressions(const SyntaxTree& tree, DiagnosticSink& out) {
   std::vector<Suppression> result;
   std::vector<SourceRange> by_line;
@@ -65,7 +72,7 @@ std::vector<Suppression> suppressions(const SyntaxTree& tree, DiagnosticSink& ou
   for (const Comment& c : tree.comments()) {
     // The comment must start with the marker (`// tl-lint: ...`), so prose that mentions it is
     // not an instruction.
-    std::string_view text = trim(tree.text(c.range).substr(2));
+    std::string_view text = trim(comment_body(tree.text(c.range)));
     if (!text.starts_with(kMarker)) continue;
     std::string_view rest = trim(text.substr(kMarker.size()));
     if (!rest.starts_with("allow(") || rest.find(')') == rest.npos) {
