@@ -1,4 +1,6 @@
 // Every shape or dtype error is a RuntimeError whose message names the offending shapes.
+#include <limits>
+
 #include "tests/cpu/test_util.h"
 #include "vm/core/error.h"
 
@@ -47,6 +49,26 @@ TEST_P(Errors, Shapes) {
   const Tensor parts[] = {t({2, 3}), t({2, 4})};
   expect_error([&] { be().concat(parts, 0); }, "[2, 3] and [2, 4]");
   expect_error([&] { be().concat({}, 0); }, "at least one");
+}
+
+// fuzz_tlbc: a step far past the dim (from a bytecode constant) overflowed int64 in the region's
+// size (stop - start + step - 1) and in its stride (stride * step). A step at least the dim's
+// extent selects the start element alone, in slice and in slice assignment.
+TEST_P(Errors, HugeSliceStepsSelectOneElement) {
+  std::vector<f16_bits> v;
+  for (int i = 0; i < 12; ++i) v.push_back(f32_to_f16(static_cast<float>(i)));
+  const Tensor x = be().upload_f16({4, 3}, v);
+  for (int64_t step : {int64_t{1} << 62, std::numeric_limits<int64_t>::max()}) {
+    const SliceAxis axes[] = {{1, 4, step}, {0, 3, step}};
+    const Tensor y = be().slice(x, axes);
+    EXPECT_EQ(y.shape, (Shape{1, 1})) << step;
+    EXPECT_EQ(download(be(), y), std::vector<f16_bits>{f32_to_f16(3.0f)}) << step;
+    Tensor d = be().upload_f16({4, 3}, v);
+    be().assign_slice(d, axes, be().full({1, 1}, -1.0f));
+    std::vector<f16_bits> want = v;
+    want[3] = f32_to_f16(-1.0f);
+    EXPECT_EQ(download(be(), d), want) << step;
+  }
 }
 
 TEST_P(Errors, UploadAndOwnership) {

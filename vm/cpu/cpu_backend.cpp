@@ -559,11 +559,12 @@ Tensor CpuBackend::permute(const Tensor& x, std::span<const int> perm) {
 
 namespace {
 // The strided view of x that `axes` select: its offset and per-dim strides.
-StridedView slice_view(const Shape& x, std::span<const SliceAxis> axes) {
+StridedView slice_view(const Shape& x, std::span<const SliceAxis> axes,
+                       std::span<const int64_t> dims) {
   const auto st = x.strides();
   StridedView v;
   for (size_t i = 0; i < x.rank(); ++i) {
-    v.strides.push_back(st[i] * axes[i].step);
+    v.strides.push_back(slice_stride(st[i], axes[i], dims[i]));
     v.offset += axes[i].start * st[i];
   }
   return v;
@@ -575,7 +576,7 @@ Tensor CpuBackend::slice(const Tensor& x, std::span<const SliceAxis> axes) {
   Tensor tx;
   const f16_bits* px = f16_of(x, tx, "slice");
   Tensor y = make(Shape(dims));
-  copy_strided(options_.use_fast_paths, px, slice_view(x.shape, axes), dims, f16_mut(y),
+  copy_strided(options_.use_fast_paths, px, slice_view(x.shape, axes, dims), dims, f16_mut(y),
                {0, y.shape.strides()});
   return y;
 }
@@ -592,7 +593,8 @@ void CpuBackend::assign_slice(const Tensor& dst, std::span<const SliceAxis> axes
   for (size_t i = 0; i < dims.size(); ++i)
     if (src.shape[i] != dims[i]) ss[i] = 0;  // broadcast
   Tensor d = dst;
-  copy_strided(options_.use_fast_paths, ps, {0, ss}, dims, f16_mut(d), slice_view(dst.shape, axes));
+  copy_strided(options_.use_fast_paths, ps, {0, ss}, dims, f16_mut(d),
+               slice_view(dst.shape, axes, dims));
 }
 
 Tensor CpuBackend::concat(std::span<const Tensor> xs, int dim) {

@@ -91,7 +91,7 @@ std::vector<int64_t> slice_region(const Shape& s, std::span<const SliceAxis> axe
     if (a.start < 0 || a.start > s[i] || a.stop < 0 || a.stop > s[i])
       throw RuntimeError(fmt::format("{}: {}:{} is out of range for dimension {} of size {}", op,
                                      a.start, a.stop, i, s[i]));
-    dims[i] = a.stop > a.start ? (a.stop - a.start + a.step - 1) / a.step : 0;
+    dims[i] = a.stop > a.start ? 1 + (a.stop - a.start - 1) / a.step : 0;  // no overflow
   }
   return dims;
 }

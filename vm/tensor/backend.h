@@ -115,6 +115,12 @@ struct SliceAxis {
 // The region dims that `axes` select in a tensor of shape `s` (one axis per dim), after checking
 // each axis is inside its dim; errors name `op`. Shared by every backend's slice and assign_slice.
 std::vector<int64_t> slice_region(const Shape& s, std::span<const SliceAxis> axes, const char* op);
+// The element stride of a region dim of `count` elements, in a tensor dim of element stride
+// `stride`: stride * step where the dim has two elements or more (then step < the dim's extent,
+// so the product fits), 0 where it has at most one (a huge step must not overflow).
+inline int64_t slice_stride(int64_t stride, const SliceAxis& a, int64_t count) {
+  return count > 1 ? stride * a.step : 0;
+}
 // Checks that src (same rank as the region) has each dim equal to the region's or 1.
 void check_assign_source(const Shape& src, std::span<const int64_t> region);
 

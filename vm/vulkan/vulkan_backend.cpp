@@ -323,12 +323,12 @@ Tensor VulkanBackend::permute(const Tensor& x_in, std::span<const int> perm) {
 namespace {
 // Strides and base offset of the region of a tensor of shape x that `axes` select.
 int64_t region_strides(const Shape& x, std::span<const SliceAxis> axes,
-                       std::vector<int64_t>& strides) {
+                       std::span<const int64_t> dims, std::vector<int64_t>& strides) {
   const std::vector<int64_t> xs = x.strides();
   int64_t base = 0;
   strides.resize(x.rank());
   for (size_t i = 0; i < x.rank(); ++i) {
-    strides[i] = xs[i] * axes[i].step;
+    strides[i] = slice_stride(xs[i], axes[i], dims[i]);
     base += axes[i].start * xs[i];
   }
   return base;
@@ -339,7 +339,7 @@ Tensor VulkanBackend::slice(const Tensor& x_in, std::span<const SliceAxis> axes)
   const Tensor x = f16(x_in);
   const std::vector<int64_t> dims = slice_region(x.shape, axes, "slice");
   std::vector<int64_t> ss;
-  const int64_t base = region_strides(x.shape, axes, ss);
+  const int64_t base = region_strides(x.shape, axes, dims, ss);
   Tensor y = alloc(Shape(dims));
   strided_copy(x, y, dims, ss, y.shape.strides(), base, 0);
   return y;
@@ -355,7 +355,7 @@ void VulkanBackend::assign_slice(const Tensor& dst, std::span<const SliceAxis> a
   std::vector<int64_t> ss = src.shape.strides(), ds;
   for (size_t i = 0; i < dims.size(); ++i)
     if (src.shape[i] != dims[i]) ss[i] = 0;  // broadcast
-  const int64_t base = region_strides(dst.shape, axes, ds);
+  const int64_t base = region_strides(dst.shape, axes, dims, ds);
   strided_copy(src, dst, dims, ss, ds, 0, base);
 }
 
