@@ -27,6 +27,7 @@ usage: report.py --build build [--doc docs/performance.md] [--only startup,vm,..
 import argparse
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -70,6 +71,10 @@ def startup(build):
                  ("tl run --device cpu (empty program)", [tl, "run", "--device", "cpu", empty]),
                  ("tlvm --device auto (empty .tlbc)", [tlvm, "--device", "auto", tlbc]),
                  ("tl version (process start only)", [tl, "version"])]
+        # The floor of this machine's process start, and Lua's (bench/vm's peer), beside ours.
+        cases += [(f"{name} (peer: process start)", cmd) for name, cmd in
+                  (("/bin/true", ["/bin/true"]), ("lua5.4 -e ''", ["lua5.4", "-e", ""]))
+                  if shutil.which(cmd[0])]
         wall = {label: [] for label, _ in cases}
         cpu = {label: [] for label, _ in cases}
         for _ in range(30):
