@@ -509,11 +509,12 @@ def main():
             "peak RSS MiB"]
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
+    instructions = None  # counted once, on the first model: it does not depend on the weights
     for kind in args.types.split(","):
         model = make_model(work, kind, shape, args.quick)
         prompt = prompt_with_tokens(driver, model, args.prompt_tokens)
-        if not hasattr(main, "instructions"):
-            main.instructions = instructions_per_token(args.tl, model, prompt)
+        if instructions is None:
+            instructions = instructions_per_token(args.tl, model, prompt)
         med = measure(args, driver, model, prompt)
         for side in ("TL", "llama.cpp"):
             m = med[side]
@@ -527,7 +528,7 @@ def main():
     if driver.gpu_layers:
         print(f"# llama.cpp: {getattr(run_llama_cpp, 'offloaded', '?')}")
     print(f"# llama.cpp system info: {getattr(run_llama_cpp, 'system', '?')}")
-    print(f"# TL's interpreter: {main.instructions} VM instructions per generated token "
+    print(f"# TL's interpreter: {instructions} VM instructions per generated token "
           f"(tl run --stats, 9 tokens against 1)")
 
 
