@@ -1,7 +1,12 @@
 // Programs built with ModuleBuilder for every scalar opcode family; expected stdout / errors.
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <string>
+#include <vector>
+
 #include "tests/vm/vm_test_util.h"
+#include "vm/runtime/const_divisor.h"
 
 namespace tl {
 namespace {
@@ -121,6 +126,63 @@ TEST(VmArith, ConstantAndImmediateForms) {
   auto r = run_module(s.finish());
   EXPECT_EQ(r.error, "");
   EXPECT_EQ(r.out, "15 9.5 30 2.5 2 100 7 -7 false\n");
+}
+
+// MODK by a constant takes a precomputed reciprocal for dividends and divisors under 2^32 and the
+// division otherwise; both give Python's floored remainder.
+TEST(VmArith, ModuloByAConstantMatchesTheDivision) {
+  auto modk = [](int64_t x, int64_t d) {
+    Script s;
+    auto& f = s.f();
+    f.emit(OpCode::LOADK, 0, static_cast<int>(s.mb.constant(x)));
+    f.emit(OpCode::MODK, 1, 0, static_cast<int>(s.mb.constant(d)));
+    s.print({1}, 2);
+    auto r = run_module(s.finish());
+    return r.error.empty() ? r.out.substr(0, r.out.size() - 1) : r.error;
+  };
+  EXPECT_EQ(modk(7, 3), "1");
+  EXPECT_EQ(modk(-7, 3), "2");
+  EXPECT_EQ(modk(-6, 3), "0");
+  EXPECT_EQ(modk(7, -3), "-2");
+  EXPECT_EQ(modk(4294967295, 1000003), std::to_string(4294967295 % 1000003));
+  EXPECT_EQ(modk(-4294967295, 4294967295), "0");
+  EXPECT_EQ(modk(4294967296, 7), std::to_string(4294967296 % 7));
+  EXPECT_EQ(modk(INT64_MIN, 10), "2");
+  EXPECT_EQ(modk(123, 1), "0");
+  EXPECT_NE(modk(5, 0).find("modulo by zero"), std::string::npos);
+}
+
+TEST(ConstDivisor, AgreesWithTheDivisionEverywhereItIsUsed) {
+  auto floored = [](int64_t x, int64_t d) {
+    const int64_t m = x % d;
+    return m < 0 ? m + d : m;
+  };
+  std::vector<int64_t> divisors = {2,     3,     7,          10,         641,        1000003,
+                                   65536, 65537, 2147483647, 2147483648, 4294967291, 4294967295};
+  std::vector<int64_t> dividends = {0, 1, 2, 3, 641, 65535, 65536, 4294967294, 4294967295};
+  uint64_t state = 0x9e3779b97f4a7c15;
+  for (int k = 0; k < 20000; ++k) {
+    state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+    dividends.push_back(static_cast<int64_t>(state & 0xffffffff));
+    if (k % 100 == 0) divisors.push_back(static_cast<int64_t>(state >> 32) | 2);
+  }
+  for (int64_t d : divisors) {
+    const ConstDivisor cd(d);
+    for (int64_t x : dividends) {
+      for (int64_t signed_x : {x, -x}) {
+        int64_t r = -1;
+        ASSERT_TRUE(cd.floored_mod(signed_x, r)) << signed_x << " % " << d;
+        ASSERT_EQ(r, floored(signed_x, d)) << signed_x << " % " << d;
+      }
+    }
+  }
+  int64_t r = 0;
+  EXPECT_FALSE(ConstDivisor(7).floored_mod(int64_t{1} << 32, r));
+  EXPECT_FALSE(ConstDivisor(7).floored_mod(INT64_MIN, r));
+  EXPECT_FALSE(ConstDivisor(1).floored_mod(5, r));
+  EXPECT_FALSE(ConstDivisor(0).floored_mod(5, r));
+  EXPECT_FALSE(ConstDivisor(-3).floored_mod(5, r));
+  EXPECT_FALSE(ConstDivisor(int64_t{1} << 32).floored_mod(5, r));
 }
 
 // if (R0 <op> R1/imm) print 1 else print 0, for each conditional-skip opcode.

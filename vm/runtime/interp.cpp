@@ -178,7 +178,11 @@ Vm::Vm(const Module& m, VmOptions opts)
       stack_(kStackValues),
       spills_(kSpillValues),
       env_(std::make_unique<Env>()) {
-  for (const Constant& k : m_.constants) constants_.push_back(constant_value(k));
+  for (const Constant& k : m_.constants) {
+    constants_.push_back(constant_value(k));
+    divisors_.push_back(constants_.back().is_int() ? ConstDivisor(constants_.back().as_int())
+                                                   : ConstDivisor());
+  }
   globals_.resize(m_.num_globals);
   frames_.reserve(static_cast<size_t>(opts_.max_call_depth) + 2);
   if (opts_.base_dir.empty() && m_.entry < m_.functions.size() &&
@@ -277,15 +281,19 @@ void Vm::raise(const std::string& message, size_t first_frame) {
 }
 
 Value Vm::execute(size_t first_frame) {
-  return opts_.count_instructions ? execute_loop<true>(first_frame)
-                                  : execute_loop<false>(first_frame);
+  // The common case (no counting, no budget) gets a loop without either in it.
+  const bool budget = opts_.step_budget != 0;
+  if (opts_.count_instructions)
+    return budget ? execute_loop<true, true>(first_frame) : execute_loop<true, false>(first_frame);
+  return budget ? execute_loop<false, true>(first_frame) : execute_loop<false, false>(first_frame);
 }
 
-template <bool kCount>
+template <bool kCount, bool kBudget>
 Value Vm::execute_loop(size_t first_frame) {
   const Instr* pc = frames_.back().pc;
   Value* R = frames_.back().base;
   const Value* K = constants_.data();
+  const ConstDivisor* KD = divisors_.data();
   const Value* const stack_end = stack_.data() + stack_.capacity();
   Backend* be = opts_.backend;
   BuiltinEnv& benv = env_->builtins;
@@ -384,9 +392,15 @@ Value Vm::execute_loop(size_t first_frame) {
   L_DIVK:
     RA = arith_or_tensor(be, ArithOp::Div, RB, KC);
     DISPATCH();
-  L_MODK:
+  L_MODK : {
+    int64_t r;
+    if (RB.is_int() && KD[C].floored_mod(RB.as_int(), r)) {
+      RA.set_int(r);
+      DISPATCH();
+    }
     modulo(be, RA, RB, KC);
     DISPATCH();
+  }
   L_POWK:
     RA = arith_or_tensor(be, ArithOp::Pow, RB, KC);
     DISPATCH();
@@ -445,7 +459,7 @@ Value Vm::execute_loop(size_t first_frame) {
     DISPATCH();
   }
   L_JMP:
-    if (get_sbx(i) < 0 && steps_left-- == 0) throw RuntimeError(budget_message);
+    if (kBudget && get_sbx(i) < 0 && steps_left-- == 0) throw RuntimeError(budget_message);
     pc += get_sbx(i);
     DISPATCH();
   L_TEST : {
@@ -525,12 +539,18 @@ Value Vm::execute_loop(size_t first_frame) {
     Value* r = &RA;
     int64_t left = r[1].as_int();
     if (left > 0) {
-      if (steps_left-- == 0) throw RuntimeError(budget_message);
-      r[1].set_int(left - 1);
+      if (kBudget && steps_left-- == 0) throw RuntimeError(budget_message);
       int64_t v = static_cast<int64_t>(static_cast<uint64_t>(r[0].as_int()) +
                                        static_cast<uint64_t>(r[2].as_int()));
-      r[0].set_int(v);
-      r[3].set_int(v);
+      if (r[0].is_int() & r[1].is_int() & r[3].is_int()) [[likely]] {
+        r[1].update_int(left - 1);
+        r[0].update_int(v);
+        r[3].update_int(v);
+      } else {  // only bytecode that stores into the loop's registers gets here
+        r[1].set_int(left - 1);
+        r[0].set_int(v);
+        r[3].set_int(v);
+      }
       pc += get_sbx(i);
     }
     DISPATCH();
@@ -546,15 +566,16 @@ Value Vm::execute_loop(size_t first_frame) {
       throw RuntimeError(fmt::format("function '{}' takes {} arguments, got {}", callee->name,
                                      callee->num_params, B));
   do_call : {
-    if (steps_left-- == 0) throw RuntimeError(budget_message);
+    if (kBudget && steps_left-- == 0) throw RuntimeError(budget_message);
     Value* nb = R + A + 1;
     if (frames_.size() > max_depth)
       throw RuntimeError(fmt::format(
           "stack overflow: more than {} nested calls (unbounded recursion?)", max_depth));
     if (nb + callee->num_regs > stack_end)
       throw RuntimeError("stack overflow: out of register space");
+    // No clearing here: codegen writes every register before reading it, and the registers above
+    // the caller's live ones hold no object (a frame's RETURN releases every object it held).
     stack_.ensure(nb + callee->num_regs);
-    for (size_t k = callee->num_params; k < callee->num_regs; ++k) nb[k].set_none();
     if (callee->num_spills) [[unlikely]]
       push_spills(*callee);
     frames_.back().pc = pc;
@@ -574,9 +595,12 @@ Value Vm::execute_loop(size_t first_frame) {
   L_RETURN : {
     Value result = B ? std::move(RA) : Value();
     uint8_t ret = frames_.back().ret;
-    // The callee's registers die with it (so they keep no tensor shared with the caller).
+    // The callee's registers die with it (so they keep no tensor shared with the caller); the
+    // scalars left behind are dead and cost nothing to leave.
     const Proto& ending = *frames_.back().proto;
-    for (size_t k = 0; k < ending.num_regs; ++k) R[k].set_none();
+    for (size_t k = 0; k < ending.num_regs; ++k)
+      if (R[k].is_obj()) [[unlikely]]
+        R[k].set_none();
     if (ending.num_spills) [[unlikely]]
       pop_spills(ending);
     frames_.pop_back();

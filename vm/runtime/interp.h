@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "vm/bytecode/module.h"
+#include "vm/runtime/const_divisor.h"
 #include "vm/runtime/register_stack.h"
 #include "vm/runtime/value.h"
 
@@ -83,7 +84,7 @@ class Vm {
  private:
   struct Frame;
   Value execute(size_t first_frame);
-  template <bool kCount>
+  template <bool kCount, bool kBudget>
   Value execute_loop(size_t first_frame);
   [[noreturn]] void raise(const std::string& message, size_t first_frame);
   // The spill slots of a frame (GETSPILL/SETSPILL): one segment per running frame that has
@@ -94,8 +95,9 @@ class Vm {
 
   const Module& m_;
   VmOptions opts_;
-  std::vector<Value> constants_;  // the pool materialised once
-  std::vector<Value> globals_;    // GETGLOBAL/SETGLOBAL slots
+  std::vector<Value> constants_;        // the pool materialised once
+  std::vector<ConstDivisor> divisors_;  // per constant: MODK's reciprocal, where it has one
+  std::vector<Value> globals_;          // GETGLOBAL/SETGLOBAL slots
   RegisterStack stack_;
   RegisterStack spills_;
   size_t spill_top_ = 0;  // values of spills_ in use

@@ -2,6 +2,7 @@
 // (intrusively, so copying a scalar never touches an atomic or a control block).
 #pragma once
 
+#include <cassert>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -161,6 +162,11 @@ class Value {
   void set_int(int64_t v) {
     if (is_obj()) release();
     tag_ = ValueTag::Int, u_.i = v;
+  }
+  // Replaces the number of a Value that holds an int already (the tag stays).
+  void update_int(int64_t v) {
+    assert(is_int());
+    u_.i = v;
   }
   void set_float(double v) {
     if (is_obj()) release();
