@@ -18,8 +18,8 @@
 
 namespace kernel_bench {
 
-// One run: weights [m, k] of `type` (f16, q8_0 or q4_0) times n activation rows (n = 1: a
-// matrix-vector product), on `threads` threads, calls timed for at least `seconds`.
+// One run: weights [m, k] of `type` (f16, q8_0, q4_0, q4_k or q6_k) times n activation rows (n = 1:
+// a matrix-vector product), on `threads` threads, calls timed for at least `seconds`.
 struct Work {
   std::string type;
   int64_t m = 0, n = 0, k = 0;
@@ -36,13 +36,17 @@ inline bool parse(int argc, char** argv, int first, Work& w) {
   w.k = std::atoll(argv[first + 3]);
   w.threads = std::atoi(argv[first + 4]);
   w.seconds = std::atof(argv[first + 5]);
-  const bool known = w.type == "f16" || w.type == "q8_0" || w.type == "q4_0";
-  return known && w.m > 0 && w.n > 0 && w.k > 0 && w.k % 32 == 0 && w.threads > 0 && w.seconds > 0;
+  const bool k_quant = w.type == "q4_k" || w.type == "q6_k";
+  const bool known = w.type == "f16" || w.type == "q8_0" || w.type == "q4_0" || k_quant;
+  return known && w.m > 0 && w.n > 0 && w.k > 0 && w.k % (k_quant ? 256 : 32) == 0 &&
+         w.threads > 0 && w.seconds > 0;
 }
 
-// Bytes of a [rows, k] weight: f16 2 a value; Q8_0 blocks of 32 values in 34 bytes, Q4_0 in 18.
+// Bytes of a [rows, k] weight: f16 2 a value; Q8_0 blocks of 32 values in 34 bytes, Q4_0 in 18;
+// Q4_K super-blocks of 256 values in 144 bytes, Q6_K in 210.
 inline int64_t weight_bytes(const std::string& type, int64_t rows, int64_t k) {
   if (type == "f16") return rows * k * 2;
+  if (type == "q4_k" || type == "q6_k") return rows * (k / 256) * (type == "q4_k" ? 144 : 210);
   return rows * (k / 32) * (type == "q8_0" ? 34 : 18);
 }
 

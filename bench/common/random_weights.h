@@ -36,7 +36,7 @@ inline std::vector<std::byte> random_blocks(DType t, int64_t n, uint64_t seed) {
   return b;
 }
 
-// n values of type t (F16, Q8_0 or Q4_0) as the bytes a model file would hold.
+// n values of type t (F16, Q8_0, Q4_0, Q4_K or Q6_K) as the bytes a model file would hold.
 inline std::vector<std::byte> random_weight_bytes(DType t, int64_t n, uint64_t seed) {
   if (t != DType::F16) return random_blocks(t, n, seed);
   const auto v = random_f16(n, seed);

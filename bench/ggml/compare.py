@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """CPU kernels side by side with ggml's CPU backend, on this machine, in one run.
 
-Rows: y = x W^T with W [m, k] in f16, Q8_0 or Q4_0 and x [n, k], 2 threads:
+Rows: y = x W^T with W [m, k] in f16, Q8_0, Q4_0, Q4_K or Q6_K and x [n, k], 2 threads:
   GEMM     m=4096 n=512 k=14336  (a 512-token prompt through a 14336-wide FFN down projection)
   matvec   m=4096 n=1 k=14336    (one decoded token), rotating through copies of W that together
            exceed the last-level cache, so the weights stream from memory (GB/s of weights)
@@ -35,10 +35,11 @@ import machine  # noqa: E402
 DRIVER = Path(__file__).resolve().parent / "ggml_driver.cpp"
 THREADS = 2
 # (type, m, n, k)
-ROWS = [(t, 4096, 512, 14336) for t in ("f16", "q8_0", "q4_0")] + \
-       [(t, 4096, 1, 14336) for t in ("f16", "q8_0", "q4_0")]
-QUICK = [(t, 256, 16, 1024) for t in ("f16", "q4_0")] + [("q8_0", 256, 1, 1024)]
-NAMES = {"f16": "f16", "q8_0": "Q8_0", "q4_0": "Q4_0"}
+TYPES = ("f16", "q8_0", "q4_0", "q4_k", "q6_k")
+ROWS = [(t, 4096, 512, 14336) for t in TYPES] + [(t, 4096, 1, 14336) for t in TYPES]
+QUICK = [(t, 256, 16, 1024) for t in ("f16", "q4_0", "q4_k")] + \
+        [(t, 256, 1, 1024) for t in ("q8_0", "q6_k")]
+NAMES = {"f16": "f16", "q8_0": "Q8_0", "q4_0": "Q4_0", "q4_k": "Q4_K", "q6_k": "Q6_K"}
 
 
 def run_side(cmd):

@@ -4,8 +4,8 @@
 // ships and links it to the package's libggml and libggml-base (bench/common/llama_cpp.py).
 //
 // The graph is llama.cpp's own: a weight [K, M] (ggml's order: K values a row, M rows) of type
-// f16, q8_0 or q4_0, filled with random values quantized by ggml_quantize_chunk, times f32
-// activations [K, N]. The weight lives where llama.cpp would put it: in the first of the CPU
+// f16, q8_0, q4_0, q4_k or q6_k, filled with random values quantized by ggml_quantize_chunk, times
+// f32 activations [K, N]. The weight lives where llama.cpp would put it: in the first of the CPU
 // device's extra buffer types that supports the product (CPU_REPACK for Q4_0 on AVX2 and up,
 // which repacks the weight when it is uploaded), else the CPU buffer. The backend runs THREADS
 // threads in a persistent thread pool, as llama-bench attaches one. Each call is one
@@ -87,7 +87,7 @@ ggml_backend_buffer_type_t weight_buffer_type(ggml_backend_dev_t dev, ggml_backe
 int main(int argc, char** argv) {
   kernel_bench::Work w;
   if (!kernel_bench::parse(argc, argv, 2, w))
-    return fail("usage: ggml_driver BACKEND_DIR f16|q8_0|q4_0 M N K THREADS SECONDS");
+    return fail("usage: ggml_driver BACKEND_DIR f16|q8_0|q4_0|q4_k|q6_k M N K THREADS SECONDS");
   ggml_log_set([](ggml_log_level, const char*, void*) {}, nullptr);
   ggml_backend_load_all_from_path(argv[1]);
   ggml_backend_dev_t dev = ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_CPU);
@@ -115,7 +115,9 @@ int main(int argc, char** argv) {
 
   const ggml_type type = w.type == "f16"    ? GGML_TYPE_F16
                          : w.type == "q8_0" ? GGML_TYPE_Q8_0
-                                            : GGML_TYPE_Q4_0;
+                         : w.type == "q4_0" ? GGML_TYPE_Q4_0
+                         : w.type == "q4_k" ? GGML_TYPE_Q4_K
+                                            : GGML_TYPE_Q6_K;
   const int64_t copies = kernel_bench::copies(w);
   const size_t meta = ggml_tensor_overhead() * static_cast<size_t>(2 * copies + 2) +
                       ggml_graph_overhead_custom(kGraphSize, false) * static_cast<size_t>(copies);

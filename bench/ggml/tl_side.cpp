@@ -5,8 +5,8 @@
 // storage type.
 //
 // usage: tl_kernel_bench TYPE M N K THREADS SECONDS
-//   TYPE f16, q8_0 or q4_0; W [M, K]; x [N, K]; N = 1 rotates through copies of W that together
-//   exceed the last-level cache (kernel_bench::copies).
+//   TYPE f16, q8_0, q4_0, q4_k or q6_k; W [M, K]; x [N, K]; N = 1 rotates through copies of W that
+//   together exceed the last-level cache (kernel_bench::copies).
 // Prints one JSON line (kernel_bench::time_and_print).
 #include <cstdio>
 #include <memory>
@@ -19,12 +19,14 @@
 int main(int argc, char** argv) {
   kernel_bench::Work w;
   if (!kernel_bench::parse(argc, argv, 1, w)) {
-    std::fprintf(stderr, "usage: tl_kernel_bench f16|q8_0|q4_0 M N K THREADS SECONDS\n");
+    std::fprintf(stderr, "usage: tl_kernel_bench f16|q8_0|q4_0|q4_k|q6_k M N K THREADS SECONDS\n");
     return 2;
   }
   const tl::DType type = w.type == "f16"    ? tl::DType::F16
                          : w.type == "q8_0" ? tl::DType::Q8_0
-                                            : tl::DType::Q4_0;
+                         : w.type == "q4_0" ? tl::DType::Q4_0
+                         : w.type == "q4_k" ? tl::DType::Q4_K
+                                            : tl::DType::Q6_K;
   tl::CpuBackend be(tl::CpuOptions{.threads = w.threads});
   const tl::Tensor x = be.upload_f16({w.n, w.k}, tl::bench::random_f16(w.n * w.k, 1));
   const std::vector<std::byte> bytes = tl::bench::random_weight_bytes(type, w.m * w.k, 2);

@@ -47,6 +47,31 @@ inline void q4k_scales_mins(const std::byte* packed, uint8_t sm[16]) {
   std::memcpy(sm, u, 16);
 }
 
+#ifdef TL_CPU_X86
+// The same 16 bytes in a register: built from the four words, not stored and reloaded (a 16-byte
+// load of four 4-byte stores cannot be forwarded and waits for them to reach the cache).
+inline __m128i q4k_scales_mins_vec(const std::byte* packed) {
+  uint32_t u0, u1, u2;
+  std::memcpy(&u0, packed, 4);
+  std::memcpy(&u1, packed + 4, 4);
+  std::memcpy(&u2, packed + 8, 4);
+  return _mm_setr_epi32(
+      static_cast<int>(u0 & 0x3f3f3f3f),
+      static_cast<int>((u2 & 0x0f0f0f0f) | (((u0 >> 6) & 0x03030303) << 4)),
+      static_cast<int>(u1 & 0x3f3f3f3f),
+      static_cast<int>(((u2 >> 4) & 0x0f0f0f0f) | (((u1 >> 6) & 0x03030303) << 4)));
+}
+
+// A super-block's f16 scale pair (Q4_K's d and dmin) by the F16C instruction, exact as f16_at.
+TL_TARGET_AVX2 inline void f16_pair_at(const std::byte* p, float& first, float& second) {
+  uint32_t both;
+  std::memcpy(&both, p, 4);
+  const __m128 v = _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(both)));
+  first = _mm_cvtss_f32(v);
+  second = _mm_cvtss_f32(_mm_shuffle_ps(v, v, 1));
+}
+#endif
+
 // ---- portable ---------------------------------------------------------------------------------
 
 // Q4_K value i of a super-block (0..15): qs[32c + l] holds value 64c + l in its low nibble and
@@ -132,9 +157,7 @@ TL_TARGET_AVX512VNNI void dot_rows_q4k_vnni512(const std::byte* w, int64_t nb,
     pick[c] = _mm512_inserti64x4(_mm512_set1_epi32(2 * c), _mm256_set1_epi32(2 * c + 1), 1);
   for (int64_t b = 0; b < nb; ++b) {
     const std::byte* blk = w + b * kQ4KBytes;
-    alignas(16) uint8_t sm[16];
-    q4k_scales_mins(blk + 4, sm);
-    const __m128i smv = _mm_load_si128(reinterpret_cast<const __m128i*>(sm));
+    const __m128i smv = q4k_scales_mins_vec(blk + 4);
     const __m512i sc32 = _mm512_cvtepu8_epi32(smv);  // scale j in lane j's low 16 bits
     const __m128i mins = _mm_srli_si128(smv, 8);
     // min j for bsums 2j and 2j + 1
@@ -146,7 +169,8 @@ TL_TARGET_AVX512VNNI void dot_rows_q4k_vnni512(const std::byte* w, int64_t nb,
                                   _mm256_and_si256(_mm256_srli_epi16(q, 4), low4), 1);
       sc[c] = _mm512_permutexvar_epi32(pick[c], sc32);
     }
-    const float dw = f16_at(blk), dmw = f16_at(blk + 2);
+    float dw, dmw;
+    f16_pair_at(blk, dw, dmw);
     for (int r = 0; r < R; ++r) {
       const int8_t* x = a.row_q(r0 + r) + b * kQKK;
       __m512i isum = _mm512_setzero_si512();

@@ -160,8 +160,11 @@ class Value {
 
   // In-place scalar stores for the interpreter's hot paths.
   void set_int(int64_t v) {
-    if (is_obj()) release();
-    tag_ = ValueTag::Int, u_.i = v;
+    if (tag_ != ValueTag::Int) [[unlikely]] {  // an int overwriting an int keeps its tag
+      if (is_obj()) release();
+      tag_ = ValueTag::Int;
+    }
+    u_.i = v;
   }
   // Replaces the number of a Value that holds an int already (the tag stays).
   void update_int(int64_t v) {
