@@ -77,6 +77,7 @@ def startup(build):
                   if shutil.which(cmd[0])]
         wall = {label: [] for label, _ in cases}
         cpu = {label: [] for label, _ in cases}
+        faults = {label: [] for label, _ in cases}
         for _ in range(30):
             for label, cmd in cases:
                 t0 = time.perf_counter()
@@ -84,15 +85,35 @@ def startup(build):
                 _, status, usage = os.wait4(proc.pid, 0)
                 wall[label].append((time.perf_counter() - t0) * 1e3)
                 cpu[label].append((usage.ru_utime + usage.ru_stime) * 1e3)
+                faults[label].append(usage.ru_minflt)
                 if os.waitstatus_to_exitcode(status) != 0:
                     sys.exit(f"report: {cmd} failed")
+        # Instructions in user space, loader included: what the process itself computes, apart
+        # from the kernel's mapping and page-fault work (valgrind's callgrind, where installed).
+        instructions = {label: callgrind_instructions(cmd, Path(tmp)) for label, cmd in cases}
     lines = [machine.header(str(tl)),
-             "# 30 runs each, interleaved; whole process: wall ms, and CPU ms (user + system)",
-             "| command | median wall ms | min wall ms | median CPU ms |", "|---|---|---|---|"]
+             "# 30 runs each, interleaved; whole process: wall ms, CPU ms (user + system), minor "
+             "page faults; instructions: one run under valgrind's callgrind (user space, the "
+             "dynamic loader included)",
+             "| command | median wall ms | min wall ms | median CPU ms | page faults | "
+             "instructions |", "|---|---|---|---|---|---|"]
     for label in wall:
+        count = instructions[label]
         lines.append(f"| `{label}` | {statistics.median(wall[label]):.1f} | "
-                     f"{min(wall[label]):.1f} | {statistics.median(cpu[label]):.1f} |")
+                     f"{min(wall[label]):.1f} | {statistics.median(cpu[label]):.1f} | "
+                     f"{statistics.median(faults[label]):.0f} | "
+                     f"{f'{count:,}' if count else 'n/a (no valgrind)'} |")
     return "\n".join(lines) + "\n"
+
+
+def callgrind_instructions(cmd, tmp):
+    if not shutil.which("valgrind"):
+        return None
+    out = tmp / "callgrind.out"
+    proc = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *cmd],
+                          capture_output=True, text=True, check=False)
+    found = re.search(r"Collected : (\d+)", proc.stderr)
+    return int(found.group(1)) if found and proc.returncode == 0 else None
 
 
 def vm(build):
