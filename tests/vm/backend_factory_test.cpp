@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
 
 #include "vm/bytecode/builder.h"
 #include "vm/runtime/backend_factory.h"
@@ -13,15 +14,24 @@
 namespace tl {
 namespace {
 
+// Whether a shared object whose path contains `name` is mapped into this process.
+bool mapped(std::string_view name) {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line))
+    if (line.find(name) != std::string::npos) return true;
+  return false;
+}
+
 // Vulkan drivers (ICDs) are shared objects named libvulkan_<driver>.so (lavapipe: libvulkan_lvp,
 // radv: libvulkan_radeon, anv: libvulkan_intel, ...); the loader maps one when an instance is
 // created.
 bool vulkan_driver_loaded() {
-  std::ifstream maps("/proc/self/maps");
-  std::string line;
-  while (std::getline(maps, line))
-    if (line.find("libvulkan_") != std::string::npos) return true;
-  return false;
+  return mapped("libvulkan_");
+}
+// The loader itself (libvulkan.so.1) is opened with dlopen when the Vulkan backend is made.
+bool vulkan_loader_loaded() {
+  return mapped("libvulkan.so");
 }
 
 Module print_hello() {
@@ -39,6 +49,7 @@ Module print_hello() {
 
 TEST(AutoBackend, AProgramWithoutTensorOpsProbesNothing) {
   ASSERT_FALSE(vulkan_driver_loaded()) << "a driver was loaded before the test started";
+  ASSERT_FALSE(vulkan_loader_loaded()) << "the loader was loaded before the test started";
   auto backend = make_backend("auto");
   ASSERT_NE(backend, nullptr);
   const Module m = print_hello();
@@ -51,6 +62,7 @@ TEST(AutoBackend, AProgramWithoutTensorOpsProbesNothing) {
   backend->synchronize();  // at exit: nothing to wait for, nothing to create
   EXPECT_EQ(out.str(), "hello\n");
   EXPECT_FALSE(vulkan_driver_loaded());
+  EXPECT_FALSE(vulkan_loader_loaded());
 }
 
 TEST(AutoBackend, TheFirstTensorOpChoosesAndForwards) {

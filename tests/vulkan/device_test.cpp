@@ -43,8 +43,9 @@ TEST(VulkanDevice, ValidationLayerReportsMisuse) {
   VkMemoryAllocateInfo ai{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
   ai.allocationSize = 0;  // VUID-VkMemoryAllocateInfo-allocationSize-00638
   VkDeviceMemory mem = VK_NULL_HANDLE;
-  vkAllocateMemory(b.device().get(), &ai, nullptr, &mem);
-  if (mem) vkFreeMemory(b.device().get(), mem, nullptr);
+  const vk::Api& api = b.device().api();
+  api.vkAllocateMemory(b.device().get(), &ai, nullptr, &mem);
+  if (mem) api.vkFreeMemory(b.device().get(), mem, nullptr);
   EXPECT_FALSE(seen.empty());
 }
 

@@ -1,9 +1,9 @@
 // VkResult -> tl::RuntimeError. Device loss and out-of-memory get messages a user can act on.
 #pragma once
 
-#include <vulkan/vulkan.h>
-
 #include <string_view>
+
+#include "vm/vulkan/api.h"
 
 namespace tl::vk {
 

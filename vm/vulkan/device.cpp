@@ -14,7 +14,9 @@ namespace {
 
 constexpr const char* kValidationLayer = "VK_LAYER_KHRONOS_validation";
 
-Unique<VkInstance> make_instance(bool validation, const VkDebugUtilsMessengerCreateInfoEXT* dbg) {
+// Creates the instance and fills in api's instance-level functions.
+Unique<VkInstance> make_instance(Api& api, bool validation,
+                                 const VkDebugUtilsMessengerCreateInfoEXT* dbg) {
   VkApplicationInfo app{VK_STRUCTURE_TYPE_APPLICATION_INFO};
   app.pApplicationName = "tensorlogic";
   app.pEngineName = "tensorlogic";
@@ -24,9 +26,9 @@ Unique<VkInstance> make_instance(bool validation, const VkDebugUtilsMessengerCre
   const char* ext = VK_EXT_DEBUG_UTILS_EXTENSION_NAME;
   if (validation) {
     uint32_t n = 0;
-    vkEnumerateInstanceLayerProperties(&n, nullptr);
+    api.vkEnumerateInstanceLayerProperties(&n, nullptr);
     std::vector<VkLayerProperties> layers(n);
-    vkEnumerateInstanceLayerProperties(&n, layers.data());
+    api.vkEnumerateInstanceLayerProperties(&n, layers.data());
     const bool have = std::any_of(layers.begin(), layers.end(), [](const VkLayerProperties& l) {
       return std::strcmp(l.layerName, kValidationLayer) == 0;
     });
@@ -41,32 +43,38 @@ Unique<VkInstance> make_instance(bool validation, const VkDebugUtilsMessengerCre
     ci.pNext = dbg;  // also reports problems in vkCreateInstance / vkDestroyInstance
   }
   VkInstance inst = VK_NULL_HANDLE;
-  check(vkCreateInstance(&ci, nullptr, &inst), "creating the Vulkan instance");
-  return Unique<VkInstance>(inst, [](VkInstance i) { vkDestroyInstance(i, nullptr); });
+  check(api.vkCreateInstance(&ci, nullptr, &inst), "creating the Vulkan instance");
+  // Through the table, not a copy of the pointer: load_instance fetches vkDestroyInstance first,
+  // so when a later function is missing the instance is still destroyed.
+  Unique<VkInstance> owner(inst, [&api](VkInstance i) {
+    if (api.vkDestroyInstance) api.vkDestroyInstance(i, nullptr);
+  });
+  api.load_instance(inst);
+  return owner;
 }
 
-std::vector<VkPhysicalDevice> physical_devices(VkInstance inst) {
+std::vector<VkPhysicalDevice> physical_devices(const Api& api, VkInstance inst) {
   uint32_t n = 0;
-  check(vkEnumeratePhysicalDevices(inst, &n, nullptr), "enumerating Vulkan devices");
+  check(api.vkEnumeratePhysicalDevices(inst, &n, nullptr), "enumerating Vulkan devices");
   std::vector<VkPhysicalDevice> devs(n);
-  check(vkEnumeratePhysicalDevices(inst, &n, devs.data()), "enumerating Vulkan devices");
+  check(api.vkEnumeratePhysicalDevices(inst, &n, devs.data()), "enumerating Vulkan devices");
   devs.resize(n);
   return devs;
 }
 
-std::optional<uint32_t> compute_queue_family(VkPhysicalDevice pd) {
+std::optional<uint32_t> compute_queue_family(const Api& api, VkPhysicalDevice pd) {
   uint32_t n = 0;
-  vkGetPhysicalDeviceQueueFamilyProperties(pd, &n, nullptr);
+  api.vkGetPhysicalDeviceQueueFamilyProperties(pd, &n, nullptr);
   std::vector<VkQueueFamilyProperties> fams(n);
-  vkGetPhysicalDeviceQueueFamilyProperties(pd, &n, fams.data());
+  api.vkGetPhysicalDeviceQueueFamilyProperties(pd, &n, fams.data());
   for (uint32_t i = 0; i < n; ++i)
     if (fams[i].queueFlags & VK_QUEUE_COMPUTE_BIT) return i;
   return std::nullopt;
 }
 
-DeviceInfo describe(VkPhysicalDevice pd, int index) {
+DeviceInfo describe(const Api& api, VkPhysicalDevice pd, int index) {
   VkPhysicalDeviceProperties p;
-  vkGetPhysicalDeviceProperties(pd, &p);
+  api.vkGetPhysicalDeviceProperties(pd, &p);
   DeviceInfo info{index, p.deviceName, p.deviceType, ""};
   std::vector<std::string> missing;
   if (p.apiVersion < VK_API_VERSION_1_2) {
@@ -77,13 +85,13 @@ DeviceInfo describe(VkPhysicalDevice pd, int index) {
     f11.pNext = &f12;
     VkPhysicalDeviceFeatures2 f{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
     f.pNext = &f11;
-    vkGetPhysicalDeviceFeatures2(pd, &f);
+    api.vkGetPhysicalDeviceFeatures2(pd, &f);
     if (!f12.shaderFloat16) missing.push_back("shaderFloat16");
     if (!f11.storageBuffer16BitAccess) missing.push_back("storageBuffer16BitAccess");
     if (!f12.storageBuffer8BitAccess) missing.push_back("storageBuffer8BitAccess");
     if (!f12.shaderInt8) missing.push_back("shaderInt8");
   }
-  if (!compute_queue_family(pd)) missing.push_back("a compute queue");
+  if (!compute_queue_family(api, pd)) missing.push_back("a compute queue");
   info.missing = fmt::format("{}", fmt::join(missing, ", "));
   return info;
 }
@@ -131,12 +139,16 @@ std::string_view device_type_name(VkPhysicalDeviceType t) {
   }
 }
 
-std::vector<DeviceInfo> enumerate_devices() {
+std::vector<DeviceInfo> enumerate_devices(std::string_view loader) {
   try {
-    Unique<VkInstance> inst = make_instance(false, nullptr);
+    // In this order so that they die in the reverse one: the library last.
+    LoaderLibrary library(loader);
+    Api api(library);
+    Unique<VkInstance> inst = make_instance(api, false, nullptr);
     std::vector<DeviceInfo> out;
     int i = 0;
-    for (VkPhysicalDevice pd : physical_devices(inst.get())) out.push_back(describe(pd, i++));
+    for (VkPhysicalDevice pd : physical_devices(api, inst.get()))
+      out.push_back(describe(api, pd, i++));
     return out;
   } catch (const RuntimeError&) {
     return {};  // no loader, no driver: no devices
@@ -166,7 +178,8 @@ VKAPI_ATTR VkBool32 VKAPI_CALL Device::on_debug(VkDebugUtilsMessageSeverityFlagB
   return VK_FALSE;
 }
 
-Device::Device(const DeviceOptions& opts) : on_message_(opts.on_message) {
+Device::Device(const DeviceOptions& opts)
+    : on_message_(opts.on_message), library_(opts.loader), api_(library_) {
   VkDebugUtilsMessengerCreateInfoEXT dbg{VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT};
   dbg.messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT |
                         VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT;
@@ -174,13 +187,11 @@ Device::Device(const DeviceOptions& opts) : on_message_(opts.on_message) {
       VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT;
   dbg.pfnUserCallback = &Device::on_debug;
   dbg.pUserData = this;
-  instance_ = make_instance(opts.validation, &dbg);
+  instance_ = make_instance(api_, opts.validation, &dbg);
 
   if (opts.validation) {
-    auto create = reinterpret_cast<PFN_vkCreateDebugUtilsMessengerEXT>(
-        vkGetInstanceProcAddr(instance_.get(), "vkCreateDebugUtilsMessengerEXT"));
-    auto destroy = reinterpret_cast<PFN_vkDestroyDebugUtilsMessengerEXT>(
-        vkGetInstanceProcAddr(instance_.get(), "vkDestroyDebugUtilsMessengerEXT"));
+    const auto create = api_.vkCreateDebugUtilsMessengerEXT;
+    const auto destroy = api_.vkDestroyDebugUtilsMessengerEXT;
     if (!create || !destroy) throw RuntimeError("VK_EXT_debug_utils is not available");
     VkDebugUtilsMessengerEXT m = VK_NULL_HANDLE;
     check(create(instance_.get(), &dbg, nullptr, &m), "creating the validation messenger");
@@ -189,10 +200,11 @@ Device::Device(const DeviceOptions& opts) : on_message_(opts.on_message) {
         m, [inst, destroy](VkDebugUtilsMessengerEXT h) { destroy(inst, h, nullptr); });
   }
 
-  const std::vector<VkPhysicalDevice> devs = physical_devices(instance_.get());
+  const std::vector<VkPhysicalDevice> devs = physical_devices(api_, instance_.get());
   if (devs.empty()) throw RuntimeError("no Vulkan device found (is a Vulkan driver installed?)");
   std::vector<DeviceInfo> infos;
-  for (size_t i = 0; i < devs.size(); ++i) infos.push_back(describe(devs[i], static_cast<int>(i)));
+  for (size_t i = 0; i < devs.size(); ++i)
+    infos.push_back(describe(api_, devs[i], static_cast<int>(i)));
 
   const std::optional<int> wanted = opts.index ? opts.index : env_device_index();
   int chosen = -1;
@@ -213,14 +225,14 @@ Device::Device(const DeviceOptions& opts) : on_message_(opts.on_message) {
         fmt::format("Vulkan device {} ({}) cannot run TensorLogic kernels: it lacks {}", chosen,
                     info_.name, info_.missing));
   physical_ = devs[chosen];
-  vkGetPhysicalDeviceProperties(physical_, &props_);
-  vkGetPhysicalDeviceMemoryProperties(physical_, &mem_props_);
+  api_.vkGetPhysicalDeviceProperties(physical_, &props_);
+  api_.vkGetPhysicalDeviceMemoryProperties(physical_, &mem_props_);
   VkPhysicalDeviceSubgroupProperties sub{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
   VkPhysicalDeviceProperties2 p2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
   p2.pNext = &sub;
-  vkGetPhysicalDeviceProperties2(physical_, &p2);
+  api_.vkGetPhysicalDeviceProperties2(physical_, &p2);
   subgroup_size_ = std::max(1u, sub.subgroupSize);
-  queue_family_ = *compute_queue_family(physical_);
+  queue_family_ = *compute_queue_family(api_, physical_);
 
   const float priority = 1.0f;
   VkDeviceQueueCreateInfo qci{VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO};
@@ -239,12 +251,15 @@ Device::Device(const DeviceOptions& opts) : on_message_(opts.on_message) {
   dci.queueCreateInfoCount = 1;
   dci.pQueueCreateInfos = &qci;
   VkDevice dev = VK_NULL_HANDLE;
-  check(vkCreateDevice(physical_, &dci, nullptr, &dev), "creating the Vulkan device");
-  device_ = Unique<VkDevice>(dev, [](VkDevice d) {
-    vkDeviceWaitIdle(d);
-    vkDestroyDevice(d, nullptr);
+  check(api_.vkCreateDevice(physical_, &dci, nullptr, &dev), "creating the Vulkan device");
+  // Through the table, as for the instance: the device-level entries are filled in only below,
+  // and if load_device throws, the device is destroyed with whatever it found.
+  device_ = Unique<VkDevice>(dev, [api = &api_](VkDevice d) {
+    if (api->vkDeviceWaitIdle) api->vkDeviceWaitIdle(d);
+    if (api->vkDestroyDevice) api->vkDestroyDevice(d, nullptr);
   });
-  vkGetDeviceQueue(dev, queue_family_, 0, &queue_);
+  api_.load_device(dev);
+  api_.vkGetDeviceQueue(dev, queue_family_, 0, &queue_);
 }
 
 Device::~Device() = default;

@@ -6,14 +6,13 @@
 // storageBuffer16BitAccess, storageBuffer8BitAccess for quantized blocks).
 #pragma once
 
-#include <vulkan/vulkan.h>
-
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "vm/vulkan/api.h"
 #include "vm/vulkan/handle.h"
 
 namespace tl::vk {
@@ -27,6 +26,8 @@ struct DeviceOptions {
   // On CPU-type devices (lavapipe), use the GEMM / matrix-vector kernels written for CPUs
   // (matmul_reg, matvec_cpu). false: the GPU kernels everywhere (tests cover both this way).
   bool cpu_kernels = true;
+  // The Vulkan loader library to open (tests name one that does not exist).
+  std::string loader = std::string(kLoaderLibrary);
 };
 
 struct DeviceInfo {
@@ -39,7 +40,7 @@ struct DeviceInfo {
 };
 
 // Every physical device; empty when there is no Vulkan loader or driver.
-std::vector<DeviceInfo> enumerate_devices();
+std::vector<DeviceInfo> enumerate_devices(std::string_view loader = kLoaderLibrary);
 // True when a usable, non-CPU Vulkan device exists (what `--device auto` asks).
 bool has_gpu();
 std::string_view device_type_name(VkPhysicalDeviceType t);
@@ -51,6 +52,8 @@ class Device {
   Device& operator=(const Device&) = delete;
   ~Device();
 
+  // Every Vulkan call on this device goes through this table (valid as long as the Device).
+  const Api& api() const { return api_; }
   VkDevice get() const { return device_.get(); }
   VkPhysicalDevice physical() const { return physical_; }
   VkQueue queue() const { return queue_; }
@@ -70,6 +73,10 @@ class Device {
 
   std::function<void(std::string_view)> on_message_;
   size_t message_count_ = 0;
+  // Declared before every handle: members die in reverse order, and the library must outlive
+  // all of them (their destroyers call through api_).
+  LoaderLibrary library_;
+  Api api_;
   Unique<VkInstance> instance_;
   Unique<VkDebugUtilsMessengerEXT> messenger_;
   VkPhysicalDevice physical_ = VK_NULL_HANDLE;

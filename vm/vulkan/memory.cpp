@@ -46,6 +46,7 @@ MemoryPool::MemoryPool(const Device& device, bool host, VkDeviceSize block_size)
 }
 
 void MemoryPool::add_block(VkDeviceSize size) {
+  const Api& api = device_.api();
   VkDevice dev = device_.get();
   Block b;
   b.size = size;
@@ -55,24 +56,25 @@ void MemoryPool::add_block(VkDeviceSize size) {
               VK_BUFFER_USAGE_TRANSFER_DST_BIT;
   bci.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
   VkBuffer buf = VK_NULL_HANDLE;
-  check(vkCreateBuffer(dev, &bci, nullptr, &buf), "creating a device buffer");
-  b.buffer = Unique<VkBuffer>(buf, [dev](VkBuffer h) { vkDestroyBuffer(dev, h, nullptr); });
+  check(api.vkCreateBuffer(dev, &bci, nullptr, &buf), "creating a device buffer");
+  b.buffer = Unique<VkBuffer>(
+      buf, [dev, destroy = api.vkDestroyBuffer](VkBuffer h) { destroy(dev, h, nullptr); });
   VkMemoryRequirements req;
-  vkGetBufferMemoryRequirements(dev, buf, &req);
+  api.vkGetBufferMemoryRequirements(dev, buf, &req);
   if (!(req.memoryTypeBits & (1u << type_index_)))
     throw RuntimeError("Vulkan buffer cannot live in the chosen memory type");
   VkMemoryAllocateInfo ai{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
   ai.allocationSize = req.size;
   ai.memoryTypeIndex = type_index_;
   VkDeviceMemory mem = VK_NULL_HANDLE;
-  check(vkAllocateMemory(dev, &ai, nullptr, &mem),
+  check(api.vkAllocateMemory(dev, &ai, nullptr, &mem),
         fmt::format("allocating a {} MiB memory block", req.size >> 20));
-  b.memory =
-      Unique<VkDeviceMemory>(mem, [dev](VkDeviceMemory h) { vkFreeMemory(dev, h, nullptr); });
-  check(vkBindBufferMemory(dev, buf, mem, 0), "binding buffer memory");
+  b.memory = Unique<VkDeviceMemory>(
+      mem, [dev, destroy = api.vkFreeMemory](VkDeviceMemory h) { destroy(dev, h, nullptr); });
+  check(api.vkBindBufferMemory(dev, buf, mem, 0), "binding buffer memory");
   if (host_visible_) {
     void* p = nullptr;
-    check(vkMapMemory(dev, mem, 0, VK_WHOLE_SIZE, 0, &p), "mapping device memory");
+    check(api.vkMapMemory(dev, mem, 0, VK_WHOLE_SIZE, 0, &p), "mapping device memory");
     b.map = static_cast<std::byte*>(p);  // unmapped implicitly by vkFreeMemory
   }
   b.free.emplace(0, size);

@@ -3,8 +3,6 @@
 // size); kernels bind it with a descriptor range, so allocating a tensor costs no Vulkan call.
 #pragma once
 
-#include <vulkan/vulkan.h>
-
 #include <cstddef>
 #include <map>
 #include <memory>

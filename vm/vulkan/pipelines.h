@@ -5,8 +5,6 @@
 // 0..n-1, and one push-constant block of at most kPushBytes bytes.
 #pragma once
 
-#include <vulkan/vulkan.h>
-
 #include <map>
 #include <memory>
 #include <span>

@@ -10,34 +10,37 @@ namespace {
 constexpr uint32_t kMaxBindings = 4;
 }
 
-Stream::Stream(const Device& device) : device_(device) {
+Stream::Stream(const Device& device) : device_(device), api_(device.api()) {
   VkDevice dev = device.get();
   VkCommandPoolCreateInfo pci{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
   pci.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
   pci.queueFamilyIndex = device.queue_family();
   VkCommandPool pool = VK_NULL_HANDLE;
-  check(vkCreateCommandPool(dev, &pci, nullptr, &pool), "creating a command pool");
-  pool_ = Unique<VkCommandPool>(pool,
-                                [dev](VkCommandPool h) { vkDestroyCommandPool(dev, h, nullptr); });
+  check(api_.vkCreateCommandPool(dev, &pci, nullptr, &pool), "creating a command pool");
+  pool_ = Unique<VkCommandPool>(pool, [dev, destroy = api_.vkDestroyCommandPool](VkCommandPool h) {
+    destroy(dev, h, nullptr);
+  });
   for (Slot& s : slots_) {
     VkCommandBufferAllocateInfo ai{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
     ai.commandPool = pool;
     ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
     ai.commandBufferCount = 1;
-    check(vkAllocateCommandBuffers(dev, &ai, &s.cmd), "allocating a command buffer");
+    check(api_.vkAllocateCommandBuffers(dev, &ai, &s.cmd), "allocating a command buffer");
     VkFenceCreateInfo fci{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
     VkFence f = VK_NULL_HANDLE;
-    check(vkCreateFence(dev, &fci, nullptr, &f), "creating a fence");
-    s.fence = Unique<VkFence>(f, [dev](VkFence h) { vkDestroyFence(dev, h, nullptr); });
+    check(api_.vkCreateFence(dev, &fci, nullptr, &f), "creating a fence");
+    s.fence = Unique<VkFence>(
+        f, [dev, destroy = api_.vkDestroyFence](VkFence h) { destroy(dev, h, nullptr); });
     VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, kBatchOps * kMaxBindings};
     VkDescriptorPoolCreateInfo dci{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
     dci.maxSets = kBatchOps;
     dci.poolSizeCount = 1;
     dci.pPoolSizes = &size;
     VkDescriptorPool dp = VK_NULL_HANDLE;
-    check(vkCreateDescriptorPool(dev, &dci, nullptr, &dp), "creating a descriptor pool");
-    s.descriptors = Unique<VkDescriptorPool>(
-        dp, [dev](VkDescriptorPool h) { vkDestroyDescriptorPool(dev, h, nullptr); });
+    check(api_.vkCreateDescriptorPool(dev, &dci, nullptr, &dp), "creating a descriptor pool");
+    s.descriptors =
+        Unique<VkDescriptorPool>(dp, [dev, destroy = api_.vkDestroyDescriptorPool](
+                                         VkDescriptorPool h) { destroy(dev, h, nullptr); });
   }
 }
 
@@ -46,7 +49,7 @@ Stream::~Stream() {
   try {
     finish();
   } catch (const RuntimeError&) {
-    vkDeviceWaitIdle(device_.get());
+    api_.vkDeviceWaitIdle(device_.get());
   }
 }
 
@@ -54,10 +57,10 @@ Stream::Slot& Stream::begin() {
   Slot& s = slots_[current_];
   if (s.recording) return s;
   if (s.in_flight) wait(s);
-  check(vkResetDescriptorPool(device_.get(), s.descriptors.get(), 0), "resetting descriptors");
+  check(api_.vkResetDescriptorPool(device_.get(), s.descriptors.get(), 0), "resetting descriptors");
   VkCommandBufferBeginInfo bi{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
   bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
-  check(vkBeginCommandBuffer(s.cmd, &bi), "recording commands");
+  check(api_.vkBeginCommandBuffer(s.cmd, &bi), "recording commands");
   s.recording = true;
   s.ops = 0;
   return s;
@@ -70,7 +73,7 @@ void Stream::barrier(Slot& s) {
                      VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
   const VkPipelineStageFlags stages =
       VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
-  vkCmdPipelineBarrier(s.cmd, stages, stages, 0, 1, &mb, 0, nullptr, 0, nullptr);
+  api_.vkCmdPipelineBarrier(s.cmd, stages, stages, 0, 1, &mb, 0, nullptr, 0, nullptr);
 }
 
 void Stream::dispatch(const Pipeline& p, std::span<const std::shared_ptr<Buffer>> buffers,
@@ -84,7 +87,7 @@ void Stream::dispatch(const Pipeline& p, std::span<const std::shared_ptr<Buffer>
   ai.descriptorSetCount = 1;
   ai.pSetLayouts = &p.set_layout;
   VkDescriptorSet set = VK_NULL_HANDLE;
-  check(vkAllocateDescriptorSets(device_.get(), &ai, &set), "allocating a descriptor set");
+  check(api_.vkAllocateDescriptorSets(device_.get(), &ai, &set), "allocating a descriptor set");
   std::array<VkDescriptorBufferInfo, kMaxBindings> infos{};
   std::array<VkWriteDescriptorSet, kMaxBindings> writes{};
   for (size_t i = 0; i < buffers.size(); ++i) {
@@ -98,15 +101,16 @@ void Stream::dispatch(const Pipeline& p, std::span<const std::shared_ptr<Buffer>
     writes[i].pBufferInfo = &infos[i];
     s.alive.push_back(buffers[i]);
   }
-  vkUpdateDescriptorSets(device_.get(), static_cast<uint32_t>(buffers.size()), writes.data(), 0,
-                         nullptr);
+  api_.vkUpdateDescriptorSets(device_.get(), static_cast<uint32_t>(buffers.size()), writes.data(),
+                              0, nullptr);
   barrier(s);
-  vkCmdBindPipeline(s.cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p.pipeline);
-  vkCmdBindDescriptorSets(s.cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p.layout, 0, 1, &set, 0, nullptr);
+  api_.vkCmdBindPipeline(s.cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p.pipeline);
+  api_.vkCmdBindDescriptorSets(s.cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p.layout, 0, 1, &set, 0,
+                               nullptr);
   if (!push.empty())
-    vkCmdPushConstants(s.cmd, p.layout, VK_SHADER_STAGE_COMPUTE_BIT, 0,
-                       static_cast<uint32_t>(push.size()), push.data());
-  vkCmdDispatch(s.cmd, gx, gy, gz);
+    api_.vkCmdPushConstants(s.cmd, p.layout, VK_SHADER_STAGE_COMPUTE_BIT, 0,
+                            static_cast<uint32_t>(push.size()), push.data());
+  api_.vkCmdDispatch(s.cmd, gx, gy, gz);
   if (++s.ops >= kBatchOps) flush();
 }
 
@@ -117,7 +121,7 @@ void Stream::copy(const std::shared_ptr<Buffer>& src, const std::shared_ptr<Buff
   const auto& b = static_cast<const DeviceBuffer&>(*dst);
   barrier(s);
   VkBufferCopy region{a.offset() + src_offset, b.offset() + dst_offset, bytes};
-  vkCmdCopyBuffer(s.cmd, a.vk_buffer(), b.vk_buffer(), 1, &region);
+  api_.vkCmdCopyBuffer(s.cmd, a.vk_buffer(), b.vk_buffer(), 1, &region);
   s.alive.push_back(src);
   s.alive.push_back(dst);
   if (++s.ops >= kBatchOps) flush();
@@ -137,16 +141,17 @@ void Stream::flush() {
   VkMemoryBarrier mb{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
   mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
   mb.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
-  vkCmdPipelineBarrier(s.cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
-                       VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0, nullptr, 0, nullptr);
+  api_.vkCmdPipelineBarrier(s.cmd,
+                            VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+                            VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0, nullptr, 0, nullptr);
   s.recording = false;
-  check(vkEndCommandBuffer(s.cmd), "recording commands");
+  check(api_.vkEndCommandBuffer(s.cmd), "recording commands");
   const VkFence fence = s.fence.get();
-  check(vkResetFences(device_.get(), 1, &fence), "resetting a fence");
+  check(api_.vkResetFences(device_.get(), 1, &fence), "resetting a fence");
   VkSubmitInfo si{VK_STRUCTURE_TYPE_SUBMIT_INFO};
   si.commandBufferCount = 1;
   si.pCommandBuffers = &s.cmd;
-  check(vkQueueSubmit(device_.queue(), 1, &si, fence), "submitting GPU work");
+  check(api_.vkQueueSubmit(device_.queue(), 1, &si, fence), "submitting GPU work");
   s.in_flight = true;
   ++submitted_;
   current_ = (current_ + 1) % kSlots;
@@ -155,7 +160,7 @@ void Stream::flush() {
 void Stream::wait(Slot& s) {
   if (!s.in_flight) return;
   const VkFence fence = s.fence.get();
-  check(vkWaitForFences(device_.get(), 1, &fence, VK_TRUE, UINT64_MAX), "waiting for the GPU");
+  check(api_.vkWaitForFences(device_.get(), 1, &fence, VK_TRUE, UINT64_MAX), "waiting for the GPU");
   s.in_flight = false;
   s.alive.clear();
 }

@@ -8,8 +8,6 @@
 // still using. The host waits only in finish() (download, synchronize) or when every slot is busy.
 #pragma once
 
-#include <vulkan/vulkan.h>
-
 #include <array>
 #include <memory>
 #include <span>
@@ -64,6 +62,7 @@ class Stream {
   void barrier(Slot& s);
 
   const Device& device_;
+  const Api& api_;  // device_.api(), called for every recorded command
   Unique<VkCommandPool> pool_;
   std::array<Slot, kSlots> slots_;
   size_t current_ = 0;
