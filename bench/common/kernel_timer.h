@@ -76,7 +76,7 @@ inline double process_cpu_seconds() {
 }
 
 // Calls call(c) with c the copy to use, in turn. First a warm-up: every copy once, and at least
-// two calls (ggml's first compute sizes its work buffer; TL repacks a Q8_0/Q4_0 weight at its
+// two calls (ggml's first compute sizes its work buffer; TL repacks a Q8_0/Q4_0/Q4_K weight at its
 // first product, ggml when the weight is uploaded). Then each call is timed alone until `seconds`
 // have passed and at least 5 calls were made. Prints one JSON line: the median, minimum and mean
 // call, and the process's CPU time over the timed loop divided by its wall time (about the

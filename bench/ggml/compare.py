@@ -8,7 +8,7 @@ Rows: y = x W^T with W [m, k] in f16, Q8_0, Q4_0, Q4_K or Q6_K and x [n, k], 2 t
 Sides, each a fresh process per row and round, interleaved (TL, ggml, then the next row; the
 order of the two flips each round):
   TL:   tl_kernel_bench (bench/ggml/tl_side.cpp): CpuBackend::linear, the weights borrowed like
-        a mapped model's (Q8_0/Q4_0 repacked at their first product, during the warm-up)
+        a mapped model's (Q8_0/Q4_0/Q4_K repacked at their first product, during the warm-up)
   ggml: bench/ggml/ggml_driver.cpp: ggml_mul_mat on the CPU backend of node-llama-cpp 3.21.1's
         prebuilt libraries (installed into --work when missing: bench/common/llama_cpp.py; the
         build uses bench/llm's folder, build/bench-llm, so that both share one install), the
@@ -109,7 +109,7 @@ def main():
                       for row in rows})
     print(f"# {THREADS} threads; {args.rounds} interleaved rounds, medians of each process's "
           f"median call (>= {args.seconds:g} s of calls after a warm-up); ggml's weights: "
-          f"{', '.join(buffers)}; TL's: borrowed, Q8_0/Q4_0 repacked at their first product")
+          f"{', '.join(buffers)}; TL's: borrowed, Q8_0/Q4_0/Q4_K repacked at their first product")
     matvec = [row for row in rows if row[2] == 1]
     if matvec:
         llc = results[matvec[0]]["TL"][0]["llc_bytes"]

@@ -1,6 +1,6 @@
 // TL's side of bench/ggml: one product y = x W^T through the CPU backend's public `linear`, timed
 // by the loop ggml's side uses (bench/common/kernel_timer.h). The weights are uploaded as
-// borrowed buffers, as a mapped model's are, so that Q8_0/Q4_0 weights are repacked at their
+// borrowed buffers, as a mapped model's are, so that Q8_0/Q4_0/Q4_K weights are repacked at their
 // first product (during the warm-up) exactly as when a model runs; activations are f16, TL's
 // storage type.
 //

@@ -13,8 +13,9 @@ Sides, interleaved round by round (TL, llama.cpp, TL, llama.cpp, ...), each a fr
              at run time), CPU only, 2 threads, greedy. No JavaScript runs in the token loop.
 Both warm up the way llama.cpp's tools do (common_init_from_params): one forward pass of
 [BOS, EOS] into a cache that is then dropped, before the prompt's clock starts. That pass pages in
-the weights, and TL repacks its Q8_0/Q4_0 weights for its int8 kernels there (llama.cpp repacks
-Q4_0 while loading), so prefill times the prompt alone; the warm-up's cost stays inside TTFT.
+the weights, and TL repacks its Q8_0/Q4_0/Q4_K weights for its int8 kernels there (llama.cpp
+repacks Q4_0 and Q4_K while loading), so prefill times the prompt alone; the warm-up's cost stays
+inside TTFT.
 Before each run the bench reads the model file through, so both sides start with it in the page
 cache. Both measured the same way from outside: the process's stdout is timestamped as it arrives.
   TTFT:    process start -> first generated token on stdout (load + warm-up + prefill + one sample)

@@ -13,6 +13,7 @@
 #include "tests/common/ggml_blocks.h"
 #include "tests/cpu/test_util.h"
 #include "vm/cpu/kernels.h"
+#include "vm/cpu/repack.h"
 #include "vm/model/dequant.h"
 #include "vm/model/model.h"
 
@@ -360,15 +361,20 @@ void check_linear(DType type, int64_t rows, int64_t out, int64_t in,
       extra_x.push_back(f32_sums + qbound + deq);
     }
   }
-  for (CpuBackend* be : {&reference_backend(), &fast_backend()}) {
-    const Tensor wt = be->upload({out, in}, type, w);
-    const auto y = download(*be, be->linear(be->upload_f16({rows, in}, x), wt, nullptr));
-    const std::string what = std::string(be->name()) + " linear " + std::string(dtype_name(type)) +
-                             " rows " + std::to_string(rows) + " out " + std::to_string(out) +
-                             " in " + std::to_string(in);
-    expect_close(y, want_q, extra_q, what + " (Q8_K activations)");
-    expect_close(y, want_x, extra_x, what + " (f32 activations)");
-  }
+  // A borrowed weight (a model's) is repacked where the machine has the tiles (repack.h).
+  const auto owner = std::make_shared<std::vector<std::byte>>(w);
+  for (CpuBackend* be : {&reference_backend(), &fast_backend()})
+    for (bool borrowed : {false, true}) {
+      const Tensor wt = borrowed ? be->upload_borrowed({out, in}, type, *owner, owner)
+                                 : be->upload({out, in}, type, w);
+      const auto y = download(*be, be->linear(be->upload_f16({rows, in}, x), wt, nullptr));
+      const std::string what = std::string(be->name()) + (borrowed ? " borrowed" : "") +
+                               " linear " + std::string(dtype_name(type)) + " rows " +
+                               std::to_string(rows) + " out " + std::to_string(out) + " in " +
+                               std::to_string(in);
+      expect_close(y, want_q, extra_q, what + " (Q8_K activations)");
+      expect_close(y, want_x, extra_x, what + " (f32 activations)");
+    }
 }
 
 std::string read_file(const std::filesystem::path& p) {
@@ -415,6 +421,99 @@ TEST_P(QuantK, LinearOnRandomWeightsAgainstFloat64) {
     std::vector<float> wg(static_cast<size_t>(out * in));
     tl::dequantize_row(type, w.data(), wg.data(), out * in);  // bit for bit ggml's (tests/model)
     check_linear(type, rows, out, in, w, wg, rng);
+  }
+}
+
+// Q4_K repacked in tiles of 16 rows (AVX512-VNNI) against the exact integer arithmetic and
+// against dot_rows_q8k on the file's layout: 1..8 activation rows per tile call (every kernel
+// width), an activation row offset, 1..17 super-blocks, 1..3 tiles, the extreme super-blocks of
+// random_k_blocks. Each row's super-block sum is exact in int32 on both paths and is converted
+// and scaled as ggml does; only the order of the f32 sums over super-blocks differs, so the two
+// agree within 2 (blocks + 2) eps_f32 sum|terms| and each is within (blocks + 8) eps_f32
+// sum|terms| of the exact value.
+TEST(QuantKRepacked, TilesMatchExactIntegersAndTheFileLayout) {
+  const DType type = DType::Q4_K;
+  if (!cpu::RepackedWeight::supported(cpu::Ctx{}, type, 16, kQKK))
+    GTEST_SKIP() << "no AVX512-VNNI on this CPU";
+  Rng rng(27);
+  for (int64_t nb : {1, 2, 3, 17}) {
+    const int64_t k = nb * kQKK;
+    for (int64_t wrows : {16, 48}) {
+      const auto w = random_k_blocks(type, wrows, k, rng);
+      const auto wv = decode(type, w.data(), wrows * k);
+      const int64_t row_bytes = nb * 144;
+      cpu::RepackArena arena;
+      const cpu::RepackedWeight rw(cpu::Ctx{}, arena, type, w.data(), row_bytes, wrows, k);
+      EXPECT_EQ(rw.bytes(), static_cast<size_t>(wrows * nb * 148));  // 4 bytes more per block
+      const int64_t acts = 10;
+      const cpu::Q8KActivations a = random_acts(acts, k, rng);
+      for (int64_t mc = 1; mc <= cpu::RepackedWeight::kMaxRowsK; ++mc)
+        for (int64_t m0 : {int64_t{0}, acts - mc}) {
+          for (int64_t tile = 0; tile < wrows / 16; ++tile) {
+            std::vector<float> got(static_cast<size_t>(mc * 16));
+            rw.tile_dots(a, tile, m0, mc, got.data());
+            for (int64_t i = 0; i < 16; ++i) {
+              const int64_t c = tile * 16 + i;
+              std::vector<float> file(static_cast<size_t>(mc));
+              cpu::dot_rows_q8k(cpu::Ctx{}, type, w.data() + c * row_bytes, a, m0, mc, file.data());
+              for (int64_t r = 0; r < mc; ++r) {
+                double exact = 0, sabs = 0;
+                for (int64_t kk = 0; kk < k; ++kk) {
+                  const double x = double(a.row_d(m0 + r)[kk / kQKK]) * a.row_q(m0 + r)[kk];
+                  const KValue& v = wv[c * k + kk];
+                  exact += x * (v.a - v.m);
+                  sabs += std::fabs(x) * (std::fabs(v.a) + std::fabs(v.m));
+                }
+                const float g = got[r * 16 + i];
+                EXPECT_NEAR(g, exact, (nb + 8) * kEps32 * sabs + 1e-30)
+                    << "nb " << nb << " rows " << mc << " from " << m0 << ", weight row " << c;
+                EXPECT_NEAR(g, file[r], 2 * (nb + 2) * kEps32 * sabs + 1e-30)
+                    << "nb " << nb << " rows " << mc << " from " << m0 << ", weight row " << c;
+              }
+            }
+          }
+        }
+    }
+  }
+  // Rows not a multiple of 16 and other formats keep the file's layout.
+  EXPECT_FALSE(cpu::RepackedWeight::supported(cpu::Ctx{}, type, 24, kQKK));
+  EXPECT_FALSE(cpu::RepackedWeight::supported(cpu::Ctx{}, DType::Q6_K, 16, kQKK));
+  // A capped tier (TL_CPU_ISA=avx2) or VNNI off takes the file's layout too.
+  EXPECT_FALSE(
+      cpu::RepackedWeight::supported(cpu::Ctx{nullptr, true, cpu::Isa::Avx2}, type, 16, kQKK));
+  EXPECT_FALSE(cpu::RepackedWeight::supported(cpu::Ctx{nullptr, true, cpu::Isa::Avx512, false},
+                                              type, 16, kQKK));
+}
+
+// The backend repacks a borrowed Q4_K weight at its first product, once: the later products use
+// the repacked copy (bytes changed behind it afterwards are not read; a borrowed buffer never
+// changes, so this only shows which copy is read), for decode and prefill row counts, with and
+// without a bias; the results match the file's layout (a copied weight) within an f16 rounding.
+TEST(QuantKRepacked, BackendRepacksOnceAndMatchesTheFileLayout) {
+  const DType type = DType::Q4_K;
+  const int64_t n = 48, k = 3 * kQKK;
+  if (!cpu::RepackedWeight::supported(cpu::Ctx{}, type, n, k))
+    GTEST_SKIP() << "no AVX512-VNNI on this CPU";
+  Rng rng(28);
+  const auto w = random_k_blocks(type, n, k, rng);
+  auto owner = std::make_shared<std::vector<std::byte>>(w);
+  CpuBackend be;
+  const Tensor borrowed = be.upload_borrowed({n, k}, type, *owner, owner);
+  const Tensor copied = be.upload({n, k}, type, w);
+  const Tensor bias = be.upload_f16({n}, random_f16(rng, n));
+  const cpu::RepackedWeight* first = nullptr;
+  for (int64_t m : {1, 2, 3, 4, 5, 17, 1}) {
+    const Tensor x = be.upload_f16({m, k}, random_f16(rng, m * k));
+    expect_borrowed_linear_matches_copied(be, x, borrowed, copied, bias);
+    cpu::RepackArena unused;
+    const cpu::RepackedWeight* now =
+        static_cast<CpuBuffer&>(*borrowed.buffer).repacked(cpu::Ctx{}, unused, type, n, k);
+    ASSERT_NE(now, nullptr);
+    if (!first) {
+      first = now;
+      std::fill(owner->begin(), owner->end(), std::byte{0});  // the file's bytes are not read
+    }
+    EXPECT_EQ(now, first) << "repacked once, at the first product";
   }
 }
 

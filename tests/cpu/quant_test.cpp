@@ -387,13 +387,7 @@ TEST_P(Quant, BackendRepackedLinearMatchesFileLayout) {
   const Tensor bias = be.upload_f16({n}, random_f16(rng, n));
   for (int64_t m : {1, 7, 1}) {
     const Tensor x = be.upload_f16({m, k}, random_f16(rng, m * k));
-    for (const Tensor* b : {static_cast<const Tensor*>(nullptr), &bias}) {
-      const auto want = to_f64(download(be, be.linear(x, copied, b)));
-      const auto got = to_f64(download(be, be.linear(x, borrowed, b)));
-      ASSERT_EQ(got.size(), want.size());
-      for (size_t i = 0; i < got.size(); ++i)
-        EXPECT_NEAR(got[i], want[i], ulp_f16(want[i])) << "m " << m << " i " << i;
-    }
+    expect_borrowed_linear_matches_copied(be, x, borrowed, copied, bias);
   }
 }
 

@@ -139,4 +139,19 @@ inline std::vector<int64_t> unravel(int64_t i, const std::vector<int64_t>& dims)
   return idx;
 }
 
+// linear of x through a borrowed weight (a model's, repacked where the CPU has the tiles) against
+// the same weight copied (the file's layout), without and with `bias`: within one f16 rounding.
+inline void expect_borrowed_linear_matches_copied(CpuBackend& be, const Tensor& x,
+                                                  const Tensor& borrowed, const Tensor& copied,
+                                                  const Tensor& bias) {
+  for (const Tensor* b : {static_cast<const Tensor*>(nullptr), &bias}) {
+    const auto want = to_f64(download(be, be.linear(x, copied, b)));
+    const auto got = to_f64(download(be, be.linear(x, borrowed, b)));
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); ++i)
+      EXPECT_NEAR(got[i], want[i], ulp_f16(want[i]))
+          << "rows " << x.shape[0] << " i " << i << (b ? " with a bias" : "");
+  }
+}
+
 }  // namespace tl::cpu_test

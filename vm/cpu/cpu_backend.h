@@ -29,7 +29,7 @@ struct CpuOptions {
   // Bytes of tensor memory this backend may allocate over its lifetime (0: no limit); past it an
   // op fails with a RuntimeError. The fuzzers run hostile programs under it.
   uint64_t allocation_budget = 0;
-  // Q8_0/Q4_0 weights mapped from a model file are repacked at their first product into the
+  // Q8_0/Q4_0/Q4_K weights mapped from a model file are repacked at their first product into the
   // layout of the int8 kernels (vm/cpu/repack.h), where the CPU has them (AVX512-VNNI).
   bool repack_weights = true;
 };
@@ -68,7 +68,7 @@ class CpuBuffer final : public Buffer {
   const std::byte* data() const { return data_; }
   size_t size() const { return size_; }
   bool borrowed() const { return borrowed_; }
-  // A borrowed Q8_0/Q4_0 weight's repacked form for the int8 products (repack.h), made at its
+  // A borrowed Q8_0/Q4_0/Q4_K weight's repacked form for the int8 products (repack.h), made at its
   // first product as a [rows, cols] matrix and kept while the buffer lives (a borrowed buffer
   // never changes). When the memory is a file mapping, its pages are then dropped: the repacked
   // copy replaces them in memory, and any other read faults them back in from the file.

@@ -188,6 +188,19 @@ struct Q8WeightPanel {
 // sc and m), Q6_K = { u8 ql[128], qh[64]; i8 scales[16]; f16 d } (16 sub-blocks of 16:
 // d·sc·(q - 32), q of 6 bits), super-blocks of 256 values (ggml-common.h).
 inline constexpr int64_t kQKK = 256;
+inline constexpr int64_t kQ4KBytes = 144;
+// Q4_K's 8 six-bit scales and 8 mins from their 12 packed bytes (ggml's get_scale_min_k4 for
+// every j at once): sm[0..7] the scales, sm[8..15] the mins.
+inline void q4k_scales_mins(const std::byte* packed, uint8_t sm[16]) {
+  uint32_t u[4];
+  std::memcpy(u, packed, 12);
+  u[3] = ((u[2] >> 4) & 0x0f0f0f0f) | (((u[1] >> 6) & 0x03030303) << 4);  // mins 4..7
+  const uint32_t mins03 = u[1] & 0x3f3f3f3f;
+  u[1] = (u[2] & 0x0f0f0f0f) | (((u[0] >> 6) & 0x03030303) << 4);  // scales 4..7
+  u[2] = mins03;
+  u[0] &= 0x3f3f3f3f;  // scales 0..3
+  std::memcpy(sm, u, 16);
+}
 // Rows of K values (K a multiple of 256) quantized to Q8_K super-blocks as ggml's
 // quantize_row_q8_K_ref (what its x86 build uses): `max` the first value of largest magnitude,
 // q = round-to-even(x·(-127/max)) capped at 127, d = 1/(-127/max) in f32 (so d < 0 when max > 0),

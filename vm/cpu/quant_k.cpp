@@ -26,25 +26,12 @@ namespace tl::cpu {
 
 namespace {
 
-constexpr int64_t kQ4KBytes = 144, kQ6KBytes = 210;
+constexpr int64_t kQ6KBytes = 210;
 
 inline float f16_at(const std::byte* p) {
   f16_bits h;
   std::memcpy(&h, p, 2);
   return f16_to_f32(h);
-}
-
-// Q4_K's 8 six-bit scales and 8 mins from their 12 packed bytes (ggml's get_scale_min_k4 for
-// every j at once): sm[0..7] the scales, sm[8..15] the mins.
-inline void q4k_scales_mins(const std::byte* packed, uint8_t sm[16]) {
-  uint32_t u[4];
-  std::memcpy(u, packed, 12);
-  u[3] = ((u[2] >> 4) & 0x0f0f0f0f) | (((u[1] >> 6) & 0x03030303) << 4);  // mins 4..7
-  const uint32_t mins03 = u[1] & 0x3f3f3f3f;
-  u[1] = (u[2] & 0x0f0f0f0f) | (((u[0] >> 6) & 0x03030303) << 4);  // scales 4..7
-  u[2] = mins03;
-  u[0] &= 0x3f3f3f3f;  // scales 0..3
-  std::memcpy(sm, u, 16);
 }
 
 #ifdef TL_CPU_X86

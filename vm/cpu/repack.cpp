@@ -1,4 +1,4 @@
-// Repacked Q8_0/Q4_0 weights and their AVX512-VNNI products (layout: repack.h).
+// Repacked Q8_0/Q4_0/Q4_K weights and their AVX512-VNNI products (layout: repack.h).
 //
 // Per block and group of 4 weight rows, two VPDPBUSD leave in int32 lanes 4j..4j+3 the exact
 // dot product of row j's block with the activation block, in four parts:
@@ -8,13 +8,17 @@
 //         with the constant 128, is taken back out.
 // One permute spreads row j's f16-converted scale over its 4 lanes, then one conversion and one
 // FMA accumulate 4 rows; the 4 lanes of a row are added at the end of the row.
+// Q4_K (ggml_vec_dot_q4_K_q8_K's arithmetic, exact in int32 per super-block) keeps row i in lane
+// i throughout: tile_q4_k below.
 #include "vm/cpu/repack.h"
 
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -80,6 +84,13 @@ TL_TARGET_AVX512VNNI inline void store_row(const __m512* acc, float* out) {
     for (int j = 0; j < 4; ++j)
       out[4 * g + j] = (lanes[4 * j] + lanes[4 * j + 1]) + (lanes[4 * j + 2] + lanes[4 * j + 3]);
   }
+}
+
+// The 4 bytes at p in every int32 lane (an embedded broadcast of VPDPBUSD's memory operand).
+TL_TARGET_AVX512VNNI inline __m512i bcast4(const int8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return _mm512_set1_epi32(v);
 }
 
 // How far ahead in a tile's values (and proportionally in its scales) the kernels prefetch: the
@@ -174,6 +185,107 @@ TL_TARGET_AVX512VNNI void tile_q8_0(const std::byte* tile, int64_t nb, const Q8A
   for (int r = 0; r < R; ++r) store_row(acc[r], out + 16 * r);
 }
 
+// Q4_K: the 16 rows sit one per int32 lane, so a row's whole super-block sum builds up in its own
+// lane (no lanes to add up, no permutes) and an activation's 4 bytes reach all 16 rows as one
+// embedded broadcast. A load of sub-block j, part k holds per row the bytes
+// q[4k + e] | q[16 + 4k + e] << 4 (e < 4, values of the sub-block); two parts (16 values,
+// |sum| <= 16·15·128 < 2^15) go through VPDPBUSD, then VPDPWSSD scales them by the sub-block's
+// scale (the int32's low 16 bits times the scale, its high 16 times 0) into the row's int32 sum.
+template <int R>
+TL_TARGET_AVX512VNNI void tile_q4_k(const std::byte* tile, int64_t nb, const Q8KActivations& a,
+                                    int64_t m0, float* out) {
+  __m512 acc[R];
+  for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
+  const __m512i low4 = _mm512_set1_epi8(15);
+  for (int64_t b = 0; b < nb; ++b) {
+    const std::byte* sb = tile + b * kQ4KTileBlock;
+    for (int64_t line = kQ4KScales; line < kQ4KTileBlock; line += 64)
+      _mm_prefetch(reinterpret_cast<const char*>(sb + line + kAhead), _MM_HINT_T0);
+    const int8_t* x[R];
+    __m512i isum[R];
+    for (int r = 0; r < R; ++r) {
+      x[r] = a.row_q(m0 + r) + b * kQKK;
+      isum[r] = _mm512_setzero_si512();
+    }
+    for (int j = 0; j < 8; ++j) {
+      const __m512i sc = _mm512_cvtepu8_epi32(
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(sb + kQ4KScales + 16 * j)));
+      for (int h = 0; h < 2; ++h) {
+        const std::byte* v = sb + 256 * j + 128 * h;
+        _mm_prefetch(reinterpret_cast<const char*>(v + kAhead), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(v + 64 + kAhead), _MM_HINT_T0);
+        const __m512i v0 = _mm512_loadu_si512(v), v1 = _mm512_loadu_si512(v + 64);
+        const __m512i lo0 = _mm512_and_si512(v0, low4),
+                      hi0 = _mm512_and_si512(_mm512_srli_epi16(v0, 4), low4),
+                      lo1 = _mm512_and_si512(v1, low4),
+                      hi1 = _mm512_and_si512(_mm512_srli_epi16(v1, 4), low4);
+        for (int r = 0; r < R; ++r) {
+          const int8_t* xs = x[r] + 32 * j + 8 * h;
+          __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo0, bcast4(xs));
+          p = _mm512_dpbusd_epi32(p, hi0, bcast4(xs + 16));
+          p = _mm512_dpbusd_epi32(p, lo1, bcast4(xs + 4));
+          p = _mm512_dpbusd_epi32(p, hi1, bcast4(xs + 20));
+          isum[r] = _mm512_dpwssd_epi32(isum[r], p, sc);
+        }
+      }
+    }
+    // The mins: sum_j m_j · (bsum_2j + bsum_2j+1), two sub-blocks per VPDPWSSD.
+    __m512i mins[4];
+    for (int t = 0; t < 4; ++t)
+      mins[t] = _mm512_cvtepu8_epi16(
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(sb + kQ4KMins + 32 * t)));
+    const __m512 dw =
+        _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sb + kQ4KD)));
+    const __m512 dmw =
+        _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sb + kQ4KD + 32)));
+    for (int r = 0; r < R; ++r) {
+      const int16_t* bs = a.row_bsums(m0 + r) + b * 16;
+      __m512i msum = _mm512_setzero_si512();
+      for (int t = 0; t < 4; ++t) {
+        const auto lo = static_cast<uint16_t>(bs[4 * t] + bs[4 * t + 1]),
+                   hi = static_cast<uint16_t>(bs[4 * t + 2] + bs[4 * t + 3]);
+        msum = _mm512_dpwssd_epi32(msum, mins[t],
+                                   _mm512_set1_epi32(static_cast<int>(lo | uint32_t{hi} << 16)));
+      }
+      const __m512 xd = _mm512_set1_ps(a.row_d(m0 + r)[b]);
+      acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[r]), _mm512_mul_ps(dw, xd), acc[r]);
+      acc[r] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(msum), _mm512_mul_ps(dmw, xd), acc[r]);
+    }
+  }
+  for (int r = 0; r < R; ++r) _mm512_storeu_ps(out + 16 * r, acc[r]);
+}
+
+// The tile's 16 rows of a Q4_K weight into the layout above (repack.h), row by row so that each
+// row streams from the file in order.
+void pack_tile_q4_k(const std::byte* w, int64_t row_bytes, int64_t nb, std::byte* tile) {
+  for (int64_t i = 0; i < RepackedWeight::kTileRows; ++i) {
+    const std::byte* row = w + i * row_bytes;
+    for (int64_t b = 0; b < nb; ++b) {
+      const std::byte* blk = row + b * kQ4KBytes;
+      const auto* qs = reinterpret_cast<const uint8_t*>(blk + 16);
+      auto* sb = reinterpret_cast<uint8_t*>(tile + b * kQ4KTileBlock);
+      // Sub-block j's value m is the low (j even) or high (j odd) nibble of qs[32(j/2) + m].
+      for (int j = 0; j < 8; ++j) {
+        const uint8_t* q = qs + 32 * (j / 2);
+        const int shift = 4 * (j % 2);
+        for (int k = 0; k < 4; ++k)
+          for (int e = 0; e < 4; ++e)
+            sb[256 * j + 64 * k + 4 * i + e] = static_cast<uint8_t>(
+                ((q[4 * k + e] >> shift) & 15) | (((q[16 + 4 * k + e] >> shift) & 15) << 4));
+      }
+      uint8_t sm[16];
+      q4k_scales_mins(blk + 4, sm);
+      for (int j = 0; j < 8; ++j) sb[kQ4KScales + 16 * j + i] = sm[j];
+      for (int t = 0; t < 4; ++t) {
+        sb[kQ4KMins + 32 * t + 2 * i] = sm[8 + 2 * t];
+        sb[kQ4KMins + 32 * t + 2 * i + 1] = sm[8 + 2 * t + 1];
+      }
+      std::memcpy(sb + kQ4KD + 2 * i, blk, 2);
+      std::memcpy(sb + kQ4KD + 32 + 2 * i, blk + 2, 2);
+    }
+  }
+}
+
 // The tile's 16 rows' block b from the file's layout into the repacked one.
 void pack_tile(DType type, const std::byte* w, int64_t row_bytes, int64_t nb, std::byte* tile) {
   const int64_t bb = type == DType::Q4_0 ? kQ4Bytes : kQ8Bytes,
@@ -202,8 +314,9 @@ void pack_tile(DType type, const std::byte* w, int64_t row_bytes, int64_t nb, st
 
 bool RepackedWeight::supported(const Ctx& ctx, DType type, int64_t rows, int64_t cols) {
 #ifdef TL_CPU_X86
-  return has_q8_tiles(ctx) && (type == DType::Q4_0 || type == DType::Q8_0) && rows > 0 &&
-         rows % kTileRows == 0 && cols > 0 && cols % kQK == 0;
+  const int64_t block = type == DType::Q4_K ? kQKK : kQK;
+  return has_q8_tiles(ctx) && (type == DType::Q4_0 || type == DType::Q8_0 || type == DType::Q4_K) &&
+         rows > 0 && rows % kTileRows == 0 && cols > 0 && cols % block == 0;
 #else
   (void)ctx, (void)type, (void)rows, (void)cols;
   return false;
@@ -215,17 +328,21 @@ RepackedWeight::RepackedWeight(const Ctx& ctx, RepackArena& arena, DType type, c
     : type_(type),
       rows_(rows),
       cols_(cols),
-      blocks_(cols / kQK),
+      blocks_(cols / (type == DType::Q4_K ? kQKK : kQK)),
       tiles_(rows / kTileRows),
       values_bytes_(type == DType::Q4_0 ? 256 : 512),
-      tile_bytes_(blocks_ * (values_bytes_ + 32)),
+      tile_bytes_(blocks_ * (type == DType::Q4_K ? kQ4KTileBlock : values_bytes_ + 32)),
       mem_(arena.allocate(static_cast<size_t>(tiles_ * tile_bytes_))) {
   if (!supported(ctx, type, rows, cols))
     throw RuntimeError(fmt::format("internal error: no repacked form of a {} weight [{}, {}]",
                                    dtype_name(type), rows, cols));
 #ifdef TL_CPU_X86
   parallel(ctx, tiles_, [&](int64_t t) {
-    pack_tile(type, w + t * kTileRows * row_bytes, row_bytes, blocks_, mem_.data + t * tile_bytes_);
+    const std::byte* rows16 = w + t * kTileRows * row_bytes;
+    if (type == DType::Q4_K)
+      pack_tile_q4_k(rows16, row_bytes, blocks_, mem_.data + t * tile_bytes_);
+    else
+      pack_tile(type, rows16, row_bytes, blocks_, mem_.data + t * tile_bytes_);
   });
 #else
   (void)w, (void)row_bytes;
@@ -247,6 +364,20 @@ void RepackedWeight::tile_dots(const Q8Activations& a, int64_t tile, int64_t m0,
     default:
       return q4 ? tile_q4_0<1>(p, blocks_, a, m0, out) : tile_q8_0<1>(p, blocks_, a, m0, out);
   }
+#else
+  (void)a, (void)tile, (void)m0, (void)mc, (void)out;
+#endif
+}
+
+void RepackedWeight::tile_dots(const Q8KActivations& a, int64_t tile, int64_t m0, int64_t mc,
+                               float* out) const {
+#ifdef TL_CPU_X86
+  static constexpr auto kernels = []<int... R>(std::integer_sequence<int, R...>) {
+    return std::array{&tile_q4_k<R + 1>...};
+  }
+  (std::make_integer_sequence<int, kMaxRowsK>{});
+  kernels[std::clamp<int64_t>(mc, 1, kMaxRowsK) - 1](mem_.data + tile * tile_bytes_, blocks_, a, m0,
+                                                     out);
 #else
   (void)a, (void)tile, (void)m0, (void)mc, (void)out;
 #endif
@@ -281,22 +412,29 @@ void RepackedWeight::gemm(const Ctx& ctx, int64_t M, const f16_bits* A, int64_t 
   if (M == 0) return;
   Q8Scratch local;
   Q8Scratch& scratch = ctx.q8_scratch ? *ctx.q8_scratch : local;
-  Q8Activations& act = scratch.act;
-  act.quantize_f16(ctx, A, M, cols_, lda);
-  // A task is a run of tiles against every activation row, 4 rows at a time: the tile (at most
-  // 16 rows x K) stays in L1/L2 while the rows stream past it. Few rows (decoding) make short
+  const bool k_quant = type_ == DType::Q4_K;
+  if (k_quant)
+    scratch.act_k.quantize_f16(ctx, A, M, cols_, lda);
+  else
+    scratch.act.quantize_f16(ctx, A, M, cols_, lda);
+  const int64_t step = k_quant ? kMaxRowsK : 4;
+  // A task is a run of tiles against every activation row, 4 rows at a time (Q4_K: 8): the tile (at
+  // most 16 rows x K) stays in L1/L2 while the rows stream past it. Few rows (decoding) make short
   // tasks, so runs of tiles keep the pool's per-task cost small.
   const int64_t workers = ctx.pool ? ctx.pool->size() : 1;
   const int64_t per_task = M >= 4 ? 1 : std::max<int64_t>(1, tiles_ / (8 * workers));
   const int64_t tasks = (tiles_ + per_task - 1) / per_task;
   parallel(ctx, tasks, [&](int64_t task) {
-    alignas(64) float out[4 * kTileRows];
+    alignas(64) float out[kMaxRowsK * kTileRows];
     for (int64_t t = task * per_task; t < std::min(tiles_, (task + 1) * per_task); ++t) {
       float bias_f[kTileRows] = {};
       if (bias) f16_to_f32_row(bias + t * kTileRows, bias_f, kTileRows);
-      for (int64_t m0 = 0; m0 < M; m0 += 4) {
-        const int64_t mc = std::min<int64_t>(4, M - m0);
-        tile_dots(act, t, m0, mc, out);
+      for (int64_t m0 = 0; m0 < M; m0 += step) {
+        const int64_t mc = std::min<int64_t>(step, M - m0);
+        if (k_quant)
+          tile_dots(scratch.act_k, t, m0, mc, out);
+        else
+          tile_dots(scratch.act, t, m0, mc, out);
         store_tile_rows(out, mc, bias_f, C + m0 * ldc + t * kTileRows, ldc);
       }
     }

@@ -1,15 +1,27 @@
-// Q8_0/Q4_0 weights re-laid once for the int8 products, as llama.cpp repacks at load (its
-// "CPU_REPACK" buffers): tiles of 16 weight rows whose blocks sit side by side, so that one
-// 64-byte load feeds VPDPBUSD with 4 rows at once and one load of 16 f16 scales serves all 16.
-// The layout is the same size as the file's (18 or 34 bytes per row and block); only the order
-// changes. Internal to vm/cpu (and its tests and benches).
+// Q8_0/Q4_0/Q4_K weights re-laid once for the int8 products, as llama.cpp repacks at load (its
+// "CPU_REPACK" buffers): tiles of 16 weight rows whose blocks sit side by side. Q8_0/Q4_0: one
+// 64-byte load feeds VPDPBUSD with 4 rows at once and one load of 16 f16 scales serves all 16;
+// the layout is the same size as the file's (18 or 34 bytes per row and block), only the order
+// changes. Q4_K: one 64-byte load holds 4 bytes of each of the 16 rows (one row per int32 lane),
+// so a row's super-block sum builds up in one lane and the 6-bit scales and mins, unpacked here
+// into bytes, are one load and one widening each; 148 bytes per row and super-block instead of
+// the file's 144 (the unpacked scales and mins: one layout for the repack to decode once rather
+// than every product). Internal to vm/cpu (and its tests and benches).
 //
-// Tile t (rows 16t .. 16t+15) of a weight with nb blocks per row:
+// Tile t (rows 16t .. 16t+15) of a Q8_0/Q4_0 weight with nb blocks per row:
 //   values[nb][V]  block b of the 16 rows; group g (rows 16t+4g .. +3) at byte offset (V/4)·g:
 //                    Q4_0 (V = 256): row 4g+j's 16 packed nibble bytes, as stored, at 16j
 //                    Q8_0 (V = 512): lo[64] row 4g+j's values 0..15 at 16j; hi[64] its 16..31
 //   scales[nb][16] f16: block b's scale of row 16t+i at i
 // then tile t+1.
+// Tile t of a Q4_K weight: its nb super-blocks one after the other (one stream to prefetch),
+// super-block b of the 16 rows in kQ4KTileBlock = 2368 bytes:
+//   qs[8][4][16][4]  sub-block j (values 32j..32j+31), part k, row i: byte e holds value 4k + e
+//                    of the sub-block in its low nibble and value 16 + 4k + e in its high one
+//   scales[8][16]    u8: sub-block j's 6-bit scale of row i at 16j + i
+//   mins[4][16][2]   u8: the mins of sub-blocks 2t, 2t+1 of row i at 32t + 2i (a VPMOVZXBW makes
+//                    the int16 pairs that VPDPWSSD multiplies with pairs of Q8_K's bsums)
+//   d[16], dmin[16]  f16, as in the file
 #pragma once
 
 #include <cstddef>
@@ -22,6 +34,9 @@
 #include "vm/cpu/kernels.h"
 
 namespace tl::cpu {
+
+// Offsets in a Q4_K tile's super-block (layout above).
+inline constexpr int64_t kQ4KScales = 2048, kQ4KMins = 2176, kQ4KD = 2304, kQ4KTileBlock = 2368;
 
 // Anonymous read-write memory, asked for in transparent huge pages (madvise MADV_HUGEPAGE): a
 // weight-sized buffer then costs hundreds of page faults instead of hundreds of thousands, which
@@ -81,6 +96,9 @@ class RepackedWeight {
             f16_bits* C, int64_t ldc) const;
   // out[r * 16 + i] = dot(row 16·tile + i, activation row m0 + r) for r < mc <= 4 (for tests).
   void tile_dots(const Q8Activations& a, int64_t tile, int64_t m0, int64_t mc, float* out) const;
+  // The same for Q4_K weights, mc <= kMaxRowsK.
+  static constexpr int64_t kMaxRowsK = 8;
+  void tile_dots(const Q8KActivations& a, int64_t tile, int64_t m0, int64_t mc, float* out) const;
 
  private:
   DType type_;

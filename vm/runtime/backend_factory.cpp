@@ -172,7 +172,7 @@ std::string describe_cpu_kernels() {
   s +=
       "kernels: Q4_K/Q6_K weights x Q8_K activations: " + std::string(cpu::q8k_kernel_name(k.isa)) +
       "\n";
-  s += std::string("kernels: a model's Q8_0/Q4_0 weights: ") +
+  s += std::string("kernels: a model's Q8_0/Q4_0/Q4_K weights: ") +
        (cpu::has_q8_tiles(cpu::Ctx{}) ? "repacked at first use into tiles of 16 rows (repack.h)"
                                       : "used in the file's layout") +
        "\n";
