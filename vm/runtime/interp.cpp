@@ -353,7 +353,7 @@ Value Vm::execute_loop(size_t first_frame) {
   label : {                                                                     \
     const Value& x = RB;                                                        \
     const Value& y = rhs;                                                       \
-    if (x.is_int() && y.is_int()) {                                             \
+    if (x.is_int() && y.is_int()) [[likely]] {                                  \
       int64_t r;                                                                \
       if (!int_expr) {                                                          \
         RA.set_int(r);                                                          \
