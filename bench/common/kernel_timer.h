@@ -2,26 +2,32 @@
 // and ggml's (bench/ggml/ggml_driver.cpp, compiled by bench/ggml/compare.py against
 // node-llama-cpp's prebuilt libraries) are timed the same way: the same work description, the
 // same number of weight copies, the same warm-up, the same loop, the same JSON line.
-// C++17 and no TL header: the ggml side is built outside CMake, with the llama.cpp headers.
+// C++17, and of TL only the header-only dtype table (the ggml side is built outside CMake, with
+// the llama.cpp headers and the repository's root on the include path).
 #pragma once
 
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "vm/core/dtype.h"
 
 namespace kernel_bench {
 
 // One run: weights [m, k] of `type` (f16, q8_0, q4_0, q4_k or q6_k) times n activation rows (n = 1:
 // a matrix-vector product), on `threads` threads, calls timed for at least `seconds`.
 struct Work {
-  std::string type;
+  std::string type;  // as given (lower case)
+  tl::DType dtype = tl::DType::F16;
   int64_t m = 0, n = 0, k = 0;
   int threads = 0;
   double seconds = 0;
@@ -36,18 +42,23 @@ inline bool parse(int argc, char** argv, int first, Work& w) {
   w.k = std::atoll(argv[first + 3]);
   w.threads = std::atoi(argv[first + 4]);
   w.seconds = std::atof(argv[first + 5]);
-  const bool k_quant = w.type == "q4_k" || w.type == "q6_k";
-  const bool known = w.type == "f16" || w.type == "q8_0" || w.type == "q4_0" || k_quant;
-  return known && w.m > 0 && w.n > 0 && w.k > 0 && w.k % (k_quant ? 256 : 32) == 0 &&
-         w.threads > 0 && w.seconds > 0;
+  // The types both sides run, as the dtype table spells them (the command line in lower case).
+  std::string upper = w.type;
+  std::transform(upper.begin(), upper.end(), upper.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  const std::optional<tl::DType> dtype = tl::dtype_from_name(upper);
+  const bool known = dtype && (*dtype == tl::DType::F16 || *dtype == tl::DType::Q8_0 ||
+                               *dtype == tl::DType::Q4_0 || *dtype == tl::DType::Q4_K ||
+                               *dtype == tl::DType::Q6_K);
+  if (known) w.dtype = *dtype;
+  return known && w.m > 0 && w.n > 0 && w.k > 0 &&
+         tl::dtype_bytes(w.dtype, static_cast<uint64_t>(w.k)).has_value() && w.threads > 0 &&
+         w.seconds > 0;
 }
 
-// Bytes of a [rows, k] weight: f16 2 a value; Q8_0 blocks of 32 values in 34 bytes, Q4_0 in 18;
-// Q4_K super-blocks of 256 values in 144 bytes, Q6_K in 210.
-inline int64_t weight_bytes(const std::string& type, int64_t rows, int64_t k) {
-  if (type == "f16") return rows * k * 2;
-  if (type == "q4_k" || type == "q6_k") return rows * (k / 256) * (type == "q4_k" ? 144 : 210);
-  return rows * (k / 32) * (type == "q8_0" ? 34 : 18);
+// Bytes of the [m, k] weight, from the dtype table (k is a whole number of blocks: parse).
+inline int64_t weight_bytes(const Work& w) {
+  return w.m * static_cast<int64_t>(*tl::dtype_bytes(w.dtype, static_cast<uint64_t>(w.k)));
 }
 
 // The last-level cache as glibc reports it (0 when it does not).
@@ -66,7 +77,7 @@ inline int64_t dram_copies(int64_t bytes) {
 // A product (n > 1) reuses one weight: its arithmetic is what is timed. A matrix-vector product
 // rotates through dram_copies().
 inline int64_t copies(const Work& w) {
-  return w.n == 1 ? dram_copies(weight_bytes(w.type, w.m, w.k)) : 1;
+  return w.n == 1 ? dram_copies(weight_bytes(w)) : 1;
 }
 
 inline double process_cpu_seconds() {
@@ -111,7 +122,7 @@ void time_and_print(const char* side, const Work& w, int64_t n_copies, Call&& ca
       "\"mean_ms\":%.4f,\"cpu_per_wall\":%.3f,\"llc_bytes\":%lld%s}\n",
       side, w.type.c_str(), static_cast<long long>(w.m), static_cast<long long>(w.n),
       static_cast<long long>(w.k), w.threads, static_cast<long long>(n_copies),
-      static_cast<long long>(weight_bytes(w.type, w.m, w.k)), ms.size(), median, sorted.front(),
+      static_cast<long long>(weight_bytes(w)), ms.size(), median, sorted.front(),
       sum / static_cast<double>(ms.size()), cpu / elapsed, static_cast<long long>(llc_bytes()),
       extra.c_str());
   std::fflush(stdout);

@@ -30,10 +30,12 @@ class Install:
 
 
 def compile_driver(cpp, out, source, lib_dir, libs):
-    """Compiles the driver `cpp` into `out` (again when cpp or a header of bench/common is newer)
+    """Compiles the driver `cpp` into `out` (again when cpp, a header of bench/common or the dtype table is newer)
     against the headers of the llama.cpp `source`, linked to `libs` (file names in lib_dir) with an
-    rpath to lib_dir. The repository's root is on the include path (bench/common/...)."""
-    inputs = [Path(cpp), *(ROOT / "bench" / "common").glob("*.h")]
+    rpath to lib_dir. The repository's root is on the include path (bench/common/..., and the
+    dtype table, vm/core/dtype.h, that bench/common/kernel_timer.h reads)."""
+    inputs = [Path(cpp), *(ROOT / "bench" / "common").glob("*.h"), ROOT / "vm/core/dtype.h",
+              ROOT / "vm/core/dtype.def"]
     if out.exists() and all(out.stat().st_mtime >= p.stat().st_mtime for p in inputs):
         return out
     subprocess.run(["g++", "-O2", "-std=c++17", "-I", str(ROOT), "-I", str(source / "include"),

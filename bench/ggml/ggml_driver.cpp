@@ -113,11 +113,8 @@ int main(int argc, char** argv) {
     for (const ggml_backend_feature* f = get(reg); f && f->name; ++f)
       features += std::string(features.empty() ? "" : " ") + f->name + "=" + f->value;
 
-  const ggml_type type = w.type == "f16"    ? GGML_TYPE_F16
-                         : w.type == "q8_0" ? GGML_TYPE_Q8_0
-                         : w.type == "q4_0" ? GGML_TYPE_Q4_0
-                         : w.type == "q4_k" ? GGML_TYPE_Q4_K
-                                            : GGML_TYPE_Q6_K;
+  // The dtype table holds ggml's id of every type (dtype.def's third column).
+  const auto type = static_cast<ggml_type>(tl::dtype_info(w.dtype).ggml_type);
   const int64_t copies = kernel_bench::copies(w);
   const size_t meta = ggml_tensor_overhead() * static_cast<size_t>(2 * copies + 2) +
                       ggml_graph_overhead_custom(kGraphSize, false) * static_cast<size_t>(copies);

@@ -22,11 +22,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: tl_kernel_bench f16|q8_0|q4_0|q4_k|q6_k M N K THREADS SECONDS\n");
     return 2;
   }
-  const tl::DType type = w.type == "f16"    ? tl::DType::F16
-                         : w.type == "q8_0" ? tl::DType::Q8_0
-                         : w.type == "q4_0" ? tl::DType::Q4_0
-                         : w.type == "q4_k" ? tl::DType::Q4_K
-                                            : tl::DType::Q6_K;
+  const tl::DType type = w.dtype;
   tl::CpuBackend be(tl::CpuOptions{.threads = w.threads});
   const tl::Tensor x = be.upload_f16({w.n, w.k}, tl::bench::random_f16(w.n * w.k, 1));
   const std::vector<std::byte> bytes = tl::bench::random_weight_bytes(type, w.m * w.k, 2);

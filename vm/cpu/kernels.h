@@ -4,6 +4,7 @@
 // The CpuBackend methods check shapes and dtypes; kernels trust their arguments.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -190,16 +191,19 @@ struct Q8WeightPanel {
 inline constexpr int64_t kQKK = 256;
 inline constexpr int64_t kQ4KBytes = 144;
 // Q4_K's 8 six-bit scales and 8 mins from their 12 packed bytes (ggml's get_scale_min_k4 for
-// every j at once): sm[0..7] the scales, sm[8..15] the mins.
+// every j at once), as four little-endian words: scales 0..3, scales 4..7, mins 0..3, mins 4..7.
+inline std::array<uint32_t, 4> q4k_scales_mins_words(const std::byte* packed) {
+  uint32_t u0, u1, u2;
+  std::memcpy(&u0, packed, 4);
+  std::memcpy(&u1, packed + 4, 4);
+  std::memcpy(&u2, packed + 8, 4);
+  return {u0 & 0x3f3f3f3f, (u2 & 0x0f0f0f0f) | (((u0 >> 6) & 0x03030303) << 4), u1 & 0x3f3f3f3f,
+          ((u2 >> 4) & 0x0f0f0f0f) | (((u1 >> 6) & 0x03030303) << 4)};
+}
+// The same as bytes: sm[0..7] the scales, sm[8..15] the mins.
 inline void q4k_scales_mins(const std::byte* packed, uint8_t sm[16]) {
-  uint32_t u[4];
-  std::memcpy(u, packed, 12);
-  u[3] = ((u[2] >> 4) & 0x0f0f0f0f) | (((u[1] >> 6) & 0x03030303) << 4);  // mins 4..7
-  const uint32_t mins03 = u[1] & 0x3f3f3f3f;
-  u[1] = (u[2] & 0x0f0f0f0f) | (((u[0] >> 6) & 0x03030303) << 4);  // scales 4..7
-  u[2] = mins03;
-  u[0] &= 0x3f3f3f3f;  // scales 0..3
-  std::memcpy(sm, u, 16);
+  const std::array<uint32_t, 4> words = q4k_scales_mins_words(packed);
+  std::memcpy(sm, words.data(), 16);
 }
 // Rows of K values (K a multiple of 256) quantized to Q8_K super-blocks as ggml's
 // quantize_row_q8_K_ref (what its x86 build uses): `max` the first value of largest magnitude,

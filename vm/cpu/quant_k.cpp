@@ -38,15 +38,9 @@ inline float f16_at(const std::byte* p) {
 // The same 16 bytes in a register: built from the four words, not stored and reloaded (a 16-byte
 // load of four 4-byte stores cannot be forwarded and waits for them to reach the cache).
 inline __m128i q4k_scales_mins_vec(const std::byte* packed) {
-  uint32_t u0, u1, u2;
-  std::memcpy(&u0, packed, 4);
-  std::memcpy(&u1, packed + 4, 4);
-  std::memcpy(&u2, packed + 8, 4);
-  return _mm_setr_epi32(
-      static_cast<int>(u0 & 0x3f3f3f3f),
-      static_cast<int>((u2 & 0x0f0f0f0f) | (((u0 >> 6) & 0x03030303) << 4)),
-      static_cast<int>(u1 & 0x3f3f3f3f),
-      static_cast<int>(((u2 >> 4) & 0x0f0f0f0f) | (((u1 >> 6) & 0x03030303) << 4)));
+  const std::array<uint32_t, 4> w = q4k_scales_mins_words(packed);
+  return _mm_setr_epi32(static_cast<int>(w[0]), static_cast<int>(w[1]), static_cast<int>(w[2]),
+                        static_cast<int>(w[3]));
 }
 
 // A super-block's f16 scale pair (Q4_K's d and dmin) by the F16C instruction, exact as f16_at.

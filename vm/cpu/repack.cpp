@@ -314,9 +314,8 @@ void pack_tile(DType type, const std::byte* w, int64_t row_bytes, int64_t nb, st
 
 bool RepackedWeight::supported(const Ctx& ctx, DType type, int64_t rows, int64_t cols) {
 #ifdef TL_CPU_X86
-  const int64_t block = type == DType::Q4_K ? kQKK : kQK;
   return has_q8_tiles(ctx) && (type == DType::Q4_0 || type == DType::Q8_0 || type == DType::Q4_K) &&
-         rows > 0 && rows % kTileRows == 0 && cols > 0 && cols % block == 0;
+         rows > 0 && rows % kTileRows == 0 && cols > 0 && cols % dtype_info(type).block_elems == 0;
 #else
   (void)ctx, (void)type, (void)rows, (void)cols;
   return false;
@@ -328,7 +327,7 @@ RepackedWeight::RepackedWeight(const Ctx& ctx, RepackArena& arena, DType type, c
     : type_(type),
       rows_(rows),
       cols_(cols),
-      blocks_(cols / (type == DType::Q4_K ? kQKK : kQK)),
+      blocks_(cols / dtype_info(type).block_elems),
       tiles_(rows / kTileRows),
       values_bytes_(type == DType::Q4_0 ? 256 : 512),
       tile_bytes_(blocks_ * (type == DType::Q4_K ? kQ4KTileBlock : values_bytes_ + 32)),

@@ -7,7 +7,6 @@
 
 #include <iostream>
 #include <new>
-#include <type_traits>
 
 #include "vm/core/error.h"
 #include "vm/runtime/builtins_impl.h"
@@ -32,6 +31,7 @@ struct Vm::Env {
 
 namespace {
 constexpr size_t kStackValues = size_t{1} << 20;  // 16 MiB of registers
+constexpr size_t kSpillValues = size_t{1} << 20;  // and as much for spill slots
 
 // Operands B and C of an iABC instruction times sizeof(Value), and the value at such an offset.
 static_assert(sizeof(Value) == 16, "the operand offsets scale by 16");
@@ -41,12 +41,12 @@ inline uint32_t get_b_offset(Instr i) {
 inline uint32_t get_c_offset(Instr i) {
   return (i >> 20) & 0xff0;
 }
-template <class V>
-inline V& value_at(V* base, uint32_t offset) {
-  return *reinterpret_cast<V*>(
-      reinterpret_cast<std::conditional_t<std::is_const_v<V>, const char, char>*>(base) + offset);
+inline Value& value_at(Value* base, uint32_t offset) {
+  return *reinterpret_cast<Value*>(reinterpret_cast<char*>(base) + offset);
 }
-constexpr size_t kSpillValues = size_t{1} << 20;  // and as much for spill slots
+inline const Value& value_at(const Value* base, uint32_t offset) {
+  return *reinterpret_cast<const Value*>(reinterpret_cast<const char*>(base) + offset);
+}
 
 Value constant_value(const Constant& k) {
   switch (const_kind(k)) {
@@ -560,15 +560,9 @@ Value Vm::execute_loop(size_t first_frame) {
       if (kBudget && steps_left-- == 0) throw RuntimeError(budget_message);
       int64_t v = static_cast<int64_t>(static_cast<uint64_t>(r[0].as_int()) +
                                        static_cast<uint64_t>(r[2].as_int()));
-      if (r[0].is_int() & r[1].is_int() & r[3].is_int()) [[likely]] {
-        r[1].update_int(left - 1);
-        r[0].update_int(v);
-        r[3].update_int(v);
-      } else {  // only bytecode that stores into the loop's registers gets here
-        r[1].set_int(left - 1);
-        r[0].set_int(v);
-        r[3].set_int(v);
-      }
+      r[1].set_int(left - 1);
+      r[0].set_int(v);
+      r[3].set_int(v);
       pc += get_sbx(i);
     }
     DISPATCH();
@@ -591,8 +585,9 @@ Value Vm::execute_loop(size_t first_frame) {
           "stack overflow: more than {} nested calls (unbounded recursion?)", max_depth));
     if (nb + callee->num_regs > stack_end)
       throw RuntimeError("stack overflow: out of register space");
-    // No clearing here: codegen writes every register before reading it, and the registers above
-    // the caller's live ones hold no object (a frame's RETURN releases every object it held).
+    // No clearing here: codegen writes every register before reading it. What the callee's
+    // registers hold from before is scalars or the caller's dead temporaries, which the callee's
+    // writes or its RETURN release.
     stack_.ensure(nb + callee->num_regs);
     if (callee->num_spills) [[unlikely]]
       push_spills(*callee);

@@ -2,7 +2,6 @@
 // (intrusively, so copying a scalar never touches an atomic or a control block).
 #pragma once
 
-#include <cassert>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -164,11 +163,6 @@ class Value {
       if (is_obj()) release();
       tag_ = ValueTag::Int;
     }
-    u_.i = v;
-  }
-  // Replaces the number of a Value that holds an int already (the tag stays).
-  void update_int(int64_t v) {
-    assert(is_int());
     u_.i = v;
   }
   void set_float(double v) {
