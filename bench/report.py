@@ -187,17 +187,19 @@ def main():
     args = ap.parse_args()
     if args.llama_from:
         REUSE[:] = ["--llama-from", Path(args.llama_from).resolve()]
-    doc = args.doc.read_text(encoding="utf-8")
     for name in args.only.split(","):
         if name not in SECTIONS:
             sys.exit(f"report: unknown section {name} (expected {', '.join(SECTIONS)})")
         begin, end = f"<!-- bench-report:{name} begin -->", f"<!-- bench-report:{name} end -->"
+        doc = args.doc.read_text(encoding="utf-8")
         if begin not in doc or end not in doc:
             sys.exit(f"report: {args.doc} has no {begin} ... {end} section")
         text = as_markdown(globals()[name.replace("-", "_")](args.build.resolve()))
         print(text, flush=True)
+        # Read again after the bench (minutes to an hour): edits made meanwhile are kept.
         doc = re.sub(re.escape(begin) + ".*?" + re.escape(end),
-                     lambda _: f"{begin}\n{text}\n{end}", doc, flags=re.S)
+                     lambda _: f"{begin}\n{text}\n{end}", args.doc.read_text(encoding="utf-8"),
+                     flags=re.S)
         args.doc.write_text(doc, encoding="utf-8")
 
 
